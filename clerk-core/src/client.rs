@@ -1,0 +1,400 @@
+//! [`Clerk`], the one handle an application holds, and its builder.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::ConfigError;
+use crate::jwks::{JwksCache, JwksSettings, KeySource, VerifyingKey};
+use crate::keys::{JwtKey, PublishableKey, SecretKey};
+use crate::verify::{IssuerPolicy, TokenCache, UntilExpiry, VerifyOptions};
+
+/// The Backend API base used when `CLERK_API_URL` is not set.
+pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
+/// The Backend API version sent as `Clerk-API-Version` unless configured otherwise.
+pub const DEFAULT_API_VERSION: &str = "2026-05-12";
+/// The `User-Agent` of every request this SDK makes.
+pub const USER_AGENT: &str = concat!("clerk-rust/", env!("CARGO_PKG_VERSION"));
+
+/// The Clerk client: verifies session tokens and calls the Backend API.
+///
+/// Cheap to clone (an `Arc` inside): build one at start-up and share it. Each `Clerk` owns its own
+/// key cache and verified-token cache, so two instances in one process never accept each other's
+/// tokens.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use clerk_core::Clerk;
+/// // From CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY, CLERK_JWT_KEY, CLERK_API_URL, ...
+/// let clerk = Clerk::from_env()?;
+/// // Or explicitly:
+/// let clerk = Clerk::builder()
+///     .secret_key("sk_test_...")
+///     .publishable_key("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k")
+///     .authorized_parties(["https://app.example.com"])
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Clerk {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) secret_key: Option<SecretKey>,
+    pub(crate) publishable_key: Option<PublishableKey>,
+    pub(crate) api_url: String,
+    pub(crate) api_version: String,
+    pub(crate) jwks: Arc<JwksCache>,
+    pub(crate) tokens: TokenCache,
+    pub(crate) issuers: IssuerPolicy,
+    pub(crate) clock_skew_ms: i64,
+    pub(crate) verify_options: VerifyOptions,
+    pub(crate) cookie_suffix: Option<String>,
+}
+
+impl fmt::Debug for Clerk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Clerk")
+            .field("api_url", &self.inner.api_url)
+            .field("api_version", &self.inner.api_version)
+            .field("secret_key", &self.inner.secret_key)
+            .field("publishable_key", &self.inner.publishable_key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Clerk {
+    /// A builder with every setting at its default.
+    pub fn builder() -> ClerkBuilder {
+        ClerkBuilder::default()
+    }
+
+    /// Builds a client from the environment: `CLERK_SECRET_KEY`, `CLERK_PUBLISHABLE_KEY`,
+    /// `CLERK_JWT_KEY`, `CLERK_API_URL`, `CLERK_API_VERSION` and `CLERK_PROXY_URL`. Empty
+    /// variables count as unset. At least one of the secret key and the JWT key is required.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::builder().env().build()
+    }
+
+    /// The Backend API base URL, without a trailing slash (e.g. `https://api.clerk.com`).
+    pub fn api_url(&self) -> &str {
+        &self.inner.api_url
+    }
+
+    /// The `Clerk-API-Version` sent with every Backend API request.
+    pub fn api_version(&self) -> &str {
+        &self.inner.api_version
+    }
+
+    /// The publishable key, if configured.
+    pub fn publishable_key(&self) -> Option<&PublishableKey> {
+        self.inner.publishable_key.as_ref()
+    }
+
+    /// The secret key, if configured.
+    pub fn secret_key(&self) -> Option<&SecretKey> {
+        self.inner.secret_key.as_ref()
+    }
+
+    /// How many verified tokens the cache holds now (after applying pending evictions), for
+    /// metrics and tests.
+    pub fn cached_token_count(&self) -> u64 {
+        self.inner.tokens.run_pending_tasks();
+        self.inner.tokens.entry_count()
+    }
+}
+
+/// Configures a [`Clerk`]. Values are validated by [`build`](Self::build).
+#[derive(Clone, Debug)]
+pub struct ClerkBuilder {
+    secret_key: Option<String>,
+    publishable_key: Option<String>,
+    jwt_key: Option<String>,
+    api_url: String,
+    api_version: String,
+    issuers: Vec<String>,
+    proxy_url: Option<String>,
+    verify_options: VerifyOptions,
+    clock_skew: Duration,
+    jwks: JwksSettings,
+    token_cache_capacity: u64,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+}
+
+impl Default for ClerkBuilder {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            publishable_key: None,
+            jwt_key: None,
+            api_url: DEFAULT_API_URL.into(),
+            api_version: DEFAULT_API_VERSION.into(),
+            issuers: Vec::new(),
+            proxy_url: None,
+            verify_options: VerifyOptions::default(),
+            clock_skew: Duration::from_secs(5),
+            jwks: JwksSettings::default(),
+            token_cache_capacity: 10_000,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl ClerkBuilder {
+    /// Fills every setting that has an environment variable set (see [`Clerk::from_env`]).
+    pub fn env(mut self) -> Self {
+        if let Some(v) = env_var("CLERK_SECRET_KEY") {
+            self.secret_key = Some(v);
+        }
+        if let Some(v) = env_var("CLERK_PUBLISHABLE_KEY") {
+            self.publishable_key = Some(v);
+        }
+        if let Some(v) = env_var("CLERK_JWT_KEY") {
+            self.jwt_key = Some(v);
+        }
+        if let Some(v) = env_var("CLERK_API_URL") {
+            self.api_url = v;
+        }
+        if let Some(v) = env_var("CLERK_API_VERSION") {
+            self.api_version = v;
+        }
+        if let Some(v) = env_var("CLERK_PROXY_URL") {
+            self.proxy_url = Some(v);
+        }
+        self
+    }
+
+    /// The secret key (`sk_test_…` / `sk_live_…`).
+    pub fn secret_key(mut self, key: impl Into<String>) -> Self {
+        self.secret_key = Some(key.into());
+        self
+    }
+
+    /// The publishable key; it makes the issuer check exact.
+    pub fn publishable_key(mut self, key: impl Into<String>) -> Self {
+        self.publishable_key = Some(key.into());
+        self
+    }
+
+    /// The instance's PEM public key: tokens are then verified with no network request at all.
+    pub fn jwt_key(mut self, key: impl Into<String>) -> Self {
+        self.jwt_key = Some(key.into());
+        self
+    }
+
+    /// The Backend API base URL (default `https://api.clerk.com`; paths are under `/v1`).
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = url.into();
+        self
+    }
+
+    /// The `Clerk-API-Version` header value (default `2026-05-12`).
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = version.into();
+        self
+    }
+
+    /// An additional accepted issuer (`iss`), e.g. a satellite domain's Frontend API URL.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuers.push(issuer.into());
+        self
+    }
+
+    /// The proxy URL of the Frontend API, when the instance uses one; it is accepted as issuer.
+    pub fn proxy_url(mut self, url: impl Into<String>) -> Self {
+        self.proxy_url = Some(url.into());
+        self
+    }
+
+    /// The origins allowed in `azp` (see [`VerifyOptions::authorized_parties`]).
+    pub fn authorized_parties<I, S>(mut self, parties: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.verify_options = self.verify_options.authorized_parties(parties);
+        self
+    }
+
+    /// Treat pending sessions as signed in (default: signed out).
+    pub fn accept_pending_sessions(mut self, accept: bool) -> Self {
+        self.verify_options = self.verify_options.accept_pending(accept);
+        self
+    }
+
+    /// Tolerance for `exp`, `nbf` and `iat` (default 5 seconds).
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
+        self.clock_skew = skew;
+        self
+    }
+
+    /// Timing of the key cache (refresh, refetch rate limit, staleness, fetch timeout).
+    pub fn jwks_settings(mut self, settings: JwksSettings) -> Self {
+        self.jwks = settings;
+        self
+    }
+
+    /// How many verified tokens to remember (default 10 000); 0 disables the cache.
+    pub fn token_cache_capacity(mut self, entries: u64) -> Self {
+        self.token_cache_capacity = entries;
+        self
+    }
+
+    /// Time allowed to connect to Clerk (default 10 seconds).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for a whole Backend API request (default 30 seconds).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Validates the settings and builds the client.
+    pub fn build(self) -> Result<Clerk, ConfigError> {
+        // Verification uses aws-lc-rs; choosing it explicitly keeps working if another crate in
+        // the build turns on jsonwebtoken's other backend too. Already chosen is fine.
+        let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
+            &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+        );
+        let secret_key = self.secret_key.map(SecretKey::new).transpose()?;
+        let publishable_key = self.publishable_key.map(PublishableKey::new).transpose()?;
+        let jwt_key = self.jwt_key.map(JwtKey::new).transpose()?;
+        let api_url = normalize_url(&self.api_url, "CLERK_API_URL")?;
+        if self.api_version.trim().is_empty()
+            || !self.api_version.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(ConfigError::Invalid {
+                setting: "CLERK_API_VERSION",
+                reason: "it must be a date such as 2026-05-12",
+            });
+        }
+        let settings = self.jwks;
+        if settings.max_stale < settings.min_refetch_interval {
+            return Err(ConfigError::Invalid {
+                setting: "JWKS max_stale",
+                reason: "it must be at least min_refetch_interval",
+            });
+        }
+
+        let http = reqwest::Client::builder()
+            .user_agent(crate::client::USER_AGENT)
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            .build()
+            .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
+
+        let source = match (&jwt_key, &secret_key) {
+            (Some(key), _) => KeySource::Local(Arc::new(VerifyingKey {
+                decoding: (*key.0).clone(),
+                alg: None,
+            })),
+            (None, Some(secret)) => KeySource::Remote {
+                http: http.clone(),
+                url: format!("{api_url}/v1/jwks"),
+                secret: secret.clone(),
+            },
+            (None, None) => return Err(ConfigError::MissingKey),
+        };
+
+        let mut issuers: Vec<String> = Vec::new();
+        if let Some(pk) = &publishable_key {
+            issuers.push(pk.issuer());
+        }
+        if let Some(proxy) = &self.proxy_url {
+            issuers.push(normalize_url(proxy, "CLERK_PROXY_URL")?);
+        }
+        for issuer in &self.issuers {
+            issuers.push(normalize_url(issuer, "issuer")?);
+        }
+        let issuers = if issuers.is_empty() {
+            IssuerPolicy::AnyClerk
+        } else {
+            IssuerPolicy::Exact(issuers)
+        };
+
+        let clock_skew_ms = i64::try_from(self.clock_skew.as_millis()).unwrap_or(i64::MAX / 4);
+        let tokens = TokenCache::builder()
+            .max_capacity(self.token_cache_capacity)
+            .expire_after(UntilExpiry {
+                skew_ms: clock_skew_ms,
+            })
+            .build();
+
+        Ok(Clerk {
+            inner: Arc::new(Inner {
+                cookie_suffix: publishable_key.as_ref().map(PublishableKey::cookie_suffix),
+                secret_key,
+                publishable_key,
+                api_url,
+                api_version: self.api_version.trim().to_owned(),
+                jwks: Arc::new(JwksCache::new(source, settings)),
+                tokens,
+                issuers,
+                clock_skew_ms,
+                verify_options: self.verify_options,
+            }),
+        })
+    }
+}
+
+/// Checks that `url` is an absolute http(s) URL and drops its trailing slashes.
+fn normalize_url(url: &str, setting: &'static str) -> Result<String, ConfigError> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or(ConfigError::InvalidUrl { setting })?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ConfigError::InvalidUrl { setting });
+    }
+    Ok(url.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_requires_a_key() {
+        assert_eq!(
+            Clerk::builder().build().err(),
+            Some(ConfigError::MissingKey)
+        );
+    }
+
+    #[test]
+    fn builder_validates_values() {
+        let base = || Clerk::builder().secret_key("sk_test_x");
+        assert!(base().build().is_ok());
+        assert!(matches!(
+            base().api_url("api.clerk.com").build(),
+            Err(ConfigError::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            base().publishable_key("pk_test_!!").build(),
+            Err(ConfigError::InvalidPublishableKey(_))
+        ));
+        assert!(matches!(
+            base().api_version(" ").build(),
+            Err(ConfigError::Invalid { .. })
+        ));
+        let clerk = base()
+            .api_url("http://127.0.0.1:9/")
+            .build()
+            .expect("valid");
+        assert_eq!(clerk.api_url(), "http://127.0.0.1:9");
+        let shown = format!("{clerk:?}");
+        assert!(!shown.contains("sk_test_x"), "{shown}");
+    }
+}

@@ -1,0 +1,287 @@
+//! Clerk's keys: the secret key, the publishable key and the instance's JWT public key.
+//!
+//! Each is validated when it is made, so a typo is a clear [`ConfigError`] at start-up, not a
+//! confusing 401 at the first request. Secrets never appear in `Debug` or `Display` output.
+
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use jsonwebtoken::DecodingKey;
+
+use crate::error::ConfigError;
+
+/// A Clerk secret key (`sk_test_…` or `sk_live_…`), the bearer token of the Backend API.
+///
+/// `Debug` and `Display` print only the prefix, never the secret:
+///
+/// ```
+/// # use clerk_core::SecretKey;
+/// let key = SecretKey::new("sk_test_abcdefghijklmnop").unwrap();
+/// assert_eq!(key.to_string(), "sk_test_…(redacted)");
+/// assert!(key.is_test());
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(Arc<str>);
+
+impl SecretKey {
+    /// Validates `key`: it must start with `sk_test_` or `sk_live_`, have a body, and contain no
+    /// whitespace (a trailing newline from a `.env` file is trimmed first).
+    pub fn new(key: impl AsRef<str>) -> Result<Self, ConfigError> {
+        let key = key.as_ref().trim();
+        let body = key
+            .strip_prefix("sk_test_")
+            .or_else(|| key.strip_prefix("sk_live_"))
+            .ok_or(ConfigError::InvalidSecretKey(
+                "it must start with `sk_test_` or `sk_live_` (copy it from the API keys page of the Clerk dashboard)",
+            ))?;
+        if body.is_empty() {
+            return Err(ConfigError::InvalidSecretKey(
+                "it has nothing after its prefix",
+            ));
+        }
+        if !body.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ConfigError::InvalidSecretKey(
+                "it contains whitespace or characters that are not printable ASCII",
+            ));
+        }
+        Ok(Self(key.into()))
+    }
+
+    /// The key itself, for the `Authorization` header. Do not log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is a development-instance key (`sk_test_`).
+    pub fn is_test(&self) -> bool {
+        self.0.starts_with("sk_test_")
+    }
+
+    fn prefix(&self) -> &'static str {
+        if self.is_test() {
+            "sk_test_"
+        } else {
+            "sk_live_"
+        }
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretKey({}…(redacted))", self.prefix())
+    }
+}
+
+impl fmt::Display for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}…(redacted)", self.prefix())
+    }
+}
+
+/// A Clerk publishable key (`pk_test_…` or `pk_live_…`): public, it names the instance's
+/// Frontend API host, which is the issuer (`iss`) of its session tokens.
+///
+/// ```
+/// # use clerk_core::PublishableKey;
+/// let key = PublishableKey::new("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k").unwrap();
+/// assert_eq!(key.frontend_api(), "clerk.example.com");
+/// assert_eq!(key.issuer(), "https://clerk.example.com");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishableKey {
+    raw: Arc<str>,
+    frontend_api: Arc<str>,
+}
+
+impl PublishableKey {
+    /// Decodes `key`: `pk_test_` or `pk_live_` followed by the base64 of `<frontend-api-host>$`.
+    pub fn new(key: impl AsRef<str>) -> Result<Self, ConfigError> {
+        let key = key.as_ref().trim();
+        let encoded = key
+            .strip_prefix("pk_test_")
+            .or_else(|| key.strip_prefix("pk_live_"))
+            .ok_or(ConfigError::InvalidPublishableKey(
+                "it must start with `pk_test_` or `pk_live_`",
+            ))?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim_end_matches('='))
+            .or_else(|_| {
+                base64::engine::general_purpose::STANDARD_NO_PAD
+                    .decode(encoded.trim_end_matches('='))
+            })
+            .map_err(|_| ConfigError::InvalidPublishableKey("its body is not valid base64"))?;
+        let decoded = String::from_utf8(decoded)
+            .map_err(|_| ConfigError::InvalidPublishableKey("its body does not decode to text"))?;
+        let host = decoded
+            .strip_suffix('$')
+            .ok_or(ConfigError::InvalidPublishableKey(
+                "its body does not decode to `<frontend-api-host>$`",
+            ))?;
+        let valid_host = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'_'));
+        if !valid_host {
+            return Err(ConfigError::InvalidPublishableKey(
+                "its Frontend API host is empty or not a host name",
+            ));
+        }
+        Ok(Self {
+            raw: key.into(),
+            frontend_api: host.into(),
+        })
+    }
+
+    /// The key as given.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The Frontend API host, e.g. `clerk.example.com` or `happy-hippo-1.clerk.accounts.dev`.
+    pub fn frontend_api(&self) -> &str {
+        &self.frontend_api
+    }
+
+    /// The issuer of this instance's session tokens: `https://<frontend-api-host>`.
+    pub fn issuer(&self) -> String {
+        format!("https://{}", self.frontend_api)
+    }
+
+    /// Whether this is a development-instance key (`pk_test_`).
+    pub fn is_test(&self) -> bool {
+        self.raw.starts_with("pk_test_")
+    }
+
+    /// The suffix Clerk appends to cookie names on domains shared by several apps
+    /// (`__session_<suffix>`): the first 8 characters of the URL-safe base64 of the SHA-1 of
+    /// the publishable key.
+    pub fn cookie_suffix(&self) -> String {
+        let digest = aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            self.raw.as_bytes(),
+        );
+        let mut encoded = base64::engine::general_purpose::URL_SAFE.encode(digest.as_ref());
+        encoded.truncate(8);
+        encoded
+    }
+}
+
+impl fmt::Display for PublishableKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+/// The instance's RSA public key (`CLERK_JWT_KEY`), for verifying session tokens with no network
+/// at all. Accepts the PEM from the Clerk dashboard, the same PEM with its line breaks written as
+/// `\n` (as environment files often hold it), or the bare base64 body.
+#[derive(Clone)]
+pub struct JwtKey(pub(crate) Arc<DecodingKey>);
+
+impl JwtKey {
+    /// Parses an RSA public key given as PEM (`-----BEGIN PUBLIC KEY-----`) or as its bare base64 body.
+    pub fn new(key: impl AsRef<str>) -> Result<Self, ConfigError> {
+        let key = key.as_ref().trim().replace("\\n", "\n");
+        let pem = if key.starts_with("-----BEGIN") {
+            key
+        } else {
+            let body: String = key.split_whitespace().collect();
+            if body.is_empty() {
+                return Err(ConfigError::InvalidJwtKey("it is empty"));
+            }
+            format!("-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n")
+        };
+        let decoding = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| {
+            ConfigError::InvalidJwtKey(
+                "it is not an RSA public key in PEM form (copy the PEM public key from the API keys page of the Clerk dashboard)",
+            )
+        })?;
+        Ok(Self(Arc::new(decoding)))
+    }
+}
+
+impl fmt::Debug for JwtKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JwtKey(RSA public key)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_key_validates_prefix_and_redacts() {
+        assert!(SecretKey::new("pk_test_abc").is_err());
+        assert!(SecretKey::new("sk_test_").is_err());
+        assert!(SecretKey::new("sk_test_ab cd").is_err());
+        assert!(SecretKey::new("").is_err());
+        let key = SecretKey::new("sk_live_supersecretvalue\n").expect("valid");
+        assert_eq!(key.expose(), "sk_live_supersecretvalue");
+        assert!(!key.is_test());
+        let shown = format!("{key} {key:?}");
+        assert!(!shown.contains("supersecret"), "{shown}");
+        assert!(shown.contains("sk_live_"));
+    }
+
+    #[test]
+    fn publishable_key_decodes_host() {
+        let key = PublishableKey::new("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k").expect("valid");
+        assert_eq!(key.frontend_api(), "clerk.example.com");
+        assert_eq!(key.issuer(), "https://clerk.example.com");
+        assert!(key.is_test());
+        // Clerk's keys sometimes carry base64 padding.
+        let padded = format!(
+            "pk_live_{}",
+            base64::engine::general_purpose::STANDARD.encode("clerk.acme.io$")
+        );
+        assert_eq!(
+            PublishableKey::new(&padded).expect("valid").frontend_api(),
+            "clerk.acme.io"
+        );
+    }
+
+    #[test]
+    fn malformed_publishable_keys_are_errors_not_panics() {
+        for bad in [
+            "",
+            "pk_test_",
+            "pk_test_%%%%",
+            "sk_test_Y2xlcmsuZXhhbXBsZS5jb20k",
+            "pk_test_Y2xlcmsuZXhhbXBsZS5jb20", // no `$`
+            "pk_test_JA==",                    // just `$`
+            "pk_test_/w==",                    // not UTF-8
+            "pk_test_PHNjcmlwdD4k",            // `<script>$`
+        ] {
+            assert!(
+                matches!(
+                    PublishableKey::new(bad),
+                    Err(ConfigError::InvalidPublishableKey(_))
+                ),
+                "{bad} should be rejected"
+            );
+        }
+    }
+
+    #[test]
+    fn cookie_suffix_is_eight_url_safe_characters() {
+        let key = PublishableKey::new("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k").expect("valid");
+        let suffix = key.cookie_suffix();
+        assert_eq!(suffix.len(), 8);
+        assert!(
+            suffix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_eq!(suffix, key.cookie_suffix());
+    }
+
+    #[test]
+    fn jwt_key_rejects_garbage() {
+        assert!(JwtKey::new("").is_err());
+        assert!(JwtKey::new("not a key").is_err());
+        assert!(JwtKey::new("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err());
+    }
+}

@@ -1,0 +1,40 @@
+//! Clerk for Rust: session-token verification and the Clerk Backend API.
+//!
+//! [`Clerk`] is the one handle you hold. Build it from the environment or a builder, then verify
+//! session tokens ([`Clerk::verify_token`]), authenticate whole requests
+//! ([`Clerk::authenticate`]), and check authorization ([`SessionClaims::has`]).
+//!
+//! ```no_run
+//! # async fn demo(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! use clerk_core::{Clerk, Has};
+//!
+//! let clerk = Clerk::from_env()?; // CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY, ...
+//! let claims = clerk.verify_token(token).await?;
+//! println!("user {} in org {:?}", claims.user_id(), claims.org_id());
+//! if claims.has(Has::permission("org:invoices:read")) {
+//!     // ...
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Framework integrations live in `clerk-axum` and `clerk-actix`; a local Clerk emulator for
+//! development and tests lives in `clerk-testing`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod authenticate;
+pub mod claims;
+mod client;
+pub mod error;
+mod http_util;
+pub mod jwks;
+mod keys;
+pub mod verify;
+
+pub use authenticate::{Auth, AuthenticateOptions, RequestState, SignedOut, TokenSource};
+pub use claims::{FactorLevel, Has, Reverification, SessionClaims, SessionStatus};
+pub use client::{Clerk, ClerkBuilder, DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT};
+pub use error::{ConfigError, JwksError, VerifyError};
+pub use jwks::JwksSettings;
+pub use keys::{JwtKey, PublishableKey, SecretKey};
+pub use verify::VerifyOptions;

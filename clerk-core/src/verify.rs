@@ -1,0 +1,331 @@
+//! Session-token verification.
+//!
+//! The path of a token: size limit → verified-token cache → header (`alg`, `typ`, `cat`, `kid`)
+//! → key from the instance's [`jwks`](crate::jwks) cache → signature → claims (`exp`, `nbf`,
+//! `iat`, `iss`, subject) → policy (`azp`, pending sessions) → cache.
+//!
+//! The header fields `jku`, `x5u` and `jwk` are never read: a token cannot choose its own key.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::Clerk;
+use crate::claims::{RawClaims, SessionClaims, SessionStatus};
+use crate::error::VerifyError;
+use crate::jwks::rsa_algorithm;
+
+/// Tokens longer than this are rejected before any other work.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// The `cat` header value of session tokens.
+pub const SESSION_TOKEN_CATEGORY: &str = "cl_B7d4PD111AAA";
+
+/// What a verification accepts beyond a valid signature and times.
+///
+/// Every [`Clerk`] has defaults (set on its builder); [`Clerk::verify_options`] returns them for
+/// per-call changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyOptions {
+    authorized_parties: Arc<[String]>,
+    accept_pending: bool,
+}
+
+impl VerifyOptions {
+    /// Only accept tokens whose `azp` is one of these origins (e.g. `https://app.example.com`).
+    /// With a non-empty list, a token without `azp` is rejected. An empty list accepts any.
+    pub fn authorized_parties<I, S>(mut self, parties: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.authorized_parties = parties
+            .into_iter()
+            .map(|p| p.into().trim_end_matches('/').to_owned())
+            .collect();
+        self
+    }
+
+    /// Accept sessions with status `pending` (signed in, a required step not done). Default: no,
+    /// they are treated as signed out.
+    pub fn accept_pending(mut self, accept: bool) -> Self {
+        self.accept_pending = accept;
+        self
+    }
+
+    /// The configured authorized parties.
+    pub fn authorized_parties_list(&self) -> &[String] {
+        &self.authorized_parties
+    }
+
+    /// Whether pending sessions are accepted.
+    pub fn accepts_pending(&self) -> bool {
+        self.accept_pending
+    }
+}
+
+/// How `iss` is checked.
+#[derive(Debug, Clone)]
+pub(crate) enum IssuerPolicy {
+    /// One of these, exactly (trailing slashes ignored).
+    Exact(Vec<String>),
+    /// Nothing is configured: any Clerk-hosted issuer.
+    AnyClerk,
+}
+
+impl IssuerPolicy {
+    fn accepts(&self, iss: &str) -> bool {
+        let iss = iss.trim_end_matches('/');
+        match self {
+            Self::Exact(list) => list.iter().any(|allowed| allowed == iss),
+            Self::AnyClerk => is_clerk_issuer(iss),
+        }
+    }
+}
+
+/// Whether `iss` is a Clerk Frontend API: `https://clerk.<domain>` (production) or
+/// `https://<name>.clerk.accounts.dev` (development).
+fn is_clerk_issuer(iss: &str) -> bool {
+    let Some(rest) = iss.strip_prefix("https://") else {
+        return false;
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    let valid_host = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    valid_host
+        && ((host.starts_with("clerk.") && host.len() > "clerk.".len())
+            || [
+                ".clerk.accounts.dev",
+                ".clerk.accountsstage.dev",
+                ".clerk.accounts.lclclerk.com",
+            ]
+            .iter()
+            .any(|suffix| host.ends_with(suffix) && host.len() > suffix.len()))
+}
+
+#[derive(Deserialize)]
+struct RawHeader<'a> {
+    alg: Option<&'a str>,
+    kid: Option<String>,
+    typ: Option<&'a str>,
+    cat: Option<&'a str>,
+}
+
+/// The current time in Unix milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn b64url(part: &str) -> Result<Vec<u8>, VerifyError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| VerifyError::Malformed("a part is not base64url"))
+}
+
+/// Keeps a cached entry until `exp` + clock skew, never longer.
+pub(crate) struct UntilExpiry {
+    pub(crate) skew_ms: i64,
+}
+
+impl moka::Expiry<Arc<str>, SessionClaims> for UntilExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &Arc<str>,
+        claims: &SessionClaims,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        let left = claims.expires_at().saturating_mul(1000) + self.skew_ms - now_ms();
+        Some(Duration::from_millis(left.max(0) as u64))
+    }
+}
+
+/// The bounded cache of verified tokens of one instance.
+pub(crate) type TokenCache = moka::sync::Cache<Arc<str>, SessionClaims>;
+
+impl Clerk {
+    /// Verifies a session token with this instance's default [`VerifyOptions`].
+    ///
+    /// ```no_run
+    /// # async fn demo(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// let clerk = clerk_core::Clerk::from_env()?;
+    /// match clerk.verify_token(token).await {
+    ///     Ok(claims) => println!("signed in as {}", claims.user_id()),
+    ///     Err(error) => println!("rejected: {}", error.reason()),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn verify_token(&self, token: &str) -> Result<SessionClaims, VerifyError> {
+        self.verify_token_with(token, &self.inner.verify_options)
+            .await
+    }
+
+    /// This instance's default verification options, to adjust for one call of
+    /// [`verify_token_with`](Self::verify_token_with).
+    pub fn verify_options(&self) -> VerifyOptions {
+        self.inner.verify_options.clone()
+    }
+
+    /// Verifies a session token with the given options.
+    pub async fn verify_token_with(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+    ) -> Result<SessionClaims, VerifyError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(VerifyError::TooLarge {
+                max: MAX_TOKEN_BYTES,
+            });
+        }
+        let now = now_ms();
+        if let Some(claims) = self.inner.tokens.get(token) {
+            self.check_policy(&claims, options, now)?;
+            return Ok(claims);
+        }
+        let claims = self.verify_fresh(token, now).await?;
+        self.check_policy(&claims, options, now)?;
+        self.inner.tokens.insert(token.into(), claims.clone());
+        Ok(claims)
+    }
+
+    /// The checks that depend on the time or on the options, run on cached tokens too.
+    fn check_policy(
+        &self,
+        claims: &SessionClaims,
+        options: &VerifyOptions,
+        now: i64,
+    ) -> Result<(), VerifyError> {
+        if claims.expires_at().saturating_mul(1000) <= now - self.inner.clock_skew_ms {
+            return Err(VerifyError::Expired);
+        }
+        if !options.authorized_parties.is_empty() {
+            let allowed = claims.authorized_party().is_some_and(|azp| {
+                let azp = azp.trim_end_matches('/');
+                options.authorized_parties.iter().any(|p| p == azp)
+            });
+            if !allowed {
+                return Err(VerifyError::InvalidAuthorizedParty);
+            }
+        }
+        if *claims.status() == SessionStatus::Pending && !options.accept_pending {
+            return Err(VerifyError::SessionPending);
+        }
+        Ok(())
+    }
+
+    /// Header, key, signature, then the claims that do not depend on options.
+    async fn verify_fresh(&self, token: &str, now: i64) -> Result<SessionClaims, VerifyError> {
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(VerifyError::Malformed(
+                "a JWT has three parts separated by dots",
+            ));
+        };
+        let header_json = b64url(header_b64)?;
+        let header: RawHeader<'_> = serde_json::from_slice(&header_json)
+            .map_err(|_| VerifyError::Malformed("the header is not a JSON object"))?;
+        let alg = header
+            .alg
+            .and_then(rsa_algorithm)
+            .ok_or(VerifyError::InvalidAlgorithm)?;
+        if header
+            .typ
+            .is_some_and(|typ| !typ.eq_ignore_ascii_case("JWT"))
+        {
+            return Err(VerifyError::TypeMismatch);
+        }
+        if header.cat.is_some_and(|cat| cat != SESSION_TOKEN_CATEGORY) {
+            return Err(VerifyError::TypeMismatch);
+        }
+        let key = self.inner.jwks.key(header.kid.as_deref()).await?;
+        if key.alg.is_some_and(|key_alg| key_alg != alg) {
+            return Err(VerifyError::InvalidAlgorithm);
+        }
+        let message = &token[..header_b64.len() + 1 + payload_b64.len()];
+        let valid =
+            jsonwebtoken::crypto::verify(signature_b64, message.as_bytes(), &key.decoding, alg)
+                .unwrap_or(false);
+        if !valid {
+            return Err(VerifyError::InvalidSignature);
+        }
+
+        let payload = String::from_utf8(b64url(payload_b64)?)
+            .map_err(|_| VerifyError::Malformed("the payload is not UTF-8"))?;
+        let raw = RawClaims::parse(&payload)?;
+        let skew = self.inner.clock_skew_ms;
+        let exp = raw
+            .exp
+            .ok_or(VerifyError::Malformed("the `exp` claim is missing"))?;
+        if exp.saturating_mul(1000) <= now - skew {
+            return Err(VerifyError::Expired);
+        }
+        if raw
+            .nbf
+            .is_some_and(|nbf| nbf.saturating_mul(1000) > now + skew)
+        {
+            return Err(VerifyError::NotActiveYet);
+        }
+        if raw
+            .iat
+            .is_some_and(|iat| iat.saturating_mul(1000) > now + skew)
+        {
+            return Err(VerifyError::IatInTheFuture);
+        }
+        if !raw
+            .iss
+            .as_deref()
+            .is_some_and(|iss| self.inner.issuers.accepts(iss))
+        {
+            return Err(VerifyError::InvalidIssuer);
+        }
+        let claims = raw.into_claims(&payload)?;
+        if claims.user_id().starts_with("mch_") {
+            return Err(VerifyError::TypeMismatch);
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clerk_issuers() {
+        for yes in [
+            "https://clerk.example.com",
+            "https://clerk.example.com/",
+            "https://happy-hippo-1.clerk.accounts.dev",
+            "https://x.clerk.accountsstage.dev",
+        ] {
+            assert!(is_clerk_issuer(yes.trim_end_matches('/')), "{yes}");
+        }
+        for no in [
+            "http://clerk.example.com",
+            "https://evil.example.com",
+            "https://clerk.",
+            "https://.clerk.accounts.dev",
+            "https://user@clerk.example.com",
+            "clerk.example.com",
+            "",
+        ] {
+            assert!(!is_clerk_issuer(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn exact_issuers_ignore_trailing_slash() {
+        let policy = IssuerPolicy::Exact(vec!["https://clerk.a.com".into()]);
+        assert!(policy.accepts("https://clerk.a.com/"));
+        assert!(!policy.accepts("https://clerk.b.com"));
+        assert!(!policy.accepts("https://clerk.a.com.evil.io"));
+    }
+}
