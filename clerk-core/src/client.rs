@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::api::RetryPolicy;
 use crate::error::ConfigError;
 use crate::jwks::{JwksCache, JwksSettings, KeySource, VerifyingKey};
 use crate::keys::{JwtKey, PublishableKey, SecretKey};
@@ -45,6 +46,8 @@ pub(crate) struct Inner {
     pub(crate) publishable_key: Option<PublishableKey>,
     pub(crate) api_url: String,
     pub(crate) api_version: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) retry: RetryPolicy,
     pub(crate) jwks: Arc<JwksCache>,
     pub(crate) tokens: TokenCache,
     pub(crate) issuers: IssuerPolicy,
@@ -121,6 +124,7 @@ pub struct ClerkBuilder {
     token_cache_capacity: u64,
     connect_timeout: Duration,
     request_timeout: Duration,
+    retry: RetryPolicy,
 }
 
 impl Default for ClerkBuilder {
@@ -139,6 +143,7 @@ impl Default for ClerkBuilder {
             token_cache_capacity: 10_000,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -259,6 +264,12 @@ impl ClerkBuilder {
         self
     }
 
+    /// When and how failed Backend API requests are retried.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     /// Validates the settings and builds the client.
     pub fn build(self) -> Result<Clerk, ConfigError> {
         // Verification uses aws-lc-rs; choosing it explicitly keeps working if another crate in
@@ -337,6 +348,8 @@ impl ClerkBuilder {
                 publishable_key,
                 api_url,
                 api_version: self.api_version.trim().to_owned(),
+                http,
+                retry: self.retry,
                 jwks: Arc::new(JwksCache::new(source, settings)),
                 tokens,
                 issuers,

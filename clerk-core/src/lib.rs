@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod api;
 mod authenticate;
 pub mod claims;
 mod client;
@@ -29,8 +30,16 @@ pub mod error;
 mod http_util;
 pub mod jwks;
 mod keys;
+pub mod models;
 pub mod verify;
 
+/// Code generated from Clerk's spec by `cargo xtask codegen`; reached through [`api`] and [`models`].
+mod generated {
+    pub mod api;
+    pub mod models;
+}
+
+pub use api::ApiError;
 pub use authenticate::{Auth, AuthenticateOptions, RequestState, SignedOut, TokenSource};
 pub use claims::{FactorLevel, Has, Reverification, SessionClaims, SessionStatus};
 pub use client::{Clerk, ClerkBuilder, DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT};

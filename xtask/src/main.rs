@@ -1,12 +1,28 @@
 //! Repository chores, run as `cargo xtask <task>`.
+//!
+//! - `cargo xtask codegen`: regenerate the Backend API client, models and operation tests from
+//!   `spec/` (`--check`: fail if the committed files are out of date).
+
+mod codegen;
+
+use std::path::PathBuf;
 
 fn main() {
-    let task = std::env::args().nth(1);
-    match task.as_deref() {
-        None | Some("help") => println!("usage: cargo xtask <task>\n\ntasks: (none yet)"),
-        Some(other) => {
-            eprintln!("unknown task `{other}`; run `cargo xtask help`");
-            std::process::exit(2);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let result = match args.first().map(String::as_str) {
+        Some("codegen") => codegen::run(&root, args.iter().any(|a| a == "--check")),
+        None | Some("help") => {
+            println!("usage: cargo xtask codegen [--check]");
+            Ok(())
         }
+        Some(other) => Err(format!("unknown task `{other}`; run `cargo xtask help`")),
+    };
+    if let Err(error) = result {
+        eprintln!("error: {error}");
+        std::process::exit(1);
     }
 }

@@ -1,0 +1,268 @@
+//! Sending Backend API requests: headers, retries, error decoding.
+
+use std::time::Duration;
+
+use http::Method;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{ApiError, ErrorResponse, Multipart, Query};
+use crate::Clerk;
+use crate::http_util::{ReadError, read_limited};
+use crate::jwks::describe_transport_error;
+
+/// The largest response body read (a page of 500 users is a few MiB).
+const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+/// When and how failed requests are retried.
+///
+/// A 429 is retried for every method (the request was not processed), waiting `Retry-After` when
+/// Clerk sends it; a 502, 503, 504 or a connection failure only for idempotent methods (GET, PUT,
+/// DELETE, HEAD). Waits grow exponentially from `base_delay` up to `max_delay`, with jitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (default 3; 1 turns retries off).
+    pub max_attempts: u32,
+    /// The wait before the first retry, doubled for each later one (default 500 ms).
+    pub base_delay: Duration,
+    /// The longest wait between attempts (default 8 s).
+    pub max_delay: Duration,
+    /// The longest `Retry-After` honoured; a longer one ends the retries and is reported in
+    /// [`ApiError::retry_after`] (default 30 s).
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (1-based): exponential, capped, with "equal jitter"
+    /// (between half and all of the exponential delay).
+    fn backoff(&self, retry: u32) -> Duration {
+        let exponential = self
+            .base_delay
+            .saturating_mul(
+                1u32.checked_shl(retry.saturating_sub(1))
+                    .unwrap_or(u32::MAX),
+            )
+            .min(self.max_delay);
+        let mut random = [0u8; 2];
+        let fraction = match aws_lc_rs::rand::fill(&mut random) {
+            Ok(()) => f64::from(u16::from_le_bytes(random)) / f64::from(u16::MAX),
+            Err(_) => 0.5,
+        };
+        exponential.mul_f64(0.5 + 0.5 * fraction)
+    }
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub(crate) enum RequestBody {
+    None,
+    Json(bytes::Bytes),
+    Multipart(Multipart),
+}
+
+/// A Backend API request, before sending.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    method: Method,
+    path: String,
+    query: Query,
+    body: RequestBody,
+}
+
+impl Request {
+    pub(crate) fn new(method: Method, path: String) -> Self {
+        Self {
+            method,
+            path,
+            query: Query::default(),
+            body: RequestBody::None,
+        }
+    }
+
+    pub(crate) fn query(mut self, query: Query) -> Self {
+        self.query = query;
+        self
+    }
+
+    pub(crate) fn json<T: Serialize>(mut self, body: &T) -> Result<Self, ApiError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            ApiError::InvalidRequest(format!("the request body could not be encoded: {e}"))
+        })?;
+        self.body = RequestBody::Json(bytes.into());
+        Ok(self)
+    }
+
+    pub(crate) fn multipart(mut self, form: Multipart) -> Self {
+        self.body = RequestBody::Multipart(form);
+        self
+    }
+
+    fn idempotent(&self) -> bool {
+        matches!(
+            self.method,
+            Method::GET | Method::PUT | Method::DELETE | Method::HEAD
+        )
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let seconds: f64 = value.parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)))
+}
+
+impl Clerk {
+    /// Sends `request` and decodes a JSON success body.
+    pub(crate) async fn execute_json<T: DeserializeOwned>(
+        &self,
+        request: Request,
+    ) -> Result<T, ApiError> {
+        let (status, body) = self.execute(request).await?;
+        serde_json::from_slice(&body).map_err(|e| ApiError::Decode {
+            status,
+            message: e.to_string(),
+        })
+    }
+
+    /// Sends `request`, ignoring the success body.
+    pub(crate) async fn execute_empty(&self, request: Request) -> Result<(), ApiError> {
+        self.execute(request).await.map(|_| ())
+    }
+
+    /// Sends `request` and returns the success body as text.
+    pub(crate) async fn execute_text(&self, request: Request) -> Result<String, ApiError> {
+        let (_, body) = self.execute(request).await?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
+    async fn execute(&self, request: Request) -> Result<(u16, Vec<u8>), ApiError> {
+        let secret = self
+            .inner
+            .secret_key
+            .as_ref()
+            .ok_or(ApiError::MissingSecretKey)?;
+        let url = format!("{}/v1{}", self.inner.api_url, request.path);
+        let policy = self.inner.retry;
+        let mut attempt = 1;
+        loop {
+            let mut builder = self
+                .inner
+                .http
+                .request(request.method.clone(), &url)
+                .query(&request.query.0)
+                .bearer_auth(secret.expose())
+                .header("Clerk-API-Version", &self.inner.api_version)
+                .header(ACCEPT, "application/json");
+            builder = match &request.body {
+                RequestBody::None => builder,
+                RequestBody::Json(bytes) => builder
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(bytes.clone()),
+                RequestBody::Multipart(form) => builder.multipart(form.form()?),
+            };
+            let retries_left = attempt < policy.max_attempts.max(1);
+            let response = match builder.send().await {
+                Ok(response) => response,
+                Err(error) => {
+                    let transient = error.is_connect() || error.is_timeout() || error.is_request();
+                    if transient && request.idempotent() && retries_left {
+                        tokio::time::sleep(policy.backoff(attempt)).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(ApiError::Transport(describe_transport_error(&error)));
+                }
+            };
+            let status = response.status().as_u16();
+            if response.status().is_success() {
+                return match read_limited(response, MAX_RESPONSE_BYTES).await {
+                    Ok(body) => Ok((status, body)),
+                    Err(ReadError::TooLarge) => Err(ApiError::Decode {
+                        status,
+                        message: format!("the response is larger than {MAX_RESPONSE_BYTES} bytes"),
+                    }),
+                    Err(ReadError::Transport(error)) => {
+                        Err(ApiError::Transport(describe_transport_error(&error)))
+                    }
+                };
+            }
+            let wait = retry_after(response.headers());
+            let trace = response
+                .headers()
+                .get("clerk-trace-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = read_limited(response, 1024 * 1024)
+                .await
+                .unwrap_or_default();
+            let error = ErrorResponse::parse(status, &body, trace, wait);
+            let retryable = status == 429 || (request.idempotent() && matches!(status, 502..=504));
+            if retryable && retries_left {
+                let delay = match wait {
+                    Some(wait) if wait > policy.max_retry_after => {
+                        return Err(ApiError::Response(Box::new(error)));
+                    }
+                    Some(wait) => wait,
+                    None => policy.backoff(attempt),
+                };
+                tracing::debug!(
+                    status,
+                    attempt,
+                    ?delay,
+                    "retrying a Clerk Backend API request"
+                );
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+                continue;
+            }
+            return Err(ApiError::Response(Box::new(error)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let policy = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(350),
+            ..RetryPolicy::default()
+        };
+        for (retry, full) in [(1, 100), (2, 200), (3, 350), (40, 350)] {
+            let wait = policy.backoff(retry);
+            assert!(
+                wait >= Duration::from_millis(full / 2) && wait <= Duration::from_millis(full),
+                "{retry}: {wait:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, "2".parse().expect("header"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().expect("header"),
+        );
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, "-1".parse().expect("header"));
+        assert_eq!(retry_after(&headers), None);
+    }
+}

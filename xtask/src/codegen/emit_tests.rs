@@ -1,0 +1,216 @@
+//! `clerk-core/tests/generated/operations.rs`: one test per operation against a recording server.
+
+use serde_json::{Map, Value, json};
+
+use super::emit_api::group_method;
+use super::naming::snake;
+use super::ops::{Body, Op, Response};
+use super::sample::{expr, query_array_sample, raw_literal, sample};
+use super::types::{Registry, Ty};
+
+/// Percent-encodes a path segment as `crate::api::path_segment` does: all but unreserved characters.
+fn encode_segment(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn query_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn emit_op(registry: &Registry<'_>, op: &Op, out: &mut String) {
+    let spec = registry.spec;
+    let mut call = format!(
+        "server.clerk().{}().{}(",
+        group_method(&op.group),
+        op.method
+    );
+    let mut args = Vec::new();
+    let mut setters = String::new();
+    let mut path = format!("/v1{}", op.path);
+    for p in &op.path_params {
+        let value = format!("{}-1/2 x", p.json);
+        path = path.replace(&format!("{{{}}}", p.json), &encode_segment(&value));
+        args.push(format!("{value:?}"));
+    }
+    let mut query: Vec<(String, String)> = Vec::new();
+    for p in &op.query_params {
+        let value = if let Ty::Array(_) = p.ty {
+            let items = query_array_sample(spec, &p.schema, &p.json);
+            if p.explode {
+                for item in &items {
+                    query.push((p.json.clone(), query_text(item)));
+                }
+            } else {
+                let joined: Vec<String> = items.iter().map(query_text).collect();
+                query.push((p.json.clone(), joined.join(",")));
+            }
+            Value::Array(items)
+        } else {
+            let mut value = sample(spec, &p.schema, &p.json);
+            if p.ty == Ty::I64 && !value.is_i64() {
+                value = json!(7);
+            }
+            query.push((p.json.clone(), query_text(&value)));
+            value
+        };
+        let e = expr(registry, &p.ty, &value);
+        if p.required {
+            args.push(e);
+        } else {
+            setters.push_str(&format!("\n        .{}({e})", p.ident));
+        }
+    }
+    if op.sends_paginated {
+        query.push(("paginated".into(), "true".into()));
+    }
+    let mut expected_body: Option<Value> = None;
+    let mut multipart_checks: Vec<String> = Vec::new();
+    match &op.body {
+        Body::Fields { fields, .. } => {
+            let mut body = Map::new();
+            for f in fields {
+                let value = sample(spec, &f.schema, &f.json);
+                let e = expr(registry, &f.ty, &value);
+                if f.required {
+                    args.push(e);
+                } else {
+                    setters.push_str(&format!("\n        .{}({e})", f.ident));
+                }
+                body.insert(f.json.clone(), value);
+            }
+            expected_body = Some(Value::Object(body));
+        }
+        Body::Whole { ty, schema } => {
+            let value = sample(spec, schema, "body");
+            args.push(expr(registry, ty, &value));
+            expected_body = Some(value);
+        }
+        Body::Multipart {
+            file_field,
+            text_fields,
+        } => {
+            args.push("crate_file()".into());
+            multipart_checks.push(format!(
+                "name=\\\"{file_field}\\\"; filename=\\\"avatar.png\\\""
+            ));
+            multipart_checks.push("PNG-bytes".into());
+            for f in text_fields {
+                let value = format!("{}-text", f.json);
+                setters.push_str(&format!("\n        .{}({value:?})", f.ident));
+                multipart_checks.push(format!("name=\\\"{}\\\"", f.json));
+                multipart_checks.push(value);
+            }
+        }
+        Body::None => {}
+    }
+    call.push_str(&args.join(", "));
+    call.push(')');
+
+    let (status, served, check_response) = match &op.response {
+        Response::Json { status, schema, .. } => {
+            let mut value = sample(spec, schema, "response");
+            if op.array_becomes_page {
+                value = json!({ "data": value, "total_count": 1 });
+            }
+            let text = value.to_string();
+            (
+                *status,
+                Some(text.clone()),
+                format!(
+                    "    assert_round_trip(&response, {});\n",
+                    raw_literal(&text)
+                ),
+            )
+        }
+        Response::Empty { status } => (*status, None, String::new()),
+        Response::Text => (
+            200,
+            Some("<html><body>interstitial</body></html>".into()),
+            "    assert_eq!(response, \"<html><body>interstitial</body></html>\");\n".into(),
+        ),
+    };
+    let content_type = match &op.response {
+        Response::Text => "text/html",
+        _ => "application/json",
+    };
+    out.push_str(&format!(
+        "#[tokio::test]\n{}async fn op_{}() {{\n",
+        if op.deprecated {
+            "#[allow(deprecated)]\n"
+        } else {
+            ""
+        },
+        snake(&op.id)
+    ));
+    out.push_str(&format!(
+        "    let server = Recorder::start({status}, {:?}, {}).await;\n",
+        content_type,
+        served
+            .as_deref()
+            .map(|s| format!("Some({})", raw_literal(s)))
+            .unwrap_or_else(|| "None".into())
+    ));
+    let binding = if matches!(op.response, Response::Empty { .. }) {
+        ""
+    } else {
+        "let response = "
+    };
+    out.push_str(&format!(
+        "    {binding}{call}{setters}\n        .send()\n        .await\n        .expect({:?});\n",
+        op.id
+    ));
+    out.push_str("    let request = server.only_request();\n");
+    let query_list: Vec<String> = query
+        .iter()
+        .map(|(k, v)| format!("({k:?}, {v:?})"))
+        .collect();
+    out.push_str(&format!(
+        "    request.assert_call({:?}, {path:?}, &[{}]);\n",
+        op.http_method,
+        query_list.join(", ")
+    ));
+    match (&expected_body, multipart_checks.is_empty()) {
+        (Some(body), _) => out.push_str(&format!(
+            "    request.assert_json({});\n",
+            raw_literal(&body.to_string())
+        )),
+        (None, false) => {
+            let checks: Vec<String> = multipart_checks
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect();
+            out.push_str(&format!(
+                "    request.assert_multipart(&[{}]);\n",
+                checks.join(", ")
+            ));
+        }
+        (None, true) => out.push_str("    request.assert_no_body();\n"),
+    }
+    out.push_str(&check_response);
+    out.push_str("}\n\n");
+}
+
+pub fn emit(registry: &Registry<'_>, ops: &[Op], header: &str) -> String {
+    let mut out = String::new();
+    out.push_str(header);
+    out.push_str("//! One test per operation of the spec: the request (method, path with encoding, query, body,\n");
+    out.push_str("//! headers) and the decoding of a response that follows the spec.\n\n");
+    out.push_str("use super::*;\n\n");
+    let ids: Vec<String> = ops.iter().map(|o| format!("    {:?},\n", o.id)).collect();
+    out.push_str(&format!("/// Every operation id of the spec, each with a test below.\npub const OPERATION_IDS: [&str; {}] = [\n{}];\n\n", ops.len(), ids.concat()));
+    for op in ops {
+        emit_op(registry, op, &mut out);
+    }
+    out
+}
