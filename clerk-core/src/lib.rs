@@ -26,9 +26,11 @@ mod authenticate;
 pub mod claims;
 mod client;
 pub mod error;
+pub mod guard;
 mod http_util;
 pub mod jwks;
 mod keys;
+pub mod user_cache;
 pub mod verify;
 
 pub use authenticate::{Auth, AuthenticateOptions, RequestState, SignedOut, TokenSource};
