@@ -27,10 +27,12 @@ mod authenticate;
 pub mod claims;
 mod client;
 pub mod error;
+pub mod guard;
 mod http_util;
 pub mod jwks;
 mod keys;
 pub mod models;
+pub mod user_cache;
 pub mod verify;
 
 /// Code generated from Clerk's spec by `cargo xtask codegen`; reached through [`api`] and [`models`].

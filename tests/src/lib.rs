@@ -1,7 +1,12 @@
 //! Cross-crate integration tests of the Clerk Rust SDK; the tests are in `tests/`.
 //!
+//! [`cases`] is the request → response contract of the web adapters, as data, shared by the
+//! axum and actix test suites.
+//!
 //! The README's Rust examples are compiled (and, where not marked `no_run`, run) as this crate's
 //! doc tests, so the README cannot drift from the code.
+
+pub mod cases;
 
 #[doc = include_str!("../../README.md")]
 pub struct Readme;

@@ -1,0 +1,391 @@
+//! ClerkLayer and the guards as tower services: readiness, options, the rejection hook, the
+//! missing layer, and a real HTTP round trip. The full request table is in the workspace's
+//! `tests/` crate (`axum_contract.rs`).
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Extension;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use clerk_axum::{
+    ClerkAuth, ClerkClient, ClerkLayer, ClerkService, ClerkSession, Require, RequireLayer,
+    rejection_response, require_auth, require_role,
+};
+use clerk_core::RequestState;
+use clerk_core::guard::Requirement;
+use clerk_testing::{LocalClerk, unix_now};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, WWW_AUTHENTICATE};
+use http::{Request, StatusCode};
+use http_body_util::BodyExt as _;
+use tower::ServiceExt as _;
+use tower_layer::Layer as _;
+use tower_service::Service as _;
+
+async fn send(app: &Router, request: Request<Body>) -> (StatusCode, http::HeaderMap, String) {
+    let Ok(response) = app.clone().oneshot(request).await;
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8(body.to_vec()).expect("UTF-8 body"),
+    )
+}
+
+fn get_with(path: &str, headers: &[(http::HeaderName, String)]) -> Request<Body> {
+    let mut request = Request::get(path);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    request.body(Body::empty()).expect("request")
+}
+
+fn bearer(token: &str) -> (http::HeaderName, String) {
+    (AUTHORIZATION, format!("Bearer {token}"))
+}
+
+#[test]
+fn layer_service_and_futures_are_clone_send_sync() {
+    fn clone_send_sync<T: Clone + Send + Sync + 'static>() {}
+    fn send<T: Send>() {}
+    clone_send_sync::<ClerkLayer>();
+    clone_send_sync::<ClerkService<Router>>();
+    clone_send_sync::<RequireLayer>();
+    clone_send_sync::<Require<Router>>();
+    send::<clerk_axum::ResponseFuture<Router, Body>>();
+    send::<clerk_axum::RequireFuture<<Router as tower_service::Service<Request<Body>>>::Future>>();
+}
+
+#[tokio::test]
+async fn the_layer_passes_readiness_through_and_calls_the_inner_service_once() {
+    let local = LocalClerk::start().await;
+    let token = local.token("user_1").mint();
+    let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response>();
+    let mut service = ClerkLayer::new(local.clerk()).layer(service);
+
+    // Backpressure: while the inner service is not ready, neither is the layer.
+    handle.allow(0);
+    let mut task = tower_test::mock::Spawn::new(service.clone());
+    assert!(task.poll_ready().is_pending());
+    handle.allow(1);
+    assert!(task.poll_ready().is_ready());
+    drop(task);
+
+    // Ready: the request reaches the inner service authenticated, exactly once.
+    handle.allow(1);
+    std::future::poll_fn(|cx| service.poll_ready(cx))
+        .await
+        .expect("ready");
+    let call = tokio::spawn(service.call(get_with("/", &[bearer(&token)])));
+    let (request, respond) = handle
+        .next_request()
+        .await
+        .expect("the inner service is called");
+    let state = request
+        .extensions()
+        .get::<RequestState>()
+        .expect("the layer stores the RequestState");
+    assert_eq!(state.auth().expect("signed in").user_id(), "user_1");
+    respond.send_response(Response::new(Body::from("inner")));
+    let response = call.await.expect("joined").expect("no error");
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // A signed-out request is not rejected by the layer itself.
+    handle.allow(1);
+    std::future::poll_fn(|cx| service.poll_ready(cx))
+        .await
+        .expect("ready");
+    let call = tokio::spawn(service.call(get_with("/", &[])));
+    let (request, respond) = handle
+        .next_request()
+        .await
+        .expect("called when signed out too");
+    assert!(
+        !request
+            .extensions()
+            .get::<RequestState>()
+            .expect("stored")
+            .is_signed_in()
+    );
+    respond.send_response(Response::new(Body::empty()));
+    call.await.expect("joined").expect("no error");
+}
+
+#[tokio::test]
+async fn the_layer_passes_inner_errors_through() {
+    let local = LocalClerk::start().await;
+    let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response>();
+    let mut service = ClerkLayer::new(local.clerk()).layer(service);
+    handle.send_error("inner failure");
+    let error = std::future::poll_fn(|cx| service.poll_ready(cx))
+        .await
+        .expect_err("the inner readiness error comes through");
+    assert_eq!(error.to_string(), "inner failure");
+}
+
+#[tokio::test]
+async fn guards_pass_readiness_through_and_do_not_call_the_route_when_rejecting() {
+    let local = LocalClerk::start().await;
+    let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response>();
+    let guard = RequireLayer::new(Requirement::signed_in()).layer(service);
+    let mut service = ClerkLayer::new(local.clerk()).layer(guard);
+
+    handle.allow(0);
+    let mut task = tower_test::mock::Spawn::new(service.clone());
+    assert!(task.poll_ready().is_pending());
+    handle.allow(1);
+    assert!(task.poll_ready().is_ready());
+    drop(task);
+
+    handle.allow(1);
+    std::future::poll_fn(|cx| service.poll_ready(cx))
+        .await
+        .expect("ready");
+    let response = service.call(get_with("/", &[])).await.expect("no error");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // The route was never called.
+    let next = tokio::time::timeout(std::time::Duration::from_millis(50), handle.next_request());
+    assert!(next.await.is_err(), "the guard must not call the route");
+}
+
+#[tokio::test]
+async fn extractors_and_guards_without_the_layer_answer_500_naming_it() {
+    let app = Router::new()
+        .route("/session", get(|_: ClerkSession| async { "" }))
+        .route("/optional", get(|_: Option<ClerkSession>| async { "" }))
+        .route("/auth", get(|_: ClerkAuth| async { "" }))
+        .route("/optional-auth", get(|_: Option<ClerkAuth>| async { "" }))
+        .route("/client", get(|_: ClerkClient| async { "" }))
+        .nest(
+            "/guarded",
+            Router::new()
+                .route("/", get(|| async { "" }))
+                .route_layer(require_auth()),
+        );
+    let expected = r#"{"errors":[{"code":"missing_clerk_layer","message":"Clerk authentication is not set up for this route: ClerkLayer (add `.layer(ClerkLayer::new(clerk))` to the router) is missing."}]}"#;
+    for path in [
+        "/session",
+        "/optional",
+        "/auth",
+        "/optional-auth",
+        "/client",
+        "/guarded",
+    ] {
+        let (status, headers, body) = send(&app, get_with(path, &[])).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        assert_eq!(body, expected, "{path}");
+        assert_eq!(headers[CONTENT_TYPE], "application/json", "{path}");
+        assert!(headers.get(WWW_AUTHENTICATE).is_none(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_rejection_hook_replaces_every_rejection() {
+    let local = LocalClerk::start().await;
+    let member = local
+        .token("user_member")
+        .org("org_1", "acme", "org:member", ["org:x:read"])
+        .mint();
+    let layer = ClerkLayer::new(local.clerk()).on_rejection(|rejection| {
+        let mut response = rejection_response(rejection);
+        response
+            .headers_mut()
+            .insert("x-denied", rejection.code.parse().expect("header value"));
+        if rejection.status == 401 {
+            return (
+                StatusCode::UNAUTHORIZED,
+                format!("please sign in ({})", rejection.code),
+            )
+                .into_response();
+        }
+        response
+    });
+    let app = Router::new()
+        .route("/session", get(|_: ClerkSession| async { "in" }))
+        .nest(
+            "/admin",
+            Router::new()
+                .route("/", get(|| async { "admin" }))
+                .route_layer(require_role("org:admin")),
+        )
+        .layer(layer);
+
+    let (status, _, body) = send(&app, get_with("/session", &[])).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body, "please sign in (session-token-and-uat-missing)");
+
+    let (status, headers, body) = send(&app, get_with("/admin", &[bearer(&member)])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(headers["x-denied"], "forbidden");
+    assert_eq!(
+        body,
+        r#"{"errors":[{"code":"forbidden","message":"The session is not allowed to access this resource."}]}"#
+    );
+    assert_eq!(
+        headers[WWW_AUTHENTICATE],
+        r#"Bearer error="insufficient_scope""#
+    );
+
+    let (status, _, body) = send(&app, get_with("/session", &[bearer(&member)])).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "in"));
+
+    // The hook sees 503s too.
+    local.shutdown().await;
+    let fresh = Router::new()
+        .route("/session", get(|_: ClerkSession| async { "in" }))
+        .layer(ClerkLayer::new(local.clerk()).on_rejection(|r| {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("custom {}", r.code),
+            )
+                .into_response()
+        }));
+    let (status, _, body) = send(&fresh, get_with("/session", &[bearer(&member)])).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body, "custom keys_unavailable");
+}
+
+#[tokio::test]
+async fn the_layer_options_change_what_counts_as_signed_in() {
+    let local = LocalClerk::start().await;
+    let token = local.token("user_1").mint();
+    let pending = local.token("user_1").status("pending").mint();
+    let cookie = (
+        COOKIE,
+        format!("__session={token}; __client_uat={}", unix_now() - 30),
+    );
+    let route = || {
+        Router::new().route(
+            "/",
+            get(|s: Option<ClerkSession>| async move {
+                s.map_or("anonymous".to_owned(), |s| s.user_id().to_owned())
+            }),
+        )
+    };
+
+    let defaults = route().layer(ClerkLayer::new(local.clerk()));
+    assert_eq!(
+        send(&defaults, get_with("/", std::slice::from_ref(&cookie)))
+            .await
+            .2,
+        "user_1"
+    );
+    assert_eq!(
+        send(&defaults, get_with("/", &[bearer(&pending)])).await.2,
+        "anonymous"
+    );
+
+    let bearer_only = route().layer(ClerkLayer::new(local.clerk()).accept_cookie(false));
+    assert_eq!(
+        send(&bearer_only, get_with("/", &[cookie])).await.2,
+        "anonymous"
+    );
+    assert_eq!(
+        send(&bearer_only, get_with("/", &[bearer(&token)])).await.2,
+        "user_1"
+    );
+
+    let pending_ok = route().layer(ClerkLayer::new(local.clerk()).accept_pending_sessions(true));
+    assert_eq!(
+        send(&pending_ok, get_with("/", &[bearer(&pending)]))
+            .await
+            .2,
+        "user_1"
+    );
+
+    let azp =
+        route().layer(ClerkLayer::new(local.clerk()).authorized_parties(["https://a.example"]));
+    assert_eq!(
+        send(&azp, get_with("/", &[bearer(&token)])).await.2,
+        "anonymous"
+    );
+    let with_azp = local.token("user_2").azp("https://a.example").mint();
+    assert_eq!(
+        send(&azp, get_with("/", &[bearer(&with_azp)])).await.2,
+        "user_2"
+    );
+}
+
+#[tokio::test]
+async fn handlers_get_the_client_the_auth_and_the_request_state() {
+    let local = LocalClerk::start().await;
+    let token = local
+        .token("user_1")
+        .org("org_1", "acme", "org:admin", ["org:a:b"])
+        .mint();
+    let app = Router::new()
+        .route(
+            "/",
+            get(
+                |ClerkClient(clerk): ClerkClient,
+                 auth: ClerkAuth,
+                 Extension(state): Extension<RequestState>| async move {
+                    format!(
+                        "{} {} {} {}",
+                        clerk.api_url(),
+                        auth.user_id(),
+                        auth.has(clerk_core::Has::permission("org:a:b")),
+                        state.is_signed_in() && auth.token().len() > 100,
+                    )
+                },
+            ),
+        )
+        .route(
+            "/client",
+            get(|ClerkClient(clerk): ClerkClient| async move { clerk.api_url().to_owned() }),
+        )
+        .layer(ClerkLayer::new(local.clerk()));
+    let (status, _, body) = send(&app, get_with("/", &[bearer(&token)])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, format!("{} user_1 true true", local.api_url()));
+    // The client is available on signed-out requests too.
+    let (status, _, body) = send(&app, get_with("/client", &[])).await;
+    assert_eq!((status, body), (StatusCode::OK, local.api_url()));
+}
+
+#[tokio::test]
+async fn a_real_server_over_loopback() {
+    let local = LocalClerk::start().await;
+    let token = local.token("user_http").mint();
+    let app = Router::new()
+        .route(
+            "/me",
+            get(|ClerkSession(c): ClerkSession| async move { c.user_id().to_owned() }),
+        )
+        .layer(ClerkLayer::new(local.clerk()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/me");
+
+    let signed_in = client
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(signed_in.status(), 200);
+    assert_eq!(signed_in.text().await.expect("body"), "user_http");
+
+    let signed_out = client.get(&url).send().await.expect("sent");
+    assert_eq!(signed_out.status(), 401);
+    assert_eq!(signed_out.headers()[WWW_AUTHENTICATE], "Bearer");
+    let body: serde_json::Value = signed_out.json().await.expect("JSON");
+    assert_eq!(body["errors"][0]["code"], "session-token-and-uat-missing");
+
+    let forged = client
+        .get(&url)
+        .bearer_auth(format!("{token}x"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(forged.status(), 401);
+    assert_eq!(
+        forged.headers()[WWW_AUTHENTICATE],
+        r#"Bearer error="invalid_token""#
+    );
+    server.abort();
+}

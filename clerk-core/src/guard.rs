@@ -1,0 +1,432 @@
+//! Framework-neutral authorization decisions: what a route requires ([`Requirement`]), whether a
+//! request meets it ([`check`]), and the HTTP answer when it does not ([`Rejection`]).
+//!
+//! The web adapters (`clerk-axum`, `clerk-actix`) only move these values between their own types,
+//! so every framework answers the same request with the same status, code, body and headers.
+//!
+//! # Rejections and their codes
+//!
+//! The `code` of a rejection is stable: clients, logs and metrics may match on it.
+//!
+//! | status | code | when |
+//! |---|---|---|
+//! | 401 | the [`SignedOut::reason`] name, e.g. `session-token-and-uat-missing`, `token-expired`, `token-invalid-signature` | no valid session |
+//! | 401 | [`codes::USER_NOT_FOUND`] | the Backend API no longer knows the session's user |
+//! | 403 | [`codes::FORBIDDEN`] | signed in, but the requirement is not met |
+//! | 500 | [`codes::MISSING_CLERK_LAYER`] | the authentication middleware is not installed in front of the route |
+//! | 502 | [`codes::USER_LOOKUP_FAILED`] | the Backend API answered a user lookup with an error |
+//! | 503 | [`codes::KEYS_UNAVAILABLE`] | the signing keys could not be loaded (Clerk unreachable, nothing cached) |
+//! | 503 | [`codes::USER_LOOKUP_UNAVAILABLE`] | the Backend API is unreachable or rate limits the user lookup |
+//!
+//! Every 401 carries `WWW-Authenticate: Bearer error="invalid_token"`, except when the request
+//! carried no token at all: then it is `WWW-Authenticate: Bearer` (RFC 6750, section 3.1). A 403
+//! carries `WWW-Authenticate: Bearer error="insufficient_scope"`.
+//!
+//! No rejection ever contains token text, key material or the chain of an internal error: a 503
+//! says only that authentication is unavailable, and the reason stays in the server's logs.
+//!
+//! ```
+//! use clerk_core::RequestState;
+//! use clerk_core::SignedOut;
+//! use clerk_core::guard::{Requirement, check};
+//!
+//! let state = RequestState::SignedOut(SignedOut::NoToken);
+//! let rejection = check(&state, &Requirement::permission("org:invoices:read")).unwrap_err();
+//! assert_eq!(rejection.status, 401);
+//! assert_eq!(rejection.code, "session-token-and-uat-missing");
+//! assert_eq!(rejection.www_authenticate.as_deref(), Some("Bearer"));
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::authenticate::{Auth, RequestState, SignedOut};
+use crate::claims::Has;
+
+/// The stable rejection codes that are not a [`SignedOut::reason`] name.
+pub mod codes {
+    /// 403: signed in, but the route's requirement is not met.
+    pub const FORBIDDEN: &str = "forbidden";
+    /// 500: the authentication middleware is not installed in front of the route.
+    pub const MISSING_CLERK_LAYER: &str = "missing_clerk_layer";
+    /// 503: the signing keys could not be loaded, so no session can be verified now.
+    pub const KEYS_UNAVAILABLE: &str = "keys_unavailable";
+    /// 401: the Backend API does not know the session's user (deleted since the token was issued).
+    pub const USER_NOT_FOUND: &str = "user-not-found";
+    /// 502: the Backend API answered a user lookup with an error.
+    pub const USER_LOOKUP_FAILED: &str = "user_lookup_failed";
+    /// 503: the Backend API could not be reached, or rate limited the user lookup.
+    pub const USER_LOOKUP_UNAVAILABLE: &str = "user_lookup_unavailable";
+}
+
+/// A custom requirement: a predicate over the signed-in request.
+pub type Predicate = Arc<dyn Fn(&Auth) -> bool + Send + Sync>;
+
+/// What a route requires of a request. Cheap to clone.
+///
+/// ```
+/// use clerk_core::guard::Requirement;
+/// use clerk_core::{Has, Reverification};
+///
+/// let signed_in = Requirement::signed_in();
+/// let admins = Requirement::role("org:admin");
+/// let writers = Requirement::has(Has::permission("org:invoices:write").reverification(Reverification::Strict));
+/// let acme = Requirement::custom(|auth| auth.claims().org_slug() == Some("acme"));
+/// ```
+#[derive(Clone)]
+pub struct Requirement(Kind);
+
+#[derive(Clone)]
+enum Kind {
+    SignedIn,
+    Has(Has),
+    Custom(Predicate),
+}
+
+impl Requirement {
+    /// Any signed-in session.
+    pub fn signed_in() -> Self {
+        Self(Kind::SignedIn)
+    }
+
+    /// An organization role, e.g. `org:admin` (see [`Has::role`]).
+    pub fn role(role: impl Into<String>) -> Self {
+        Self::has(Has::role(role))
+    }
+
+    /// An organization permission, e.g. `org:invoices:write` (see [`Has::permission`]).
+    pub fn permission(permission: impl Into<String>) -> Self {
+        Self::has(Has::permission(permission))
+    }
+
+    /// A feature, e.g. `org:dashboard` (see [`Has::feature`]).
+    pub fn feature(feature: impl Into<String>) -> Self {
+        Self::has(Has::feature(feature))
+    }
+
+    /// A plan, e.g. `user:pro` (see [`Has::plan`]).
+    pub fn plan(plan: impl Into<String>) -> Self {
+        Self::has(Has::plan(plan))
+    }
+
+    /// Any combination of role, permission, feature, plan and reverification, checked with
+    /// [`SessionClaims::has`](crate::SessionClaims::has) (fails closed: asking nothing denies).
+    pub fn has(check: impl Into<Has>) -> Self {
+        Self(Kind::Has(check.into()))
+    }
+
+    /// Anything else: the request passes when `predicate` returns `true`.
+    pub fn custom(predicate: impl Fn(&Auth) -> bool + Send + Sync + 'static) -> Self {
+        Self(Kind::Custom(Arc::new(predicate)))
+    }
+
+    /// Whether a signed-in request meets the requirement.
+    pub fn allows(&self, auth: &Auth) -> bool {
+        match &self.0 {
+            Kind::SignedIn => true,
+            Kind::Has(has) => auth.claims().has(has.clone()),
+            Kind::Custom(predicate) => predicate(auth),
+        }
+    }
+
+    /// Decides a request; see [`check`].
+    pub fn check<'a>(&self, state: &'a RequestState) -> Result<&'a Auth, Rejection> {
+        check(state, self)
+    }
+}
+
+impl fmt::Debug for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Kind::SignedIn => f.write_str("Requirement::SignedIn"),
+            Kind::Has(has) => f.debug_tuple("Requirement::Has").field(has).finish(),
+            Kind::Custom(_) => f.write_str("Requirement::Custom(..)"),
+        }
+    }
+}
+
+/// Decides whether a request meets a requirement: the signed-in [`Auth`], or the [`Rejection`]
+/// to answer with.
+///
+/// Signed out → 401 (or 503 when the keys could not be loaded, see [`Rejection::signed_out`]);
+/// signed in without the requirement → 403.
+pub fn check<'a>(
+    state: &'a RequestState,
+    requirement: &Requirement,
+) -> Result<&'a Auth, Rejection> {
+    match state {
+        RequestState::SignedIn(auth) if requirement.allows(auth) => Ok(auth),
+        RequestState::SignedIn(_) => Err(Rejection::forbidden()),
+        RequestState::SignedOut(why) => Err(Rejection::signed_out(why)),
+    }
+}
+
+/// Why a lookup of the session's user in the Backend API failed, as far as the client should know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LookupFailure {
+    /// The API answered 404: the user no longer exists. The request is treated as signed out.
+    NotFound,
+    /// The API could not be reached, timed out, or answered 429 or 503: try again later.
+    Unavailable,
+    /// The API answered another error (including 401/403 for a bad secret key): the server's
+    /// fault, not the client's.
+    Failed,
+}
+
+impl LookupFailure {
+    /// Classifies a failed Backend API call by its HTTP status; `None` means no response at all
+    /// (connection refused, DNS failure, timeout).
+    pub fn from_status(status: Option<u16>) -> Self {
+        match status {
+            None | Some(429) | Some(503) => Self::Unavailable,
+            Some(404) => Self::NotFound,
+            Some(_) => Self::Failed,
+        }
+    }
+}
+
+impl fmt::Display for LookupFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NotFound => "the session's user does not exist",
+            Self::Unavailable => "the Backend API is unavailable",
+            Self::Failed => "the Backend API answered with an error",
+        })
+    }
+}
+
+impl std::error::Error for LookupFailure {}
+
+/// The HTTP answer to a request that may not proceed: status, stable code, a message safe to show
+/// to the client, and the `WWW-Authenticate` header value, if any.
+///
+/// Render it with [`json_body`](Self::json_body), which is Clerk's error shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The HTTP status: 401, 403, 500, 502 or 503.
+    pub status: u16,
+    /// The stable code (see the [module documentation](self)).
+    pub code: &'static str,
+    /// A human-readable message, safe to show: no token, key or internal error text.
+    pub message: String,
+    /// The `WWW-Authenticate` header value, if the response should carry one.
+    pub www_authenticate: Option<String>,
+}
+
+const BEARER: &str = "Bearer";
+const BEARER_INVALID_TOKEN: &str = "Bearer error=\"invalid_token\"";
+const BEARER_INSUFFICIENT_SCOPE: &str = "Bearer error=\"insufficient_scope\"";
+
+impl Rejection {
+    /// The answer to a signed-out request on a route that needs a session.
+    ///
+    /// - keys unavailable ([`SignedOut::is_unavailable`]): 503 `keys_unavailable`, so that
+    ///   clients do not sign their users out during an outage;
+    /// - no token sent: 401 with the reason as code and `WWW-Authenticate: Bearer`;
+    /// - otherwise: 401 with the reason as code and
+    ///   `WWW-Authenticate: Bearer error="invalid_token"`.
+    pub fn signed_out(why: &SignedOut) -> Self {
+        if why.is_unavailable() {
+            return Self::keys_unavailable();
+        }
+        let www_authenticate = if why.token_presented() {
+            BEARER_INVALID_TOKEN
+        } else {
+            BEARER
+        };
+        Self {
+            status: 401,
+            code: why.reason(),
+            // Not unavailable: the Display texts of these reasons are fixed sentences with no
+            // token text or error chain.
+            message: why.to_string(),
+            www_authenticate: Some(www_authenticate.to_owned()),
+        }
+    }
+
+    /// 503 `keys_unavailable`: the signing keys could not be loaded, so no session can be
+    /// verified now.
+    pub fn keys_unavailable() -> Self {
+        Self {
+            status: 503,
+            code: codes::KEYS_UNAVAILABLE,
+            message: "Authentication is temporarily unavailable; try again later.".to_owned(),
+            www_authenticate: None,
+        }
+    }
+
+    /// 403 `forbidden`: signed in, but the requirement is not met.
+    pub fn forbidden() -> Self {
+        Self {
+            status: 403,
+            code: codes::FORBIDDEN,
+            message: "The session is not allowed to access this resource.".to_owned(),
+            www_authenticate: Some(BEARER_INSUFFICIENT_SCOPE.to_owned()),
+        }
+    }
+
+    /// 500 `missing_clerk_layer`: an extractor or guard ran on a request that the
+    /// authentication middleware did not see. `middleware` names it, and how to add it, e.g.
+    /// `` "ClerkLayer (add `.layer(ClerkLayer::new(clerk))` to the router)" ``.
+    pub fn missing_layer(middleware: &str) -> Self {
+        Self {
+            status: 500,
+            code: codes::MISSING_CLERK_LAYER,
+            message: format!(
+                "Clerk authentication is not set up for this route: {middleware} is missing."
+            ),
+            www_authenticate: None,
+        }
+    }
+
+    /// The answer to a failed lookup of the session's user: 401 `user-not-found`, 503
+    /// `user_lookup_unavailable` or 502 `user_lookup_failed`.
+    pub fn lookup_failed(failure: LookupFailure) -> Self {
+        let (status, code, message, www_authenticate) = match failure {
+            LookupFailure::NotFound => (
+                401,
+                codes::USER_NOT_FOUND,
+                "The session's user no longer exists.",
+                Some(BEARER_INVALID_TOKEN.to_owned()),
+            ),
+            LookupFailure::Unavailable => (
+                503,
+                codes::USER_LOOKUP_UNAVAILABLE,
+                "The user could not be loaded now; try again later.",
+                None,
+            ),
+            LookupFailure::Failed => (
+                502,
+                codes::USER_LOOKUP_FAILED,
+                "The user could not be loaded.",
+                None,
+            ),
+        };
+        Self {
+            status,
+            code,
+            message: message.to_owned(),
+            www_authenticate,
+        }
+    }
+
+    /// The response body in Clerk's error shape:
+    /// `{"errors":[{"code":"...","message":"..."}]}`, as `application/json`.
+    pub fn json_body(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            errors: [Error<'a>; 1],
+        }
+        #[derive(serde::Serialize)]
+        struct Error<'a> {
+            code: &'a str,
+            message: &'a str,
+        }
+        let body = Body {
+            errors: [Error {
+                code: self.code,
+                message: &self.message,
+            }],
+        };
+        // Two string fields always serialize.
+        serde_json::to_string(&body).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.code, self.message)
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+impl From<LookupFailure> for Rejection {
+    fn from(failure: LookupFailure) -> Self {
+        Self::lookup_failed(failure)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{JwksError, VerifyError};
+
+    #[test]
+    fn signed_out_rejections() {
+        let none = Rejection::signed_out(&SignedOut::NoToken);
+        assert_eq!(none.status, 401);
+        assert_eq!(none.code, "session-token-and-uat-missing");
+        assert_eq!(none.www_authenticate.as_deref(), Some("Bearer"));
+
+        let expired = Rejection::signed_out(&SignedOut::Token(VerifyError::Expired));
+        assert_eq!(expired.status, 401);
+        assert_eq!(expired.code, "token-expired");
+        assert_eq!(
+            expired.www_authenticate.as_deref(),
+            Some("Bearer error=\"invalid_token\"")
+        );
+        assert_eq!(
+            expired.json_body(),
+            r#"{"errors":[{"code":"token-expired","message":"the session token has expired"}]}"#
+        );
+    }
+
+    #[test]
+    fn unavailable_keys_are_503_without_details() {
+        let why = SignedOut::Token(VerifyError::KeysUnavailable(JwksError::Unreachable(
+            "tcp connect error: 127.0.0.1:1 refused".into(),
+        )));
+        let rejection = Rejection::signed_out(&why);
+        assert_eq!(rejection.status, 503);
+        assert_eq!(rejection.code, "keys_unavailable");
+        assert_eq!(rejection.www_authenticate, None);
+        assert!(!rejection.json_body().contains("127.0.0.1"));
+        let missing = Rejection::signed_out(&SignedOut::Token(VerifyError::SecretKeyMissing));
+        assert_eq!(missing, Rejection::keys_unavailable());
+    }
+
+    #[test]
+    fn lookup_failures_classify_by_status() {
+        assert_eq!(LookupFailure::from_status(None), LookupFailure::Unavailable);
+        assert_eq!(
+            LookupFailure::from_status(Some(429)),
+            LookupFailure::Unavailable
+        );
+        assert_eq!(
+            LookupFailure::from_status(Some(503)),
+            LookupFailure::Unavailable
+        );
+        assert_eq!(
+            LookupFailure::from_status(Some(404)),
+            LookupFailure::NotFound
+        );
+        assert_eq!(LookupFailure::from_status(Some(500)), LookupFailure::Failed);
+        assert_eq!(LookupFailure::from_status(Some(401)), LookupFailure::Failed);
+        assert_eq!(Rejection::from(LookupFailure::NotFound).status, 401);
+        assert_eq!(Rejection::from(LookupFailure::Unavailable).status, 503);
+        assert_eq!(Rejection::from(LookupFailure::Failed).status, 502);
+    }
+
+    #[test]
+    fn missing_layer_names_the_middleware() {
+        let rejection = Rejection::missing_layer("ClerkLayer");
+        assert_eq!(rejection.status, 500);
+        assert_eq!(rejection.code, "missing_clerk_layer");
+        assert!(rejection.message.contains("ClerkLayer"));
+    }
+
+    #[test]
+    fn json_body_escapes() {
+        let rejection = Rejection {
+            status: 500,
+            code: "x",
+            message: "a \"quoted\" \\ word".into(),
+            www_authenticate: None,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(&rejection.json_body()).expect("valid JSON");
+        assert_eq!(value["errors"][0]["message"], "a \"quoted\" \\ word");
+    }
+}
