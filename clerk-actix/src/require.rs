@@ -1,0 +1,220 @@
+//! Guards for scopes and resources: [`require_auth`], [`require_role`], [`require_permission`],
+//! [`require_feature`], [`require_plan`], [`require_has`] and [`require`], each a middleware
+//! ([`Require`]) for `Scope::wrap` / `Resource::wrap`.
+//!
+//! A guard reads what [`ClerkMiddleware`](crate::ClerkMiddleware) stored and answers, without
+//! calling the route: 401 when signed out, 403 when signed in without the right, 503 when the
+//! keys cannot be loaded, 500 when the middleware is missing. The decision is clerk-core's
+//! ([`clerk_core::guard::check`]), so every adapter answers alike.
+//!
+//! (These are middleware, not actix-web [`Guard`](actix_web::guard::Guard)s: a `Guard` only
+//! decides whether a route matches, and a request no route matches is a 404.)
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::HttpMessage as _;
+use actix_web::body::EitherBody;
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use clerk_core::guard::Requirement;
+use clerk_core::{Auth, Has};
+
+use crate::middleware::stored;
+use crate::rejection::{Decided, MissingClerkMiddleware, rejection_response};
+
+/// Lets only signed-in requests through.
+///
+/// ```
+/// use actix_web::{App, web};
+/// use clerk_actix::{ClerkMiddleware, require_auth, require_permission};
+///
+/// # fn app(clerk: clerk_core::Clerk) {
+/// let billing = web::scope("/billing")
+///     .wrap(require_permission("org:invoices:read"))
+///     .route("/invoices", web::get().to(|| async { "invoices" }));
+/// let account = web::scope("/account")
+///     .wrap(require_auth())
+///     .route("/settings", web::get().to(|| async { "settings" }));
+/// let app = App::new()
+///     .wrap(ClerkMiddleware::new(clerk)) // on the App: runs before every scope's guard
+///     .service(billing)
+///     .service(account);
+/// # }
+/// ```
+pub fn require_auth() -> Require {
+    Require::new(Requirement::signed_in())
+}
+
+/// Lets through sessions with this organization role (e.g. `org:admin`).
+pub fn require_role(role: impl Into<String>) -> Require {
+    Require::new(Requirement::role(role))
+}
+
+/// Lets through sessions with this organization permission (e.g. `org:invoices:write`).
+pub fn require_permission(permission: impl Into<String>) -> Require {
+    Require::new(Requirement::permission(permission))
+}
+
+/// Lets through sessions with this feature (e.g. `org:dashboard`, `user:export`).
+pub fn require_feature(feature: impl Into<String>) -> Require {
+    Require::new(Requirement::feature(feature))
+}
+
+/// Lets through sessions on this plan (e.g. `org:pro`, `user:free`).
+pub fn require_plan(plan: impl Into<String>) -> Require {
+    Require::new(Requirement::plan(plan))
+}
+
+/// Lets through sessions that pass a [`Has`] check: several dimensions at once, or a
+/// reverification preset.
+///
+/// ```
+/// use clerk_actix::require_has;
+/// use clerk_core::{Has, Reverification};
+///
+/// let guard = require_has(Has::permission("org:billing:manage").reverification(Reverification::Strict));
+/// ```
+pub fn require_has(check: impl Into<Has>) -> Require {
+    Require::new(Requirement::has(check))
+}
+
+/// Lets through signed-in requests for which `predicate` returns `true`.
+///
+/// ```
+/// use clerk_actix::require;
+///
+/// let acme_only = require(|auth| auth.claims().org_slug() == Some("acme"));
+/// ```
+pub fn require(predicate: impl Fn(&Auth) -> bool + Send + Sync + 'static) -> Require {
+    Require::new(Requirement::custom(predicate))
+}
+
+/// A guard: a middleware ([`Transform`]) that lets through only requests meeting a
+/// [`Requirement`], and answers the others itself. `Clone + Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct Require {
+    requirement: Requirement,
+}
+
+impl Require {
+    /// A guard for any requirement.
+    pub fn new(requirement: Requirement) -> Self {
+        Self { requirement }
+    }
+
+    /// The requirement checked.
+    pub fn requirement(&self) -> &Requirement {
+        &self.requirement
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Require
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>>,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = S::Error;
+    type Transform = RequireService<S>;
+    type InitError = ();
+    type Future = std::future::Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        std::future::ready(Ok(RequireService {
+            inner: service,
+            requirement: self.requirement.clone(),
+        }))
+    }
+}
+
+/// The service made by [`Require`]. Readiness is the inner service's.
+#[derive(Debug)]
+pub struct RequireService<S> {
+    inner: S,
+    requirement: Requirement,
+}
+
+impl<S, B> Service<ServiceRequest> for RequireService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>>,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = S::Error;
+    type Future = RequireFuture<S::Future>;
+
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&self, request: ServiceRequest) -> Self::Future {
+        let rejected = {
+            let extensions = request.extensions();
+            match stored(&extensions) {
+                None => Some(rejection_response(&MissingClerkMiddleware.rejection())),
+                Some((state, context)) => match self.requirement.check(state) {
+                    Ok(_) => None,
+                    Err(rejection) => Some(Decided::new(rejection, context).respond()),
+                },
+            }
+        };
+        match rejected {
+            Some(response) => RequireFuture {
+                kind: Kind::Rejected {
+                    response: Some(request.into_response(response)),
+                },
+            },
+            None => RequireFuture {
+                kind: Kind::Allowed {
+                    future: self.inner.call(request),
+                },
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`RequireService`]: the route's, or the rejection.
+    pub struct RequireFuture<F> {
+        #[pin]
+        kind: Kind<F>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = KindProj]
+    enum Kind<F> {
+        Allowed {
+            #[pin]
+            future: F,
+        },
+        Rejected {
+            response: Option<ServiceResponse>,
+        },
+    }
+}
+
+impl<F, B, E> Future for RequireFuture<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, E>>,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().kind.project() {
+            KindProj::Allowed { future } => future
+                .poll(cx)
+                .map(|result| result.map(ServiceResponse::map_into_left_body)),
+            KindProj::Rejected { response } => Poll::Ready(Ok(response
+                .take()
+                .expect("RequireFuture polled after completion")
+                .map_into_right_body())),
+        }
+    }
+}
+
+impl<F> fmt::Debug for RequireFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequireFuture").finish_non_exhaustive()
+    }
+}
