@@ -2,13 +2,16 @@
 //!
 //! An adapter's test builds the *contract app* below with its own framework, sends every
 //! [`Case`] of [`cases`] (and of [`outage_cases`], with its LocalClerk shut down) and checks the
-//! answer with [`Case::check`]. The axum adapter's run is `tests/axum_contract.rs`; the actix
-//! adapter reuses the same table, so both answer every request identically.
+//! answer with [`Case::check`]. The axum adapter's run is `tests/axum_contract.rs`, the actix
+//! adapter's `tests/actix_contract.rs`: the same table, so both answer every request identically.
 //!
 //! # The contract app
 //!
 //! The Clerk middleware wraps every route, configured with
 //! `authorized_parties([AUTHORIZED_PARTY])`, cookies accepted, pending sessions refused.
+//! "May be signed out" is `Option<T>` in axum and `clerk_actix::Optional<T>` in actix-web (whose
+//! own `Option<T>` extractor swallows every rejection); guards are `route_layer`s in axum and
+//! `Scope::wrap` in actix-web.
 //!
 //! | path | handler | 200 body |
 //! |---|---|---|
