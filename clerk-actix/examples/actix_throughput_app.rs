@@ -5,7 +5,8 @@
 //! handler returning the user id as a constant) or with `ClerkMiddleware` + `ClerkSession` (a
 //! handler returning the session's user id), the client built from the environment
 //! (`CLERK_SECRET_KEY`, `CLERK_PUBLISHABLE_KEY`, `CLERK_API_URL`, written by the bench's
-//! LocalClerk). actix-web's default worker count (one per CPU).
+//! LocalClerk, `clerk-testing/examples/bench_local.rs`). actix-web's default worker count (one
+//! per CPU).
 
 use actix_web::{App, HttpServer, web};
 use clerk_actix::{ClerkMiddleware, ClerkSession};

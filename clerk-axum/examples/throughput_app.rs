@@ -1,26 +1,19 @@
-//! The app measured by `clerk-axum/bench/throughput.sh` (see BENCHMARKS.md); not an example to
-//! copy.
+//! The axum app measured by `bench/throughput.sh` (see BENCHMARKS.md); not an example to copy.
 //!
-//! - `throughput_app local DIR POOL`: starts a LocalClerk (this process stays its JWKS server),
-//!   writes `DIR/env` (`CLERK_SECRET_KEY`, `CLERK_PUBLISHABLE_KEY`, `CLERK_API_URL`),
-//!   `DIR/token` (one token, valid for an hour) and `DIR/pool` (POOL distinct tokens, one per
-//!   line), prints `ready` and serves until killed.
-//! - `throughput_app serve none|session ADDR`: serves `GET /` on ADDR with no layer (a handler
-//!   returning the user id as a constant) or with `ClerkLayer` + `ClerkSession` (a handler
-//!   returning the session's user id), the client built from the environment.
-
-use std::io::Write as _;
+//! `throughput_app serve none|session ADDR`: serves `GET /` on ADDR with no layer (a handler
+//! returning the user id as a constant) or with `ClerkLayer` + `ClerkSession` (a handler
+//! returning the session's user id), the client built from the environment
+//! (`CLERK_SECRET_KEY`, `CLERK_PUBLISHABLE_KEY`, `CLERK_API_URL`, written by the bench's
+//! LocalClerk, `clerk-testing/examples/bench_local.rs`).
 
 use axum::Router;
 use axum::routing::get;
 use clerk_axum::{ClerkLayer, ClerkSession};
-use clerk_testing::LocalClerk;
 
 const USER: &str = "user_bench";
-const LIFETIME_SECONDS: i64 = 3600;
 
 fn usage() -> ! {
-    eprintln!("usage: throughput_app local DIR POOL | serve none|session ADDR");
+    eprintln!("usage: throughput_app serve none|session ADDR");
     std::process::exit(2)
 }
 
@@ -33,53 +26,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["local", dir, pool] => local(dir, pool.parse()?).await,
         ["serve", mode, addr] => serve(mode, addr).await,
         _ => usage(),
     }
-}
-
-async fn local(dir: &str, pool: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let local = LocalClerk::start().await;
-    let dir = std::path::Path::new(dir);
-    std::fs::write(
-        dir.join("env"),
-        format!(
-            "export CLERK_SECRET_KEY={}\nexport CLERK_PUBLISHABLE_KEY={}\nexport CLERK_API_URL={}\n",
-            local.secret_key(),
-            local.publishable_key(),
-            local.api_url()
-        ),
-    )?;
-    let mint = || local.token(USER).expires_in(LIFETIME_SECONDS).mint();
-    std::fs::write(dir.join("token"), mint())?;
-    // Every token has its own random session id, so all are distinct. Minting is RSA signing:
-    // spread it over the cores.
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunks: Vec<String> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|i| {
-                let count = pool / threads + usize::from(i < pool % threads);
-                scope.spawn(move || {
-                    let mut out = String::with_capacity(count * 700);
-                    for _ in 0..count {
-                        out.push_str(&mint());
-                        out.push('\n');
-                    }
-                    out
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("minting thread"))
-            .collect()
-    });
-    std::fs::write(dir.join("pool"), chunks.concat())?;
-    println!("ready");
-    std::io::stdout().flush()?;
-    std::future::pending::<()>().await;
-    Ok(())
 }
 
 async fn serve(mode: &str, addr: &str) -> Result<(), Box<dyn std::error::Error>> {

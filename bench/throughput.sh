@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Throughput of the web adapters over loopback, with wrk (installed from Debian if missing).
+#
+# One LocalClerk (clerk-testing/examples/bench_local.rs: JWKS server, one token, a pool of fresh
+# tokens), then, per framework, the same cases, each against a fresh server process, GET / over
+# 127.0.0.1:
+#   axum:  clerk-axum/examples/throughput_app.rs
+#     axum-none       no layer; the handler returns the user id as a constant
+#     axum-repeated   ClerkLayer + ClerkSession, the same token on every request
+#     axum-fresh      ClerkLayer + ClerkSession, a token never seen before on every request
+#                     (a pool of POOL tokens pre-minted by the LocalClerk, rotated by fresh.lua)
+#     clerk-rs        clerk-rs 0.5.0's axum ClerkLayer (bench/clerk-rs-app), same token
+#   actix: clerk-actix/examples/actix_throughput_app.rs
+#     actix-none      no middleware; the handler returns the user id as a constant
+#     actix-repeated  ClerkMiddleware + ClerkSession, the same token on every request
+#     actix-fresh     ClerkMiddleware + ClerkSession, a fresh token on every request
+# Each case: 2 s warm-up, then DURATION seconds measured. Prints requests/s, latency, the
+# server's peak RSS (VmHWM) and the ratios. Record the output in BENCHMARKS.md.
+#
+# Usage: bench/throughput.sh [axum] [actix]   (default: both)
+#        env: DURATION=10 CONNECTIONS=64 THREADS=1 POOL=400000 PORT=38080
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BENCH="$ROOT/bench"
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-64}"
+THREADS="${THREADS:-1}"
+POOL="${POOL:-400000}"
+PORT="${PORT:-38080}"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+FRAMEWORKS=("$@")
+[ "${#FRAMEWORKS[@]}" -gt 0 ] || FRAMEWORKS=(axum actix)
+for framework in "${FRAMEWORKS[@]}"; do
+    case "$framework" in
+        axum | actix) ;;
+        *) echo "unknown framework: $framework (axum, actix)"; exit 2 ;;
+    esac
+done
+wants() { [[ " ${FRAMEWORKS[*]} " == *" $1 "* ]]; }
+
+if ! command -v wrk >/dev/null; then
+    echo "== installing wrk (Debian)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+echo "== building (release)"
+build() { cargo build --quiet --release --manifest-path "$ROOT/Cargo.toml" "$@"; }
+build -p clerk-testing --example bench_local
+LOCAL="$TARGET/release/examples/bench_local"
+if wants axum; then
+    build -p clerk-axum --example throughput_app
+    CARGO_TARGET_DIR="$TARGET" cargo build --quiet --release --manifest-path "$BENCH/clerk-rs-app/Cargo.toml"
+fi
+if wants actix; then
+    build -p clerk-actix --example actix_throughput_app
+fi
+AXUM_APP="$TARGET/release/examples/throughput_app"
+ACTIX_APP="$TARGET/release/examples/actix_throughput_app"
+CLERK_RS_APP="$TARGET/release/clerk-rs-throughput-app"
+
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "== starting LocalClerk, minting $POOL tokens"
+"$LOCAL" "$WORK" "$POOL" >"$WORK/local.out" &
+PIDS+=($!)
+for _ in $(seq 1 600); do
+    grep -q ready "$WORK/local.out" 2>/dev/null && break
+    sleep 0.5
+done
+grep -q ready "$WORK/local.out" || { echo "LocalClerk did not start"; exit 1; }
+# shellcheck disable=SC1091
+source "$WORK/env"
+URL="http://127.0.0.1:$PORT/"
+
+# run_case NAME LUA-ARGS... -- SERVER-COMMAND...
+declare -A RPS RSS
+run_case() {
+    local name="$1"; shift
+    local lua=()
+    while [ "$1" != "--" ]; do lua+=("$1"); shift; done
+    shift
+    "$@" &
+    local pid=$!
+    PIDS+=("$pid")
+    for _ in $(seq 1 100); do
+        curl -s -o /dev/null "$URL" && break
+        sleep 0.1
+    done
+    local script=() args=()
+    if [ "${#lua[@]}" -gt 0 ]; then script=(-s "${lua[0]}"); args=(-- "${lua[@]:1}"); fi
+    # Warm-up (keys fetched, caches and allocator settled); the fresh cases warm up with the
+    # repeated token so that no pool token is used twice. Each server process has its own
+    # verified-token cache, so every fresh case can use the same pool.
+    if [[ "$name" == *fresh ]]; then
+        wrk -t "$THREADS" -c "$CONNECTIONS" -d 2s -s "$BENCH/repeated.lua" "$URL" -- "$WORK/token" >/dev/null
+    else
+        wrk -t "$THREADS" -c "$CONNECTIONS" -d 2s "${script[@]}" "$URL" "${args[@]}" >/dev/null
+    fi
+    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency "${script[@]}" "$URL" "${args[@]}" >"$WORK/$name.txt"
+    if grep -q "Non-2xx\|Socket errors\|POOL EXHAUSTED" "$WORK/$name.txt"; then
+        cat "$WORK/$name.txt"
+        echo "case $name: errors or pool exhausted (see above)"
+        exit 1
+    fi
+    RPS[$name]="$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt")"
+    RSS[$name]="$(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$pid/status")"
+    local p50 p99
+    p50="$(awk '$1=="50%" {print $2}' "$WORK/$name.txt")"
+    p99="$(awk '$1=="99%" {print $2}' "$WORK/$name.txt")"
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    printf '%-15s %12s req/s   p50 %-9s p99 %-9s peak RSS %s\n' "$name" "${RPS[$name]}" "$p50" "$p99" "${RSS[$name]}"
+    if [[ "$name" == *fresh ]]; then
+        grep "used" "$WORK/$name.txt" | sed 's/^/                fresh: /'
+    fi
+}
+
+ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { printf "%.2f", a / b }'; }
+
+echo "== wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s, GET $URL ($(nproc) CPUs: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))"
+if wants axum; then
+    run_case axum-none -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
+    run_case axum-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
+    run_case axum-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
+    run_case clerk-rs "$BENCH/repeated.lua" "$WORK/token" -- "$CLERK_RS_APP" "127.0.0.1:$PORT"
+fi
+if wants actix; then
+    run_case actix-none -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
+    run_case actix-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
+    run_case actix-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
+fi
+
+echo "== ratios"
+if wants axum; then
+    echo "axum: repeated/none = $(ratio axum-repeated axum-none) (target >= 0.85)"
+    echo "axum: fresh/none = $(ratio axum-fresh axum-none)"
+    echo "axum: clerk-rs/none = $(ratio clerk-rs axum-none)"
+    echo "axum: repeated/clerk-rs = $(ratio axum-repeated clerk-rs) (target > 1)"
+    echo "axum: fresh/clerk-rs = $(ratio axum-fresh clerk-rs)"
+fi
+if wants actix; then
+    echo "actix: repeated/none = $(ratio actix-repeated actix-none) (target >= 0.85)"
+    echo "actix: fresh/none = $(ratio actix-fresh actix-none)"
+fi
+if wants axum && wants actix; then
+    echo "actix-repeated/axum-repeated = $(ratio actix-repeated axum-repeated)"
+fi
