@@ -1,61 +1,106 @@
-//! Quickstart: verify a Clerk session token.
+//! Quickstart: a protected Axum app.
 //!
-//! With no configuration it starts a LocalClerk (an in-process Clerk emulator on 127.0.0.1),
-//! mints a session token for a demo user and verifies it, so it runs anywhere with no Clerk
-//! account and no network. With `CLERK_SECRET_KEY` set, pass a real session token as the first
-//! argument to verify it against your Clerk instance.
+//! With no `CLERK_SECRET_KEY` it starts a LocalClerk (an in-process Clerk on 127.0.0.1), seeds a
+//! demo organization with two users, prints ready-to-paste curl commands with fresh session
+//! tokens, and serves on http://127.0.0.1:3000 (`PORT` to change). With `CLERK_SECRET_KEY` (and
+//! `CLERK_PUBLISHABLE_KEY`) set it uses your Clerk instance instead.
+//!
+//! `-- --check` runs the printed commands against the server and exits: 0 when every status is
+//! the promised one.
 
-use clerk_core::{Clerk, Has};
+use clerk_core::Clerk;
+use clerk_examples::quickstart::{Try, app, tries};
 use clerk_testing::LocalClerk;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let configured = std::env::var("CLERK_SECRET_KEY").is_ok_and(|v| !v.is_empty());
-    let (clerk, token, _local) = if configured {
-        let token = std::env::args()
-            .nth(1)
-            .ok_or("pass a session token as the first argument")?;
-        (Clerk::from_env()?, token, None)
+    let check = std::env::args().any(|a| a == "--check");
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    let configured = std::env::var("CLERK_SECRET_KEY").is_ok_and(|v| !v.trim().is_empty());
+
+    let (clerk, commands, _local) = if configured {
+        (Clerk::from_env()?, Vec::new(), None)
     } else {
         let local = LocalClerk::start().await;
-        println!(
-            "No CLERK_SECRET_KEY: using a LocalClerk at {}",
-            local.api_url()
-        );
-        let token = local
-            .token("user_demo")
-            .org(
-                "org_demo",
-                "demo",
-                "org:admin",
-                ["org:invoices:read", "org:invoices:write"],
-            )
-            .mint();
-        (local.clerk(), token, Some(local))
+        let demo = clerk_testing::demo::seed(&local);
+        // Ten minutes, so there is time to paste them (Clerk's own tokens live 60 seconds).
+        let commands = tries(&demo.ada_token(&local, 600), &demo.bob_token(&local, 600));
+        (local.clerk(), commands, Some(local))
     };
 
-    match clerk.verify_token(&token).await {
-        Ok(claims) => {
-            println!(
-                "verified: user {} (session {})",
-                claims.user_id(),
-                claims.session_id()
-            );
-            println!(
-                "  organization: {:?}, role {:?}",
-                claims.org_id(),
-                claims.org_role()
-            );
-            println!("  permissions: {:?}", claims.org_permissions());
-            println!(
-                "  may write invoices: {}",
-                claims.has(Has::permission("org:invoices:write"))
-            );
-        }
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+        Ok(listener) => listener,
         Err(error) => {
-            println!("rejected ({}): {error}", error.reason());
-            std::process::exit(1);
+            eprintln!("cannot listen on 127.0.0.1:{port}: {error}; set PORT to another port");
+            std::process::exit(2);
+        }
+    };
+    let base = format!("http://{}", listener.local_addr()?);
+    let server = tokio::spawn(async move { axum::serve(listener, app(clerk)).await });
+
+    if configured {
+        println!("Using your Clerk instance (CLERK_SECRET_KEY is set). Serving on {base}:");
+        println!("  GET /  /me  /profile  /invoices (needs org:invoices:read)");
+        println!(
+            "Send a session token from your frontend: curl -H 'Authorization: Bearer <token>' {base}/me"
+        );
+    } else {
+        println!(
+            "No CLERK_SECRET_KEY: running against an embedded LocalClerk (no account, no network)."
+        );
+        println!(
+            "Demo: Ada is org:admin of Acme (may read invoices), Bob is org:member (may not)."
+        );
+        println!("Serving on {base}. Try (tokens valid 10 minutes):\n");
+        for command in &commands {
+            println!("# {} -> {}", command.what, command.status);
+            println!("{}\n", command.curl(&base));
         }
     }
+
+    if check {
+        let failed = run_checks(&base, &commands).await;
+        server.abort();
+        if failed > 0 {
+            eprintln!("{failed} command(s) did not answer as promised");
+            std::process::exit(1);
+        }
+        println!("--check: every command answered as promised");
+        return Ok(());
+    }
+    println!("Press Ctrl+C to stop.");
+    tokio::select! {
+        result = server => { result??; }
+        _ = tokio::signal::ctrl_c() => {}
+    }
     Ok(())
+}
+
+/// Runs each command over HTTP; returns how many answered another status.
+async fn run_checks(base: &str, commands: &[Try]) -> usize {
+    let http = reqwest::Client::new();
+    let mut failed = 0;
+    for command in commands {
+        let mut request = http.get(format!("{base}{}", command.path));
+        if let Some(token) = &command.token {
+            request = request.bearer_auth(token);
+        }
+        let status = request
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0);
+        let ok = status == command.status;
+        println!(
+            "{} {} -> {status} ({})",
+            if ok { "ok  " } else { "FAIL" },
+            command.path,
+            command.what
+        );
+        failed += usize::from(!ok);
+    }
+    failed
 }

@@ -1,4 +1,4 @@
-//! Extractors: [`ClerkSession`], [`ClerkAuth`] and [`ClerkClient`].
+//! Extractors: [`ClerkSession`], [`ClerkAuth`], [`ClerkUser`] and [`ClerkClient`].
 //!
 //! Each needs [`ClerkLayer`](crate::ClerkLayer) in front of the route; without it they answer
 //! 500 [`MissingClerkLayer`] instead of panicking.
@@ -8,29 +8,20 @@
 //! (500: a forgotten layer must not silently make everyone anonymous) and when the keys cannot
 //! be loaded (503: a signed-in user must not be served as anonymous during an outage).
 
-// TODO(ClerkUser, issue 4): `ClerkUser` (the session's `clerk_core::models::User`) waits for the
-// Backend API client being generated on `main`. The machinery is here and tested:
-// `clerk_core::user_cache::UserCache` (moka, TTL, one call in flight per user id) and
-// `clerk_core::guard::{LookupFailure, Rejection::lookup_failed}` (404 → 401 `user-not-found`,
-// unreachable/429/503 → 503, other errors → 502). What is left: a `user_cache_ttl` option on
-// `ClerkLayer` building a `UserCache<models::User>` in `Config`, and an extractor that runs
-//     cache.get_or_fetch(auth.user_id(), || async {
-//         clerk.users().get(auth.user_id()).send().await
-//             .map_err(|e| LookupFailure::from_status(e.status()))
-//     })
-// (`e.status()` as `Option<u16>`, `None` when no response), with its own rejection type
-// composed like `SessionRejection` plus a `UserLookupFailed` variant.
-
 use std::ops::Deref;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
-use clerk_core::guard::{Rejection, Requirement};
+use std::sync::Arc;
+
+use clerk_core::guard::{LookupFailure, Rejection, Requirement};
+use clerk_core::models::User;
 use clerk_core::{Auth, Clerk, RequestState, SessionClaims};
 use http::request::Parts;
 
 use crate::layer::{ClerkContext, stored};
 use crate::rejection::{
     AuthUnavailable, Decided, MissingClerkLayer, SessionRejection, Unauthenticated,
+    UserLookupFailed, UserRejection,
 };
 
 /// The signed-in request, or why not.
@@ -190,5 +181,93 @@ impl<S: Send + Sync> FromRequestParts<S> for ClerkClient {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let (_, context) = stored(&parts.extensions).ok_or(MissingClerkLayer)?;
         Ok(Self(context.0.clerk.clone()))
+    }
+}
+
+/// The signed-in user as the Backend API returns it (`GET /v1/users/{user_id}`): names, email
+/// addresses, metadata, … Dereferences to [`User`].
+///
+/// Users are cached per id for the layer's [`user_cache_ttl`](crate::ClerkLayer::user_cache_ttl)
+/// (30 seconds by default), and however many requests of one user arrive together, one API call
+/// is made and they all share its answer. Failures are not cached.
+///
+/// Rejects like [`ClerkSession`], and when the user cannot be loaded: 401 `user-not-found` when
+/// the user no longer exists, 503 when the Backend API is unavailable (unreachable, 429, 503),
+/// 502 for other API errors. `Option<ClerkUser>` is `None` when signed out or when the user no
+/// longer exists.
+///
+/// ```
+/// use clerk_axum::ClerkUser;
+///
+/// async fn profile(user: ClerkUser) -> String {
+///     format!("{:?} {:?}", user.first_name, user.last_name)
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClerkUser(pub Arc<User>);
+
+impl Deref for ClerkUser {
+    type Target = User;
+
+    fn deref(&self) -> &User {
+        &self.0
+    }
+}
+
+/// Loads the session's user through the layer's cache.
+async fn load_user(parts: &Parts) -> Result<Option<ClerkUser>, UserRejection> {
+    let Some(auth) = maybe_signed_in(parts)? else {
+        return Ok(None);
+    };
+    let (_, context) = stored(&parts.extensions).ok_or(MissingClerkLayer)?;
+    let clerk = &context.0.clerk;
+    let user_id = auth.user_id();
+    let loaded = context
+        .0
+        .users
+        .get_or_fetch(user_id, || async {
+            clerk
+                .users()
+                .get(user_id)
+                .send()
+                .await
+                .map(Arc::new)
+                .map_err(|error| LookupFailure::from_status(error.status()))
+        })
+        .await;
+    match loaded {
+        Ok(user) => Ok(Some(ClerkUser(user))),
+        Err(LookupFailure::NotFound) => Ok(None),
+        Err(failure) => {
+            Err(UserLookupFailed(Decided::new(Rejection::lookup_failed(failure), context)).into())
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClerkUser {
+    type Rejection = UserRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        signed_in(parts)?;
+        match load_user(parts).await? {
+            Some(user) => Ok(user),
+            // Signed in, but the user is gone (deleted since the token was issued).
+            None => {
+                let (_, context) = stored(&parts.extensions).ok_or(MissingClerkLayer)?;
+                let rejection = Rejection::lookup_failed(LookupFailure::NotFound);
+                Err(UserLookupFailed(Decided::new(rejection, context)).into())
+            }
+        }
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for ClerkUser {
+    type Rejection = UserRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        load_user(parts).await
     }
 }

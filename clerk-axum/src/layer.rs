@@ -5,9 +5,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use axum::response::Response;
 use clerk_core::guard::Rejection;
+use clerk_core::models::User;
+use clerk_core::user_cache::UserCache;
 use clerk_core::{AuthenticateOptions, Clerk, RequestState};
 use http::Request;
 use tower_layer::Layer;
@@ -23,7 +26,13 @@ pub(crate) struct Config {
     pub(crate) clerk: Clerk,
     pub(crate) options: AuthenticateOptions,
     pub(crate) on_rejection: Option<RejectionHook>,
+    /// The users loaded by [`ClerkUser`](crate::ClerkUser), shared by every clone of the layer.
+    pub(crate) users: UserCache<Arc<User>>,
 }
+
+/// How long [`ClerkUser`](crate::ClerkUser) keeps a user by default.
+pub const DEFAULT_USER_CACHE_TTL: Duration = Duration::from_secs(30);
+const USER_CACHE_ENTRIES: u64 = 10_000;
 
 /// What the layer leaves in a request's extensions besides its [`RequestState`]: the client
 /// and the rejection hook, for the extractors and guards.
@@ -71,6 +80,7 @@ impl ClerkLayer {
                 clerk,
                 options,
                 on_rejection: None,
+                users: UserCache::new(DEFAULT_USER_CACHE_TTL, USER_CACHE_ENTRIES),
             }),
         }
     }
@@ -130,6 +140,13 @@ impl ClerkLayer {
         hook: impl Fn(&Rejection) -> Response + Send + Sync + 'static,
     ) -> Self {
         self.config_mut().on_rejection = Some(Arc::new(hook));
+        self
+    }
+
+    /// How long [`ClerkUser`](crate::ClerkUser) keeps a loaded user before asking the Backend
+    /// API again (default 30 seconds). Concurrent requests of one user always share one call.
+    pub fn user_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.config_mut().users = UserCache::new(ttl, USER_CACHE_ENTRIES);
         self
     }
 

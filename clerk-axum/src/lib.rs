@@ -4,8 +4,8 @@
 //!   stores the outcome, a [`RequestState`](clerk_core::RequestState), in the request's
 //!   extensions. It rejects nothing by itself.
 //! - Extractors: [`ClerkSession`] (the verified claims), [`ClerkAuth`] (claims, `has()` and the
-//!   raw token) and [`ClerkClient`] (the client, for Backend API calls). `Option<…>` of the first
-//!   two means "may be signed out".
+//!   raw token), [`ClerkUser`] (the Backend API's user, cached) and [`ClerkClient`] (the client,
+//!   for Backend API calls). `Option<…>` of the first three means "may be signed out".
 //! - Guards for `route_layer`: [`require_auth`], [`require_role`], [`require_permission`],
 //!   [`require_feature`], [`require_plan`], [`require_has`], [`require`].
 //!
@@ -45,10 +45,11 @@ mod rejection;
 mod require;
 
 pub use clerk_core;
-pub use extract::{ClerkAuth, ClerkClient, ClerkSession};
-pub use layer::{ClerkLayer, ClerkService, RejectionHook, ResponseFuture};
+pub use extract::{ClerkAuth, ClerkClient, ClerkSession, ClerkUser};
+pub use layer::{ClerkLayer, ClerkService, DEFAULT_USER_CACHE_TTL, RejectionHook, ResponseFuture};
 pub use rejection::{
-    AuthUnavailable, MissingClerkLayer, SessionRejection, Unauthenticated, rejection_response,
+    AuthUnavailable, MissingClerkLayer, SessionRejection, Unauthenticated, UserLookupFailed,
+    UserRejection, rejection_response,
 };
 pub use require::{
     Require, RequireFuture, RequireLayer, require, require_auth, require_feature, require_has,

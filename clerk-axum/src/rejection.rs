@@ -211,3 +211,88 @@ impl From<AuthUnavailable> for SessionRejection {
         Self::Unavailable(r)
     }
 }
+
+/// 401, 502 or 503: the session is valid but its user could not be loaded from the Backend API
+/// (see [`ClerkUser`](crate::ClerkUser)).
+#[derive(Debug, Clone)]
+pub struct UserLookupFailed(pub(crate) Decided);
+
+impl UserLookupFailed {
+    /// The framework-neutral rejection.
+    pub fn rejection(&self) -> &Rejection {
+        &self.0.rejection
+    }
+}
+
+impl fmt::Display for UserLookupFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.rejection, f)
+    }
+}
+
+impl std::error::Error for UserLookupFailed {}
+
+impl IntoResponse for UserLookupFailed {
+    fn into_response(self) -> Response {
+        self.0.respond()
+    }
+}
+
+/// The rejection of [`ClerkUser`](crate::ClerkUser): a session rejection, or the user lookup
+/// failing.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum UserRejection {
+    /// No usable session (500, 401 or 503, as [`SessionRejection`]).
+    Session(SessionRejection),
+    /// The user could not be loaded (401, 502 or 503).
+    Lookup(UserLookupFailed),
+}
+
+impl UserRejection {
+    /// The framework-neutral rejection.
+    pub fn rejection(&self) -> Rejection {
+        match self {
+            Self::Session(r) => r.rejection(),
+            Self::Lookup(r) => r.rejection().clone(),
+        }
+    }
+}
+
+impl fmt::Display for UserRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Session(r) => fmt::Display::fmt(r, f),
+            Self::Lookup(r) => fmt::Display::fmt(r, f),
+        }
+    }
+}
+
+impl std::error::Error for UserRejection {}
+
+impl IntoResponse for UserRejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Session(r) => r.into_response(),
+            Self::Lookup(r) => r.into_response(),
+        }
+    }
+}
+
+impl From<SessionRejection> for UserRejection {
+    fn from(r: SessionRejection) -> Self {
+        Self::Session(r)
+    }
+}
+
+impl From<MissingClerkLayer> for UserRejection {
+    fn from(r: MissingClerkLayer) -> Self {
+        Self::Session(r.into())
+    }
+}
+
+impl From<UserLookupFailed> for UserRejection {
+    fn from(r: UserLookupFailed) -> Self {
+        Self::Lookup(r)
+    }
+}

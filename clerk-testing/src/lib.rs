@@ -23,10 +23,20 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod demo;
+mod emulator;
 mod keys;
 mod server;
+mod store;
 mod token;
 
+/// Code generated from Clerk's spec by `cargo xtask codegen`.
+mod generated {
+    pub mod operations;
+}
+
+pub use emulator::EMULATED_OPERATIONS;
 pub use keys::SigningAlgorithm;
-pub use server::{Fault, LocalClerk, LocalClerkBuilder};
+pub use server::{Fault, LocalClerk, LocalClerkBuilder, SignIn};
+pub use store::NewUser;
 pub use token::{JWT_TEMPLATE_CATEGORY, M2M_CATEGORY, SESSION_CATEGORY, TokenBuilder, unix_now};

@@ -1,5 +1,6 @@
 //! The LocalClerk HTTP server.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,8 +20,13 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt as _;
 
+use crate::generated::operations::OPERATIONS;
 use crate::keys::SigningKey;
+use crate::store::{NewUser, Store};
 use crate::token::TokenBuilder;
+use clerk_core::models::{
+    Metadata, Organization, OrganizationMembership, Session, SessionStatus, User,
+};
 
 /// A fault to inject into the JWKS endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +40,11 @@ pub enum Fault {
     Close,
     /// Answer normally after this delay.
     Delay(Duration),
+    /// Answer 429 with `Retry-After` in seconds, as Clerk's rate limiter does.
+    RateLimited {
+        /// The `Retry-After` value, in seconds.
+        retry_after_secs: u64,
+    },
 }
 
 /// A random lowercase alphanumeric string.
@@ -58,6 +69,9 @@ pub(crate) struct Shared {
     keys: Mutex<Vec<Arc<SigningKey>>>,
     jwks_requests: AtomicUsize,
     jwks_fault: Mutex<Option<Fault>>,
+    api_fault: Mutex<Option<Fault>>,
+    calls: Mutex<HashMap<&'static str, usize>>,
+    store: Mutex<Store>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -67,6 +81,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+
     pub(crate) fn issuer(&self) -> String {
         format!("https://{}", self.frontend_api)
     }
@@ -97,6 +115,7 @@ pub struct LocalClerkBuilder {
     frontend_api: Option<String>,
     jwk_alg: Option<Option<String>>,
     extra_jwks: Vec<serde_json::Value>,
+    port: u16,
 }
 
 impl LocalClerkBuilder {
@@ -120,6 +139,12 @@ impl LocalClerkBuilder {
         self
     }
 
+    /// The port to listen on (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
     /// Publishes an extra JWK before the instance's own keys (e.g. an EC or a symmetric key, to
     /// check that clients skip what they cannot use).
     pub fn extra_jwk(mut self, jwk: serde_json::Value) -> Self {
@@ -129,7 +154,7 @@ impl LocalClerkBuilder {
 
     /// Binds 127.0.0.1 on a free port and starts serving.
     pub async fn start(self) -> std::io::Result<LocalClerk> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
         let addr = listener.local_addr()?;
         let id = random_id(8);
         let frontend_api = self
@@ -149,6 +174,9 @@ impl LocalClerkBuilder {
             keys: Mutex::new(vec![Arc::new(SigningKey::generate(kid))]),
             jwks_requests: AtomicUsize::new(0),
             jwks_fault: Mutex::new(None),
+            api_fault: Mutex::new(None),
+            calls: Mutex::new(HashMap::new()),
+            store: Mutex::new(Store::default()),
         });
         let task = tokio::spawn(serve(listener, shared.clone()));
         Ok(LocalClerk {
@@ -294,6 +322,142 @@ impl LocalClerk {
         self.shared.jwks_requests.load(Ordering::SeqCst)
     }
 
+    /// How many requests an operation has received, by its operation id in the spec (`GetUser`,
+    /// `CreateOrganization`, `GetJWKS`, ...), whether LocalClerk emulates it or not.
+    pub fn calls(&self, operation_id: &str) -> usize {
+        lock(&self.shared.calls)
+            .get(operation_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Makes every Backend API route but `/v1/jwks` fail, slow down or rate-limit (or recover,
+    /// with `None`).
+    pub fn set_api_fault(&self, fault: Option<Fault>) {
+        *lock(&self.shared.api_fault) = fault;
+    }
+
+    /// Creates a user as `POST /v1/users` would.
+    ///
+    /// # Panics
+    /// If Clerk would refuse it (an email address or username already taken, a malformed email).
+    pub fn create_user(&self, user: NewUser) -> User {
+        self.shared
+            .store()
+            .create_user(user)
+            .unwrap_or_else(|f| panic!("create_user: {}", f.message))
+    }
+
+    /// Creates an organization (its slug derived from the name) as `POST /v1/organizations` would.
+    ///
+    /// # Panics
+    /// If Clerk would refuse it (an empty name, a slug already taken).
+    pub fn create_organization(&self, name: &str) -> Organization {
+        self.shared
+            .store()
+            .create_organization(
+                name.to_owned(),
+                None,
+                None,
+                Metadata::new(),
+                Metadata::new(),
+                0,
+            )
+            .unwrap_or_else(|f| panic!("create_organization: {}", f.message))
+    }
+
+    /// Adds a user to an organization with a role (`org:admin`, `org:member`, ...).
+    ///
+    /// # Panics
+    /// If the user or organization does not exist, or the user is already a member.
+    pub fn add_member(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        role: &str,
+    ) -> OrganizationMembership {
+        self.shared
+            .store()
+            .add_member(
+                organization_id,
+                user_id,
+                role,
+                Metadata::new(),
+                Metadata::new(),
+            )
+            .unwrap_or_else(|f| panic!("add_member: {}", f.message))
+    }
+
+    /// The permissions (`org:<feature>:<permission>`) a role grants; they go into memberships
+    /// and into the session tokens of members with an active organization.
+    pub fn set_role_permissions<I, S>(&self, role: &str, permissions: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let permissions: Vec<String> = permissions.into_iter().map(Into::into).collect();
+        let mut store = self.shared.store();
+        for membership in store.memberships.values_mut().filter(|m| m.role == role) {
+            membership.permissions = permissions.clone();
+        }
+        store.role_permissions.insert(role.to_owned(), permissions);
+    }
+
+    /// Signs a user in (no active organization): a new active session and its session token.
+    ///
+    /// # Panics
+    /// If the user does not exist.
+    pub fn sign_in(&self, user_id: &str) -> SignIn {
+        self.start_session(user_id, None)
+    }
+
+    /// Signs a user in with an organization active: the token carries the organization, the
+    /// user's role and the role's permissions, as Clerk's v2 tokens do.
+    ///
+    /// # Panics
+    /// If the user or organization does not exist, or the user is not a member.
+    pub fn sign_in_to_org(&self, user_id: &str, organization_id: &str) -> SignIn {
+        self.start_session(user_id, Some(organization_id))
+    }
+
+    fn start_session(&self, user_id: &str, organization_id: Option<&str>) -> SignIn {
+        let session = self
+            .shared
+            .store()
+            .create_session(user_id, organization_id)
+            .unwrap_or_else(|f| panic!("sign_in: {}", f.message));
+        let token = self
+            .session_token(&session.id)
+            .expect("a new session is active")
+            .mint();
+        SignIn { session, token }
+    }
+
+    /// A fresh session token for an existing session, pre-filled as Clerk would issue it (user,
+    /// session, active organization with role and permissions); finish it with
+    /// [`TokenBuilder::mint`]. `None` when Clerk would issue none: the session is revoked or
+    /// ended, or its user was deleted.
+    pub fn session_token(&self, session_id: &str) -> Option<TokenBuilder> {
+        let store = self.shared.store();
+        let session = store.sessions.get(session_id)?;
+        if session.status != SessionStatus::Active || !store.users.contains_key(&session.user_id) {
+            return None;
+        }
+        let mut token =
+            TokenBuilder::new(self.shared.clone(), session.user_id.clone()).session_id(&session.id);
+        if let Some(org) = &session.last_active_organization_id
+            && let Ok(membership) = store.membership(org, &session.user_id)
+        {
+            token = token.org(
+                membership.organization.id.clone(),
+                membership.organization.slug.clone(),
+                membership.role.clone(),
+                membership.permissions.clone(),
+            );
+        }
+        Some(token)
+    }
+
     /// Makes `/v1/jwks` fail (or recover, with `None`).
     pub fn set_jwks_fault(&self, fault: Option<Fault>) {
         *lock(&self.shared.jwks_fault) = fault;
@@ -317,6 +481,15 @@ impl std::fmt::Debug for LocalClerk {
             .field("frontend_api", &self.shared.frontend_api)
             .finish_non_exhaustive()
     }
+}
+
+/// A signed-in session and its session token.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    /// The session, as `GET /v1/sessions/{id}` returns it.
+    pub session: Session,
+    /// A session token for it (60 seconds, as Clerk's).
+    pub token: String,
 }
 
 /// The connection was closed on purpose ([`Fault::Close`]).
@@ -359,26 +532,73 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-/// Applies faults to the JWKS endpoint, then routes.
-async fn handle(shared: Arc<Shared>, router: Router, request: Request) -> Result<Response, Closed> {
-    if request.uri().path() == "/v1/jwks" {
-        shared.jwks_requests.fetch_add(1, Ordering::SeqCst);
-        let fault = *lock(&shared.jwks_fault);
-        match fault {
-            Some(Fault::Close) => return Err(Closed),
-            Some(Fault::Hang) => std::future::pending::<()>().await,
-            Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
-            Some(Fault::Status(status)) => {
-                let status =
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                return Ok(clerk_error(
-                    status,
-                    "internal_clerk_error",
-                    "Injected fault",
-                ));
+/// The operation a request is for: the spec path template that matches with the most literal
+/// segments (`/users/count` before `/users/{user_id}`).
+pub(crate) fn operation_for(method: &str, path: &str) -> Option<&'static str> {
+    let path = path.strip_prefix("/v1")?;
+    let segments: Vec<&str> = path.split('/').collect();
+    OPERATIONS
+        .iter()
+        .filter(|(m, _, _)| *m == method)
+        .filter_map(|(_, template, id)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            if parts.len() != segments.len() {
+                return None;
             }
-            None => {}
+            let mut literal = 0;
+            for (part, segment) in parts.iter().zip(&segments) {
+                if part.starts_with('{') {
+                    if segment.is_empty() {
+                        return None;
+                    }
+                } else if part == segment {
+                    literal += 1;
+                } else {
+                    return None;
+                }
+            }
+            Some((literal, *id))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, id)| id)
+}
+
+/// Counts the request, applies injected faults, then routes.
+async fn handle(shared: Arc<Shared>, router: Router, request: Request) -> Result<Response, Closed> {
+    let operation = operation_for(request.method().as_str(), request.uri().path());
+    if let Some(id) = operation {
+        *lock(&shared.calls).entry(id).or_default() += 1;
+    }
+    let fault = if request.uri().path() == "/v1/jwks" {
+        shared.jwks_requests.fetch_add(1, Ordering::SeqCst);
+        *lock(&shared.jwks_fault)
+    } else {
+        *lock(&shared.api_fault)
+    };
+    match fault {
+        Some(Fault::Close) => return Err(Closed),
+        Some(Fault::Hang) => std::future::pending::<()>().await,
+        Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::Status(status)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return Ok(clerk_error(
+                status,
+                "internal_clerk_error",
+                "Injected fault",
+            ));
         }
+        Some(Fault::RateLimited { retry_after_secs }) => {
+            let mut response = clerk_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "Too many requests",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_secs.into());
+            return Ok(response);
+        }
+        None => {}
     }
     match router.oneshot(request).await {
         Ok(response) => Ok(response),
@@ -401,7 +621,7 @@ pub(crate) fn clerk_error(status: StatusCode, code: &str, message: &str) -> Resp
 }
 
 fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    crate::emulator::routes()
         .route("/v1/jwks", get(jwks))
         .fallback(not_implemented)
         .layer(axum::middleware::from_fn_with_state(
@@ -441,13 +661,25 @@ async fn jwks(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn not_implemented(request: Request) -> Result<Response, Infallible> {
-    Ok(clerk_error(
-        StatusCode::NOT_IMPLEMENTED,
-        "not_implemented",
-        &format!(
-            "LocalClerk does not emulate {} {}",
-            request.method(),
-            request.uri().path()
+    let (method, path) = (request.method().as_str(), request.uri().path());
+    let message = match operation_for(method, path) {
+        Some(id) => format!(
+            "LocalClerk does not emulate {id} ({method} {path}); see the clerk-testing docs for the emulated operations"
         ),
+        None => format!("{method} {path} is not an operation of the Clerk Backend API"),
+    };
+    let status = if operation_for(method, path).is_some() {
+        StatusCode::NOT_IMPLEMENTED
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    Ok(clerk_error(
+        status,
+        if status == StatusCode::NOT_FOUND {
+            "resource_not_found"
+        } else {
+            "not_implemented"
+        },
+        &message,
     ))
 }

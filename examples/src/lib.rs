@@ -1,2 +1,4 @@
-//! Runnable example apps for the Clerk Rust SDK; see the `*.rs` files beside this crate's
-//! `Cargo.toml` and run them with `cargo run -p clerk-examples --example <name>`.
+//! Runnable example apps for the Clerk Rust SDK, and the pieces they share with the end-to-end
+//! tests: run them with `cargo run -p clerk-examples --example <name>`.
+
+pub mod quickstart;

@@ -1,6 +1,6 @@
 //! `clerk-core/src/generated/api/*.rs`: one handle per resource group, one builder per operation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::doc::doc_comment;
 use super::emit_models::field_shape;
@@ -10,9 +10,13 @@ use super::types::{Field, Ty};
 
 const M: &str = "models::";
 
-/// A setter's parameter type and the expression that converts its `value`.
-fn setter_input(ty: &Ty) -> (String, &'static str) {
+/// A setter's parameter type and the expression that converts its `value`. Enums take
+/// `impl Into<Enum>`, so that `"active"` works as well as `Enum::Active`.
+fn setter_input(ty: &Ty, enums: &BTreeSet<String>) -> (String, &'static str) {
     match ty {
+        Ty::Named(name) if enums.contains(name) => {
+            (format!("impl Into<{}>", ty.rust(M)), "value.into()")
+        }
         Ty::String => ("impl Into<String>".into(), "value.into()"),
         Ty::Array(item) if **item == Ty::String => (
             "impl IntoIterator<Item = impl Into<String>>".into(),
@@ -53,10 +57,10 @@ struct Arg {
     target: String,
 }
 
-fn args(op: &Op) -> Vec<Arg> {
+fn args(op: &Op, enums: &BTreeSet<String>) -> Vec<Arg> {
     let mut out = Vec::new();
     for p in &op.path_params {
-        let (input, convert) = setter_input(&Ty::String);
+        let (input, convert) = setter_input(&Ty::String, enums);
         out.push(Arg {
             ident: p.ident.clone(),
             input,
@@ -65,7 +69,7 @@ fn args(op: &Op) -> Vec<Arg> {
         });
     }
     for p in op.query_params.iter().filter(|p| p.required) {
-        let (input, convert) = setter_input(&p.ty);
+        let (input, convert) = setter_input(&p.ty, enums);
         out.push(Arg {
             ident: p.ident.clone(),
             input,
@@ -76,7 +80,7 @@ fn args(op: &Op) -> Vec<Arg> {
     match &op.body {
         Body::Fields { fields, .. } => {
             for f in fields.iter().filter(|f| f.required) {
-                let (input, convert) = setter_input(&f.ty);
+                let (input, convert) = setter_input(&f.ty, enums);
                 let mut convert = convert.replace("value", &f.ident);
                 if f.nullable {
                     convert = format!("Some({convert})");
@@ -90,7 +94,7 @@ fn args(op: &Op) -> Vec<Arg> {
             }
         }
         Body::Whole { ty, .. } => {
-            let (input, convert) = setter_input(ty);
+            let (input, convert) = setter_input(ty, enums);
             out.push(Arg {
                 ident: "body".into(),
                 input,
@@ -145,9 +149,15 @@ fn body_field_value(field: &Field, request_only: bool) -> &'static str {
     }
 }
 
-fn emit_op(op: &Op, request_only: &dyn Fn(&Ty) -> bool, out: &mut String, handle: &mut String) {
+fn emit_op(
+    op: &Op,
+    request_only: &dyn Fn(&Ty) -> bool,
+    enums: &BTreeSet<String>,
+    out: &mut String,
+    handle: &mut String,
+) {
     let name = &op.name;
-    let args = args(op);
+    let args = args(op, enums);
     // --- the group method
     handle.push_str(&method_doc(op));
     if op.deprecated {
@@ -246,7 +256,7 @@ fn emit_op(op: &Op, request_only: &dyn Fn(&Ty) -> bool, out: &mut String, handle
 
     // setters
     for p in op.query_params.iter().filter(|p| !p.required) {
-        let (input, convert) = setter_input(&p.ty);
+        let (input, convert) = setter_input(&p.ty, enums);
         out.push_str(&doc_comment(
             if p.doc.is_empty() {
                 "Sets this option."
@@ -264,7 +274,7 @@ fn emit_op(op: &Op, request_only: &dyn Fn(&Ty) -> bool, out: &mut String, handle
         let request = request_only(ty);
         for f in fields.iter().filter(|f| !f.required) {
             let shape = field_shape(f, request, M);
-            let (input, convert) = setter_input(&f.ty);
+            let (input, convert) = setter_input(&f.ty, enums);
             out.push_str(&doc_comment(
                 if f.doc.is_empty() {
                     "Sets this field."
@@ -427,6 +437,7 @@ fn query_push(p: &Param) -> String {
 pub fn emit(
     ops: &[Op],
     request_only: &dyn Fn(&Ty) -> bool,
+    enums: &BTreeSet<String>,
     header: &str,
 ) -> BTreeMap<String, String> {
     let mut groups: BTreeMap<String, Vec<&Op>> = BTreeMap::new();
@@ -449,7 +460,7 @@ pub fn emit(
         let mut handle = String::new();
         let mut builders = String::new();
         for op in group_ops {
-            emit_op(op, request_only, &mut builders, &mut handle);
+            emit_op(op, request_only, enums, &mut builders, &mut handle);
         }
         let list: Vec<String> = group_ops
             .iter()

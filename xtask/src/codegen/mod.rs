@@ -97,7 +97,13 @@ pub fn generate(root: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
         gen_dir.join("models.rs"),
         emit_models::emit(&registry, &request_only, &header),
     );
-    let groups = emit_api::emit(&ops, &is_request_only, &header);
+    let enums: BTreeSet<String> = registry
+        .defs
+        .iter()
+        .filter(|d| matches!(d, types::Def::Enum { .. }))
+        .map(|d| d.name().to_owned())
+        .collect();
+    let groups = emit_api::emit(&ops, &is_request_only, &enums, &header);
     let mut api_mod = header.clone();
     api_mod.push_str("//! One module per resource group of the Backend API.\n\n");
     for module in groups.keys() {
@@ -110,6 +116,23 @@ pub fn generate(root: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
     files.insert(
         PathBuf::from("clerk-core/tests/generated/operations.rs"),
         emit_tests::emit(&registry, &ops, &header),
+    );
+    let mut table = header.clone();
+    table.push_str("//! Every operation of the Backend API spec, for LocalClerk's routing, counters and 501s.\n\n");
+    table.push_str(
+        "/// `(method, path under /v1, operation id)` for every operation of the spec.\n",
+    );
+    table.push_str("pub(crate) const OPERATIONS: &[(&str, &str, &str)] = &[\n");
+    for op in &ops {
+        table.push_str(&format!(
+            "    ({:?}, {:?}, {:?}),\n",
+            op.http_method, op.path, op.id
+        ));
+    }
+    table.push_str("];\n");
+    files.insert(
+        PathBuf::from("clerk-testing/src/generated/operations.rs"),
+        table,
     );
     let readme =
         std::fs::read_to_string(root.join("README.md")).map_err(|e| format!("README.md: {e}"))?;

@@ -158,8 +158,8 @@ impl GetApiKeys {
     }
 
     /// Sets this option.
-    pub fn include_invalid(mut self, value: models::GetApiKeysIncludeInvalid) -> Self {
-        self.include_invalid = Some(value);
+    pub fn include_invalid(mut self, value: impl Into<models::GetApiKeysIncludeInvalid>) -> Self {
+        self.include_invalid = Some(value.into());
         self
     }
 

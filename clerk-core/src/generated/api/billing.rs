@@ -271,8 +271,8 @@ impl GetCommercePlanList {
     }
 
     /// Filter plans by payer type
-    pub fn payer_type(mut self, value: models::GetCommercePlanListPayerType) -> Self {
-        self.payer_type = Some(value);
+    pub fn payer_type(mut self, value: impl Into<models::GetCommercePlanListPayerType>) -> Self {
+        self.payer_type = Some(value.into());
         self
     }
 
@@ -394,9 +394,9 @@ impl CreateBillingPrice {
     /// Which billing periods this price supports. Inferred from amounts if omitted.
     pub fn supported_billing_periods(
         mut self,
-        value: models::CreateBillingPriceRequestSupportedBillingPeriods,
+        value: impl Into<models::CreateBillingPriceRequestSupportedBillingPeriods>,
     ) -> Self {
-        self.body.supported_billing_periods = Some(value);
+        self.body.supported_billing_periods = Some(value.into());
         self
     }
 
@@ -440,14 +440,20 @@ impl GetCommerceSubscriptionItemList {
     }
 
     /// Filter subscription items by status
-    pub fn status(mut self, value: models::GetCommerceSubscriptionItemListStatus) -> Self {
-        self.status = Some(value);
+    pub fn status(
+        mut self,
+        value: impl Into<models::GetCommerceSubscriptionItemListStatus>,
+    ) -> Self {
+        self.status = Some(value.into());
         self
     }
 
     /// Filter subscription items by payer type
-    pub fn payer_type(mut self, value: models::GetCommerceSubscriptionItemListPayerType) -> Self {
-        self.payer_type = Some(value);
+    pub fn payer_type(
+        mut self,
+        value: impl Into<models::GetCommerceSubscriptionItemListPayerType>,
+    ) -> Self {
+        self.payer_type = Some(value.into());
         self
     }
 

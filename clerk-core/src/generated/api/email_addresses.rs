@@ -401,9 +401,9 @@ impl ReplaceUserEmailAddress {
     /// example so that another user can also hold it until one of them verifies it.
     pub fn identification_status(
         mut self,
-        value: models::ReplaceUserEmailAddressRequestIdentificationStatus,
+        value: impl Into<models::ReplaceUserEmailAddressRequestIdentificationStatus>,
     ) -> Self {
-        self.body.identification_status = Some(value);
+        self.body.identification_status = Some(value.into());
         self
     }
 

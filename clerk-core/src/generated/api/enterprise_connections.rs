@@ -54,14 +54,14 @@ impl EnterpriseConnections<'_> {
     pub fn create(
         &self,
         name: impl Into<String>,
-        provider: models::CreateEnterpriseConnectionRequestProvider,
+        provider: impl Into<models::CreateEnterpriseConnectionRequestProvider>,
         domains: impl IntoIterator<Item = impl Into<String>>,
     ) -> CreateEnterpriseConnection {
         CreateEnterpriseConnection {
             clerk: self.clerk.clone(),
             body: models::CreateEnterpriseConnectionRequest {
                 name: name.into(),
-                provider,
+                provider: provider.into(),
                 domains: domains.into_iter().map(Into::into).collect(),
                 organization_id: crate::models::Nullable::Absent,
                 allow_organization_account_linking: crate::models::Nullable::Absent,

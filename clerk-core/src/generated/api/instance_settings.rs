@@ -337,10 +337,10 @@ impl UpdateInstance {
     /// When password is required at the instance level, sets the preferred sign-in strategy surfaced to Clerk components. Has no effect when password is not required. Defaults to `password`. Set to an empty string to clear the override.
     pub fn preferred_sign_in_strategy_when_password_required(
         mut self,
-        value: models::UpdateInstanceRequestPreferredSignInStrategyWhenPasswordRequired,
+        value: impl Into<models::UpdateInstanceRequestPreferredSignInStrategyWhenPasswordRequired>,
     ) -> Self {
         self.body.preferred_sign_in_strategy_when_password_required =
-            crate::models::Nullable::Value(value);
+            crate::models::Nullable::Value(value.into());
         self
     }
 

@@ -118,8 +118,8 @@ pub struct ListInvitations {
 
 impl ListInvitations {
     /// Filter invitations based on their status
-    pub fn status(mut self, value: models::ListInvitationsStatus) -> Self {
-        self.status = Some(value);
+    pub fn status(mut self, value: impl Into<models::ListInvitationsStatus>) -> Self {
+        self.status = Some(value.into());
         self
     }
 
@@ -246,8 +246,11 @@ impl CreateInvitation {
     }
 
     /// The slug of the email template to use for the invitation email.
-    pub fn template_slug(mut self, value: models::CreateInvitationRequestTemplateSlug) -> Self {
-        self.body.template_slug = Some(value);
+    pub fn template_slug(
+        mut self,
+        value: impl Into<models::CreateInvitationRequestTemplateSlug>,
+    ) -> Self {
+        self.body.template_slug = Some(value.into());
         self
     }
 

@@ -173,8 +173,11 @@ pub struct CreateM2MToken {
 
 impl CreateM2MToken {
     /// Sets this field.
-    pub fn token_format(mut self, value: models::CreateM2MTokenRequestTokenFormat) -> Self {
-        self.body.token_format = Some(value);
+    pub fn token_format(
+        mut self,
+        value: impl Into<models::CreateM2MTokenRequestTokenFormat>,
+    ) -> Self {
+        self.body.token_format = Some(value.into());
         self
     }
 

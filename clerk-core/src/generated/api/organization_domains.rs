@@ -378,8 +378,11 @@ impl ListAllOrganizationDomains {
     }
 
     /// Filter by verification status
-    pub fn verified(mut self, value: models::ListAllOrganizationDomainsVerified) -> Self {
-        self.verified = Some(value);
+    pub fn verified(
+        mut self,
+        value: impl Into<models::ListAllOrganizationDomainsVerified>,
+    ) -> Self {
+        self.verified = Some(value.into());
         self
     }
 

@@ -237,8 +237,11 @@ impl ListInstanceOrganizationInvitations {
     }
 
     /// Filter organization invitations based on their status
-    pub fn status(mut self, value: models::ListInstanceOrganizationInvitationsStatus) -> Self {
-        self.status = Some(value);
+    pub fn status(
+        mut self,
+        value: impl Into<models::ListInstanceOrganizationInvitationsStatus>,
+    ) -> Self {
+        self.status = Some(value.into());
         self
     }
 
@@ -309,8 +312,8 @@ pub struct ListOrganizationInvitations {
 
 impl ListOrganizationInvitations {
     /// Filter organization invitations based on their status
-    pub fn status(mut self, value: models::ListOrganizationInvitationsStatus) -> Self {
-        self.status = Some(value);
+    pub fn status(mut self, value: impl Into<models::ListOrganizationInvitationsStatus>) -> Self {
+        self.status = Some(value.into());
         self
     }
 

@@ -254,7 +254,7 @@ impl Organizations<'_> {
         &self,
         organization_id: impl Into<String>,
         amount: i64,
-        action: models::AdjustCreditBalanceRequestAction,
+        action: impl Into<models::AdjustCreditBalanceRequestAction>,
         idempotency_key: impl Into<String>,
     ) -> AdjustOrganizationBillingCreditBalance {
         AdjustOrganizationBillingCreditBalance {
@@ -262,7 +262,7 @@ impl Organizations<'_> {
             organization_id: organization_id.into(),
             body: models::AdjustCreditBalanceRequest {
                 amount,
-                action,
+                action: action.into(),
                 currency: None,
                 idempotency_key: idempotency_key.into(),
                 note: None,

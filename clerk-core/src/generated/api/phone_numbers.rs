@@ -398,9 +398,9 @@ impl ReplaceUserPhoneNumber {
     /// example so that another user can also hold it until one of them verifies it.
     pub fn identification_status(
         mut self,
-        value: models::ReplaceUserPhoneNumberRequestIdentificationStatus,
+        value: impl Into<models::ReplaceUserPhoneNumberRequestIdentificationStatus>,
     ) -> Self {
-        self.body.identification_status = Some(value);
+        self.body.identification_status = Some(value.into());
         self
     }
 

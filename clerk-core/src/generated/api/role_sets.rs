@@ -276,8 +276,8 @@ impl CreateRoleSet {
 
     /// The type of the role set. "initial" role sets are the default for new organizations.
     /// Only one role set can be "initial" per instance.
-    pub fn r#type(mut self, value: models::CreateRoleSetRequestType) -> Self {
-        self.body.r#type = Some(value);
+    pub fn r#type(mut self, value: impl Into<models::CreateRoleSetRequestType>) -> Self {
+        self.body.r#type = Some(value.into());
         self
     }
 

@@ -60,7 +60,7 @@ impl SamlConnections<'_> {
     pub fn create(
         &self,
         name: impl Into<String>,
-        provider: models::CreateSamlConnectionRequestProvider,
+        provider: impl Into<models::CreateSamlConnectionRequestProvider>,
     ) -> CreateSamlConnection {
         CreateSamlConnection {
             clerk: self.clerk.clone(),
@@ -68,7 +68,7 @@ impl SamlConnections<'_> {
                 name: name.into(),
                 domain: None,
                 domains: None,
-                provider,
+                provider: provider.into(),
                 idp_entity_id: crate::models::Nullable::Absent,
                 idp_sso_url: crate::models::Nullable::Absent,
                 idp_certificate: crate::models::Nullable::Absent,

@@ -184,8 +184,8 @@ impl GetSessionList {
     }
 
     /// Filter sessions by the provided status
-    pub fn status(mut self, value: models::GetSessionListStatus) -> Self {
-        self.status = Some(value);
+    pub fn status(mut self, value: impl Into<models::GetSessionListStatus>) -> Self {
+        self.status = Some(value.into());
         self
     }
 
@@ -300,8 +300,8 @@ impl RefreshSession {
     }
 
     /// The format of the response.
-    pub fn format(mut self, value: models::RefreshSessionRequestFormat) -> Self {
-        self.body.format = crate::models::Nullable::Value(value);
+    pub fn format(mut self, value: impl Into<models::RefreshSessionRequestFormat>) -> Self {
+        self.body.format = crate::models::Nullable::Value(value.into());
         self
     }
 

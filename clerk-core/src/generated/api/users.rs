@@ -424,7 +424,7 @@ impl Users<'_> {
         &self,
         user_id: impl Into<String>,
         amount: i64,
-        action: models::AdjustCreditBalanceRequestAction,
+        action: impl Into<models::AdjustCreditBalanceRequestAction>,
         idempotency_key: impl Into<String>,
     ) -> AdjustUserBillingCreditBalance {
         AdjustUserBillingCreditBalance {
@@ -432,7 +432,7 @@ impl Users<'_> {
             user_id: user_id.into(),
             body: models::AdjustCreditBalanceRequest {
                 amount,
-                action,
+                action: action.into(),
                 currency: None,
                 idempotency_key: idempotency_key.into(),
                 note: None,
@@ -2406,8 +2406,11 @@ impl UsersGetOrganizationInvitations {
     }
 
     /// Filter organization invitations based on their status
-    pub fn status(mut self, value: models::UsersGetOrganizationInvitationsStatus) -> Self {
-        self.status = Some(value);
+    pub fn status(
+        mut self,
+        value: impl Into<models::UsersGetOrganizationInvitationsStatus>,
+    ) -> Self {
+        self.status = Some(value.into());
         self
     }
 

@@ -161,8 +161,8 @@ impl ListWaitlistEntries {
     }
 
     /// Filter waitlist entries by their status
-    pub fn status(mut self, value: models::ListWaitlistEntriesStatus) -> Self {
-        self.status = Some(value);
+    pub fn status(mut self, value: impl Into<models::ListWaitlistEntriesStatus>) -> Self {
+        self.status = Some(value.into());
         self
     }
 
