@@ -18,6 +18,7 @@
 use std::future::{Future, Ready, ready};
 use std::ops::Deref;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
@@ -208,12 +209,14 @@ impl FromRequest for Optional<ClerkAuth> {
 /// The session's user, as the Backend API returns it (`GET /v1/users/{user_id}`). Dereferences
 /// to [`User`].
 ///
-/// Users are cached per user id for a short time (see
-/// [`ClerkMiddleware::user_cache_ttl`](crate::ClerkMiddleware::user_cache_ttl)), and however
-/// many requests of one user arrive at once, one API call is in flight for them. Rejects like
+/// Users are cached per user id for the middleware's
+/// [`user_cache_ttl`](crate::ClerkMiddleware::user_cache_ttl) (30 seconds by default), and
+/// however many requests of one user arrive together, one API call is made and they all share
+/// its answer. Rejects like
 /// [`ClerkSession`], and when the lookup fails: 401 `user-not-found` (the user was deleted), 503
 /// `user_lookup_unavailable` (the Backend API is unreachable or answered 429/503), 502
 /// `user_lookup_failed` (any other error). Failures are not cached.
+/// [`Optional<ClerkUser>`](Optional) is `None` when signed out or when the user no longer exists.
 ///
 /// ```
 /// use clerk_actix::ClerkUser;
@@ -223,7 +226,7 @@ impl FromRequest for Optional<ClerkAuth> {
 /// }
 /// ```
 #[derive(Debug, Clone)]
-pub struct ClerkUser(pub User);
+pub struct ClerkUser(pub Arc<User>);
 
 impl Deref for ClerkUser {
     type Target = User;
@@ -237,7 +240,7 @@ impl Deref for ClerkUser {
 pub type UserFuture<T> = Pin<Box<dyn Future<Output = Result<T, UserRejection>>>>;
 
 /// Loads the user through the middleware's cache.
-async fn load_user(user_id: &str, context: &ClerkContext) -> Result<User, LookupFailure> {
+async fn load_user(user_id: &str, context: &ClerkContext) -> Result<Arc<User>, LookupFailure> {
     let config = &context.0;
     config
         .users
@@ -248,6 +251,7 @@ async fn load_user(user_id: &str, context: &ClerkContext) -> Result<User, Lookup
                 .get(user_id)
                 .send()
                 .await
+                .map(Arc::new)
                 .map_err(|error| LookupFailure::from_status(error.status()))
         })
         .await

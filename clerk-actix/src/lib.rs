@@ -51,8 +51,8 @@ mod require;
 pub use clerk_core;
 pub use extract::{ClerkAuth, ClerkClient, ClerkSession, ClerkUser, Optional, UserFuture};
 pub use middleware::{
-    ClerkMiddleware, ClerkMiddlewareFuture, ClerkMiddlewareService, DEFAULT_USER_CACHE_CAPACITY,
-    DEFAULT_USER_CACHE_TTL, RejectionHook,
+    ClerkMiddleware, ClerkMiddlewareFuture, ClerkMiddlewareService, DEFAULT_USER_CACHE_TTL,
+    RejectionHook,
 };
 pub use rejection::{
     AuthUnavailable, MissingClerkMiddleware, SessionRejection, Unauthenticated, UserLookupFailed,

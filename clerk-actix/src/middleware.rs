@@ -23,8 +23,8 @@ pub type RejectionHook = Arc<dyn Fn(&Rejection) -> HttpResponse + Send + Sync>;
 /// How long [`ClerkUser`](crate::ClerkUser) keeps a user by default.
 pub const DEFAULT_USER_CACHE_TTL: Duration = Duration::from_secs(30);
 
-/// How many users [`ClerkUser`](crate::ClerkUser) keeps at most by default.
-pub const DEFAULT_USER_CACHE_CAPACITY: u64 = 10_000;
+/// How many users [`ClerkUser`](crate::ClerkUser) keeps at most.
+const USER_CACHE_ENTRIES: u64 = 10_000;
 
 /// The middleware's configuration, shared by its services and by every request it saw.
 #[derive(Clone)]
@@ -32,8 +32,9 @@ pub(crate) struct Config {
     pub(crate) clerk: Clerk,
     pub(crate) options: AuthenticateOptions,
     pub(crate) on_rejection: Option<RejectionHook>,
-    pub(crate) users: UserCache<User>,
-    user_cache_capacity: u64,
+    /// The users loaded by [`ClerkUser`](crate::ClerkUser), shared by every clone of the
+    /// middleware.
+    pub(crate) users: UserCache<Arc<User>>,
 }
 
 /// What the middleware leaves in a request's extensions besides its [`RequestState`]: the
@@ -92,8 +93,7 @@ impl ClerkMiddleware {
                 clerk,
                 options,
                 on_rejection: None,
-                users: UserCache::new(DEFAULT_USER_CACHE_TTL, DEFAULT_USER_CACHE_CAPACITY),
-                user_cache_capacity: DEFAULT_USER_CACHE_CAPACITY,
+                users: UserCache::new(DEFAULT_USER_CACHE_TTL, USER_CACHE_ENTRIES),
             }),
         }
     }
@@ -131,20 +131,11 @@ impl ClerkMiddleware {
         self
     }
 
-    /// How long [`ClerkUser`](crate::ClerkUser) keeps a user it loaded from the Backend API
-    /// (default [`DEFAULT_USER_CACHE_TTL`]). Starts a new, empty cache.
+    /// How long [`ClerkUser`](crate::ClerkUser) keeps a loaded user before asking the Backend
+    /// API again (default [`DEFAULT_USER_CACHE_TTL`], 30 seconds). Concurrent requests of one
+    /// user always share one call. Starts a new, empty cache.
     pub fn user_cache_ttl(mut self, ttl: Duration) -> Self {
-        let config = self.config_mut();
-        config.users = UserCache::new(ttl, config.user_cache_capacity);
-        self
-    }
-
-    /// How many users [`ClerkUser`](crate::ClerkUser) keeps at most (default
-    /// [`DEFAULT_USER_CACHE_CAPACITY`]). Starts a new, empty cache.
-    pub fn user_cache_capacity(mut self, max_entries: u64) -> Self {
-        let config = self.config_mut();
-        config.user_cache_capacity = max_entries;
-        config.users = UserCache::new(config.users.ttl(), max_entries);
+        self.config_mut().users = UserCache::new(ttl, USER_CACHE_ENTRIES);
         self
     }
 
@@ -183,12 +174,6 @@ impl ClerkMiddleware {
     /// The options each request is authenticated with.
     pub fn options(&self) -> &AuthenticateOptions {
         &self.config.options
-    }
-
-    /// The cache [`ClerkUser`](crate::ClerkUser) loads users through, e.g. to
-    /// [`invalidate`](UserCache::invalidate) a user after a `user.updated` webhook.
-    pub fn user_cache(&self) -> &UserCache<User> {
-        &self.config.users
     }
 }
 

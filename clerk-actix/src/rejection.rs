@@ -240,7 +240,7 @@ pub enum UserRejection {
     /// No usable session (500, 401 or 503, as [`ClerkSession`](crate::ClerkSession)).
     Session(SessionRejection),
     /// The user could not be loaded (401, 502 or 503).
-    LookupFailed(UserLookupFailed),
+    Lookup(UserLookupFailed),
 }
 
 impl UserRejection {
@@ -248,7 +248,7 @@ impl UserRejection {
     pub fn rejection(&self) -> Rejection {
         match self {
             Self::Session(r) => r.rejection(),
-            Self::LookupFailed(r) => r.rejection().clone(),
+            Self::Lookup(r) => r.rejection().clone(),
         }
     }
 
@@ -262,7 +262,7 @@ impl fmt::Display for UserRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Session(r) => fmt::Display::fmt(r, f),
-            Self::LookupFailed(r) => fmt::Display::fmt(r, f),
+            Self::Lookup(r) => fmt::Display::fmt(r, f),
         }
     }
 }
@@ -277,7 +277,7 @@ impl ResponseError for UserRejection {
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Session(r) => r.error_response(),
-            Self::LookupFailed(r) => r.error_response(),
+            Self::Lookup(r) => r.error_response(),
         }
     }
 }
@@ -296,6 +296,6 @@ impl From<MissingClerkMiddleware> for UserRejection {
 
 impl From<UserLookupFailed> for UserRejection {
     fn from(r: UserLookupFailed) -> Self {
-        Self::LookupFailed(r)
+        Self::Lookup(r)
     }
 }

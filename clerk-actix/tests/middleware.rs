@@ -384,14 +384,8 @@ async fn the_middleware_options_change_what_counts_as_signed_in() {
         "user_2"
     );
 
-    let middleware = ClerkMiddleware::new(local.clerk())
-        .accept_cookie(false)
-        .user_cache_ttl(std::time::Duration::from_secs(5));
+    let middleware = ClerkMiddleware::new(local.clerk()).accept_cookie(false);
     assert!(!middleware.options().accept_cookie);
-    assert_eq!(
-        middleware.user_cache().ttl(),
-        std::time::Duration::from_secs(5)
-    );
     assert_eq!(middleware.clerk().api_url(), local.api_url());
 }
 

@@ -26,10 +26,12 @@
 //! | `/guard/feature` | `require_feature(FEATURE)` | `ok` |
 //! | `/guard/plan` | `require_plan(PLAN)` | `ok` |
 //! | `/guard/custom` | `require(\|auth\| auth.claims().org_slug() == Some(ORG_SLUG))` | `ok` |
+//! | `/user` | `ClerkUser` | the user's id (as the Backend API returns it) |
+//! | `/optional-user` | `Option<ClerkUser>` | the user's id, or `anonymous` |
 
-use clerk_core::guard::Rejection;
+use clerk_core::guard::{LookupFailure, Rejection};
 use clerk_core::{SignedOut, VerifyError};
-use clerk_testing::{LocalClerk, unix_now};
+use clerk_testing::{LocalClerk, NewUser, unix_now};
 
 /// The only `azp` the contract app accepts.
 pub const AUTHORIZED_PARTY: &str = "https://app.example.com";
@@ -48,6 +50,9 @@ pub const ORG_SLUG: &str = "acme";
 pub const ADMIN: &str = "user_admin";
 /// The user id of the token that meets only `require_auth`.
 pub const MEMBER: &str = "user_member";
+
+/// The user id of a valid session whose user the Backend API does not know (deleted since).
+pub const DELETED: &str = "user_deleted";
 
 /// A route of the contract app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,10 +79,14 @@ pub enum Route {
     GuardPlan,
     /// `/guard/custom`
     GuardCustom,
+    /// `/user`
+    User,
+    /// `/optional-user`
+    OptionalUser,
 }
 
 impl Route {
-    /// Every route.
+    /// Every route but the user routes ([`Route::USER`]).
     pub const ALL: [Route; 11] = [
         Route::Public,
         Route::Session,
@@ -91,6 +100,10 @@ impl Route {
         Route::GuardPlan,
         Route::GuardCustom,
     ];
+
+    /// The routes that load the user from the Backend API; [`user_cases`] sends requests of
+    /// users that exist there.
+    pub const USER: [Route; 2] = [Route::User, Route::OptionalUser];
 
     /// The path.
     pub fn path(self) -> &'static str {
@@ -106,11 +119,16 @@ impl Route {
             Route::GuardFeature => "/guard/feature",
             Route::GuardPlan => "/guard/plan",
             Route::GuardCustom => "/guard/custom",
+            Route::User => "/user",
+            Route::OptionalUser => "/optional-user",
         }
     }
 
     fn is_optional(self) -> bool {
-        matches!(self, Route::Optional | Route::OptionalAuth)
+        matches!(
+            self,
+            Route::Optional | Route::OptionalAuth | Route::OptionalUser
+        )
     }
 
     fn is_guard(self) -> bool {
@@ -134,7 +152,10 @@ impl Route {
 #[derive(Debug, Clone)]
 enum Outcome {
     /// Signed in as this user; `admin` tokens meet every guard, others only `require_auth`.
-    SignedIn { user: &'static str, admin: bool },
+    SignedIn { user: String, admin: bool },
+    /// A valid session whose user the Backend API does not know (deleted since): signed in for
+    /// the session routes, 401 `user-not-found` for `ClerkUser`, anonymous for its option.
+    UserGone { user: String },
     /// Signed out for this reason.
     SignedOut(SignedOut),
 }
@@ -283,7 +304,7 @@ fn scenarios(local: &LocalClerk) -> Vec<Scenario> {
     let member = member_token(local);
     let uat = format!("__client_uat={}", unix_now() - 30);
     let signed_in_admin = Outcome::SignedIn {
-        user: ADMIN,
+        user: ADMIN.to_owned(),
         admin: true,
     };
     vec![
@@ -296,7 +317,7 @@ fn scenarios(local: &LocalClerk) -> Vec<Scenario> {
             name: "member bearer",
             headers: vec![bearer(&member)],
             outcome: Outcome::SignedIn {
-                user: MEMBER,
+                user: MEMBER.to_owned(),
                 admin: false,
             },
         },
@@ -414,6 +435,17 @@ fn expect(route: Route, outcome: &Outcome) -> Expected {
                 Expected::rejection(&Rejection::forbidden())
             }
         }
+        Outcome::UserGone { user } => match route {
+            Route::User => Expected::rejection(&Rejection::lookup_failed(LookupFailure::NotFound)),
+            Route::OptionalUser => Expected::text("anonymous"),
+            _ => expect(
+                route,
+                &Outcome::SignedIn {
+                    user: user.clone(),
+                    admin: false,
+                },
+            ),
+        },
         Outcome::SignedOut(why) if route.is_optional() && !why.is_unavailable() => {
             Expected::text("anonymous")
         }
@@ -421,10 +453,10 @@ fn expect(route: Route, outcome: &Outcome) -> Expected {
     }
 }
 
-fn table(scenarios: Vec<Scenario>) -> Vec<Case> {
+fn table(scenarios: Vec<Scenario>, routes: &[Route]) -> Vec<Case> {
     let mut cases = Vec::new();
     for scenario in &scenarios {
-        for route in Route::ALL {
+        for &route in routes {
             cases.push(Case {
                 name: format!("{} GET {}", scenario.name, route.path()),
                 path: route.path(),
@@ -440,7 +472,65 @@ fn table(scenarios: Vec<Scenario>) -> Vec<Case> {
 /// Basic header plus cookie) and signed out (no token, expired, wrong or missing `azp`, forged,
 /// wrong issuer, pending, malformed, oversized, non-UTF-8 header, signed-out client).
 pub fn cases(local: &LocalClerk) -> Vec<Case> {
-    table(scenarios(local))
+    table(scenarios(local), &Route::ALL)
+}
+
+/// The cases of the user routes ([`Route::USER`]) against a running `local`: a user that
+/// exists in its Backend API (bearer, cookie), one it does not know (deleted), and signed-out
+/// requests. Creates the user in `local`.
+pub fn user_cases(local: &LocalClerk) -> Vec<Case> {
+    let ada = local.create_user(NewUser::with_email("ada@example.com").first_name("Ada"));
+    let token = local.token(&ada.id).azp(AUTHORIZED_PARTY).mint();
+    let gone = local.token(DELETED).azp(AUTHORIZED_PARTY).mint();
+    let uat = format!("__client_uat={}", unix_now() - 30);
+    let ada_signed_in = Outcome::SignedIn {
+        user: ada.id.clone(),
+        admin: false,
+    };
+    table(
+        vec![
+            Scenario {
+                name: "existing user bearer",
+                headers: vec![bearer(&token)],
+                outcome: ada_signed_in.clone(),
+            },
+            Scenario {
+                name: "existing user cookie only",
+                headers: vec![cookie(format!("__session={token}; {uat}"))],
+                outcome: ada_signed_in,
+            },
+            Scenario {
+                name: "deleted user",
+                headers: vec![bearer(&gone)],
+                outcome: Outcome::UserGone {
+                    user: DELETED.to_owned(),
+                },
+            },
+            Scenario {
+                name: "no token",
+                headers: vec![],
+                outcome: Outcome::SignedOut(SignedOut::NoToken),
+            },
+            Scenario {
+                name: "expired",
+                headers: vec![bearer(
+                    &local
+                        .token(&ada.id)
+                        .azp(AUTHORIZED_PARTY)
+                        .issued_at(unix_now() - 600)
+                        .expires_at(unix_now() - 300)
+                        .mint(),
+                )],
+                outcome: token_error(VerifyError::Expired),
+            },
+            Scenario {
+                name: "forged signature",
+                headers: vec![bearer(&forge(&token, &gone))],
+                outcome: token_error(VerifyError::InvalidSignature),
+            },
+        ],
+        &Route::USER,
+    )
 }
 
 /// The cases for an app whose Clerk cannot be reached and has no keys cached (call
@@ -449,11 +539,13 @@ pub fn cases(local: &LocalClerk) -> Vec<Case> {
 /// as anonymous), a request without a token is still a plain 401, public routes still work.
 ///
 /// `token` is a valid admin token of the instance, minted before the shutdown.
+///
+/// The user routes are included: they answer 503 before any Backend API call.
 pub fn outage_cases(token: &str) -> Vec<Case> {
     let unavailable = token_error(VerifyError::KeysUnavailable(
         clerk_core::JwksError::Unreachable(String::new()),
     ));
-    table(vec![
+    let scenarios = vec![
         Scenario {
             name: "Clerk down, valid bearer",
             headers: vec![bearer(token)],
@@ -469,5 +561,7 @@ pub fn outage_cases(token: &str) -> Vec<Case> {
             headers: vec![],
             outcome: Outcome::SignedOut(SignedOut::NoToken),
         },
-    ])
+    ];
+    let routes: Vec<Route> = Route::ALL.into_iter().chain(Route::USER).collect();
+    table(scenarios, &routes)
 }

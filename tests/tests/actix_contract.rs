@@ -5,12 +5,12 @@ use actix_web::dev::{HttpServiceFactory, ServiceFactory, ServiceRequest, Service
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use actix_web::{App, Error, test, web};
 use clerk_actix::{
-    ClerkAuth, ClerkMiddleware, ClerkSession, Optional, Require, require, require_auth,
+    ClerkAuth, ClerkMiddleware, ClerkSession, ClerkUser, Optional, Require, require, require_auth,
     require_feature, require_permission, require_plan, require_role,
 };
 use clerk_integration_tests::cases::{
     AUTHORIZED_PARTY, Case, FEATURE, ORG_SLUG, PERMISSION, PLAN, ROLE, admin_token, cases,
-    outage_cases,
+    outage_cases, user_cases,
 };
 use clerk_testing::LocalClerk;
 
@@ -54,6 +54,16 @@ fn contract_app(
             "/optional-auth",
             web::get().to(|Optional(auth): Optional<ClerkAuth>| async move {
                 auth.map_or("anonymous".to_owned(), |a| a.user_id().to_owned())
+            }),
+        )
+        .route(
+            "/user",
+            web::get().to(|user: ClerkUser| async move { user.id.clone() }),
+        )
+        .route(
+            "/optional-user",
+            web::get().to(|Optional(user): Optional<ClerkUser>| async move {
+                user.map_or("anonymous".to_owned(), |u| u.id.clone())
             }),
         )
         .service(guarded("/guard/auth", require_auth()))
@@ -126,6 +136,17 @@ async fn every_extractor_and_guard_answers_every_request_as_the_contract_says() 
 }
 
 #[actix_web::test]
+async fn the_user_routes_answer_as_the_contract_says() {
+    let local = LocalClerk::start().await;
+    let app = test::init_service(contract_app(local.clerk())).await;
+    let call = async |r: test::TestRequest| test::call_service(&app, r.to_request()).await;
+    run_all(call, &user_cases(&local)).await;
+    // Ada's 4 requests share one Backend API call (cached); the deleted user's 404 is not
+    // cached, so each of its 2 requests asks again.
+    assert_eq!(local.calls("GetUser"), 3);
+}
+
+#[actix_web::test]
 async fn with_clerk_down_routes_that_need_a_session_answer_503() {
     let local = LocalClerk::start().await;
     let token = admin_token(&local);
@@ -182,6 +203,7 @@ async fn every_case_answers_the_same_over_real_http() {
     // checked in process above.
     let over_the_wire: Vec<Case> = cases(&local)
         .into_iter()
+        .chain(user_cases(&local))
         .filter(|case| {
             !case
                 .headers

@@ -4,12 +4,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
 use clerk_axum::{
-    ClerkAuth, ClerkLayer, ClerkSession, require, require_auth, require_feature,
+    ClerkAuth, ClerkLayer, ClerkSession, ClerkUser, require, require_auth, require_feature,
     require_permission, require_plan, require_role,
 };
 use clerk_integration_tests::cases::{
     AUTHORIZED_PARTY, Case, FEATURE, ORG_SLUG, PERMISSION, PLAN, ROLE, admin_token, cases,
-    outage_cases,
+    outage_cases, user_cases,
 };
 use clerk_testing::LocalClerk;
 use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -42,6 +42,16 @@ fn contract_app(clerk: clerk_core::Clerk) -> Router {
             "/optional-auth",
             get(|auth: Option<ClerkAuth>| async move {
                 auth.map_or("anonymous".to_owned(), |a| a.user_id().to_owned())
+            }),
+        )
+        .route(
+            "/user",
+            get(|user: ClerkUser| async move { user.id.clone() }),
+        )
+        .route(
+            "/optional-user",
+            get(|user: Option<ClerkUser>| async move {
+                user.map_or("anonymous".to_owned(), |u| u.id.clone())
             }),
         )
         .nest("/guard/auth", ok().route_layer(require_auth()))
@@ -113,6 +123,16 @@ async fn every_extractor_and_guard_answers_every_request_as_the_contract_says() 
     let cases = cases(&local);
     assert!(cases.len() > 150, "{} cases", cases.len());
     run_all(&app, &cases).await;
+}
+
+#[tokio::test]
+async fn the_user_routes_answer_as_the_contract_says() {
+    let local = LocalClerk::start().await;
+    let app = contract_app(local.clerk());
+    run_all(&app, &user_cases(&local)).await;
+    // Ada's 4 requests share one Backend API call (cached); the deleted user's 404 is not
+    // cached, so each of its 2 requests asks again.
+    assert_eq!(local.calls("GetUser"), 3);
 }
 
 #[tokio::test]
