@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::api::RetryPolicy;
 use crate::error::ConfigError;
-use crate::jwks::{JwksCache, JwksSettings, KeySource, VerifyingKey};
+use crate::jwks::{JwksCache, JwksSettings, KeySource};
 use crate::keys::{JwtKey, PublishableKey, SecretKey};
 use crate::verify::{IssuerPolicy, TokenCache, UntilExpiry, VerifyOptions};
 
@@ -272,11 +272,6 @@ impl ClerkBuilder {
 
     /// Validates the settings and builds the client.
     pub fn build(self) -> Result<Clerk, ConfigError> {
-        // Verification uses aws-lc-rs; choosing it explicitly keeps working if another crate in
-        // the build turns on jsonwebtoken's other backend too. Already chosen is fine.
-        let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
-            &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
-        );
         let secret_key = self.secret_key.map(SecretKey::new).transpose()?;
         let publishable_key = self.publishable_key.map(PublishableKey::new).transpose()?;
         let jwt_key = self.jwt_key.map(JwtKey::new).transpose()?;
@@ -305,10 +300,7 @@ impl ClerkBuilder {
             .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
 
         let source = match (&jwt_key, &secret_key) {
-            (Some(key), _) => KeySource::Local(Arc::new(VerifyingKey {
-                decoding: (*key.0).clone(),
-                alg: None,
-            })),
+            (Some(key), _) => KeySource::Local(key.0.clone()),
             (None, Some(secret)) => KeySource::Remote {
                 http: http.clone(),
                 url: format!("{api_url}/v1/jwks"),
@@ -334,12 +326,12 @@ impl ClerkBuilder {
         };
 
         let clock_skew_ms = i64::try_from(self.clock_skew.as_millis()).unwrap_or(i64::MAX / 4);
-        let tokens = TokenCache::builder()
+        let tokens = moka::sync::Cache::builder()
             .max_capacity(self.token_cache_capacity)
             .expire_after(UntilExpiry {
                 skew_ms: clock_skew_ms,
             })
-            .build();
+            .build_with_hasher(foldhash::fast::RandomState::default());
 
         Ok(Clerk {
             inner: Arc::new(Inner {
