@@ -148,29 +148,31 @@ impl Default for ClerkBuilder {
     }
 }
 
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 impl ClerkBuilder {
     /// Fills every setting that has an environment variable set (see [`Clerk::from_env`]).
-    pub fn env(mut self) -> Self {
-        if let Some(v) = env_var("CLERK_SECRET_KEY") {
+    pub fn env(self) -> Self {
+        self.env_from(|name| std::env::var(name).ok())
+    }
+
+    /// [`env`](Self::env) with the variables looked up by `get`; empty values count as unset.
+    fn env_from(mut self, get: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        if let Some(v) = get("CLERK_SECRET_KEY") {
             self.secret_key = Some(v);
         }
-        if let Some(v) = env_var("CLERK_PUBLISHABLE_KEY") {
+        if let Some(v) = get("CLERK_PUBLISHABLE_KEY") {
             self.publishable_key = Some(v);
         }
-        if let Some(v) = env_var("CLERK_JWT_KEY") {
+        if let Some(v) = get("CLERK_JWT_KEY") {
             self.jwt_key = Some(v);
         }
-        if let Some(v) = env_var("CLERK_API_URL") {
+        if let Some(v) = get("CLERK_API_URL") {
             self.api_url = v;
         }
-        if let Some(v) = env_var("CLERK_API_VERSION") {
+        if let Some(v) = get("CLERK_API_VERSION") {
             self.api_version = v;
         }
-        if let Some(v) = env_var("CLERK_PROXY_URL") {
+        if let Some(v) = get("CLERK_PROXY_URL") {
             self.proxy_url = Some(v);
         }
         self
@@ -369,6 +371,45 @@ fn normalize_url(url: &str, setting: &'static str) -> Result<String, ConfigError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_environment_fills_the_builder() {
+        let vars = [
+            ("CLERK_SECRET_KEY", "sk_test_from_env"),
+            ("CLERK_PUBLISHABLE_KEY", "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k"),
+            ("CLERK_API_URL", "http://127.0.0.1:9/"),
+            ("CLERK_API_VERSION", "2025-11-10"),
+            ("CLERK_JWT_KEY", "  "),
+        ];
+        let get = |name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        };
+        let clerk = Clerk::builder().env_from(get).build().expect("valid");
+        assert_eq!(
+            clerk.secret_key().map(SecretKey::expose),
+            Some("sk_test_from_env")
+        );
+        assert_eq!(
+            clerk.publishable_key().map(PublishableKey::frontend_api),
+            Some("clerk.example.com")
+        );
+        assert_eq!(
+            (clerk.api_url(), clerk.api_version()),
+            ("http://127.0.0.1:9", "2025-11-10")
+        );
+
+        let bad = |name: &str| (name == "CLERK_SECRET_KEY").then(|| "pk_oops".to_string());
+        assert!(matches!(
+            Clerk::builder().env_from(bad).build(),
+            Err(ConfigError::InvalidSecretKey(_))
+        ));
+        assert_eq!(
+            Clerk::builder().env_from(|_| None).build().err(),
+            Some(ConfigError::MissingKey)
+        );
+    }
 
     #[test]
     fn builder_requires_a_key() {
