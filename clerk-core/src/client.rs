@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::api::RetryPolicy;
 use crate::error::ConfigError;
-use crate::jwks::{JwksCache, JwksSettings, KeySource, VerifyingKey};
+use crate::jwks::{JwksCache, JwksSettings, KeySource};
 use crate::keys::{JwtKey, PublishableKey, SecretKey};
 use crate::verify::{IssuerPolicy, TokenCache, UntilExpiry, VerifyOptions};
 
@@ -148,29 +148,31 @@ impl Default for ClerkBuilder {
     }
 }
 
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 impl ClerkBuilder {
     /// Fills every setting that has an environment variable set (see [`Clerk::from_env`]).
-    pub fn env(mut self) -> Self {
-        if let Some(v) = env_var("CLERK_SECRET_KEY") {
+    pub fn env(self) -> Self {
+        self.env_from(|name| std::env::var(name).ok())
+    }
+
+    /// [`env`](Self::env) with the variables looked up by `get`; empty values count as unset.
+    fn env_from(mut self, get: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        if let Some(v) = get("CLERK_SECRET_KEY") {
             self.secret_key = Some(v);
         }
-        if let Some(v) = env_var("CLERK_PUBLISHABLE_KEY") {
+        if let Some(v) = get("CLERK_PUBLISHABLE_KEY") {
             self.publishable_key = Some(v);
         }
-        if let Some(v) = env_var("CLERK_JWT_KEY") {
+        if let Some(v) = get("CLERK_JWT_KEY") {
             self.jwt_key = Some(v);
         }
-        if let Some(v) = env_var("CLERK_API_URL") {
+        if let Some(v) = get("CLERK_API_URL") {
             self.api_url = v;
         }
-        if let Some(v) = env_var("CLERK_API_VERSION") {
+        if let Some(v) = get("CLERK_API_VERSION") {
             self.api_version = v;
         }
-        if let Some(v) = env_var("CLERK_PROXY_URL") {
+        if let Some(v) = get("CLERK_PROXY_URL") {
             self.proxy_url = Some(v);
         }
         self
@@ -272,11 +274,6 @@ impl ClerkBuilder {
 
     /// Validates the settings and builds the client.
     pub fn build(self) -> Result<Clerk, ConfigError> {
-        // Verification uses aws-lc-rs; choosing it explicitly keeps working if another crate in
-        // the build turns on jsonwebtoken's other backend too. Already chosen is fine.
-        let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
-            &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
-        );
         let secret_key = self.secret_key.map(SecretKey::new).transpose()?;
         let publishable_key = self.publishable_key.map(PublishableKey::new).transpose()?;
         let jwt_key = self.jwt_key.map(JwtKey::new).transpose()?;
@@ -305,10 +302,7 @@ impl ClerkBuilder {
             .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
 
         let source = match (&jwt_key, &secret_key) {
-            (Some(key), _) => KeySource::Local(Arc::new(VerifyingKey {
-                decoding: (*key.0).clone(),
-                alg: None,
-            })),
+            (Some(key), _) => KeySource::Local(key.0.clone()),
             (None, Some(secret)) => KeySource::Remote {
                 http: http.clone(),
                 url: format!("{api_url}/v1/jwks"),
@@ -334,12 +328,12 @@ impl ClerkBuilder {
         };
 
         let clock_skew_ms = i64::try_from(self.clock_skew.as_millis()).unwrap_or(i64::MAX / 4);
-        let tokens = TokenCache::builder()
+        let tokens = moka::sync::Cache::builder()
             .max_capacity(self.token_cache_capacity)
             .expire_after(UntilExpiry {
                 skew_ms: clock_skew_ms,
             })
-            .build();
+            .build_with_hasher(foldhash::fast::RandomState::default());
 
         Ok(Clerk {
             inner: Arc::new(Inner {
@@ -377,6 +371,45 @@ fn normalize_url(url: &str, setting: &'static str) -> Result<String, ConfigError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_environment_fills_the_builder() {
+        let vars = [
+            ("CLERK_SECRET_KEY", "sk_test_from_env"),
+            ("CLERK_PUBLISHABLE_KEY", "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k"),
+            ("CLERK_API_URL", "http://127.0.0.1:9/"),
+            ("CLERK_API_VERSION", "2025-11-10"),
+            ("CLERK_JWT_KEY", "  "),
+        ];
+        let get = |name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        };
+        let clerk = Clerk::builder().env_from(get).build().expect("valid");
+        assert_eq!(
+            clerk.secret_key().map(SecretKey::expose),
+            Some("sk_test_from_env")
+        );
+        assert_eq!(
+            clerk.publishable_key().map(PublishableKey::frontend_api),
+            Some("clerk.example.com")
+        );
+        assert_eq!(
+            (clerk.api_url(), clerk.api_version()),
+            ("http://127.0.0.1:9", "2025-11-10")
+        );
+
+        let bad = |name: &str| (name == "CLERK_SECRET_KEY").then(|| "pk_oops".to_string());
+        assert!(matches!(
+            Clerk::builder().env_from(bad).build(),
+            Err(ConfigError::InvalidSecretKey(_))
+        ));
+        assert_eq!(
+            Clerk::builder().env_from(|_| None).build().err(),
+            Some(ConfigError::MissingKey)
+        );
+    }
 
     #[test]
     fn builder_requires_a_key() {

@@ -17,7 +17,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::{Algorithm, DecodingKey};
+use aws_lc_rs::signature::{
+    ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_2048_8192_SHA384,
+    RSA_PKCS1_2048_8192_SHA512, RsaParameters, RsaPublicKeyComponents,
+};
+use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::error::{JwksError, VerifyError};
@@ -50,11 +54,64 @@ impl Default for JwksSettings {
     }
 }
 
-/// A public key ready for signature checks.
+/// The RSA signature algorithms accepted for session tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RsaAlgorithm {
+    Rs256,
+    Rs384,
+    Rs512,
+}
+
+/// A public key parsed once, ready for signature checks with each accepted algorithm. Keys
+/// under 2048 bits are refused.
 pub(crate) struct VerifyingKey {
-    pub(crate) decoding: DecodingKey,
+    /// The key for RS256, RS384 and RS512, in that order.
+    parsed: [ParsedPublicKey; 3],
     /// The algorithm the key is bound to, when its JWK says so.
-    pub(crate) alg: Option<Algorithm>,
+    pub(crate) alg: Option<RsaAlgorithm>,
+}
+
+const PARAMETERS: [&RsaParameters; 3] = [
+    &RSA_PKCS1_2048_8192_SHA256,
+    &RSA_PKCS1_2048_8192_SHA384,
+    &RSA_PKCS1_2048_8192_SHA512,
+];
+
+impl VerifyingKey {
+    fn build(
+        parse: impl Fn(&'static RsaParameters) -> Option<ParsedPublicKey>,
+        alg: Option<RsaAlgorithm>,
+    ) -> Option<Self> {
+        let [a, b, c] = PARAMETERS;
+        Some(Self {
+            parsed: [parse(a)?, parse(b)?, parse(c)?],
+            alg,
+        })
+    }
+
+    /// A key from its JWK modulus and exponent (big-endian bytes).
+    pub(crate) fn from_components(n: &[u8], e: &[u8], alg: Option<RsaAlgorithm>) -> Option<Self> {
+        if n.iter().skip_while(|b| **b == 0).count() < 256 {
+            return None; // under 2048 bits
+        }
+        let components = RsaPublicKeyComponents { n, e };
+        Self::build(|params| components.to_parsed_public_key(params).ok(), alg)
+    }
+
+    /// A key from DER: SubjectPublicKeyInfo or PKCS#1 `RSAPublicKey`.
+    pub(crate) fn from_der(der: &[u8]) -> Option<Self> {
+        Self::build(|params| ParsedPublicKey::new(params, der).ok(), None)
+    }
+
+    /// Whether `signature` is `alg`'s signature of `message` by this key.
+    pub(crate) fn verify(&self, alg: RsaAlgorithm, message: &[u8], signature: &[u8]) -> bool {
+        let key = match alg {
+            RsaAlgorithm::Rs256 => &self.parsed[0],
+            RsaAlgorithm::Rs384 => &self.parsed[1],
+            RsaAlgorithm::Rs512 => &self.parsed[2],
+        };
+        key.verify_sig(message, signature).is_ok()
+    }
 }
 
 /// Where keys come from.
@@ -297,10 +354,17 @@ fn parse_jwks(body: &[u8]) -> Result<HashMap<String, Arc<VerifyingKey>>, JwksErr
         let (Some(kid), Some(n), Some(e)) = (jwk.kid, jwk.n, jwk.e) else {
             continue;
         };
-        let Ok(decoding) = DecodingKey::from_rsa_components(&n, &e) else {
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let (Ok(n), Ok(e)) = (
+            b64.decode(n.trim_end_matches('=')),
+            b64.decode(e.trim_end_matches('=')),
+        ) else {
             continue;
         };
-        keys.insert(kid, Arc::new(VerifyingKey { decoding, alg }));
+        let Some(key) = VerifyingKey::from_components(&n, &e, alg) else {
+            continue;
+        };
+        keys.insert(kid, Arc::new(key));
     }
     if keys.is_empty() {
         return Err(JwksError::NoKeys);
@@ -309,11 +373,11 @@ fn parse_jwks(body: &[u8]) -> Result<HashMap<String, Arc<VerifyingKey>>, JwksErr
 }
 
 /// The RSA algorithm named `alg`, if it is one we accept.
-pub(crate) fn rsa_algorithm(alg: &str) -> Option<Algorithm> {
+pub(crate) fn rsa_algorithm(alg: &str) -> Option<RsaAlgorithm> {
     match alg {
-        "RS256" => Some(Algorithm::RS256),
-        "RS384" => Some(Algorithm::RS384),
-        "RS512" => Some(Algorithm::RS512),
+        "RS256" => Some(RsaAlgorithm::Rs256),
+        "RS384" => Some(RsaAlgorithm::Rs384),
+        "RS512" => Some(RsaAlgorithm::Rs512),
         _ => None,
     }
 }
@@ -323,19 +387,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn non_rsa_and_broken_keys_are_skipped() {
-        let body = br#"{"keys":[
+    fn non_rsa_weak_and_broken_keys_are_skipped() {
+        use aws_lc_rs::signature::KeyPair as _;
+        let pair =
+            aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("key");
+        let components = RsaPublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let (n, e) = (b64.encode(&components.n), b64.encode(&components.e));
+        let body = serde_json::json!({"keys": [
             {"kty":"EC","kid":"ec","crv":"P-256","x":"a","y":"b"},
             {"kty":"OKP","kid":"ed","crv":"Ed25519","x":"a"},
-            {"kty":"RSA","kid":"enc","use":"enc","n":"sXch","e":"AQAB"},
-            {"kty":"RSA","kid":"hs","alg":"HS256","n":"sXch","e":"AQAB"},
-            {"kty":"RSA","n":"sXch","e":"AQAB"},
+            {"kty":"RSA","kid":"enc","use":"enc","n":n,"e":e},
+            {"kty":"RSA","kid":"hs","alg":"HS256","n":n,"e":e},
+            {"kty":"RSA","n":n,"e":e},
+            {"kty":"RSA","kid":"weak","n":"sXch","e":"AQAB"},
+            {"kty":"RSA","kid":"not-base64","n":"!!!","e":"AQAB"},
             "not an object",
-            {"kty":"RSA","kid":"good","alg":"RS256","use":"sig","n":"sXch","e":"AQAB"}
-        ]}"#;
-        let keys = parse_jwks(body).expect("one good key");
+            {"kty":"RSA","kid":"good","alg":"RS256","use":"sig","n":n,"e":e}
+        ]});
+        let keys = parse_jwks(body.to_string().as_bytes()).expect("one good key");
         assert_eq!(keys.keys().collect::<Vec<_>>(), vec!["good"]);
-        assert_eq!(keys["good"].alg, Some(Algorithm::RS256));
+        assert_eq!(keys["good"].alg, Some(RsaAlgorithm::Rs256));
     }
 
     #[test]

@@ -6,10 +6,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use base64::Engine as _;
-use jsonwebtoken::DecodingKey;
-
 use crate::error::ConfigError;
+use crate::jwks::VerifyingKey;
+use base64::Engine as _;
 
 /// A Clerk secret key (`sk_test_…` or `sk_live_…`), the bearer token of the Backend API.
 ///
@@ -178,27 +177,37 @@ impl fmt::Display for PublishableKey {
 /// at all. Accepts the PEM from the Clerk dashboard, the same PEM with its line breaks written as
 /// `\n` (as environment files often hold it), or the bare base64 body.
 #[derive(Clone)]
-pub struct JwtKey(pub(crate) Arc<DecodingKey>);
+pub struct JwtKey(pub(crate) Arc<VerifyingKey>);
 
 impl JwtKey {
-    /// Parses an RSA public key given as PEM (`-----BEGIN PUBLIC KEY-----`) or as its bare base64 body.
+    /// Parses an RSA public key (2048 bits or more) given as PEM (`-----BEGIN PUBLIC KEY-----`
+    /// or `-----BEGIN RSA PUBLIC KEY-----`) or as its bare base64 body.
     pub fn new(key: impl AsRef<str>) -> Result<Self, ConfigError> {
         let key = key.as_ref().trim().replace("\\n", "\n");
-        let pem = if key.starts_with("-----BEGIN") {
-            key
+        let body: String = if key.starts_with("-----BEGIN") {
+            key.lines()
+                .filter(|line| !line.trim_start().starts_with("-----"))
+                .collect()
         } else {
-            let body: String = key.split_whitespace().collect();
-            if body.is_empty() {
-                return Err(ConfigError::InvalidJwtKey("it is empty"));
-            }
-            format!("-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n")
+            key.clone()
         };
-        let decoding = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| {
+        let body: String = body.split_whitespace().collect();
+        if body.is_empty() {
+            return Err(ConfigError::InvalidJwtKey("it is empty"));
+        }
+        let invalid = || {
             ConfigError::InvalidJwtKey(
-                "it is not an RSA public key in PEM form (copy the PEM public key from the API keys page of the Clerk dashboard)",
+                "it is not an RSA public key of 2048 bits or more in PEM form (copy the PEM public key from the API keys page of the Clerk dashboard)",
             )
-        })?;
-        Ok(Self(Arc::new(decoding)))
+        };
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body.trim_end_matches('='))
+            .or_else(|_| {
+                base64::engine::general_purpose::STANDARD_NO_PAD.decode(body.trim_end_matches('='))
+            })
+            .map_err(|_| invalid())?;
+        let key = VerifyingKey::from_der(&der).ok_or_else(invalid)?;
+        Ok(Self(Arc::new(key)))
     }
 }
 

@@ -292,6 +292,13 @@ async fn count_users(State(s): AppState, RawQuery(raw): RawQuery) -> Response {
     }))
 }
 
+/// Merges a metadata patch from a request, when it has one.
+fn merge_into(target: &mut Metadata, patch: Option<&Metadata>) {
+    if let Some(patch) = patch {
+        merge_metadata(target, patch);
+    }
+}
+
 fn set(target: &mut Option<String>, value: Nullable<String>) {
     match value {
         Nullable::Value(v) => *target = Some(v),
@@ -382,21 +389,15 @@ async fn update_user_metadata(
     let outcome = body::<UpdateUserMetadataRequest>(&bytes).and_then(|request| {
         let mut store = s.store();
         let user = store.user_mut(&id)?;
-        if let Some(patch) = &request.public_metadata {
-            merge_metadata(&mut user.public_metadata, patch);
-        }
-        if let Some(patch) = &request.private_metadata {
-            merge_metadata(
-                user.private_metadata.get_or_insert_with(Metadata::new),
-                patch,
-            );
-        }
-        if let Some(patch) = &request.unsafe_metadata {
-            merge_metadata(
-                user.unsafe_metadata.get_or_insert_with(Metadata::new),
-                patch,
-            );
-        }
+        merge_into(&mut user.public_metadata, request.public_metadata.as_ref());
+        merge_into(
+            user.private_metadata.get_or_insert_with(Metadata::new),
+            request.private_metadata.as_ref(),
+        );
+        merge_into(
+            user.unsafe_metadata.get_or_insert_with(Metadata::new),
+            request.unsafe_metadata.as_ref(),
+        );
         Ok(user.clone())
     });
     reply(outcome)
@@ -585,15 +586,11 @@ async fn merge_organization_metadata(
     let outcome = body::<MergeOrganizationMetadataRequest>(&bytes).and_then(|request| {
         let mut store = s.store();
         let org = store.organization_mut(&id)?;
-        if let Some(patch) = &request.public_metadata {
-            merge_metadata(&mut org.public_metadata, patch);
-        }
-        if let Some(patch) = &request.private_metadata {
-            merge_metadata(
-                org.private_metadata.get_or_insert_with(Metadata::new),
-                patch,
-            );
-        }
+        merge_into(&mut org.public_metadata, request.public_metadata.as_ref());
+        merge_into(
+            org.private_metadata.get_or_insert_with(Metadata::new),
+            request.private_metadata.as_ref(),
+        );
         Ok(org.clone())
     });
     reply(outcome)

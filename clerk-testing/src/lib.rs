@@ -2,8 +2,31 @@
 //!
 //! [`LocalClerk`] owns an RSA key pair, serves the Backend API's `/v1/jwks` (requiring its
 //! secret key, as Clerk does), and mints session tokens exactly as Clerk does (v1 and v2, every
-//! claim, any expiry, `kid` or `cat`). For fault tests it can rotate keys, count JWKS requests,
-//! delay or fail them, and go away.
+//! claim, any expiry, `kid` or `cat`). For fault tests it can rotate keys, count requests, delay
+//! or fail them, and go away.
+//!
+//! It also emulates the Backend API in memory, over real HTTP, with the request and response
+//! bodies of the spec (the generated models of `clerk-core`). Unknown ids answer 404 and a
+//! missing or wrong secret key 401, in Clerk's error shape; an operation of the spec that is not
+//! emulated answers 501 naming it. The emulated operations ([`EMULATED_OPERATIONS`]):
+//!
+//! | resource | operations |
+//! |---|---|
+//! | users | `GetUserList` (filters `email_address`, `external_id`, `username`, `user_id`, `organization_id`, `query`, `email_address_query`, `username_query`, `name_query`, `banned`, `created_at_before`/`_after`; `limit`, `offset`, `order_by`, `starting_after`), `GetUsersCount`, `CreateUser`, `GetUser`, `UpdateUser`, `DeleteUser`, `UpdateUserMetadata` (merges; `null` removes a key), `BanUser`, `UnbanUser`, `LockUser`, `UnlockUser`, `UsersGetOrganizationMemberships` |
+//! | organizations | `ListOrganizations` (`query`, `user_id`, `organization_id`, `order_by`, `limit`, `offset`), `CreateOrganization`, `GetOrganization` (by id or slug), `UpdateOrganization`, `DeleteOrganization`, `MergeOrganizationMetadata` |
+//! | memberships | `CreateOrganizationMembership`, `ListOrganizationMemberships` (`user_id`, `role`, `query`, `order_by`, `limit`, `offset`), `UpdateOrganizationMembership`, `DeleteOrganizationMembership` |
+//! | sessions | `GetSessionList` (`user_id`, `client_id`, `status`, `paginated`), `GetSession`, `RevokeSession` |
+//! | invitations | `CreateInvitation`, `ListInvitations` (`status`, `query`, `order_by`, `paginated`), `RevokeInvitation` |
+//! | keys | `GetJWKS` |
+//!
+//! Helpers seed data and sign users in without HTTP: [`LocalClerk::create_user`],
+//! [`LocalClerk::create_organization`], [`LocalClerk::add_member`],
+//! [`LocalClerk::set_role_permissions`], [`LocalClerk::sign_in`],
+//! [`LocalClerk::sign_in_to_org`] and [`LocalClerk::session_token`]; [`LocalClerk::calls`] counts
+//! requests by operation id, and [`LocalClerk::set_api_fault`] adds latency, 5xx or 429 answers.
+//!
+//! As a standalone server for backends in any language:
+//! `cargo run -p clerk-testing --bin local-clerk -- --port 8790`.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
