@@ -14,19 +14,23 @@
 #     actix-none      no middleware; the handler returns the user id as a constant
 #     actix-repeated  ClerkMiddleware + ClerkSession, the same token on every request
 #     actix-fresh     ClerkMiddleware + ClerkSession, a fresh token on every request
-# Each case: 2 s warm-up, then DURATION seconds measured. Prints requests/s, latency, the
-# server's peak RSS (VmHWM) and the ratios. Record the output in BENCHMARKS.md.
+# Each case: 2 s warm-up, then DURATION seconds measured. The cases run in ROUNDS rounds (every
+# case once per round, in the order above), so that a slow minute of a shared machine hits all
+# cases alike. Prints each run's requests/s, latency and server peak RSS (VmHWM), then per case
+# the median requests/s over the rounds, and each ratio as the median of the per-round ratios.
+# Record the output in BENCHMARKS.md.
 #
 # Usage: bench/throughput.sh [axum] [actix]   (default: both)
-#        env: DURATION=10 CONNECTIONS=64 THREADS=1 POOL=400000 PORT=38080
+#        env: DURATION=10 ROUNDS=3 CONNECTIONS=64 THREADS=1 POOL=1000000 PORT=38080
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BENCH="$ROOT/bench"
 DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-1}"
-POOL="${POOL:-400000}"
+POOL="${POOL:-1000000}"
 PORT="${PORT:-38080}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 FRAMEWORKS=("$@")
@@ -80,10 +84,12 @@ grep -q ready "$WORK/local.out" || { echo "LocalClerk did not start"; exit 1; }
 source "$WORK/env"
 URL="http://127.0.0.1:$PORT/"
 
-# run_case NAME LUA-ARGS... -- SERVER-COMMAND...
+# run_case NAME LUA-ARGS... -- SERVER-COMMAND...   (in round $ROUND)
 declare -A RPS RSS
+CASES=()
 run_case() {
     local name="$1"; shift
+    [ "$ROUND" -gt 1 ] || CASES+=("$name")
     local lua=()
     while [ "$1" != "--" ]; do lua+=("$1"); shift; done
     shift
@@ -110,33 +116,50 @@ run_case() {
         echo "case $name: errors or pool exhausted (see above)"
         exit 1
     fi
-    RPS[$name]="$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt")"
-    RSS[$name]="$(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$pid/status")"
+    RPS[$name,$ROUND]="$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt")"
+    RSS[$name,$ROUND]="$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$pid/status")"
     local p50 p99
     p50="$(awk '$1=="50%" {print $2}' "$WORK/$name.txt")"
     p99="$(awk '$1=="99%" {print $2}' "$WORK/$name.txt")"
     kill "$pid"
     wait "$pid" 2>/dev/null || true
-    printf '%-15s %12s req/s   p50 %-9s p99 %-9s peak RSS %s\n' "$name" "${RPS[$name]}" "$p50" "$p99" "${RSS[$name]}"
+    printf 'round %s %-15s %12s req/s   p50 %-9s p99 %-9s peak RSS %s MiB\n' "$ROUND" "$name" "${RPS[$name,$ROUND]}" "$p50" "$p99" "${RSS[$name,$ROUND]}"
     if [[ "$name" == *fresh ]]; then
         grep "used" "$WORK/$name.txt" | sed 's/^/                fresh: /'
     fi
 }
 
-ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { printf "%.2f", a / b }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# ratio A B: the median over the rounds of RPS(A)/RPS(B) in the same round, and the range.
+ratio() {
+    local values=() r
+    for r in $(seq 1 "$ROUNDS"); do
+        values+=("$(awk -v a="${RPS[$1,$r]}" -v b="${RPS[$2,$r]}" 'BEGIN { printf "%.3f", a / b }')")
+    done
+    printf '%.2f (rounds: %s)' "$(printf '%s\n' "${values[@]}" | median)" "${values[*]}"
+}
 
 echo "== wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s, GET $URL ($(nproc) CPUs: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))"
-if wants axum; then
-    run_case axum-none -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
-    run_case axum-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
-    run_case axum-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
-    run_case clerk-rs "$BENCH/repeated.lua" "$WORK/token" -- "$CLERK_RS_APP" "127.0.0.1:$PORT"
-fi
-if wants actix; then
-    run_case actix-none -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
-    run_case actix-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
-    run_case actix-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
-fi
+for ROUND in $(seq 1 "$ROUNDS"); do
+    if wants axum; then
+        run_case axum-none -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
+        run_case axum-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
+        run_case axum-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
+        run_case clerk-rs "$BENCH/repeated.lua" "$WORK/token" -- "$CLERK_RS_APP" "127.0.0.1:$PORT"
+    fi
+    if wants actix; then
+        run_case actix-none -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
+        run_case actix-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
+        run_case actix-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
+    fi
+done
+
+echo "== median of $ROUNDS rounds"
+for name in "${CASES[@]}"; do
+    rps="$(for r in $(seq 1 "$ROUNDS"); do echo "${RPS[$name,$r]}"; done | median)"
+    rss="$(for r in $(seq 1 "$ROUNDS"); do echo "${RSS[$name,$r]}"; done | sort -g | tail -1)"
+    printf '%-15s %12.0f req/s   peak RSS %s MiB (max over rounds)\n' "$name" "$rps" "$rss"
+done
 
 echo "== ratios"
 if wants axum; then
