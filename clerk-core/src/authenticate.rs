@@ -265,8 +265,12 @@ fn token_text(token: &[u8]) -> Result<&str, SignedOut> {
     if token.is_empty() {
         return Err(SignedOut::InvalidHeader);
     }
+    // Printable ASCII (0x21..=0x7e) is valid UTF-8. No early exit: the loop vectorizes.
+    let printable = token
+        .iter()
+        .fold(true, |ok, &b| ok & (b.wrapping_sub(0x21) < 0x5e));
     match std::str::from_utf8(token) {
-        Ok(text) if text.bytes().all(|b| b.is_ascii_graphic()) => Ok(text),
+        Ok(text) if printable => Ok(text),
         _ => Err(SignedOut::Token(VerifyError::Malformed(
             "the token is not printable ASCII",
         ))),
@@ -418,6 +422,17 @@ mod tests {
     #[test]
     fn token_text_rejects_non_ascii_and_huge() {
         assert!(token_text(b"abc.def.ghi").is_ok());
+        // Printable ASCII is 0x21..=0x7e, as `u8::is_ascii_graphic`.
+        assert!(token_text(b"!a~").is_ok());
+        for bad in [&b"a b"[..], b"a\x7fb", b"a\tb", b"a\x00b", b"\x80"] {
+            assert!(
+                matches!(
+                    token_text(bad),
+                    Err(SignedOut::Token(VerifyError::Malformed(_)))
+                ),
+                "{bad:?}"
+            );
+        }
         assert!(matches!(
             token_text("abc\u{e9}".as_bytes()),
             Err(SignedOut::Token(VerifyError::Malformed(_)))
