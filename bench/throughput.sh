@@ -5,13 +5,17 @@
 # tokens), then, per framework, the same cases, each against a fresh server process, GET / over
 # 127.0.0.1:
 #   axum:  clerk-axum/examples/throughput_app.rs
-#     axum-none       no layer; the handler returns the user id as a constant
+#     axum-none       no layer; the handler returns the user id as a constant; the requests
+#                     carry the same token as axum-repeated (so only the layer differs)
+#     axum-none-bare  the same, but the requests carry no token (the baseline of the first runs)
 #     axum-repeated   ClerkLayer + ClerkSession, the same token on every request
 #     axum-fresh      ClerkLayer + ClerkSession, a token never seen before on every request
 #                     (a pool of POOL tokens pre-minted by the LocalClerk, rotated by fresh.lua)
 #     clerk-rs        clerk-rs 0.5.0's axum ClerkLayer (bench/clerk-rs-app), same token
 #   actix: clerk-actix/examples/actix_throughput_app.rs
-#     actix-none      no middleware; the handler returns the user id as a constant
+#     actix-none      no middleware; the handler returns the user id as a constant; the same
+#                     token as actix-repeated
+#     actix-none-bare the same, no token
 #     actix-repeated  ClerkMiddleware + ClerkSession, the same token on every request
 #     actix-fresh     ClerkMiddleware + ClerkSession, a fresh token on every request
 # Each case: 2 s warm-up, then DURATION seconds measured. The cases run in ROUNDS rounds (every
@@ -123,7 +127,7 @@ run_case() {
     p99="$(awk '$1=="99%" {print $2}' "$WORK/$name.txt")"
     kill "$pid"
     wait "$pid" 2>/dev/null || true
-    printf 'round %s %-15s %12s req/s   p50 %-9s p99 %-9s peak RSS %s MiB\n' "$ROUND" "$name" "${RPS[$name,$ROUND]}" "$p50" "$p99" "${RSS[$name,$ROUND]}"
+    printf 'round %s %-16s %12s req/s   p50 %-9s p99 %-9s peak RSS %s MiB\n' "$ROUND" "$name" "${RPS[$name,$ROUND]}" "$p50" "$p99" "${RSS[$name,$ROUND]}"
     if [[ "$name" == *fresh ]]; then
         grep "used" "$WORK/$name.txt" | sed 's/^/                fresh: /'
     fi
@@ -142,13 +146,15 @@ ratio() {
 echo "== wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s, GET $URL ($(nproc) CPUs: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))"
 for ROUND in $(seq 1 "$ROUNDS"); do
     if wants axum; then
-        run_case axum-none -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
+        run_case axum-none-bare -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
+        run_case axum-none "$BENCH/repeated.lua" "$WORK/token" -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
         run_case axum-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
         run_case axum-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
         run_case clerk-rs "$BENCH/repeated.lua" "$WORK/token" -- "$CLERK_RS_APP" "127.0.0.1:$PORT"
     fi
     if wants actix; then
-        run_case actix-none -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
+        run_case actix-none-bare -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
+        run_case actix-none "$BENCH/repeated.lua" "$WORK/token" -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
         run_case actix-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
         run_case actix-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
     fi
@@ -158,12 +164,13 @@ echo "== median of $ROUNDS rounds"
 for name in "${CASES[@]}"; do
     rps="$(for r in $(seq 1 "$ROUNDS"); do echo "${RPS[$name,$r]}"; done | median)"
     rss="$(for r in $(seq 1 "$ROUNDS"); do echo "${RSS[$name,$r]}"; done | sort -g | tail -1)"
-    printf '%-15s %12.0f req/s   peak RSS %s MiB (max over rounds)\n' "$name" "$rps" "$rss"
+    printf '%-16s %12.0f req/s   peak RSS %s MiB (max over rounds)\n' "$name" "$rps" "$rss"
 done
 
 echo "== ratios"
 if wants axum; then
     echo "axum: repeated/none = $(ratio axum-repeated axum-none) (target >= 0.85)"
+    echo "axum: repeated/none-bare = $(ratio axum-repeated axum-none-bare)"
     echo "axum: fresh/none = $(ratio axum-fresh axum-none)"
     echo "axum: clerk-rs/none = $(ratio clerk-rs axum-none)"
     echo "axum: repeated/clerk-rs = $(ratio axum-repeated clerk-rs) (target > 1)"
@@ -171,6 +178,7 @@ if wants axum; then
 fi
 if wants actix; then
     echo "actix: repeated/none = $(ratio actix-repeated actix-none) (target >= 0.85)"
+    echo "actix: repeated/none-bare = $(ratio actix-repeated actix-none-bare)"
     echo "actix: fresh/none = $(ratio actix-fresh actix-none)"
 fi
 if wants axum && wants actix; then
