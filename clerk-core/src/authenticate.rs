@@ -183,14 +183,17 @@ impl AuthenticateOptions {
     }
 }
 
-/// The bearer token of an `Authorization` header value, if its scheme is Bearer.
+/// The bearer token of an `Authorization` header value, if its scheme is Bearer (empty for a bare
+/// `Bearer`: HTTP strips the trailing space of `Bearer `).
 fn bearer(value: &[u8]) -> Option<&[u8]> {
-    let space = value.iter().position(|&b| b == b' ')?;
-    let (scheme, rest) = value.split_at(space);
-    if !scheme.eq_ignore_ascii_case(b"bearer") {
-        return None;
-    }
-    Some(rest.trim_ascii())
+    let value = value.trim_ascii();
+    let (scheme, rest) = match value.iter().position(|&b| b == b' ') {
+        Some(space) => value.split_at(space),
+        None => (value, &value[value.len()..]),
+    };
+    scheme
+        .eq_ignore_ascii_case(b"bearer")
+        .then(|| rest.trim_ascii())
 }
 
 /// Iterates the `name=value` pairs of every `Cookie` header.
@@ -357,10 +360,10 @@ impl Clerk {
         source: TokenSource,
         options: &VerifyOptions,
     ) -> Result<Auth, SignedOut> {
-        match self.verify_token_with(token, options).await {
-            Ok(claims) => Ok(Auth {
-                claims,
-                token: token.into(),
+        match self.verify_shared(token, options).await {
+            Ok(verified) => Ok(Auth {
+                claims: verified.claims,
+                token: verified.token,
                 source,
             }),
             Err(error) => Err(SignedOut::Token(error)),
@@ -378,7 +381,8 @@ mod tests {
         assert_eq!(bearer(b"Bearer abc"), Some(&b"abc"[..]));
         assert_eq!(bearer(b"bEaReR   abc  "), Some(&b"abc"[..]));
         assert_eq!(bearer(b"Basic dXNlcjpwYXNz"), None);
-        assert_eq!(bearer(b"Bearer"), None);
+        assert_eq!(bearer(b"Bearer"), Some(&b""[..]));
+        assert_eq!(bearer(b"Bearerx abc"), None);
         assert_eq!(bearer(b"Bearer "), Some(&b""[..]));
         assert_eq!(bearer(b"\xff\xfe abc"), None);
     }

@@ -134,14 +134,14 @@ pub(crate) struct UntilExpiry {
     pub(crate) skew_ms: i64,
 }
 
-impl moka::Expiry<Arc<str>, SessionClaims> for UntilExpiry {
+impl moka::Expiry<Arc<str>, Verified> for UntilExpiry {
     fn expire_after_create(
         &self,
         _key: &Arc<str>,
-        claims: &SessionClaims,
+        verified: &Verified,
         _created_at: Instant,
     ) -> Option<Duration> {
-        let left = claims.expires_at().saturating_mul(1000) + self.skew_ms - now_ms();
+        let left = verified.claims.expires_at().saturating_mul(1000) + self.skew_ms - now_ms();
         Some(Duration::from_millis(left.max(0) as u64))
     }
 }
@@ -149,8 +149,17 @@ impl moka::Expiry<Arc<str>, SessionClaims> for UntilExpiry {
 /// The bounded cache of verified tokens of one instance. Keys are whole tokens, hashed with
 /// foldhash (randomly seeded per cache): several times faster than SipHash on ~700-byte tokens,
 /// and only tokens that verified are ever inserted, so callers cannot choose colliding keys.
-pub(crate) type TokenCache =
-    moka::sync::Cache<Arc<str>, SessionClaims, foldhash::fast::RandomState>;
+/// A verified token: the token itself (shared with the cache key, so that a request's [`Auth`]
+/// costs no copy of it) and its claims.
+///
+/// [`Auth`]: crate::Auth
+#[derive(Clone)]
+pub(crate) struct Verified {
+    pub(crate) token: Arc<str>,
+    pub(crate) claims: SessionClaims,
+}
+
+pub(crate) type TokenCache = moka::sync::Cache<Arc<str>, Verified, foldhash::fast::RandomState>;
 
 impl Clerk {
     /// Verifies a session token with this instance's default [`VerifyOptions`].
@@ -181,20 +190,36 @@ impl Clerk {
         token: &str,
         options: &VerifyOptions,
     ) -> Result<SessionClaims, VerifyError> {
+        self.verify_shared(token, options)
+            .await
+            .map(|verified| verified.claims)
+    }
+
+    /// [`verify_token_with`](Self::verify_token_with), also giving the token as a shared string.
+    pub(crate) async fn verify_shared(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+    ) -> Result<Verified, VerifyError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(VerifyError::TooLarge {
                 max: MAX_TOKEN_BYTES,
             });
         }
         let now = now_ms();
-        if let Some(claims) = self.inner.tokens.get(token) {
-            self.check_policy(&claims, options, now)?;
-            return Ok(claims);
+        if let Some(verified) = self.inner.tokens.get(token) {
+            self.check_policy(&verified.claims, options, now)?;
+            return Ok(verified);
         }
         let claims = self.verify_fresh(token, now).await?;
         self.check_policy(&claims, options, now)?;
-        self.inner.tokens.insert(token.into(), claims.clone());
-        Ok(claims)
+        let token: Arc<str> = token.into();
+        let verified = Verified {
+            token: token.clone(),
+            claims,
+        };
+        self.inner.tokens.insert(token, verified.clone());
+        Ok(verified)
     }
 
     /// The checks that depend on the time or on the options, run on cached tokens too.
