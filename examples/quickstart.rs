@@ -9,7 +9,7 @@
 //! the promised one.
 
 use clerk_core::Clerk;
-use clerk_examples::quickstart::{Try, app, tries};
+use clerk_examples::quickstart::{app, print_tries, run_checks, tries};
 use clerk_testing::LocalClerk;
 
 #[tokio::main]
@@ -41,26 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = format!("http://{}", listener.local_addr()?);
     let server = tokio::spawn(async move { axum::serve(listener, app(clerk)).await });
 
-    if configured {
-        println!("Using your Clerk instance (CLERK_SECRET_KEY is set). Serving on {base}:");
-        println!("  GET /  /me  /profile  /invoices (needs org:invoices:read)");
-        println!(
-            "Send a session token from your frontend: curl -H 'Authorization: Bearer <token>' {base}/me"
-        );
-    } else {
-        println!(
-            "No CLERK_SECRET_KEY: running against an embedded LocalClerk (no account, no network)."
-        );
-        println!(
-            "Demo: Ada is org:admin of Acme (may read invoices), Bob is org:member (may not)."
-        );
-        println!("Serving on {base}. Try (tokens valid 10 minutes):\n");
-        for command in &commands {
-            println!("# {} -> {}", command.what, command.status);
-            println!("{}\n", command.curl(&base));
-        }
-    }
-
+    print_tries(&base, &commands, configured);
     if check {
         let failed = run_checks(&base, &commands).await;
         server.abort();
@@ -77,30 +58,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ = tokio::signal::ctrl_c() => {}
     }
     Ok(())
-}
-
-/// Runs each command over HTTP; returns how many answered another status.
-async fn run_checks(base: &str, commands: &[Try]) -> usize {
-    let http = reqwest::Client::new();
-    let mut failed = 0;
-    for command in commands {
-        let mut request = http.get(format!("{base}{}", command.path));
-        if let Some(token) = &command.token {
-            request = request.bearer_auth(token);
-        }
-        let status = request
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .unwrap_or(0);
-        let ok = status == command.status;
-        println!(
-            "{} {} -> {status} ({})",
-            if ok { "ok  " } else { "FAIL" },
-            command.path,
-            command.what
-        );
-        failed += usize::from(!ok);
-    }
-    failed
 }

@@ -2,3 +2,4 @@
 //! tests: run them with `cargo run -p clerk-examples --example <name>`.
 
 pub mod quickstart;
+pub mod quickstart_actix;

@@ -122,3 +122,50 @@ pub fn tries(ada_token: &str, bob_token: &str) -> Vec<Try> {
         },
     ]
 }
+
+/// Prints what the quickstart serves and, with the embedded LocalClerk, the commands to try.
+pub fn print_tries(base: &str, commands: &[Try], configured: bool) {
+    if configured {
+        println!("Using your Clerk instance (CLERK_SECRET_KEY is set). Serving on {base}:");
+        println!("  GET /  /me  /profile  /invoices (needs org:invoices:read)");
+        println!(
+            "Send a session token from your frontend: curl -H 'Authorization: Bearer <token>' {base}/me"
+        );
+        return;
+    }
+    println!(
+        "No CLERK_SECRET_KEY: running against an embedded LocalClerk (no account, no network)."
+    );
+    println!("Demo: Ada is org:admin of Acme (may read invoices), Bob is org:member (may not).");
+    println!("Serving on {base}. Try (tokens valid 10 minutes):\n");
+    for command in commands {
+        println!("# {} -> {}", command.what, command.status);
+        println!("{}\n", command.curl(base));
+    }
+}
+
+/// Runs each command over HTTP and prints the outcome; returns how many answered another status.
+pub async fn run_checks(base: &str, commands: &[Try]) -> usize {
+    let http = reqwest::Client::new();
+    let mut failed = 0;
+    for command in commands {
+        let mut request = http.get(format!("{base}{}", command.path));
+        if let Some(token) = &command.token {
+            request = request.bearer_auth(token);
+        }
+        let status = request
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0);
+        let ok = status == command.status;
+        println!(
+            "{} {} -> {status} ({})",
+            if ok { "ok  " } else { "FAIL" },
+            command.path,
+            command.what
+        );
+        failed += usize::from(!ok);
+    }
+    failed
+}

@@ -56,3 +56,41 @@ async fn every_printed_command_answers_its_promised_status() {
     }
     server.abort();
 }
+
+#[actix_web::test]
+async fn the_actix_quickstart_answers_the_same() {
+    use actix_web::{App, test};
+    use clerk_actix::ClerkMiddleware;
+    use clerk_examples::quickstart_actix::routes;
+
+    let local = LocalClerk::start().await;
+    let demo = clerk_testing::demo::seed(&local);
+    let commands = tries(&demo.ada_token(&local, 600), &demo.bob_token(&local, 600));
+    let app = test::init_service(
+        App::new()
+            .wrap(ClerkMiddleware::new(local.clerk()))
+            .configure(routes),
+    )
+    .await;
+    for command in &commands {
+        let mut request = test::TestRequest::get().uri(command.path);
+        if let Some(token) = &command.token {
+            request = request.insert_header(("authorization", format!("Bearer {token}")));
+        }
+        let response = test::call_service(&app, request.to_request()).await;
+        assert_eq!(
+            response.status().as_u16(),
+            command.status,
+            "{}",
+            command.what
+        );
+        let body: serde_json::Value = test::read_body_json(response).await;
+        match (command.status, command.path) {
+            (200, "/profile") => assert_eq!(body["email"], "ada@example.com"),
+            (200, "/me") => assert_eq!(body["org_role"], "org:admin"),
+            (401, _) => assert_eq!(body["errors"][0]["code"], "session-token-and-uat-missing"),
+            (403, _) => assert_eq!(body["errors"][0]["code"], "forbidden"),
+            _ => {}
+        }
+    }
+}
