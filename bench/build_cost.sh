@@ -43,10 +43,11 @@ lines() { find "$1" -name '*.rs' -print0 | xargs -0 cat | wc -l; }
 bytes() { find "$1" -name '*.rs' -print0 | xargs -0 cat | wc -c; }
 core_lines=$(lines "$root/clerk-core/src/generated"); core_bytes=$(bytes "$root/clerk-core/src/generated")
 rs_lines=$(lines "$rs_src"); rs_bytes=$(bytes "$rs_src")
-core_ops=$(grep -c '^    ("' "$root/clerk-testing/src/generated/operations.rs")
+core_ops=$(grep -c '^async fn op_' "$root/clerk-core/tests/generated/operations.rs")
+rs_ops=$(cat "$rs_src"/apis/*.rs | grep -c 'pub async fn')
 
 printf '\n| | clerk-core (generated client) | clerk-rs %s |\n|---|---|---|\n' "$version"
-printf '| operations | %s | (see BENCHMARKS.md) |\n' "$core_ops"
+printf '| operations | %s | %s |\n' "$core_ops" "$rs_ops"
 printf '| clean release build, dependencies included | %s s | %s s |\n' "$core_clean" "$rs_clean"
 printf '| release build of the crate alone | %s s | %s s |\n' "$core_crate" "$rs_crate"
 printf '| generated/source code | %s lines, %s KiB | %s lines, %s KiB (whole crate) |\n' \
