@@ -192,7 +192,9 @@ impl JwksCache {
                 }
                 Lookup::Fail(error) => return Err(error),
                 Lookup::Fetch(generation) => {
-                    self.fetch_once(generation).await;
+                    // Boxed: the fetch is rare and its future large; every verification
+                    // future would otherwise carry it.
+                    Box::pin(self.fetch_once(generation)).await;
                     fetched = true;
                 }
             }

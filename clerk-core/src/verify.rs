@@ -211,7 +211,9 @@ impl Clerk {
             self.check_policy(&verified.claims, options, now)?;
             return Ok(verified);
         }
-        let claims = self.verify_fresh(token, now).await?;
+        // Boxed: a fresh verification costs an RSA check anyway, and every request's future
+        // (cache hits included) would otherwise carry its state.
+        let claims = Box::pin(self.verify_fresh(token, now)).await?;
         self.check_policy(&claims, options, now)?;
         let token: Arc<str> = token.into();
         let verified = Verified {
