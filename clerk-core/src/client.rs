@@ -10,6 +10,9 @@ use crate::jwks::{JwksCache, JwksSettings, KeySource};
 use crate::keys::{JwtKey, PublishableKey, SecretKey};
 use crate::verify::{IssuerPolicy, TokenCache, UntilExpiry, VerifyOptions};
 
+/// Instance ids (see `Inner::id`).
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// The Backend API base used when `CLERK_API_URL` is not set.
 pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
 /// The Backend API version sent as `Clerk-API-Version` unless configured otherwise.
@@ -42,6 +45,8 @@ pub struct Clerk {
 }
 
 pub(crate) struct Inner {
+    /// Unique in the process: tells instances apart in thread-local state.
+    pub(crate) id: u64,
     pub(crate) secret_key: Option<SecretKey>,
     pub(crate) publishable_key: Option<PublishableKey>,
     pub(crate) api_url: String,
@@ -50,6 +55,7 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     pub(crate) jwks: Arc<JwksCache>,
     pub(crate) tokens: TokenCache,
+    pub(crate) token_cache_capacity: u64,
     pub(crate) issuers: IssuerPolicy,
     pub(crate) clock_skew_ms: i64,
     pub(crate) verify_options: VerifyOptions,
@@ -337,6 +343,7 @@ impl ClerkBuilder {
 
         Ok(Clerk {
             inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 cookie_suffix: publishable_key.as_ref().map(PublishableKey::cookie_suffix),
                 secret_key,
                 publishable_key,
@@ -346,6 +353,7 @@ impl ClerkBuilder {
                 retry: self.retry,
                 jwks: Arc::new(JwksCache::new(source, settings)),
                 tokens,
+                token_cache_capacity: self.token_cache_capacity,
                 issuers,
                 clock_skew_ms,
                 verify_options: self.verify_options,

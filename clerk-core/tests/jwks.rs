@@ -318,6 +318,19 @@ async fn two_instances_never_accept_each_others_tokens() {
         Some(VerifyError::InvalidSignature)
     );
 
+    // Right after instance A verified a token on this thread, instance B is shown the same one:
+    // nothing A remembered (in its cache or this thread's last token) is B's.
+    let token_a2 = a.token("user_a2").mint();
+    clerk_a.verify_token(&token_a2).await.expect("a accepts it");
+    assert_eq!(
+        clerk_b.verify_token(&token_a2).await.err(),
+        Some(VerifyError::InvalidSignature)
+    );
+    assert_eq!(
+        clerk_b.verify_token(&token_a2).await.err(),
+        Some(VerifyError::InvalidSignature)
+    );
+
     // Even with both instances' issuers accepted, keys stay apart.
     let lenient_a = a.clerk_builder().issuer(b.issuer()).build().expect("valid");
     assert_eq!(
