@@ -146,9 +146,6 @@ impl moka::Expiry<Arc<str>, Verified> for UntilExpiry {
     }
 }
 
-/// The bounded cache of verified tokens of one instance. Keys are whole tokens, hashed with
-/// foldhash (randomly seeded per cache): several times faster than SipHash on ~700-byte tokens,
-/// and only tokens that verified are ever inserted, so callers cannot choose colliding keys.
 thread_local! {
     /// The last token this thread verified, with the id of its instance (ids are never reused,
     /// so another instance never matches): a user's burst of requests skips even the shared
@@ -167,6 +164,9 @@ pub(crate) struct Verified {
     pub(crate) claims: SessionClaims,
 }
 
+/// The bounded cache of verified tokens of one instance. Keys are whole tokens, hashed with
+/// foldhash (randomly seeded per cache): several times faster than SipHash on ~700-byte tokens,
+/// and only tokens that verified are ever inserted, so callers cannot choose colliding keys.
 pub(crate) type TokenCache = moka::sync::Cache<Arc<str>, Verified, foldhash::fast::RandomState>;
 
 impl Clerk {
