@@ -209,6 +209,11 @@ pub(crate) struct RawClaims<'a> {
     act: Option<Actor>,
 }
 
+/// A role or permission without its `org:` prefix, to compare with or without it.
+fn org_key(value: &str) -> &str {
+    value.strip_prefix("org:").unwrap_or(value)
+}
+
 fn with_org_prefix(value: &str) -> String {
     if value.starts_with("org:") {
         value.to_owned()
@@ -449,7 +454,11 @@ impl SessionClaims {
     /// # }
     /// ```
     pub fn has(&self, check: impl Into<Has>) -> bool {
-        let check = check.into();
+        self.satisfies(&check.into())
+    }
+
+    /// [`has`](Self::has) without taking the check (route guards hold theirs).
+    pub(crate) fn satisfies(&self, check: &Has) -> bool {
         let asked = check.role.is_some()
             || check.permission.is_some()
             || check.feature.is_some()
@@ -458,11 +467,12 @@ impl SessionClaims {
         asked
             && check.role.as_deref().is_none_or(|role| {
                 self.org_role()
-                    .is_some_and(|mine| with_org_prefix(mine) == with_org_prefix(role))
+                    .is_some_and(|mine| org_key(mine) == org_key(role))
             })
             && check.permission.as_deref().is_none_or(|permission| {
-                let permission = with_org_prefix(permission);
-                self.org_permissions().contains(&permission)
+                self.org_permissions()
+                    .iter()
+                    .any(|mine| org_key(mine) == org_key(permission))
             })
             && check
                 .feature

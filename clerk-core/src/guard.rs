@@ -124,7 +124,7 @@ impl Requirement {
     pub fn allows(&self, auth: &Auth) -> bool {
         match &self.0 {
             Kind::SignedIn => true,
-            Kind::Has(has) => auth.claims().has(has.clone()),
+            Kind::Has(has) => auth.claims().satisfies(has),
             Kind::Custom(predicate) => predicate(auth),
         }
     }
