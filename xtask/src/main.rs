@@ -9,7 +9,11 @@ use std::path::PathBuf;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // `cargo run` sets CARGO_MANIFEST_DIR for the running binary too: prefer it to the path
+    // compiled in, which is stale when a binary built from another checkout is run.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let root = PathBuf::from(manifest_dir)
         .parent()
         .map(PathBuf::from)
         .unwrap_or_default();
