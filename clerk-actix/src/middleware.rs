@@ -13,18 +13,14 @@ use actix_web::http::header::HeaderMap as ActixHeaderMap;
 use actix_web::{HttpMessage as _, HttpResponse};
 use clerk_core::guard::Rejection;
 use clerk_core::models::User;
-use clerk_core::user_cache::UserCache;
+/// How long users are kept by default (the same for every adapter).
+pub use clerk_core::user_cache::DEFAULT_TTL as DEFAULT_USER_CACHE_TTL;
+use clerk_core::user_cache::{DEFAULT_MAX_ENTRIES, UserCache};
 use clerk_core::{AuthenticateOptions, Clerk, RequestState};
 
 /// A function that turns a [`Rejection`] into the application's own response; see
 /// [`ClerkMiddleware::on_rejection`].
 pub type RejectionHook = Arc<dyn Fn(&Rejection) -> HttpResponse + Send + Sync>;
-
-/// How long [`ClerkUser`](crate::ClerkUser) keeps a user by default.
-pub const DEFAULT_USER_CACHE_TTL: Duration = Duration::from_secs(30);
-
-/// How many users [`ClerkUser`](crate::ClerkUser) keeps at most.
-const USER_CACHE_ENTRIES: u64 = 10_000;
 
 /// The middleware's configuration, shared by its services and by every request it saw.
 #[derive(Clone)]
@@ -93,7 +89,7 @@ impl ClerkMiddleware {
                 clerk,
                 options,
                 on_rejection: None,
-                users: UserCache::new(DEFAULT_USER_CACHE_TTL, USER_CACHE_ENTRIES),
+                users: UserCache::new(DEFAULT_USER_CACHE_TTL, DEFAULT_MAX_ENTRIES),
             }),
         }
     }
@@ -135,7 +131,7 @@ impl ClerkMiddleware {
     /// API again (default [`DEFAULT_USER_CACHE_TTL`], 30 seconds). Concurrent requests of one
     /// user always share one call. Starts a new, empty cache.
     pub fn user_cache_ttl(mut self, ttl: Duration) -> Self {
-        self.config_mut().users = UserCache::new(ttl, USER_CACHE_ENTRIES);
+        self.config_mut().users = UserCache::new(ttl, DEFAULT_MAX_ENTRIES);
         self
     }
 

@@ -10,7 +10,9 @@ use std::time::Duration;
 use axum::response::Response;
 use clerk_core::guard::Rejection;
 use clerk_core::models::User;
-use clerk_core::user_cache::UserCache;
+/// How long users are kept by default (the same for every adapter).
+pub use clerk_core::user_cache::DEFAULT_TTL as DEFAULT_USER_CACHE_TTL;
+use clerk_core::user_cache::{DEFAULT_MAX_ENTRIES, UserCache};
 use clerk_core::{AuthenticateOptions, Clerk, RequestState};
 use http::Request;
 use tower_layer::Layer;
@@ -29,10 +31,6 @@ pub(crate) struct Config {
     /// The users loaded by [`ClerkUser`](crate::ClerkUser), shared by every clone of the layer.
     pub(crate) users: UserCache<Arc<User>>,
 }
-
-/// How long [`ClerkUser`](crate::ClerkUser) keeps a user by default.
-pub const DEFAULT_USER_CACHE_TTL: Duration = Duration::from_secs(30);
-const USER_CACHE_ENTRIES: u64 = 10_000;
 
 /// What the layer leaves in a request's extensions besides its [`RequestState`]: the client
 /// and the rejection hook, for the extractors and guards.
@@ -80,7 +78,7 @@ impl ClerkLayer {
                 clerk,
                 options,
                 on_rejection: None,
-                users: UserCache::new(DEFAULT_USER_CACHE_TTL, USER_CACHE_ENTRIES),
+                users: UserCache::new(DEFAULT_USER_CACHE_TTL, DEFAULT_MAX_ENTRIES),
             }),
         }
     }
@@ -146,7 +144,7 @@ impl ClerkLayer {
     /// How long [`ClerkUser`](crate::ClerkUser) keeps a loaded user before asking the Backend
     /// API again (default 30 seconds). Concurrent requests of one user always share one call.
     pub fn user_cache_ttl(mut self, ttl: Duration) -> Self {
-        self.config_mut().users = UserCache::new(ttl, USER_CACHE_ENTRIES);
+        self.config_mut().users = UserCache::new(ttl, DEFAULT_MAX_ENTRIES);
         self
     }
 

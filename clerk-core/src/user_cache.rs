@@ -26,6 +26,12 @@ use std::time::Duration;
 
 use crate::guard::LookupFailure;
 
+/// How long the web adapters keep a loaded user by default.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
+
+/// How many users the web adapters keep at most.
+pub const DEFAULT_MAX_ENTRIES: u64 = 10_000;
+
 /// Values of type `U` (typically the Backend API's user) cached per user id for a fixed time to
 /// live, with concurrent lookups of one id coalesced into one. Cheap to clone: clones share the
 /// cache.
