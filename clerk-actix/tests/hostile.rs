@@ -280,6 +280,7 @@ async fn raw_request(addr: std::net::SocketAddr, request: &[u8]) -> (String, Str
 async fn hostile_headers_over_real_http_never_take_the_server_down() {
     let local = LocalClerk::start().await;
     let token = local.token("user_1").mint();
+    let uat = format!("__client_uat={}", unix_now() - 30);
     let middleware = ClerkMiddleware::new(local.clerk());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -321,7 +322,7 @@ async fn hostile_headers_over_real_http_never_take_the_server_down() {
         ),
         (
             "non-UTF-8 cookie",
-            request(b"Cookie: \xff=\xfe; __session=\xc3\x28\r\n"),
+            request(b"Cookie: \xff=\xfe; __session=\xc3\x28; __client_uat=1\r\n"),
             "401",
             "token-invalid",
         ),
@@ -345,7 +346,7 @@ async fn hostile_headers_over_real_http_never_take_the_server_down() {
             "enormous cookie (100 KiB)",
             request(
                 format!(
-                    "Cookie: theme={}; __session={token}\r\n",
+                    "Cookie: theme={}; __session={token}; {uat}\r\n",
                     "x".repeat(100 * 1024)
                 )
                 .as_bytes(),

@@ -4,9 +4,15 @@
 //! Token sources, in order:
 //! 1. `Authorization: Bearer <token>` (scheme case-insensitive). Another scheme (`Basic …`) is not
 //!    a Clerk token and does not block the cookie.
-//! 2. The `__session` cookie (or `__session_<suffix>` on domains shared by several apps), with
-//!    `__client_uat`: `0` means the client signed out; a token issued before it is stale. A
-//!    request without `__client_uat` is judged on its token alone.
+//! 2. The session cookie, read as Clerk's SDK reads it. Cookies come in pairs: `__session` with
+//!    `__client_uat`, or, on a domain shared by several apps, `__session_<suffix>` with
+//!    `__client_uat_<suffix>` (the suffix derives from the publishable key; without one, only the
+//!    unsuffixed pair is read). One pair is chosen whole (see [`SignedOut`] and the README's
+//!    cookie rules), never one cookie of each. Then: no session cookie and no active client is
+//!    [`SignedOut::NoToken`]; a session cookie needs `__client_uat` to be a number other than `0`
+//!    ([`SignedOut::SessionWithoutClientUat`]); an active client needs a session cookie
+//!    ([`SignedOut::ClientUatWithoutSession`]); a token issued (`iat`) before `__client_uat` is
+//!    stale ([`SignedOut::StaleToken`]).
 //!
 //! Nothing here panics on hostile input: non-UTF-8 bytes, duplicate or enormous headers all end
 //! as [`RequestState::SignedOut`] with a reason.
@@ -113,8 +119,13 @@ pub enum SignedOut {
     NoToken,
     /// The `Authorization` header is not usable: repeated, not ASCII, or an empty bearer token.
     InvalidHeader,
-    /// The session cookie is present but `__client_uat` is `0`: the client signed out.
-    ClientSignedOut,
+    /// A session cookie without an active client: `__client_uat` is missing, `0` or not a
+    /// number (the client signed out, or the cookies are out of step). Clerk's full-stack SDKs
+    /// answer it with a handshake.
+    SessionWithoutClientUat,
+    /// `__client_uat` says a client is signed in, but there is no session cookie: the browser
+    /// must fetch one (Clerk's handshake).
+    ClientUatWithoutSession,
     /// The session cookie was issued before the client's last update (`__client_uat`); the
     /// browser must refresh it (Clerk's frontend does so by itself).
     StaleToken,
@@ -128,7 +139,8 @@ impl SignedOut {
         match self {
             Self::NoToken => "session-token-and-uat-missing",
             Self::InvalidHeader => "authorization-header-invalid",
-            Self::ClientSignedOut => "session-token-but-no-client-uat",
+            Self::SessionWithoutClientUat => "session-token-but-no-client-uat",
+            Self::ClientUatWithoutSession => "client-uat-but-no-session-token",
             Self::StaleToken => "session-token-iat-before-client-uat",
             Self::Token(error) => error.reason(),
         }
@@ -136,13 +148,15 @@ impl SignedOut {
 
     /// Whether a token was presented at all (an absent token is a 401 without an error code).
     pub fn token_presented(&self) -> bool {
-        !matches!(self, Self::NoToken)
+        !matches!(self, Self::NoToken | Self::ClientUatWithoutSession)
     }
 
     /// Whether the browser should refresh its cookies before retrying (Clerk's "handshake").
     pub fn handshake_needed(&self) -> bool {
-        matches!(self, Self::ClientSignedOut | Self::StaleToken)
-            || matches!(self, Self::Token(VerifyError::Expired))
+        matches!(
+            self,
+            Self::SessionWithoutClientUat | Self::ClientUatWithoutSession | Self::StaleToken
+        ) || matches!(self, Self::Token(VerifyError::Expired))
     }
 
     /// Whether the server, not the request, is at fault (keys could not be loaded): answer 503.
@@ -156,7 +170,12 @@ impl fmt::Display for SignedOut {
         match self {
             Self::NoToken => f.write_str("no session token in the request"),
             Self::InvalidHeader => f.write_str("the Authorization header is not usable"),
-            Self::ClientSignedOut => f.write_str("the client has signed out"),
+            Self::SessionWithoutClientUat => {
+                f.write_str("a session cookie without an active client (__client_uat)")
+            }
+            Self::ClientUatWithoutSession => {
+                f.write_str("an active client (__client_uat) without a session cookie")
+            }
             Self::StaleToken => f.write_str("the session cookie is older than the client state"),
             Self::Token(error) => fmt::Display::fmt(error, f),
         }
@@ -212,50 +231,144 @@ fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&[u8], &[u8])> {
     })
 }
 
-/// The session cookie and client-uat cookie values, preferring the suffixed pair.
-fn session_cookies<'a>(
-    headers: &'a HeaderMap,
-    suffix: Option<&str>,
-) -> (Option<&'a [u8]>, Option<&'a [u8]>) {
+/// What the session-cookie choice needs to know of the unverified payload of a cookie token.
+#[derive(Default, serde::Deserialize)]
+struct Peek {
+    #[serde(default, deserialize_with = "crate::claims::lenient")]
+    iss: Option<String>,
+    #[serde(default, deserialize_with = "crate::claims::lenient")]
+    iat: Option<f64>,
+    #[serde(default, deserialize_with = "crate::claims::lenient")]
+    exp: Option<f64>,
+}
+
+impl Peek {
+    /// Decodes a token's payload without verifying anything; `None` when it is not a JWT.
+    fn of(token: &[u8]) -> Option<Self> {
+        use base64::Engine as _;
+        let payload = token.split(|&b| b == b'.').nth(1)?;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()?;
+        serde_json::from_slice(&json).ok()
+    }
+}
+
+/// The instance-specific cookie names (`__session_<suffix>`, `__client_uat_<suffix>`) and what
+/// deciding between them and the unsuffixed ones needs.
+pub(crate) struct CookieNames {
+    pub(crate) suffix: String,
+    /// The Frontend API host of the publishable key: a token whose `iss` names another host
+    /// belongs to another app on the same domain.
+    pub(crate) frontend_api: String,
+    /// Development instances: an expired suffixed token yields to a signed-out unsuffixed pair.
+    pub(crate) development: bool,
+}
+
+/// A session cookie and the `__client_uat` cookie that goes with it. Empty values count as absent,
+/// as in Clerk's SDK.
+type CookiePair<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
+/// The session cookie and its `__client_uat`, as Clerk's SDK chooses them: the suffixed pair
+/// (`__session_<suffix>` with `__client_uat_<suffix>`) or the unsuffixed pair, whole, never one
+/// cookie of each.
+///
+/// The suffixed pair is used when a suffixed cookie is present, unless: the unsuffixed session
+/// token has no `iss` (malformed: the unsuffixed pair then signs the request out); the suffixed
+/// `__client_uat` is `0` while the unsuffixed one is not; both pairs are signed in and the
+/// unsuffixed token is newer (`iat`); the suffixed session has no suffixed `__client_uat`; or, on a
+/// development instance, the suffixed token has expired while the unsuffixed pair is signed out.
+/// An unsuffixed token of another instance (its `iss` is not this instance's Frontend API) always
+/// yields to the suffixed pair.
+fn session_cookies<'a>(headers: &'a HeaderMap, names: Option<&CookieNames>) -> CookiePair<'a> {
     let (mut session, mut uat) = (None, None);
     let (mut suffixed_session, mut suffixed_uat) = (None, None);
-    let mut other_suffix: Option<(&[u8], &[u8])> = None;
+    let first = |slot: &mut Option<&'a [u8]>, value: &'a [u8]| {
+        if slot.is_none() && !value.is_empty() {
+            *slot = Some(value);
+        }
+    };
     for (name, value) in cookies(headers) {
         match name {
-            b"__session" => session = session.or(Some(value)),
-            b"__client_uat" => uat = uat.or(Some(value)),
+            b"__session" => first(&mut session, value),
+            b"__client_uat" => first(&mut uat, value),
             _ => {
-                if let Some(rest) = name.strip_prefix(b"__session_") {
-                    if suffix.is_some_and(|s| s.as_bytes() == rest) {
-                        suffixed_session = suffixed_session.or(Some(value));
-                    } else if other_suffix.is_none() {
-                        other_suffix = Some((rest, value));
-                    }
-                } else if let Some(rest) = name.strip_prefix(b"__client_uat_")
-                    && suffix.is_some_and(|s| s.as_bytes() == rest)
-                {
-                    suffixed_uat = suffixed_uat.or(Some(value));
+                let Some(names) = names else { continue };
+                if name.strip_prefix(b"__session_") == Some(names.suffix.as_bytes()) {
+                    first(&mut suffixed_session, value);
+                } else if name.strip_prefix(b"__client_uat_") == Some(names.suffix.as_bytes()) {
+                    first(&mut suffixed_uat, value);
                 }
             }
         }
     }
-    if suffixed_session.is_some() {
-        return (suffixed_session, suffixed_uat.or(uat));
+    let unsuffixed = (session, uat);
+    let Some(names) = names else {
+        return unsuffixed;
+    };
+    if suffixed_session.is_none() && suffixed_uat.is_none() {
+        return unsuffixed;
     }
-    if session.is_some() {
-        return (session, uat);
+    let peek_session = session.map(|token| Peek::of(token).unwrap_or_default());
+    if let Some(peek) = &peek_session {
+        let Some(iss) = peek.iss.as_deref().filter(|iss| !iss.is_empty()) else {
+            return unsuffixed;
+        };
+        let host = iss
+            .strip_prefix("https://")
+            .or_else(|| iss.strip_prefix("http://"))
+            .unwrap_or(iss);
+        if host != names.frontend_api {
+            return (suffixed_session, suffixed_uat);
+        }
     }
-    // Without a publishable key the suffix is unknown: take the one suffixed cookie present,
-    // with its own `__client_uat_<suffix>`.
-    if suffix.is_none()
-        && let Some((found, value)) = other_suffix
+    let peek_suffixed = suffixed_session.and_then(Peek::of);
+    let iat = |peek: Option<&Peek>| peek.and_then(|p| p.iat).unwrap_or(0.0);
+    let zero = |uat: Option<&[u8]>| uat == Some(b"0");
+    if !zero(suffixed_uat) && !zero(uat) && iat(peek_session.as_ref()) > iat(peek_suffixed.as_ref())
     {
-        let uat = cookies(headers)
-            .find(|(name, _)| name.strip_prefix(b"__client_uat_") == Some(found))
-            .map(|(_, v)| v);
-        return (Some(value), uat);
+        return unsuffixed;
     }
-    (None, uat)
+    if zero(suffixed_uat) && !zero(uat) {
+        return unsuffixed;
+    }
+    if names.development && !zero(suffixed_uat) && zero(uat) {
+        let now = crate::verify::now_ms() / 1000;
+        let expired = peek_suffixed
+            .as_ref()
+            .is_some_and(|p| p.exp.is_none_or(|exp| exp <= now as f64));
+        if expired {
+            return unsuffixed;
+        }
+    }
+    if suffixed_uat.is_none() && suffixed_session.is_some() {
+        return unsuffixed;
+    }
+    (suffixed_session, suffixed_uat)
+}
+
+/// `__client_uat` as Clerk's SDK reads it (JavaScript's `parseInt`, then `|| 0`): leading
+/// whitespace and a sign are skipped, then the leading digits (hexadecimal after `0x`) are the
+/// number; a value without digits is 0.
+fn client_uat(value: &[u8]) -> i64 {
+    let value = value.trim_ascii_start();
+    let (negative, value) = match value.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, value),
+    };
+    let (radix, digits) = match value {
+        [b'0', b'x' | b'X', rest @ ..] => (16, rest),
+        _ => (10, value),
+    };
+    let magnitude = digits
+        .iter()
+        .map_while(|&b| char::from(b).to_digit(radix))
+        .fold(0i64, |n, d| {
+            n.saturating_mul(i64::from(radix))
+                .saturating_add(i64::from(d))
+        });
+    if negative { -magnitude } else { magnitude }
 }
 
 /// The token bytes as `&str` when they can be a JWT (ASCII, within the size limit).
@@ -329,26 +442,20 @@ impl Clerk {
         if !options.accept_cookie {
             return Err(SignedOut::NoToken);
         }
-        let (session, client_uat) = session_cookies(headers, self.inner.cookie_suffix.as_deref());
-        // Clerk clears the cookie to an empty value on sign-out.
-        let Some(session) = session.filter(|s| !s.is_empty()) else {
-            return Err(SignedOut::NoToken);
+        let (session, client_uat) = session_cookies(headers, self.inner.cookie_names.as_ref());
+        // Like Clerk: a missing or unreadable `__client_uat` is 0, and 0 means no active client.
+        let client_uat = client_uat.map_or(0, self::client_uat);
+        let token = match (session, client_uat != 0) {
+            (None, false) => return Err(SignedOut::NoToken),
+            (Some(_), false) => return Err(SignedOut::SessionWithoutClientUat),
+            (None, true) => return Err(SignedOut::ClientUatWithoutSession),
+            (Some(session), true) => token_text(session)?,
         };
-        // Like Clerk: a value that is not a number counts as 0.
-        let client_uat = client_uat.map(|v| {
-            std::str::from_utf8(v)
-                .ok()
-                .and_then(|v| v.parse::<i64>().ok())
-                .unwrap_or(0)
-        });
-        if client_uat.is_some_and(|uat| uat <= 0) {
-            return Err(SignedOut::ClientSignedOut);
-        }
-        let token = token_text(session)?;
         let auth = self
             .verified(token, TokenSource::Cookie, &options.verify)
             .await?;
-        if client_uat.is_some_and(|uat| auth.claims.issued_at() < uat) {
+        // A token without `iat` cannot be compared, and is not stale (as in Clerk's SDK).
+        if auth.claims.issued_at().is_some_and(|iat| iat < client_uat) {
             return Err(SignedOut::StaleToken);
         }
         Ok(auth)
@@ -396,31 +503,142 @@ mod tests {
         h
     }
 
+    /// An unsigned JWT with this payload: enough for the cookie choice, which reads `iss`, `iat`
+    /// and `exp` before any verification.
+    fn jwt(payload: &str) -> String {
+        use base64::Engine as _;
+        let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload);
+        format!("e30.{body}.c2ln")
+    }
+
+    fn names(development: bool) -> CookieNames {
+        CookieNames {
+            suffix: "abc".into(),
+            frontend_api: "clerk.example.com".into(),
+            development,
+        }
+    }
+
+    /// The chosen pair as text, for readable assertions.
+    fn chosen(cookie: &str, names: Option<&CookieNames>) -> (Option<String>, Option<String>) {
+        let h = headers(cookie.as_bytes());
+        let (session, uat) = session_cookies(&h, names);
+        let text = |v: Option<&[u8]>| v.map(|v| String::from_utf8_lossy(v).into_owned());
+        (text(session), text(uat))
+    }
+
     #[test]
     fn cookie_parsing() {
-        let h = headers(b"a=1; __session=tok; __client_uat=17");
+        let pair = |s: &str, u: &str| (Some(s.to_owned()), Some(u.to_owned()));
         assert_eq!(
-            session_cookies(&h, None),
-            (Some(&b"tok"[..]), Some(&b"17"[..]))
-        );
-        let h =
-            headers(b"__session=plain; __session_abc=suffixed; __client_uat_abc=5; __client_uat=3");
-        assert_eq!(
-            session_cookies(&h, Some("abc")),
-            (Some(&b"suffixed"[..]), Some(&b"5"[..]))
+            chosen("a=1; __session=tok; __client_uat=17", None),
+            pair("tok", "17")
         );
         assert_eq!(
-            session_cookies(&h, None),
-            (Some(&b"plain"[..]), Some(&b"3"[..]))
+            chosen("junk;;=;__session=\"quoted\";=1", None).0,
+            Some("quoted".into())
         );
-        let h = headers(b"__session_zzz=only; __client_uat_zzz=9");
+        // Empty values count as absent, the first of a repeated cookie wins.
+        assert_eq!(chosen("__session=; __client_uat=", None), (None, None));
         assert_eq!(
-            session_cookies(&h, None),
-            (Some(&b"only"[..]), Some(&b"9"[..]))
+            chosen("__session=a; __session=b; __client_uat=1", None),
+            pair("a", "1")
         );
-        assert_eq!(session_cookies(&h, Some("abc")), (None, None));
-        let h = headers(b"junk;;=;__session=\"quoted\";\xff\xfe=1");
-        assert_eq!(session_cookies(&h, None).0, Some(&b"quoted"[..]));
+    }
+
+    #[test]
+    fn one_cookie_pair_is_chosen_whole_as_clerk_does() {
+        let mine_old = jwt(r#"{"iss":"https://clerk.example.com","iat":100,"exp":9999999999}"#);
+        let mine_new = jwt(r#"{"iss":"https://clerk.example.com","iat":200,"exp":9999999999}"#);
+        let other = jwt(r#"{"iss":"https://clerk.other.com","iat":300}"#);
+        let no_iss = jwt(r#"{"iat":300}"#);
+        let expired = jwt(r#"{"iss":"https://clerk.example.com","iat":1,"exp":2}"#);
+        let prod = names(false);
+        let dev = names(true);
+        let pair = |s: &str, u: &str| (Some(s.to_owned()), Some(u.to_owned()));
+
+        // Only one pair present: that pair; no publishable key: the suffixed cookies are not ours.
+        assert_eq!(
+            chosen(
+                &format!("__session={mine_old}; __client_uat=5"),
+                Some(&prod)
+            ),
+            pair(&mine_old, "5")
+        );
+        assert_eq!(
+            chosen(
+                &format!("__session_abc={mine_old}; __client_uat_abc=5"),
+                Some(&prod)
+            ),
+            pair(&mine_old, "5")
+        );
+        assert_eq!(
+            chosen(
+                &format!("__session_abc={mine_old}; __client_uat_abc=5"),
+                None
+            ),
+            (None, None)
+        );
+        // Both pairs signed in: the newer token's pair.
+        let both = |session: &str, uat: &str, suffixed: &str, suffixed_uat: &str| {
+            format!(
+                "__session={session}; __client_uat={uat}; __session_abc={suffixed}; __client_uat_abc={suffixed_uat}"
+            )
+        };
+        assert_eq!(
+            chosen(&both(&mine_new, "7", &mine_old, "5"), Some(&prod)),
+            pair(&mine_new, "7")
+        );
+        assert_eq!(
+            chosen(&both(&mine_old, "7", &mine_new, "5"), Some(&prod)),
+            pair(&mine_new, "5")
+        );
+        // Another app's token in the unsuffixed cookie always yields to the suffixed pair.
+        assert_eq!(
+            chosen(&both(&other, "7", &mine_old, "5"), Some(&prod)),
+            pair(&mine_old, "5")
+        );
+        // An unsuffixed token without `iss` is malformed: its pair decides (and signs out).
+        assert_eq!(
+            chosen(&both(&no_iss, "7", &mine_old, "5"), Some(&prod)),
+            pair(&no_iss, "7")
+        );
+        // The suffixed pair says signed out, the unsuffixed one signed in: unsuffixed.
+        assert_eq!(
+            chosen(&both(&mine_old, "7", &mine_new, "0"), Some(&prod)),
+            pair(&mine_old, "7")
+        );
+        // A suffixed session without its own client_uat: the unsuffixed pair, never a mix.
+        assert_eq!(
+            chosen(
+                &format!("__session_abc={mine_new}; __client_uat=7"),
+                Some(&prod)
+            ),
+            (None, Some("7".into()))
+        );
+        // Development only: an expired suffixed token yields to a signed-out unsuffixed pair.
+        let downgraded = both(&mine_old, "0", &expired, "5");
+        assert_eq!(chosen(&downgraded, Some(&dev)), pair(&mine_old, "0"));
+        assert_eq!(chosen(&downgraded, Some(&prod)), pair(&expired, "5"));
+    }
+
+    #[test]
+    fn client_uat_reads_like_javascript_parse_int() {
+        for (value, number) in [
+            (&b"1700000000"[..], 1_700_000_000),
+            (b"  42", 42),
+            (b"17abc", 17),
+            (b"+8", 8),
+            (b"-5", -5),
+            (b"0x1A", 26),
+            (b"0", 0),
+            (b"", 0),
+            (b"garbage", 0),
+            (b"\xff", 0),
+            (b"99999999999999999999999", i64::MAX),
+        ] {
+            assert_eq!(client_uat(value), number, "{value:?}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 
 use crate::error::VerifyError;
 
@@ -15,6 +16,32 @@ use crate::error::VerifyError;
 /// Cheap to clone (an `Arc` inside). Version 1 and version 2 tokens give the same view:
 /// organization role with its `org:` prefix, permissions decoded from `fpm`, features and plan.
 /// Times are Unix seconds, as in the token.
+///
+/// # How claims are read (Clerk's rules)
+///
+/// - **The version decides the format.** A token with `"v": 2` carries its organization only in
+///   `o` (`id`, `slg`, `rol`, `per`, `fpm`); any other token (no `v`, or another value) is v1 and
+///   carries it only in `org_id`, `org_slug`, `org_role` and `org_permissions`. Claims of the other
+///   format are custom claims (see [`custom`](Self::custom)), never an organization, role or
+///   permission. A claim of an unexpected JSON type reads as absent; it does not fail verification.
+/// - **Features and plans** (`fea`, `pla`) are comma-separated `scope:name` entries with scope `o`
+///   (the organization), `u` (the user), `ou` or `uo` (both). An entry with another scope belongs to
+///   no one. An entry with no colon (an empty one included) makes the whole claim malformed: it then
+///   grants no feature (or plan), and a v2 token's organization gets no permissions.
+/// - **v2 permissions**: the i-th integer of `fpm` is a bit mask (least significant bit first) over
+///   the names in `per`, for the i-th organization feature of `fea`; a set bit k grants
+///   `org:<feature>:<k-th name>`. Masks are decimal integers of any length; text that is not only
+///   ASCII digits (`+3`, `0x3`, `-1`) grants nothing.
+/// - **v1 permissions** are taken as written: an entry without its `org:` prefix matches no check.
+/// - **`fva`** must be exactly two numbers, each `-1` (that factor never verified) or at least 0;
+///   anything else makes [`factor_verification_age`](Self::factor_verification_age) `None` and every
+///   reverification check false.
+///
+/// Where this view differs from the auth object of Clerk's JS SDK, it is in values no check
+/// depends on: a v2 role that already has its prefix stays `org:admin` (Clerk shows
+/// `org:org:admin`; `has()` treats both alike), a legacy v1 role gains its `org:` prefix, permission
+/// names that are empty are skipped, and an `o` (or `org_id`) without a non-empty id gives no
+/// organization at all rather than one with some fields.
 #[derive(Clone)]
 pub struct SessionClaims(Arc<Inner>);
 
@@ -24,7 +51,7 @@ struct Inner {
     issuer: String,
     authorized_party: Option<String>,
     jwt_id: Option<String>,
-    issued_at: i64,
+    issued_at: Option<i64>,
     expires_at: i64,
     not_before: Option<i64>,
     version: u8,
@@ -106,25 +133,28 @@ pub struct Entitlement {
 }
 
 impl Entitlement {
+    /// Parses `fea` or `pla` as Clerk does: comma-separated `scope:name` entries (surrounding
+    /// spaces trimmed). Scopes other than `o`, `u`, `ou` and `uo` belong to no one and are dropped;
+    /// an entry without a colon (an empty one included) makes the whole claim malformed, and a
+    /// malformed claim grants nothing.
     fn parse_list(list: &str) -> Vec<Self> {
-        list.split(',')
-            .map(str::trim)
-            .filter(|item| !item.is_empty())
-            .map(|item| match item.split_once(':') {
-                Some((scope, name)) => Self {
-                    scope: match (scope.contains('o'), scope.contains('u')) {
-                        (true, true) => EntitlementScope::Both,
-                        (true, false) => EntitlementScope::Organization,
-                        _ => EntitlementScope::User,
-                    },
-                    name: name.to_owned(),
-                },
-                None => Self {
-                    scope: EntitlementScope::User,
-                    name: item.to_owned(),
-                },
-            })
-            .collect()
+        let mut entitlements = Vec::new();
+        for item in list.split(',') {
+            let Some((scope, name)) = item.trim().split_once(':') else {
+                return Vec::new();
+            };
+            let scope = match scope {
+                "o" => EntitlementScope::Organization,
+                "u" => EntitlementScope::User,
+                "ou" | "uo" => EntitlementScope::Both,
+                _ => continue,
+            };
+            entitlements.push(Self {
+                scope,
+                name: name.to_owned(),
+            });
+        }
+        entitlements
     }
 
     fn is_org(&self) -> bool {
@@ -137,16 +167,26 @@ impl Entitlement {
     fn is_user(&self) -> bool {
         matches!(self.scope, EntitlementScope::User | EntitlementScope::Both)
     }
+}
 
-    /// Whether `asked` (`org:x`, `o:x`, `user:x`, `u:x` or `x` for either) names this entitlement.
-    fn matches(&self, asked: &str) -> bool {
-        match asked.split_once(':') {
-            Some(("org" | "o", name)) => self.is_org() && self.name == name,
-            Some(("user" | "u", name)) => self.is_user() && self.name == name,
-            Some(_) => false,
-            None => self.name == asked,
-        }
-    }
+/// Whether `asked` names one of `entitlements`, read as Clerk reads it: the text before the first
+/// colon is the scope (`o`, `org` or `organization`; `u` or `user`; any other scope matches
+/// nothing) and the text up to the next colon the name (the scope itself when that is empty); with
+/// no colon, `asked` is a name of either scope.
+fn entitled(entitlements: &[Entitlement], asked: &str) -> bool {
+    let mut parts = asked.split(':');
+    let scope = parts.next().unwrap_or_default();
+    let name = parts.next();
+    let (org, user) = match name.map(|_| scope) {
+        None => (true, true),
+        Some("o" | "org" | "organization") => (true, false),
+        Some("u" | "user") => (false, true),
+        Some(_) => return false,
+    };
+    let name = name.filter(|name| !name.is_empty()).unwrap_or(scope);
+    entitlements
+        .iter()
+        .any(|e| e.name == name && ((org && e.is_org()) || (user && e.is_user())))
 }
 
 /// Accepts a JSON number, integer or not, as whole seconds.
@@ -155,21 +195,38 @@ fn numeric_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64
     Ok(value.filter(|v| v.is_finite()).map(|v| v.floor() as i64))
 }
 
+/// A claim that only means something with the expected JSON type: any other value is read as
+/// absent instead of failing the whole token (a claim of the other token format is a custom claim,
+/// whatever its shape).
+pub(crate) fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let raw = <&'de RawValue>::deserialize(deserializer)?;
+    Ok(serde_json::from_str(raw.get()).ok())
+}
+
+/// A string, or nothing when the JSON value is of another type.
+#[derive(Deserialize)]
+struct LenientStr<'a>(#[serde(borrow, deserialize_with = "lenient")] Option<Cow<'a, str>>);
+
 #[derive(Deserialize)]
 struct RawOrg<'a> {
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient")]
     id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient")]
     slg: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient")]
     rol: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient")]
     per: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient")]
     fpm: Option<Cow<'a, str>>,
 }
 
-/// The payload as it is on the wire; only what is needed, borrowed where possible.
+/// The payload as it is on the wire; only what is needed, borrowed where possible. The claims
+/// verification depends on must have their type; the others are [`lenient`].
 #[derive(Deserialize)]
 pub(crate) struct RawClaims<'a> {
     #[serde(borrow)]
@@ -178,9 +235,9 @@ pub(crate) struct RawClaims<'a> {
     sid: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub(crate) iss: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient")]
     azp: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient")]
     jti: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "numeric_date")]
     pub(crate) exp: Option<i64>,
@@ -188,30 +245,36 @@ pub(crate) struct RawClaims<'a> {
     pub(crate) iat: Option<i64>,
     #[serde(default, deserialize_with = "numeric_date")]
     pub(crate) nbf: Option<i64>,
-    v: Option<u8>,
-    #[serde(borrow)]
+    #[serde(default, deserialize_with = "lenient")]
+    v: Option<f64>,
+    #[serde(default, borrow, deserialize_with = "lenient")]
     sts: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient")]
     org_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient")]
     org_slug: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient")]
     org_role: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    org_permissions: Option<Vec<Cow<'a, str>>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient")]
+    org_permissions: Option<Vec<LenientStr<'a>>>,
+    #[serde(default, borrow, deserialize_with = "lenient")]
     o: Option<RawOrg<'a>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient")]
     fea: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient")]
     pla: Option<Cow<'a, str>>,
-    fva: Option<Vec<i64>>,
+    #[serde(default, deserialize_with = "lenient")]
+    fva: Option<Vec<f64>>,
+    #[serde(default, deserialize_with = "lenient")]
     act: Option<Actor>,
 }
 
-/// A role or permission without its `org:` prefix, to compare with or without it.
-fn org_key(value: &str) -> &str {
-    value.strip_prefix("org:").unwrap_or(value)
+/// A role or permission without its `org:` prefix, repeated or not, as Clerk compares them.
+fn org_key(mut value: &str) -> &str {
+    while let Some(rest) = value.strip_prefix("org:") {
+        value = rest;
+    }
+    value
 }
 
 fn with_org_prefix(value: &str) -> String {
@@ -222,20 +285,51 @@ fn with_org_prefix(value: &str) -> String {
     }
 }
 
-/// Decodes v2 permissions: the i-th number of `fpm` is a bit mask over `per` for the i-th
-/// organization feature of `fea`.
+/// A non-negative decimal integer of any length (ASCII digits only), as little-endian 32-bit
+/// limbs; `None` for any other text.
+fn decimal_bits(digits: &str) -> Option<Vec<u32>> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut limbs: Vec<u32> = Vec::new();
+    for digit in digits.bytes() {
+        let mut carry = u64::from(digit - b'0');
+        for limb in &mut limbs {
+            let value = u64::from(*limb) * 10 + carry;
+            *limb = value as u32;
+            carry = value >> 32;
+        }
+        if carry != 0 {
+            limbs.push(carry as u32);
+        }
+    }
+    Some(limbs)
+}
+
+/// Decodes v2 permissions: the i-th number of `fpm` is a bit mask (least significant bit first)
+/// over `per` for the i-th organization feature of `fea`.
 fn decode_permissions(features: &[Entitlement], per: &str, fpm: &str) -> Vec<String> {
     let permissions: Vec<&str> = per.split(',').map(str::trim).collect();
     let mut out = Vec::new();
     for (feature, mask) in features.iter().filter(|f| f.is_org()).zip(fpm.split(',')) {
-        let mask: u64 = mask.trim().parse().unwrap_or(0);
-        for (bit, permission) in permissions.iter().enumerate().take(64) {
-            if !permission.is_empty() && mask & (1u64 << bit) != 0 {
+        let Some(limbs) = decimal_bits(mask.trim()) else {
+            continue;
+        };
+        for (bit, permission) in permissions.iter().enumerate() {
+            let set = limbs
+                .get(bit / 32)
+                .is_some_and(|limb| limb >> (bit % 32) & 1 == 1);
+            if set && !permission.is_empty() {
                 out.push(format!("org:{}:{}", feature.name, permission));
             }
         }
     }
     out
+}
+
+/// A non-empty string claim.
+fn non_empty(value: Option<Cow<'_, str>>) -> Option<Cow<'_, str>> {
+    value.filter(|value| !value.is_empty())
 }
 
 impl RawClaims<'_> {
@@ -245,6 +339,42 @@ impl RawClaims<'_> {
             .map_err(|_| VerifyError::Malformed("the payload is not a JSON object of Clerk claims"))
     }
 
+    /// The organization of a v2 token, from `o` alone.
+    fn v2_organization(
+        o: Option<RawOrg<'_>>,
+        features: &[Entitlement],
+    ) -> Option<OrganizationClaims> {
+        let o = o?;
+        Some(OrganizationClaims {
+            id: non_empty(o.id)?.into_owned(),
+            slug: o.slg.map(Cow::into_owned),
+            role: non_empty(o.rol).as_deref().map(with_org_prefix),
+            permissions: match (non_empty(o.per), non_empty(o.fpm)) {
+                (Some(per), Some(fpm)) => decode_permissions(features, &per, &fpm),
+                _ => Vec::new(),
+            },
+        })
+    }
+
+    /// The organization of a v1 token, from `org_id`, `org_slug`, `org_role`, `org_permissions`.
+    fn v1_organization(
+        id: Option<Cow<'_, str>>,
+        slug: Option<Cow<'_, str>>,
+        role: Option<Cow<'_, str>>,
+        permissions: Option<Vec<LenientStr<'_>>>,
+    ) -> Option<OrganizationClaims> {
+        Some(OrganizationClaims {
+            id: non_empty(id)?.into_owned(),
+            slug: slug.map(Cow::into_owned),
+            role: non_empty(role).as_deref().map(with_org_prefix),
+            permissions: permissions
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|permission| permission.0.map(Cow::into_owned))
+                .collect(),
+        })
+    }
+
     /// Builds the normalized claims; `payload` is the text this was parsed from.
     pub(crate) fn into_claims(self, payload: &str) -> Result<SessionClaims, VerifyError> {
         let missing = VerifyError::Malformed;
@@ -252,7 +382,6 @@ impl RawClaims<'_> {
         let session_id = self.sid.ok_or(missing("the `sid` claim is missing"))?;
         let issuer = self.iss.ok_or(missing("the `iss` claim is missing"))?;
         let expires_at = self.exp.ok_or(missing("the `exp` claim is missing"))?;
-        let issued_at = self.iat.ok_or(missing("the `iat` claim is missing"))?;
         let features = self
             .fea
             .as_deref()
@@ -263,45 +392,32 @@ impl RawClaims<'_> {
             .as_deref()
             .map(Entitlement::parse_list)
             .unwrap_or_default();
-        let organization = match self.o {
-            Some(RawOrg {
-                id: Some(id),
-                slg,
-                rol,
-                per,
-                fpm,
-            }) => Some(OrganizationClaims {
-                id: id.into_owned(),
-                slug: slg.map(Cow::into_owned),
-                role: rol.as_deref().map(with_org_prefix),
-                permissions: match (per, fpm) {
-                    (Some(per), Some(fpm)) => decode_permissions(&features, &per, &fpm),
-                    _ => Vec::new(),
-                },
-            }),
-            _ => self.org_id.map(|id| OrganizationClaims {
-                id: id.into_owned(),
-                slug: self.org_slug.map(Cow::into_owned),
-                role: self.org_role.as_deref().map(with_org_prefix),
-                permissions: self
-                    .org_permissions
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(Cow::into_owned)
-                    .collect(),
-            }),
+        // Exactly 2 is the v2 format, as in Clerk's SDK; anything else reads as v1.
+        let version = if self.v == Some(2.0) { 2 } else { 1 };
+        let organization = if version == 2 {
+            Self::v2_organization(self.o, &features)
+        } else {
+            Self::v1_organization(
+                self.org_id,
+                self.org_slug,
+                self.org_role,
+                self.org_permissions,
+            )
         };
         let status = match self.sts.as_deref() {
             None | Some("active") => SessionStatus::Active,
             Some("pending") => SessionStatus::Pending,
             Some(other) => SessionStatus::Other(other.to_owned()),
         };
-        let factor_age = |minutes: i64| (minutes >= 0).then_some(minutes);
+        let valid_age = |minutes: f64| minutes.is_finite() && (minutes == -1.0 || minutes >= 0.0);
+        let factor_age = |minutes: f64| (minutes >= 0.0).then_some(minutes.floor() as i64);
         let factor_verification_age = match self.fva.as_deref() {
-            Some([first, second, ..]) => Some(FactorVerificationAge {
-                first_factor_minutes: factor_age(*first),
-                second_factor_minutes: factor_age(*second),
-            }),
+            Some(&[first, second]) if valid_age(first) && valid_age(second) => {
+                Some(FactorVerificationAge {
+                    first_factor_minutes: factor_age(first),
+                    second_factor_minutes: factor_age(second),
+                })
+            }
             _ => None,
         };
         Ok(SessionClaims(Arc::new(Inner {
@@ -310,10 +426,10 @@ impl RawClaims<'_> {
             issuer: issuer.into_owned(),
             authorized_party: self.azp.map(Cow::into_owned),
             jwt_id: self.jti.map(Cow::into_owned),
-            issued_at,
+            issued_at: self.iat,
             expires_at,
             not_before: self.nbf,
-            version: self.v.unwrap_or(1),
+            version,
             status,
             organization,
             features,
@@ -351,8 +467,8 @@ impl SessionClaims {
         self.0.jwt_id.as_deref()
     }
 
-    /// Issued at (`iat`), Unix seconds.
-    pub fn issued_at(&self) -> i64 {
+    /// Issued at (`iat`), Unix seconds, if present (Clerk's SDKs accept tokens without it).
+    pub fn issued_at(&self) -> Option<i64> {
         self.0.issued_at
     }
 
@@ -418,7 +534,8 @@ impl SessionClaims {
         self.0.actor.as_ref()
     }
 
-    /// Minutes since each factor was last verified (`fva`), if the token says.
+    /// Minutes since each factor was last verified (`fva`), if the token carries a valid `fva`
+    /// (two numbers, each `-1` or at least 0; fractions are rounded down).
     pub fn factor_verification_age(&self) -> Option<FactorVerificationAge> {
         self.0.factor_verification_age
     }
@@ -442,8 +559,18 @@ impl SessionClaims {
         &self.0.payload
     }
 
-    /// Whether the session passes every dimension that `check` asks about. Fails closed: a check
-    /// that asks nothing is `false`, as is any dimension the token cannot answer.
+    /// Whether the session passes every dimension that `check` asks about, with the semantics of
+    /// Clerk's `has()`. Fails closed: a check that asks nothing is `false`, as is any dimension the
+    /// token cannot answer.
+    ///
+    /// - Role: the organization's role equals the asked one, both read without their `org:`
+    ///   prefix (`admin`, `org:admin` and `org:org:admin` are the same role).
+    /// - Permission: the asked permission with exactly one `org:` prefix (added when missing) is
+    ///   one of [`org_permissions`](Self::org_permissions), compared as written there.
+    /// - Feature and plan: `org:x`, `organization:x` and `o:x` ask for the organization's `x`;
+    ///   `user:x` and `u:x` for the user's; a bare `x` for either's. Any other scope is `false`.
+    ///   Only the text up to a second colon is the name, as in Clerk's SDK.
+    /// - Reverification: see [`Reverification`]; `false` without a valid `fva`.
     ///
     /// ```
     /// # fn demo(claims: &clerk_core::SessionClaims) {
@@ -465,23 +592,27 @@ impl SessionClaims {
             || check.plan.is_some()
             || check.reverification.is_some();
         asked
+            && !self.0.user_id.is_empty()
             && check.role.as_deref().is_none_or(|role| {
                 self.org_role()
                     .is_some_and(|mine| org_key(mine) == org_key(role))
             })
             && check.permission.as_deref().is_none_or(|permission| {
-                self.org_permissions()
-                    .iter()
-                    .any(|mine| org_key(mine) == org_key(permission))
+                let permission = org_key(permission);
+                self.organization().is_some_and(|org| {
+                    org.permissions
+                        .iter()
+                        .any(|mine| mine.strip_prefix("org:") == Some(permission))
+                })
             })
             && check
                 .feature
                 .as_deref()
-                .is_none_or(|feature| self.0.features.iter().any(|f| f.matches(feature)))
+                .is_none_or(|feature| entitled(&self.0.features, feature))
             && check
                 .plan
                 .as_deref()
-                .is_none_or(|plan| self.0.plans.iter().any(|p| p.matches(plan)))
+                .is_none_or(|plan| entitled(&self.0.plans, plan))
             && check
                 .reverification
                 .is_none_or(|preset| self.passes_reverification(preset))
@@ -597,8 +728,8 @@ impl Reverification {
 /// What [`SessionClaims::has`] checks: every dimension set here must pass.
 ///
 /// Roles and permissions are compared with their `org:` prefix (added when missing). Features and
-/// plans may be scoped: `org:`/`o:` for the organization's, `user:`/`u:` for the user's, or
-/// unscoped for either.
+/// plans may be scoped: `org:`/`organization:`/`o:` for the organization's, `user:`/`u:` for the
+/// user's, or unscoped for either. [`SessionClaims::has`] states each rule.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Has {
     /// Organization role, e.g. `org:admin`.
@@ -854,7 +985,7 @@ mod tests {
 
     #[test]
     fn required_claims() {
-        for missing in ["sub", "sid", "iss", "exp", "iat"] {
+        for missing in ["sub", "sid", "iss", "exp"] {
             let mut p = base();
             p.as_object_mut().expect("object").remove(missing);
             let text = p.to_string();
@@ -866,5 +997,266 @@ mod tests {
         }
         assert!(RawClaims::parse("[1,2]").is_err());
         assert!(RawClaims::parse(r#"{"sub":5}"#).is_err());
+        let mut p = base();
+        p.as_object_mut().expect("object").remove("iat");
+        assert_eq!(claims(p).issued_at(), None, "iat is optional, as in Clerk");
+    }
+
+    /// The `has()` verdicts of a token, for each check, as (check, verdict) pairs.
+    fn verdicts(c: &SessionClaims, checks: &[(&str, Has)]) -> Vec<(String, bool)> {
+        checks
+            .iter()
+            .map(|(name, check)| ((*name).to_owned(), c.has(check.clone())))
+            .collect()
+    }
+
+    fn all(c: &SessionClaims, checks: &[(&str, Has)], want: bool) {
+        for (name, got) in verdicts(c, checks) {
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn rule_1_the_version_decides_the_organization_format() {
+        let v2_org =
+            serde_json::json!({"id":"org_2","slg":"two","rol":"admin","per":"read","fpm":"1"});
+        // A v1 token (no `v`) with a v2 `o` claim: `o` is a custom claim.
+        let c = with(serde_json::json!({"fea":"o:a","o": v2_org}));
+        assert_eq!(c.version(), 1);
+        assert!(c.organization().is_none(), "o is not read in v1");
+        all(
+            &c,
+            &[
+                ("role admin", Has::role("org:admin")),
+                ("permission", Has::permission("org:a:read")),
+            ],
+            false,
+        );
+        assert_eq!(
+            c.custom::<serde_json::Value>().expect("json")["o"]["id"],
+            "org_2",
+            "still a custom claim"
+        );
+        // A v2 token with v1 claims: they are custom claims.
+        let c = with(serde_json::json!({
+            "v": 2,
+            "org_id": "org_1", "org_role": "org:admin", "org_permissions": ["org:a:read"]
+        }));
+        assert!(c.organization().is_none(), "org_* are not read in v2");
+        all(
+            &c,
+            &[
+                ("role admin", Has::role("org:admin")),
+                ("permission", Has::permission("org:a:read")),
+            ],
+            false,
+        );
+        // Both in one v2 token: only `o` counts.
+        let c = with(serde_json::json!({
+            "v": 2, "fea": "o:a", "o": v2_org,
+            "org_id": "org_1", "org_role": "org:owner", "org_permissions": ["org:b:write"]
+        }));
+        assert_eq!(c.org_id(), Some("org_2"));
+        assert!(c.has_role("admin") && !c.has_role("owner"));
+        assert!(c.has_permission("org:a:read") && !c.has_permission("org:b:write"));
+        // Only the number 2 is v2, as in Clerk's SDK (`"2"` and 3 read as v1).
+        for v in [serde_json::json!("2"), serde_json::json!(3)] {
+            let c = with(serde_json::json!({"v": v, "o": v2_org, "org_id": "org_1"}));
+            assert_eq!((c.version(), c.org_id()), (1, Some("org_1")));
+        }
+        // Other-format claims of any shape are custom claims: they never fail verification.
+        let c = with(serde_json::json!({"v": 2, "org_permissions": "not a list", "org_id": 5}));
+        assert!(c.organization().is_none());
+        let c = with(serde_json::json!({"o": "text", "fva": "x", "act": 1, "fea": 7, "sts": []}));
+        assert!(c.organization().is_none() && c.features().is_empty());
+    }
+
+    #[test]
+    fn rule_2_feature_and_plan_scopes_are_exactly_clerks() {
+        // Only o, u, ou and uo are scopes; x:foo and org:a belong to no one.
+        let c = with(serde_json::json!({"v":2,"fea":"x:foo,org:a,o:b","pla":"org:team"}));
+        all(
+            &c,
+            &[
+                ("feature foo", Has::feature("foo")),
+                ("feature x:foo", Has::feature("x:foo")),
+                ("feature a", Has::feature("a")),
+                ("feature org:a", Has::feature("org:a")),
+                ("feature o:a", Has::feature("o:a")),
+                ("plan team", Has::plan("team")),
+                ("plan org:team", Has::plan("org:team")),
+            ],
+            false,
+        );
+        assert!(c.has_feature("o:b") && c.has_feature("b"));
+        // Entries of other scopes are not counted when fpm masks are matched to org features.
+        let c = with(serde_json::json!({
+            "v":2, "fea":"org:a,x:b,o:c,u:d,ou:e",
+            "o":{"id":"org_1","per":"read,write","fpm":"1,2"}
+        }));
+        assert_eq!(c.org_permissions(), ["org:c:read", "org:e:write"]);
+        assert!(!c.has_permission("org:a:read"));
+        // An entry without a scope makes the claim malformed: every check of it is false.
+        let c = with(serde_json::json!({
+            "v":2, "fea":"o:a,plain,u:b", "pla":"u:pro",
+            "o":{"id":"org_1","rol":"admin","per":"read","fpm":"1,1"}
+        }));
+        all(
+            &c,
+            &[
+                ("feature o:a", Has::feature("o:a")),
+                ("feature u:b", Has::feature("u:b")),
+                ("feature plain", Has::feature("plain")),
+                ("feature a", Has::feature("a")),
+                (
+                    "permission from the malformed fea",
+                    Has::permission("org:a:read"),
+                ),
+            ],
+            false,
+        );
+        assert!(c.features().is_empty() && c.org_permissions().is_empty());
+        assert!(c.has_plan("u:pro"), "a malformed fea leaves pla alone");
+        assert!(c.has_role("admin"), "and the role");
+        // An empty entry (a trailing comma) is one without a colon.
+        let c = with(serde_json::json!({"pla":"u:pro,"}));
+        assert!(!c.has_plan("pro") && c.plans().is_empty());
+    }
+
+    #[test]
+    fn rule_3_the_spellings_clerk_accepts() {
+        let c = with(serde_json::json!({"v":2,"fea":"o:dash,u:beta","pla":"o:team,u:solo"}));
+        for yes in ["organization:team", "org:team", "o:team", "team"] {
+            assert!(c.has_plan(yes), "plan {yes}");
+        }
+        for yes in ["organization:dash", "org:dash", "o:dash", "dash"] {
+            assert!(c.has_feature(yes), "feature {yes}");
+        }
+        for yes in ["user:solo", "u:solo", "solo"] {
+            assert!(c.has_plan(yes), "plan {yes}");
+        }
+        for no in [
+            "organization:solo",
+            "user:team",
+            "orgs:team",
+            "team:",
+            ":team",
+        ] {
+            assert!(!c.has_plan(no), "plan {no}");
+        }
+        // As Clerk reads it, only the text up to a second colon is the name: `o:a:b` asks for
+        // `a`, and a feature named `a:b` is never matched.
+        let c = with(serde_json::json!({"fea":"o:a:b,o:x"}));
+        assert!(!c.has_feature("o:a:b") && !c.has_feature("a:b"));
+        assert!(c.has_feature("o:x:y"), "o:x:y asks for x");
+    }
+
+    #[test]
+    fn rule_4_fpm_masks_are_decimal_integers_of_any_length() {
+        // 2^64 + 1: permission 0 and permission 64.
+        let per: Vec<String> = (0..65).map(|i| format!("p{i}")).collect();
+        let c = with(serde_json::json!({
+            "v":2, "fea":"o:big",
+            "o":{"id":"org_1","per": per.join(","),"fpm":"18446744073709551617"}
+        }));
+        assert_eq!(c.org_permissions(), ["org:big:p0", "org:big:p64"]);
+        // 2^100: only permission 100 (of 101).
+        let per: Vec<String> = (0..101).map(|i| format!("p{i}")).collect();
+        let c = with(serde_json::json!({
+            "v":2, "fea":"o:big",
+            "o":{"id":"org_1","per": per.join(","),"fpm":"1267650600228229401496703205376"}
+        }));
+        assert_eq!(c.org_permissions(), ["org:big:p100"]);
+        // Leading zeros and spaces around are fine; anything but ASCII digits grants nothing.
+        for (fpm, want) in [
+            (" 003 ", &["org:a:read", "org:a:write"][..]),
+            ("+3", &[]),
+            ("-1", &[]),
+            ("0x3", &[]),
+            ("3.0", &[]),
+            ("\u{0663}", &[]), // ARABIC-INDIC DIGIT THREE
+            ("", &[]),
+        ] {
+            let c = with(serde_json::json!({
+                "v":2, "fea":"o:a", "o":{"id":"org_1","per":"read,write","fpm":fpm}
+            }));
+            assert_eq!(c.org_permissions(), want, "fpm {fpm:?}");
+        }
+    }
+
+    #[test]
+    fn rule_5_v1_permissions_compare_as_written() {
+        let c = with(serde_json::json!({
+            "org_id":"org_1","org_role":"admin",
+            "org_permissions":["invoices:read","org:teams:write", 7, "org:org:x:y"]
+        }));
+        all(
+            &c,
+            &[
+                (
+                    "unprefixed entry, asked unprefixed",
+                    Has::permission("invoices:read"),
+                ),
+                (
+                    "unprefixed entry, asked prefixed",
+                    Has::permission("org:invoices:read"),
+                ),
+                ("doubly prefixed entry", Has::permission("org:x:y")),
+            ],
+            false,
+        );
+        assert!(c.has_permission("org:teams:write") && c.has_permission("teams:write"));
+        assert!(
+            c.has_permission("org:org:teams:write"),
+            "asked: org: prefixes collapse"
+        );
+        assert_eq!(
+            c.org_permissions(),
+            ["invoices:read", "org:teams:write", "org:org:x:y"],
+            "non-string entries are skipped"
+        );
+        // Roles compare without their prefixes, repeated or not.
+        assert!(c.has_role("admin") && c.has_role("org:admin") && c.has_role("org:org:admin"));
+        // An empty org id is no organization.
+        let c = with(serde_json::json!({"org_id":"","org_role":"admin"}));
+        assert!(!c.has_role("admin") && c.organization().is_none());
+    }
+
+    #[test]
+    fn rule_6_fva_is_two_numbers_each_at_least_minus_one() {
+        let lax = Reverification::Lax;
+        for fva in [
+            serde_json::json!([-5, 3]),
+            serde_json::json!([3, -2]),
+            serde_json::json!([1, 1, 1]),
+            serde_json::json!([1]),
+            serde_json::json!([]),
+            serde_json::json!([1, "2"]),
+            serde_json::json!([1, null]),
+            serde_json::json!("1,1"),
+        ] {
+            let c = with(serde_json::json!({ "fva": fva }));
+            assert_eq!(c.factor_verification_age(), None, "{fva}");
+            for preset in [
+                Reverification::StrictMfa,
+                Reverification::Strict,
+                Reverification::Moderate,
+                lax,
+            ] {
+                assert!(!c.has(preset), "{fva} {preset:?}");
+            }
+        }
+        // Fractions are minutes too: 9.5 passes a 10-minute window, 10.5 does not.
+        assert!(with(serde_json::json!({"fva":[9.5, -1]})).has(Reverification::Strict));
+        assert!(!with(serde_json::json!({"fva":[10.5, -1]})).has(Reverification::Strict));
+        // Second factor set, first never verified: multi-factor fails, second-factor passes.
+        let c = with(serde_json::json!({"fva":[-1, 5]}));
+        assert!(!c.has(Reverification::StrictMfa) && c.has(Reverification::Strict));
+    }
+
+    #[test]
+    fn has_is_false_without_a_user() {
+        let c = with(serde_json::json!({"sub":"","pla":"u:pro","fva":[1,1]}));
+        assert!(!c.has_plan("pro") && !c.has(Reverification::Lax));
     }
 }

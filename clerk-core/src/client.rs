@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::RetryPolicy;
+use crate::authenticate::CookieNames;
 use crate::error::ConfigError;
 use crate::jwks::{JwksCache, JwksSettings, KeySource};
 use crate::keys::{JwtKey, PublishableKey, SecretKey};
@@ -59,7 +60,7 @@ pub(crate) struct Inner {
     pub(crate) issuers: IssuerPolicy,
     pub(crate) clock_skew_ms: i64,
     pub(crate) verify_options: VerifyOptions,
-    pub(crate) cookie_suffix: Option<String>,
+    pub(crate) cookie_names: Option<CookieNames>,
 }
 
 impl fmt::Debug for Clerk {
@@ -80,8 +81,8 @@ impl Clerk {
     }
 
     /// Builds a client from the environment: `CLERK_SECRET_KEY`, `CLERK_PUBLISHABLE_KEY`,
-    /// `CLERK_JWT_KEY`, `CLERK_API_URL`, `CLERK_API_VERSION` and `CLERK_PROXY_URL`. Empty
-    /// variables count as unset. At least one of the secret key and the JWT key is required.
+    /// `CLERK_JWT_KEY`, `CLERK_API_URL`, `CLERK_API_VERSION`, `CLERK_PROXY_URL`, `CLERK_DOMAIN`
+    /// and `CLERK_IS_SATELLITE` (`true` or `1`). Empty variables count as unset. At least one of the secret key and the JWT key is required.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::builder().env().build()
     }
@@ -114,16 +115,20 @@ impl Clerk {
     }
 }
 
-/// Configures a [`Clerk`]. Values are validated by [`build`](Self::build).
-#[derive(Clone, Debug)]
+/// Configures a [`Clerk`]. Values are validated by [`build`](Self::build). Its `Debug` output
+/// shows whether the secret and JWT keys are set, never their values.
+#[derive(Clone)]
 pub struct ClerkBuilder {
     secret_key: Option<String>,
     publishable_key: Option<String>,
     jwt_key: Option<String>,
     api_url: String,
     api_version: String,
+    allow_insecure_http: bool,
     issuers: Vec<String>,
     proxy_url: Option<String>,
+    domain: Option<String>,
+    is_satellite: bool,
     verify_options: VerifyOptions,
     clock_skew: Duration,
     jwks: JwksSettings,
@@ -141,8 +146,11 @@ impl Default for ClerkBuilder {
             jwt_key: None,
             api_url: DEFAULT_API_URL.into(),
             api_version: DEFAULT_API_VERSION.into(),
+            allow_insecure_http: false,
             issuers: Vec::new(),
             proxy_url: None,
+            domain: None,
+            is_satellite: false,
             verify_options: VerifyOptions::default(),
             clock_skew: Duration::from_secs(5),
             jwks: JwksSettings::default(),
@@ -181,6 +189,12 @@ impl ClerkBuilder {
         if let Some(v) = get("CLERK_PROXY_URL") {
             self.proxy_url = Some(v);
         }
+        if let Some(v) = get("CLERK_DOMAIN") {
+            self.domain = Some(v);
+        }
+        if let Some(v) = get("CLERK_IS_SATELLITE") {
+            self.is_satellite = v.trim().eq_ignore_ascii_case("true") || v.trim() == "1";
+        }
         self
     }
 
@@ -202,9 +216,19 @@ impl ClerkBuilder {
         self
     }
 
-    /// The Backend API base URL (default `https://api.clerk.com`; paths are under `/v1`).
+    /// The Backend API base URL (default `https://api.clerk.com`; paths are under `/v1`). It
+    /// must be `https://`, or `http://` to a loopback host (`127.0.0.1`, `[::1]`, `localhost`,
+    /// such as a LocalClerk); any other `http://` URL would send the secret key in clear and is
+    /// refused unless [`allow_insecure_http`](Self::allow_insecure_http) is set.
     pub fn api_url(mut self, url: impl Into<String>) -> Self {
         self.api_url = url.into();
+        self
+    }
+
+    /// Allows an `http://` API URL to a host that is not loopback (default: refused). Only for a
+    /// network you trust end to end, such as a test network: the secret key travels in clear.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
         self
     }
 
@@ -220,9 +244,27 @@ impl ClerkBuilder {
         self
     }
 
-    /// The proxy URL of the Frontend API, when the instance uses one; it is accepted as issuer.
+    /// The proxy URL of the Frontend API, when the instance uses one (`CLERK_PROXY_URL`). Tokens
+    /// still carry the publishable key's Frontend API as `iss`, so the proxy URL is not an
+    /// accepted issuer: the publishable key stays the source of the issuer check.
     pub fn proxy_url(mut self, url: impl Into<String>) -> Self {
         self.proxy_url = Some(url.into());
+        self
+    }
+
+    /// The satellite domain (`CLERK_DOMAIN`), e.g. `satellite.example.com`, for an app that is a
+    /// [satellite](Self::is_satellite) of another Clerk app.
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// Whether this app is a satellite (`CLERK_IS_SATELLITE=true`). A production satellite's tokens
+    /// carry `iss` `https://clerk.<domain>`, accepted beside the publishable key's issuer (which
+    /// development satellites use). A satellite needs a [`domain`](Self::domain) or a
+    /// [`proxy_url`](Self::proxy_url), as in Clerk's SDKs; the domain is ignored otherwise.
+    pub fn is_satellite(mut self, satellite: bool) -> Self {
+        self.is_satellite = satellite;
         self
     }
 
@@ -284,6 +326,12 @@ impl ClerkBuilder {
         let publishable_key = self.publishable_key.map(PublishableKey::new).transpose()?;
         let jwt_key = self.jwt_key.map(JwtKey::new).transpose()?;
         let api_url = normalize_url(&self.api_url, "CLERK_API_URL")?;
+        if !self.allow_insecure_http && !is_secure_or_loopback(&api_url) {
+            return Err(ConfigError::Invalid {
+                setting: "CLERK_API_URL",
+                reason: "an http:// URL would send the secret key in clear: use https://, or http:// to 127.0.0.1, [::1] or localhost (allow_insecure_http opts out)",
+            });
+        }
         if self.api_version.trim().is_empty()
             || !self.api_version.bytes().all(|b| b.is_ascii_graphic())
         {
@@ -293,7 +341,11 @@ impl ClerkBuilder {
             });
         }
         let settings = self.jwks;
-        if settings.max_stale < settings.min_refetch_interval {
+        if settings.max_stale
+            < settings
+                .min_refetch_interval
+                .max(crate::jwks::MIN_REFETCH_FLOOR)
+        {
             return Err(ConfigError::Invalid {
                 setting: "JWKS max_stale",
                 reason: "it must be at least min_refetch_interval",
@@ -304,6 +356,8 @@ impl ClerkBuilder {
             .user_agent(crate::client::USER_AGENT)
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)
+            // A redirect could carry the secret key to another host; Clerk's API never sends one.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
 
@@ -322,7 +376,19 @@ impl ClerkBuilder {
             issuers.push(pk.issuer());
         }
         if let Some(proxy) = &self.proxy_url {
-            issuers.push(normalize_url(proxy, "CLERK_PROXY_URL")?);
+            normalize_url(proxy, "CLERK_PROXY_URL")?;
+        }
+        if self.is_satellite {
+            match self.domain.as_deref() {
+                Some(domain) => issuers.push(satellite_issuer(domain)?),
+                None if self.proxy_url.is_some() => {}
+                None => {
+                    return Err(ConfigError::Invalid {
+                        setting: "CLERK_IS_SATELLITE",
+                        reason: "a satellite app needs CLERK_DOMAIN (or CLERK_PROXY_URL)",
+                    });
+                }
+            }
         }
         for issuer in &self.issuers {
             issuers.push(normalize_url(issuer, "issuer")?);
@@ -344,7 +410,11 @@ impl ClerkBuilder {
         Ok(Clerk {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                cookie_suffix: publishable_key.as_ref().map(PublishableKey::cookie_suffix),
+                cookie_names: publishable_key.as_ref().map(|pk| CookieNames {
+                    suffix: pk.cookie_suffix(),
+                    frontend_api: pk.frontend_api().to_owned(),
+                    development: pk.is_test(),
+                }),
                 secret_key,
                 publishable_key,
                 api_url,
@@ -360,6 +430,82 @@ impl ClerkBuilder {
             }),
         })
     }
+}
+
+impl fmt::Debug for ClerkBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = |value: &Option<String>| {
+            if value.is_some() {
+                "(set)"
+            } else {
+                "(not set)"
+            }
+        };
+        f.debug_struct("ClerkBuilder")
+            .field("secret_key", &set(&self.secret_key))
+            .field("publishable_key", &self.publishable_key)
+            .field("jwt_key", &set(&self.jwt_key))
+            .field("api_url", &self.api_url)
+            .field("api_version", &self.api_version)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("issuers", &self.issuers)
+            .field("proxy_url", &self.proxy_url)
+            .field("domain", &self.domain)
+            .field("is_satellite", &self.is_satellite)
+            .field("verify_options", &self.verify_options)
+            .field("clock_skew", &self.clock_skew)
+            .field("jwks", &self.jwks)
+            .field("token_cache_capacity", &self.token_cache_capacity)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+/// Whether `url` (normalized) is `https://`, or `http://` to a loopback host.
+fn is_secure_or_loopback(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return true; // normalize_url only lets https:// through otherwise
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The Frontend API URL of a production satellite on `domain` (`satellite.example.com`, with or
+/// without a scheme): `https://clerk.satellite.example.com`.
+fn satellite_issuer(domain: &str) -> Result<String, ConfigError> {
+    let invalid = ConfigError::Invalid {
+        setting: "CLERK_DOMAIN",
+        reason: "it must be a host name such as satellite.example.com",
+    };
+    let domain = domain.trim().trim_end_matches('/');
+    let host = domain
+        .strip_prefix("https://")
+        .or_else(|| domain.strip_prefix("http://"))
+        .unwrap_or(domain);
+    let valid = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if !valid {
+        return Err(invalid);
+    }
+    Ok(if host.starts_with("clerk.") {
+        format!("https://{host}")
+    } else {
+        format!("https://clerk.{host}")
+    })
 }
 
 /// Checks that `url` is an absolute http(s) URL and drops its trailing slashes.
@@ -388,6 +534,8 @@ mod tests {
             ("CLERK_API_URL", "http://127.0.0.1:9/"),
             ("CLERK_API_VERSION", "2025-11-10"),
             ("CLERK_JWT_KEY", "  "),
+            ("CLERK_DOMAIN", "satellite.example.com"),
+            ("CLERK_IS_SATELLITE", "true"),
         ];
         let get = |name: &str| {
             vars.iter()
@@ -407,6 +555,17 @@ mod tests {
             (clerk.api_url(), clerk.api_version()),
             ("http://127.0.0.1:9", "2025-11-10")
         );
+
+        match &clerk.inner.issuers {
+            IssuerPolicy::Exact(issuers) => assert_eq!(
+                issuers,
+                &[
+                    "https://clerk.example.com",
+                    "https://clerk.satellite.example.com"
+                ]
+            ),
+            IssuerPolicy::AnyClerk => panic!("the publishable key makes the issuer exact"),
+        }
 
         let bad = |name: &str| (name == "CLERK_SECRET_KEY").then(|| "pk_oops".to_string());
         assert!(matches!(

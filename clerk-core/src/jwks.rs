@@ -8,7 +8,9 @@
 //! - **refresh**: once the keys are older than `refresh_interval`, the next lookup starts a fetch in
 //!   the background and is answered at once from the keys it has;
 //! - **unknown `kid`**: triggers a fetch, but at most one per `min_refetch_interval` (counting
-//!   every fetch), so a flood of forged key ids cannot become a flood of requests to Clerk;
+//!   every fetch, and never less than 1 s), so a flood of forged key ids cannot become a flood of
+//!   requests to Clerk; when the last fetch failed, an unknown `kid` is a key outage
+//!   ([`VerifyError::KeysUnavailable`], 503), not a bad token;
 //! - **outage**: while Clerk is unreachable or failing, the last good keys keep serving until they
 //!   are `max_stale` old; after that lookups fail with [`JwksError`];
 //! - **networkless**: with a [`JwtKey`](crate::JwtKey) no request is ever made.
@@ -30,12 +32,17 @@ use crate::keys::SecretKey;
 /// The largest JWKS body accepted; Clerk's is well under 2 KiB.
 const MAX_JWKS_BYTES: usize = 256 * 1024;
 
+/// The least `min_refetch_interval` there can be: a smaller setting is raised to it, so the
+/// unknown-`kid` rate limit cannot be turned off.
+pub const MIN_REFETCH_FLOOR: Duration = Duration::from_secs(1);
+
 /// Timing settings of the key cache. See the [module documentation](self) for what each does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JwksSettings {
     /// Age after which keys are refreshed in the background. Default 5 minutes.
     pub refresh_interval: Duration,
-    /// The least time between two fetches (after the first). Default 10 seconds.
+    /// The least time between two fetches (after the first). Default 10 seconds; at least
+    /// [`MIN_REFETCH_FLOOR`] (1 second), whatever is set.
     pub min_refetch_interval: Duration,
     /// Age after which keys are no longer used when no fetch has succeeded. Default 1 hour.
     pub max_stale: Duration,
@@ -155,7 +162,8 @@ enum Lookup {
 }
 
 impl JwksCache {
-    pub(crate) fn new(source: KeySource, settings: JwksSettings) -> Self {
+    pub(crate) fn new(source: KeySource, mut settings: JwksSettings) -> Self {
+        settings.min_refetch_interval = settings.min_refetch_interval.max(MIN_REFETCH_FLOOR);
         Self {
             source,
             settings,
@@ -224,7 +232,12 @@ impl JwksCache {
             if may_fetch {
                 return Lookup::Fetch(state.generation);
             }
-            return Lookup::Fail(VerifyError::KidMismatch);
+            // The key may be new (a rotation) while Clerk cannot be asked: a key outage, not a
+            // bad token, so clients retry instead of signing the user out.
+            return Lookup::Fail(match &state.last_error {
+                Some(error) => VerifyError::KeysUnavailable(error.clone()),
+                None => VerifyError::KidMismatch,
+            });
         }
         if may_fetch {
             return Lookup::Fetch(state.generation);

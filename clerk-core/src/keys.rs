@@ -206,8 +206,29 @@ impl JwtKey {
                 base64::engine::general_purpose::STANDARD_NO_PAD.decode(body.trim_end_matches('='))
             })
             .map_err(|_| invalid())?;
+        let bits = rsa_key_bits(&der).ok_or_else(invalid)?;
+        if bits < 2048 {
+            return Err(ConfigError::InvalidJwtKey(
+                "it is an RSA key under 2048 bits, which Clerk never issues and this SDK refuses (copy the PEM public key from the API keys page of the Clerk dashboard)",
+            ));
+        }
         let key = VerifyingKey::from_der(&der).ok_or_else(invalid)?;
         Ok(Self(Arc::new(key)))
+    }
+}
+
+/// The modulus size of an RSA public key in DER (SubjectPublicKeyInfo or PKCS#1), if it is one.
+fn rsa_key_bits(der: &[u8]) -> Option<usize> {
+    use aws_lc_rs::encoding::AsDer as _;
+    let spki = aws_lc_rs::rsa::PublicKey::from_der(der)
+        .ok()?
+        .as_der()
+        .ok()?;
+    match aws_lc_rs::rsa::PublicEncryptingKey::from_der(spki.as_ref()) {
+        Ok(key) => Some(key.key_size_bits()),
+        // aws-lc-rs refuses keys under 2048 bits at parse time: report them as small.
+        Err(error) if error.description_() == "TooSmall" => Some(0),
+        Err(_) => None,
     }
 }
 

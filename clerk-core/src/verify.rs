@@ -1,8 +1,8 @@
 //! Session-token verification.
 //!
 //! The path of a token: size limit → verified-token cache → header (`alg`, `typ`, `cat`, `kid`)
-//! → key from the instance's [`jwks`](crate::jwks) cache → signature → claims (`exp`, `nbf`,
-//! `iat`, `iss`, subject) → policy (`azp`, pending sessions) → cache.
+//! → key from the instance's [`jwks`](crate::jwks) cache → signature → claims (`exp`; `nbf` and
+//! `iat` when present; `iss`, subject) → policy (`azp`, pending sessions) → cache.
 //!
 //! The header fields `jku`, `x5u` and `jwk` are never read: a token cannot choose its own key.
 
@@ -22,6 +22,10 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 /// The `cat` header value of session tokens.
 pub const SESSION_TOKEN_CATEGORY: &str = "cl_B7d4PD111AAA";
+
+/// The `cat` header value that instances with Clerk's "ignore category" setting stamp on every
+/// token they issue, session tokens included; Clerk's SDK accepts it on the session path.
+pub const IGNORE_CATEGORY: &str = "cl_I7d4PD111III";
 
 /// What a verification accepts beyond a valid signature and times.
 ///
@@ -141,7 +145,12 @@ impl moka::Expiry<Arc<str>, Verified> for UntilExpiry {
         verified: &Verified,
         _created_at: Instant,
     ) -> Option<Duration> {
-        let left = verified.claims.expires_at().saturating_mul(1000) + self.skew_ms - now_ms();
+        let left = verified
+            .claims
+            .expires_at()
+            .saturating_mul(1000)
+            .saturating_add(self.skew_ms)
+            .saturating_sub(now_ms());
         Some(Duration::from_millis(left.max(0) as u64))
     }
 }
@@ -260,7 +269,8 @@ impl Clerk {
         options: &VerifyOptions,
         now: i64,
     ) -> Result<(), VerifyError> {
-        if claims.expires_at().saturating_mul(1000) <= now - self.inner.clock_skew_ms {
+        if claims.expires_at().saturating_mul(1000) <= now.saturating_sub(self.inner.clock_skew_ms)
+        {
             return Err(VerifyError::Expired);
         }
         if !options.authorized_parties.is_empty() {
@@ -301,7 +311,10 @@ impl Clerk {
         {
             return Err(VerifyError::TypeMismatch);
         }
-        if header.cat.is_some_and(|cat| cat != SESSION_TOKEN_CATEGORY) {
+        if header
+            .cat
+            .is_some_and(|cat| cat != SESSION_TOKEN_CATEGORY && cat != IGNORE_CATEGORY)
+        {
             return Err(VerifyError::TypeMismatch);
         }
         let key = self.inner.jwks.key(header.kid.as_deref()).await?;
@@ -323,18 +336,18 @@ impl Clerk {
         let exp = raw
             .exp
             .ok_or(VerifyError::Malformed("the `exp` claim is missing"))?;
-        if exp.saturating_mul(1000) <= now - skew {
+        if exp.saturating_mul(1000) <= now.saturating_sub(skew) {
             return Err(VerifyError::Expired);
         }
         if raw
             .nbf
-            .is_some_and(|nbf| nbf.saturating_mul(1000) > now + skew)
+            .is_some_and(|nbf| nbf.saturating_mul(1000) > now.saturating_add(skew))
         {
             return Err(VerifyError::NotActiveYet);
         }
         if raw
             .iat
-            .is_some_and(|iat| iat.saturating_mul(1000) > now + skew)
+            .is_some_and(|iat| iat.saturating_mul(1000) > now.saturating_add(skew))
         {
             return Err(VerifyError::IatInTheFuture);
         }

@@ -108,22 +108,24 @@ async fn session_cookies_follow_client_uat() {
         state.auth().expect("signed in").source(),
         TokenSource::Cookie
     );
-    // No __client_uat at all: judged on the token alone.
-    assert!(
-        with_cookie(format!("__session={token}"))
-            .await
-            .is_signed_in()
-    );
+    // No __client_uat at all: not signed in, as in Clerk's SDK (a handshake case).
+    let why = signed_out(with_cookie(format!("__session={token}")).await);
+    assert_eq!(why, SignedOut::SessionWithoutClientUat);
+    assert_eq!(why.reason(), "session-token-but-no-client-uat");
+    assert!(why.handshake_needed());
 
     let why = signed_out(with_cookie(format!("__session={token}; __client_uat=0")).await);
-    assert_eq!(why, SignedOut::ClientSignedOut);
+    assert_eq!(why, SignedOut::SessionWithoutClientUat);
     assert!(why.handshake_needed());
     let why = signed_out(with_cookie(format!("__session={token}; __client_uat=garbage")).await);
     assert_eq!(
         why,
-        SignedOut::ClientSignedOut,
+        SignedOut::SessionWithoutClientUat,
         "a non-number counts as 0, as in Clerk"
     );
+    // JavaScript's parseInt reads the leading digits, as Clerk's SDK does.
+    let state = with_cookie(format!("__session={token}; __client_uat={}xyz", iat - 5)).await;
+    assert!(state.is_signed_in());
 
     let why =
         signed_out(with_cookie(format!("__session={token}; __client_uat={}", iat + 10)).await);
@@ -132,7 +134,17 @@ async fn session_cookies_follow_client_uat() {
     assert!(why.handshake_needed());
 
     let why = signed_out(with_cookie(format!("__client_uat={}", iat)).await);
+    assert_eq!(why, SignedOut::ClientUatWithoutSession);
+    assert_eq!(why.reason(), "client-uat-but-no-session-token");
+    assert!(why.handshake_needed() && !why.token_presented());
+    let why = signed_out(with_cookie("__client_uat=0; __session=".into()).await);
     assert_eq!(why, SignedOut::NoToken);
+
+    // A token without `iat` (Clerk's SDKs accept it) cannot be stale: the check does not apply.
+    let no_iat = local.token("user_1").without_claim("iat").mint();
+    let state = with_cookie(format!("__session={no_iat}; __client_uat={}", unix_now())).await;
+    let auth = state.auth().expect("signed in without iat");
+    assert_eq!(auth.claims().issued_at(), None);
 }
 
 #[tokio::test]
@@ -141,7 +153,11 @@ async fn suffixed_cookies_are_found() {
     let clerk = local.clerk();
     let suffix = clerk.publishable_key().expect("pk").cookie_suffix();
     let mine = local.token("user_mine").mint();
-    let other_app = "eyJ.other.app";
+    // Another app on the same domain: its token names another Frontend API.
+    let other_app = local
+        .token("user_other")
+        .issuer("https://clerk.other-app.example.com")
+        .mint();
     let cookie = format!(
         "__session={other_app}; __session_{suffix}={mine}; __client_uat=0; __client_uat_{suffix}={}",
         unix_now() - 60
@@ -153,8 +169,29 @@ async fn suffixed_cookies_are_found() {
         state.auth().expect("suffixed pair used").user_id(),
         "user_mine"
     );
+    // An unsuffixed cookie that is not a JWT (no `iss`) decides for its own pair, as in
+    // Clerk's SDK: here it is signed out (client_uat=0).
+    let cookie = format!(
+        "__session=not.a.jwt; __session_{suffix}={mine}; __client_uat=0; __client_uat_{suffix}={}",
+        unix_now() - 60
+    );
+    let state = clerk
+        .authenticate(&headers(&[(COOKIE, cookie.as_bytes())]))
+        .await;
+    assert_eq!(signed_out(state), SignedOut::SessionWithoutClientUat);
 
-    // Without a publishable key the suffix is unknown: a lone suffixed cookie is used.
+    // The suffixed pair is used whole: a suffixed session never pairs with the unsuffixed
+    // client_uat (here it falls back to the unsuffixed pair, which has no session cookie).
+    let cookie = format!(
+        "__session_{suffix}={mine}; __client_uat={}",
+        unix_now() - 60
+    );
+    let state = clerk
+        .authenticate(&headers(&[(COOKIE, cookie.as_bytes())]))
+        .await;
+    assert_eq!(signed_out(state), SignedOut::ClientUatWithoutSession);
+
+    // Without a publishable key the suffix is unknown: only the unsuffixed pair is read.
     let no_pk = clerk_core::Clerk::builder()
         .secret_key(local.secret_key())
         .api_url(local.api_url())
@@ -168,7 +205,7 @@ async fn suffixed_cookies_are_found() {
     let state = no_pk
         .authenticate(&headers(&[(COOKIE, cookie.as_bytes())]))
         .await;
-    assert!(state.is_signed_in());
+    assert_eq!(signed_out(state), SignedOut::NoToken);
 }
 
 #[tokio::test]
@@ -192,7 +229,7 @@ async fn hostile_headers_are_signed_out_never_a_panic() {
     let clerk = local.clerk();
     let token = local.token("u").mint();
     let huge = format!("Bearer {}", "a".repeat(100_000));
-    let huge_cookie = format!("__session={}", "b".repeat(100_000));
+    let huge_cookie = format!("__session={}; __client_uat=1", "b".repeat(100_000));
     let two = format!("Bearer {token}");
     type Headers = Vec<(http::HeaderName, Vec<u8>)>;
     let cases: Vec<(Headers, &str)> = vec![
@@ -228,6 +265,10 @@ async fn hostile_headers_are_signed_out_never_a_panic() {
         (
             vec![(COOKIE, b"__session=".to_vec())],
             "session-token-and-uat-missing",
+        ),
+        (
+            vec![(COOKIE, b"__session=\xff\xfe".to_vec())],
+            "session-token-but-no-client-uat",
         ),
     ];
     for (pairs, reason) in cases {

@@ -54,7 +54,8 @@ async fn keys_are_refreshed_in_the_background_without_a_request_waiting() {
         .clerk_builder()
         .jwks_settings(JwksSettings {
             fetch_timeout: Duration::from_millis(300),
-            ..settings(200, 50, 60_000)
+            // The refetch interval cannot go under its floor of 1 s.
+            ..settings(1_200, 1_000, 60_000)
         })
         .build()
         .expect("valid");
@@ -68,7 +69,7 @@ async fn keys_are_refreshed_in_the_background_without_a_request_waiting() {
     local.add_key();
     // The refresh about to start will hang: a request that waited for it would not end in time.
     local.set_jwks_fault(Some(Fault::Hang));
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(Duration::from_millis(1_300)).await;
     let answered = tokio::time::timeout(
         Duration::from_secs(3),
         clerk.verify_token(&old_key_tokens[1]),
@@ -78,8 +79,9 @@ async fn keys_are_refreshed_in_the_background_without_a_request_waiting() {
     answered.expect("served from the keys in hand");
     wait_for(|| local.jwks_requests(), 2).await;
 
-    // After the hung refresh has timed out, the next one goes through in the background too.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // After the hung refresh has timed out (300 ms) and the refetch interval (1 s) has passed,
+    // the next one goes through in the background too.
+    tokio::time::sleep(Duration::from_millis(1_600)).await;
     local.set_jwks_fault(None);
     clerk
         .verify_token(&old_key_tokens[2])
@@ -144,7 +146,7 @@ async fn an_unknown_kid_after_rotation_is_found_by_refetching() {
     let local = LocalClerk::start().await;
     let clerk = local
         .clerk_builder()
-        .jwks_settings(settings(300_000, 100, 3_600_000))
+        .jwks_settings(settings(300_000, 1_000, 3_600_000))
         .build()
         .expect("valid");
     clerk
@@ -152,7 +154,7 @@ async fn an_unknown_kid_after_rotation_is_found_by_refetching() {
         .await
         .expect("first key");
     local.rotate_keys();
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
     let claims = clerk
         .verify_token(&local.token("user_2").mint())
         .await
@@ -166,7 +168,7 @@ async fn last_good_keys_serve_through_an_outage_until_max_stale() {
     let local = LocalClerk::start().await;
     let clerk = local
         .clerk_builder()
-        .jwks_settings(settings(100, 50, 1_000))
+        .jwks_settings(settings(100, 1_000, 2_500))
         .build()
         .expect("valid");
     clerk
@@ -175,14 +177,14 @@ async fn last_good_keys_serve_through_an_outage_until_max_stale() {
         .expect("keys loaded");
 
     local.set_jwks_fault(Some(Fault::Status(503)));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
     clerk
         .verify_token(&local.token("user_2").mint())
         .await
         .expect("stale keys still serve");
     wait_for(|| local.jwks_requests(), 2).await;
 
-    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
     let error = clerk
         .verify_token(&local.token("user_3").mint())
         .await
@@ -193,7 +195,7 @@ async fn last_good_keys_serve_through_an_outage_until_max_stale() {
 
     // Recovery: the next fetch after the interval succeeds and nothing of the failure is kept.
     local.set_jwks_fault(None);
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
     clerk
         .verify_token(&local.token("user_4").mint())
         .await
@@ -360,5 +362,69 @@ async fn non_rsa_keys_in_the_set_are_skipped() {
     assert_eq!(
         clerk.verify_token(&forged).await.err(),
         Some(VerifyError::KidMismatch)
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_kid_while_clerk_fails_is_a_key_outage_not_a_bad_token() {
+    let local = LocalClerk::start().await;
+    let clerk = local
+        .clerk_builder()
+        .jwks_settings(settings(300_000, 1_000, 3_600_000))
+        .build()
+        .expect("valid");
+    clerk
+        .verify_token(&local.token("user_1").mint())
+        .await
+        .expect("keys loaded");
+    // Clerk rotates its key and goes down at the same time.
+    local.rotate_keys();
+    local.set_jwks_fault(Some(Fault::Status(503)));
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let rotated = local.token("user_2").mint();
+    let error = clerk
+        .verify_token(&rotated)
+        .await
+        .expect_err("the new key cannot be loaded");
+    assert_eq!(error, VerifyError::KeysUnavailable(JwksError::Status(503)));
+    assert!(error.is_unavailable(), "503, so the client retries");
+    // Inside the refetch interval no fetch is made, and the answer stays an outage.
+    let requests = local.jwks_requests();
+    assert_eq!(
+        clerk.verify_token(&rotated).await.err(),
+        Some(VerifyError::KeysUnavailable(JwksError::Status(503)))
+    );
+    assert_eq!(local.jwks_requests(), requests);
+    // Clerk recovers: the new key is fetched and the token verifies.
+    local.set_jwks_fault(None);
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    clerk.verify_token(&rotated).await.expect("recovered");
+}
+
+#[tokio::test]
+async fn the_refetch_interval_has_a_floor_of_one_second() {
+    let local = LocalClerk::start().await;
+    let clerk = local
+        .clerk_builder()
+        .jwks_settings(settings(300_000, 0, 3_600_000))
+        .build()
+        .expect("valid");
+    clerk
+        .verify_token(&local.token("user_1").mint())
+        .await
+        .expect("keys loaded");
+    let forged: Vec<String> = (0..50)
+        .map(|i| local.token("user_x").kid(format!("forged_{i}")).mint())
+        .collect();
+    for token in &forged {
+        assert_eq!(
+            clerk.verify_token(token).await.err(),
+            Some(VerifyError::KidMismatch)
+        );
+    }
+    assert_eq!(
+        local.jwks_requests(),
+        1,
+        "an interval of 0 still rate-limits unknown kids"
     );
 }

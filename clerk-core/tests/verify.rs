@@ -62,7 +62,10 @@ async fn a_clerk_token_verifies_and_its_claims_are_normalized() {
         (fva.first_factor_minutes, fva.second_factor_minutes),
         (Some(3), Some(7))
     );
-    assert!(claims.expires_at() - claims.issued_at() == 60);
+    assert_eq!(
+        claims.issued_at().map(|iat| claims.expires_at() - iat),
+        Some(60)
+    );
 
     let v1 = local
         .token("user_2")
@@ -218,12 +221,17 @@ async fn only_session_tokens_pass() {
         .verify_token(&local.token("user_1").category(None).mint())
         .await
         .expect("absent cat is a session token");
-    for cat in [
-        JWT_TEMPLATE_CATEGORY,
-        M2M_CATEGORY,
-        "cl_I7d4PD111III",
-        "other",
-    ] {
+    // Instances with the "ignore category" setting stamp it on their session tokens.
+    clerk
+        .verify_token(
+            &local
+                .token("user_1")
+                .category(Some(clerk_core::verify::IGNORE_CATEGORY))
+                .mint(),
+        )
+        .await
+        .expect("the ignore category is a session token, as in Clerk's SDK");
+    for cat in [JWT_TEMPLATE_CATEGORY, M2M_CATEGORY, "other"] {
         let token = local.token("user_1").category(Some(cat)).mint();
         let error = clerk
             .verify_token(&token)
@@ -415,22 +423,44 @@ async fn the_issuer_is_checked_strictly() {
         .await
         .expect("trailing slash is the same issuer");
 
-    // A proxy URL or extra issuer configured on the client is accepted too.
+    // With a proxy, tokens still carry the publishable key's Frontend API: that stays the
+    // issuer, and the proxy URL is not one.
     let proxied = local
         .clerk_builder()
         .proxy_url("https://app.example.com/__clerk")
-        .issuer("https://clerk.satellite.example")
         .build()
         .expect("valid");
-    for iss in [
-        "https://app.example.com/__clerk",
-        "https://clerk.satellite.example",
-    ] {
+    proxied
+        .verify_token(&local.token("u").mint())
+        .await
+        .expect("the publishable key's issuer, behind a proxy");
+    assert_eq!(
         proxied
-            .verify_token(&local.token("u").issuer(iss).mint())
+            .verify_token(
+                &local
+                    .token("u")
+                    .issuer("https://app.example.com/__clerk")
+                    .mint()
+            )
             .await
-            .expect(iss);
-    }
+            .err(),
+        Some(VerifyError::InvalidIssuer)
+    );
+    // An extra issuer configured on the client is accepted.
+    let extra = local
+        .clerk_builder()
+        .issuer("https://clerk.other.example")
+        .build()
+        .expect("valid");
+    extra
+        .verify_token(
+            &local
+                .token("u")
+                .issuer("https://clerk.other.example")
+                .mint(),
+        )
+        .await
+        .expect("configured issuer");
 
     // With no publishable key and no issuer configured, only Clerk issuers pass.
     let unknown = Clerk::builder()
@@ -628,7 +658,8 @@ async fn a_repeated_token_skips_the_signature_check() {
 
     // Remove the token's key from Clerk; both clients pick that up in their next refresh.
     local.rotate_keys();
-    tokio::time::sleep(Duration::from_millis(80)).await;
+    // Past the refetch interval (at least 1 s, whatever is set), so the new kid refetches.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
     let _ = cached.verify_token(&local.token("user_2").mint()).await;
     let _ = uncached.verify_token(&local.token("user_2").mint()).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -730,9 +761,64 @@ async fn a_failure_is_not_remembered_once_clerk_recovers() {
     let token = local.token("u").mint();
     assert!(clerk.verify_token(&token).await.is_err());
     local.set_jwks_fault(None);
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
     clerk
         .verify_token(&token)
         .await
         .expect("the same token now verifies");
+}
+
+#[tokio::test]
+async fn a_token_without_iat_verifies_as_in_clerk() {
+    let local = LocalClerk::start().await;
+    let clerk = local.clerk();
+    let claims = clerk
+        .verify_token(&local.token("user_1").without_claim("iat").mint())
+        .await
+        .expect("iat is checked only when present");
+    assert_eq!(claims.issued_at(), None);
+    let future = local
+        .token("user_1")
+        .issued_at(unix_now() + 600)
+        .not_before(None)
+        .mint();
+    assert_eq!(
+        clerk.verify_token(&future).await.err(),
+        Some(VerifyError::IatInTheFuture)
+    );
+}
+
+#[tokio::test]
+async fn absurd_times_never_panic() {
+    let local = LocalClerk::start().await;
+    let clerk = local
+        .clerk_builder()
+        .clock_skew(Duration::from_secs(u64::MAX / 2))
+        .build()
+        .expect("valid");
+    for exp in [
+        serde_json::json!(i64::MAX),
+        serde_json::json!(9.0e18),
+        serde_json::json!(1.0e300),
+    ] {
+        let token = local.token("user_1").claim("exp", exp.clone()).mint();
+        // Twice: the second use is answered from the verified-token cache.
+        for _ in 0..2 {
+            clerk.verify_token(&token).await.expect("far future");
+        }
+        let plain = local.clerk();
+        plain.verify_token(&token).await.expect("far future");
+    }
+    for time in [i64::MIN, -1] {
+        let token = local
+            .token("user_1")
+            .claim("exp", time)
+            .claim("nbf", time)
+            .claim("iat", time)
+            .mint();
+        assert_eq!(
+            local.clerk().verify_token(&token).await.err(),
+            Some(VerifyError::Expired)
+        );
+    }
 }

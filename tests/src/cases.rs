@@ -342,7 +342,7 @@ fn scenarios(local: &LocalClerk) -> Vec<Scenario> {
         Scenario {
             name: "signed-out client (client_uat=0)",
             headers: vec![cookie(format!("__session={admin}; __client_uat=0"))],
-            outcome: Outcome::SignedOut(SignedOut::ClientSignedOut),
+            outcome: Outcome::SignedOut(SignedOut::SessionWithoutClientUat),
         },
         Scenario {
             name: "empty bearer",
@@ -553,7 +553,7 @@ pub fn outage_cases(token: &str) -> Vec<Case> {
         },
         Scenario {
             name: "Clerk down, valid cookie",
-            headers: vec![cookie(format!("__session={token}"))],
+            headers: vec![cookie(format!("__session={token}; __client_uat=1"))],
             outcome: unavailable,
         },
         Scenario {
