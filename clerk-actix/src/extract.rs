@@ -212,10 +212,14 @@ impl FromRequest for Optional<ClerkAuth> {
 /// Users are cached per user id for the middleware's
 /// [`user_cache_ttl`](crate::ClerkMiddleware::user_cache_ttl) (30 seconds by default), and
 /// however many requests of one user arrive together, one API call is made and they all share
-/// its answer. Rejects like
-/// [`ClerkSession`], and when the lookup fails: 401 `user-not-found` (the user was deleted), 503
-/// `user_lookup_unavailable` (the Backend API is unreachable or answered 429/503), 502
-/// `user_lookup_failed` (any other error). Failures are not cached.
+/// its answer. A lookup makes at most two attempts, all within the middleware's
+/// [`user_lookup_timeout`](crate::ClerkMiddleware::user_lookup_timeout) (5 seconds by default).
+/// Rejects like [`ClerkSession`], and when the lookup fails: 401 `user-not-found` (the user was
+/// deleted: Clerk's 404 `resource_not_found`), 503 `user_lookup_unavailable` (the Backend API is
+/// unreachable, answered 429/503, or did not answer within the timeout), 502
+/// `user_lookup_failed` (any other error, a 404 without Clerk's code included, such as a wrong
+/// `CLERK_API_URL` gives). Failures are not cached, except a missing user, which is remembered
+/// for 5 seconds. See [`UserLookup`](clerk_core::user_cache::UserLookup).
 /// [`Optional<ClerkUser>`](Optional) is `None` when signed out or when the user no longer exists.
 ///
 /// ```
@@ -241,20 +245,7 @@ pub type UserFuture<T> = Pin<Box<dyn Future<Output = Result<T, UserRejection>>>>
 
 /// Loads the user through the middleware's cache.
 async fn load_user(user_id: &str, context: &ClerkContext) -> Result<Arc<User>, LookupFailure> {
-    let config = &context.0;
-    config
-        .users
-        .get_or_fetch(user_id, || async {
-            config
-                .clerk
-                .users()
-                .get(user_id)
-                .send()
-                .await
-                .map(Arc::new)
-                .map_err(|error| LookupFailure::from_status(error.status()))
-        })
-        .await
+    context.0.users.load(&context.0.clerk, user_id).await
 }
 
 fn user_id_and_context(auth: &Auth, context: &ClerkContext) -> (String, ClerkContext) {

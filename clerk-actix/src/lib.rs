@@ -52,7 +52,7 @@ pub use clerk_core;
 pub use extract::{ClerkAuth, ClerkClient, ClerkSession, ClerkUser, Optional, UserFuture};
 pub use middleware::{
     ClerkMiddleware, ClerkMiddlewareFuture, ClerkMiddlewareService, DEFAULT_USER_CACHE_TTL,
-    RejectionHook,
+    DEFAULT_USER_LOOKUP_TIMEOUT, RejectionHook,
 };
 pub use rejection::{
     AuthUnavailable, MissingClerkMiddleware, SessionRejection, Unauthenticated, UserLookupFailed,

@@ -12,10 +12,11 @@ use actix_web::dev::{Extensions, Service, ServiceRequest, Transform};
 use actix_web::http::header::HeaderMap as ActixHeaderMap;
 use actix_web::{HttpMessage as _, HttpResponse};
 use clerk_core::guard::Rejection;
-use clerk_core::models::User;
+/// How long a user lookup may take by default (the same for every adapter).
+pub use clerk_core::user_cache::DEFAULT_LOOKUP_TIMEOUT as DEFAULT_USER_LOOKUP_TIMEOUT;
 /// How long users are kept by default (the same for every adapter).
 pub use clerk_core::user_cache::DEFAULT_TTL as DEFAULT_USER_CACHE_TTL;
-use clerk_core::user_cache::{DEFAULT_MAX_ENTRIES, UserCache};
+use clerk_core::user_cache::UserLookup;
 use clerk_core::{AuthenticateOptions, Clerk, RequestState};
 
 /// A function that turns a [`Rejection`] into the application's own response; see
@@ -30,7 +31,7 @@ pub(crate) struct Config {
     pub(crate) on_rejection: Option<RejectionHook>,
     /// The users loaded by [`ClerkUser`](crate::ClerkUser), shared by every clone of the
     /// middleware.
-    pub(crate) users: UserCache<Arc<User>>,
+    pub(crate) users: UserLookup,
 }
 
 /// What the middleware leaves in a request's extensions besides its [`RequestState`]: the
@@ -89,7 +90,7 @@ impl ClerkMiddleware {
                 clerk,
                 options,
                 on_rejection: None,
-                users: UserCache::new(DEFAULT_USER_CACHE_TTL, DEFAULT_MAX_ENTRIES),
+                users: UserLookup::default(),
             }),
         }
     }
@@ -131,7 +132,17 @@ impl ClerkMiddleware {
     /// API again (default [`DEFAULT_USER_CACHE_TTL`], 30 seconds). Concurrent requests of one
     /// user always share one call. Starts a new, empty cache.
     pub fn user_cache_ttl(mut self, ttl: Duration) -> Self {
-        self.config_mut().users = UserCache::new(ttl, DEFAULT_MAX_ENTRIES);
+        let config = self.config_mut();
+        config.users = config.users.clone().cache_ttl(ttl);
+        self
+    }
+
+    /// How long [`ClerkUser`](crate::ClerkUser) may wait for the Backend API, retries included
+    /// (default [`DEFAULT_USER_LOOKUP_TIMEOUT`], 5 seconds; at most two attempts). Past it the
+    /// request is answered 503 `user_lookup_unavailable`, as when Clerk answers 503.
+    pub fn user_lookup_timeout(mut self, timeout: Duration) -> Self {
+        let config = self.config_mut();
+        config.users = config.users.clone().timeout(timeout);
         self
     }
 

@@ -1,14 +1,15 @@
 //! `ClerkUser`: the Backend API's user, loaded through LocalClerk's emulated
-//! `GET /v1/users/{id}`, cached per user and coalesced, with the failure statuses of the issue
-//! (the same scenarios as clerk-axum's `tests/user.rs`), plus the cache shared by the workers of
-//! a real actix-web server.
+//! `GET /v1/users/{id}`, cached per user and coalesced, with the failure statuses of the issue,
+//! a missing user remembered briefly, and a lookup bounded in attempts and time (the same
+//! scenarios as clerk-axum's `tests/user.rs`), plus the cache shared by the workers of a real
+//! actix-web server.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{App, Error, test, web};
-use clerk_actix::{ClerkMiddleware, ClerkUser, Optional};
+use clerk_actix::{ClerkMiddleware, ClerkUser, DEFAULT_USER_LOOKUP_TIMEOUT, Optional};
 use clerk_core::api::RetryPolicy;
 use clerk_testing::{Fault, LocalClerk, NewUser};
 
@@ -34,6 +35,20 @@ fn middleware(local: &LocalClerk, ttl: Duration) -> ClerkMiddleware {
         .build()
         .expect("valid");
     ClerkMiddleware::new(clerk).user_cache_ttl(ttl)
+}
+
+/// A middleware whose client retries as configured by default (three attempts), with a short
+/// backoff.
+fn retrying_middleware(local: &LocalClerk, lookup_timeout: Duration) -> ClerkMiddleware {
+    let clerk = local
+        .clerk_builder()
+        .retry_policy(RetryPolicy {
+            base_delay: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .expect("valid");
+    ClerkMiddleware::new(clerk).user_lookup_timeout(lookup_timeout)
 }
 
 fn app(
@@ -221,6 +236,130 @@ async fn the_rejection_hook_sees_lookup_failures() {
     assert_eq!(
         call!(app, "/profile", Some(&token)),
         (StatusCode::BAD_GATEWAY, "custom user_lookup_failed".into())
+    );
+}
+
+/// A 404 is a missing user only when Clerk says so (`resource_not_found`); any other 404, such
+/// as a wrong `CLERK_API_URL` gives, is the server's failure, not a reason to sign users out.
+#[actix_web::test]
+async fn only_clerks_resource_not_found_is_a_missing_user() {
+    let local = LocalClerk::start().await;
+    let ada = local.create_user(NewUser::with_email("ada@example.com").first_name("Ada"));
+    let token = local.sign_in(&ada.id).token;
+    let app = test::init_service(app(middleware(&local, Duration::from_secs(30)))).await;
+    call!(app, "/maybe", None::<&str>); // keys loaded before the API starts failing
+
+    // An HTML 404 from something that is not the Backend API, then a 404 with another code.
+    for fault in [Fault::NotClerk(404), Fault::Status(404)] {
+        local.set_api_fault(Some(fault));
+        for path in ["/profile", "/maybe"] {
+            let (status, body) = call!(app, path, Some(&token));
+            assert_eq!(status, StatusCode::BAD_GATEWAY, "{fault:?} {path}");
+            assert_eq!(code(&body), "user_lookup_failed", "{fault:?} {path}");
+        }
+    }
+    local.set_api_fault(None);
+    local
+        .clerk()
+        .users()
+        .delete(&ada.id)
+        .send()
+        .await
+        .expect("deleted");
+    let (status, body) = call!(app, "/profile", Some(&token));
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&body), "user-not-found");
+}
+
+#[actix_web::test]
+async fn a_deleted_users_retries_do_not_reach_the_backend_api() {
+    let local = LocalClerk::start().await;
+    let ada = local.create_user(NewUser::with_email("ada@example.com"));
+    let token = local.sign_in(&ada.id).token;
+    let app = test::init_service(app(middleware(&local, Duration::from_secs(30)))).await;
+    local
+        .clerk()
+        .users()
+        .delete(&ada.id)
+        .send()
+        .await
+        .expect("deleted");
+    for _ in 0..3 {
+        let (status, body) = call!(app, "/profile", Some(&token));
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(code(&body), "user-not-found");
+    }
+    assert_eq!(
+        call!(app, "/maybe", Some(&token)),
+        (StatusCode::OK, "anonymous".into())
+    );
+    assert_eq!(local.calls("GetUser"), 1, "the missing user is remembered");
+}
+
+#[actix_web::test]
+async fn a_lookup_makes_at_most_two_attempts() {
+    let local = LocalClerk::start().await;
+    let ada = local.create_user(NewUser::with_email("ada@example.com"));
+    let token = local.sign_in(&ada.id).token;
+    // The client's own policy allows three attempts.
+    let app = test::init_service(app(retrying_middleware(
+        &local,
+        DEFAULT_USER_LOOKUP_TIMEOUT,
+    )))
+    .await;
+    call!(app, "/maybe", None::<&str>);
+    local.set_api_fault(Some(Fault::Status(503)));
+    let (status, body) = call!(app, "/profile", Some(&token));
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(code(&body), "user_lookup_unavailable");
+    assert_eq!(local.calls("GetUser"), 2);
+}
+
+#[actix_web::test]
+async fn a_slow_backend_api_is_a_503_at_the_lookup_timeout() {
+    let local = LocalClerk::start().await;
+    let ada = local.create_user(NewUser::with_email("ada@example.com"));
+    let token = local.sign_in(&ada.id).token;
+    let app =
+        test::init_service(app(retrying_middleware(&local, Duration::from_millis(300)))).await;
+    call!(app, "/maybe", None::<&str>);
+    local.set_api_fault(Some(Fault::Delay(Duration::from_secs(5))));
+    let started = Instant::now();
+    let (status, body) = call!(app, "/profile", Some(&token));
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(code(&body), "user_lookup_unavailable");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answered after {:?}, not at the timeout",
+        started.elapsed()
+    );
+}
+
+#[actix_web::test]
+async fn a_retry_after_past_the_lookup_timeout_is_not_waited_for() {
+    let local = LocalClerk::start().await;
+    let ada = local.create_user(NewUser::with_email("ada@example.com"));
+    let token = local.sign_in(&ada.id).token;
+    let app =
+        test::init_service(app(retrying_middleware(&local, Duration::from_millis(300)))).await;
+    call!(app, "/maybe", None::<&str>);
+    // 4 s is within the client's `max_retry_after` (30 s): without the timeout it would wait.
+    local.set_api_fault(Some(Fault::RateLimited {
+        retry_after_secs: 4,
+    }));
+    let started = Instant::now();
+    let (status, body) = call!(app, "/profile", Some(&token));
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(code(&body), "user_lookup_unavailable");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        local.calls("GetUser"),
+        1,
+        "no retry that cannot finish in time"
     );
 }
 

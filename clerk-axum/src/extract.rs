@@ -189,12 +189,16 @@ impl<S: Send + Sync> FromRequestParts<S> for ClerkClient {
 ///
 /// Users are cached per id for the layer's [`user_cache_ttl`](crate::ClerkLayer::user_cache_ttl)
 /// (30 seconds by default), and however many requests of one user arrive together, one API call
-/// is made and they all share its answer. Failures are not cached.
+/// is made and they all share its answer. Failures are not cached, except a missing user, which
+/// is remembered for 5 seconds. A lookup makes at most two attempts, all within the layer's
+/// [`user_lookup_timeout`](crate::ClerkLayer::user_lookup_timeout) (5 seconds by default).
 ///
 /// Rejects like [`ClerkSession`], and when the user cannot be loaded: 401 `user-not-found` when
-/// the user no longer exists, 503 when the Backend API is unavailable (unreachable, 429, 503),
-/// 502 for other API errors. `Option<ClerkUser>` is `None` when signed out or when the user no
-/// longer exists.
+/// the user no longer exists (Clerk's 404 `resource_not_found`), 503 when the Backend API is
+/// unavailable (unreachable, 429, 503, or no answer within the timeout), 502 for other API
+/// errors, a 404 without Clerk's code included (such as a wrong `CLERK_API_URL` gives).
+/// `Option<ClerkUser>` is `None` when signed out or when the user no longer exists. See
+/// [`UserLookup`](clerk_core::user_cache::UserLookup).
 ///
 /// ```
 /// use clerk_axum::ClerkUser;
@@ -220,21 +224,7 @@ async fn load_user(parts: &Parts) -> Result<Option<ClerkUser>, UserRejection> {
         return Ok(None);
     };
     let (_, context) = stored(&parts.extensions).ok_or(MissingClerkLayer)?;
-    let clerk = &context.0.clerk;
-    let user_id = auth.user_id();
-    let loaded = context
-        .0
-        .users
-        .get_or_fetch(user_id, || async {
-            clerk
-                .users()
-                .get(user_id)
-                .send()
-                .await
-                .map(Arc::new)
-                .map_err(|error| LookupFailure::from_status(error.status()))
-        })
-        .await;
+    let loaded = context.0.users.load(&context.0.clerk, auth.user_id()).await;
     match loaded {
         Ok(user) => Ok(Some(ClerkUser(user))),
         Err(LookupFailure::NotFound) => Ok(None),

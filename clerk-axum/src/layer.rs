@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use axum::response::Response;
 use clerk_core::guard::Rejection;
-use clerk_core::models::User;
+/// How long a user lookup may take by default (the same for every adapter).
+pub use clerk_core::user_cache::DEFAULT_LOOKUP_TIMEOUT as DEFAULT_USER_LOOKUP_TIMEOUT;
 /// How long users are kept by default (the same for every adapter).
 pub use clerk_core::user_cache::DEFAULT_TTL as DEFAULT_USER_CACHE_TTL;
-use clerk_core::user_cache::{DEFAULT_MAX_ENTRIES, UserCache};
+use clerk_core::user_cache::UserLookup;
 use clerk_core::{AuthenticateOptions, Clerk, RequestState};
 use http::Request;
 use tower_layer::Layer;
@@ -29,7 +30,7 @@ pub(crate) struct Config {
     pub(crate) options: AuthenticateOptions,
     pub(crate) on_rejection: Option<RejectionHook>,
     /// The users loaded by [`ClerkUser`](crate::ClerkUser), shared by every clone of the layer.
-    pub(crate) users: UserCache<Arc<User>>,
+    pub(crate) users: UserLookup,
 }
 
 /// What the layer leaves in a request's extensions besides its [`RequestState`]: the client
@@ -78,7 +79,7 @@ impl ClerkLayer {
                 clerk,
                 options,
                 on_rejection: None,
-                users: UserCache::new(DEFAULT_USER_CACHE_TTL, DEFAULT_MAX_ENTRIES),
+                users: UserLookup::default(),
             }),
         }
     }
@@ -142,9 +143,20 @@ impl ClerkLayer {
     }
 
     /// How long [`ClerkUser`](crate::ClerkUser) keeps a loaded user before asking the Backend
-    /// API again (default 30 seconds). Concurrent requests of one user always share one call.
+    /// API again (default [`DEFAULT_USER_CACHE_TTL`], 30 seconds). Concurrent requests of one
+    /// user always share one call. Starts a new, empty cache.
     pub fn user_cache_ttl(mut self, ttl: Duration) -> Self {
-        self.config_mut().users = UserCache::new(ttl, DEFAULT_MAX_ENTRIES);
+        let config = self.config_mut();
+        config.users = config.users.clone().cache_ttl(ttl);
+        self
+    }
+
+    /// How long [`ClerkUser`](crate::ClerkUser) may wait for the Backend API, retries included
+    /// (default [`DEFAULT_USER_LOOKUP_TIMEOUT`], 5 seconds; at most two attempts). Past it the
+    /// request is answered 503 `user_lookup_unavailable`, as when Clerk answers 503.
+    pub fn user_lookup_timeout(mut self, timeout: Duration) -> Self {
+        let config = self.config_mut();
+        config.users = config.users.clone().timeout(timeout);
         self
     }
 

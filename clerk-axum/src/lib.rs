@@ -46,7 +46,10 @@ mod require;
 
 pub use clerk_core;
 pub use extract::{ClerkAuth, ClerkClient, ClerkSession, ClerkUser};
-pub use layer::{ClerkLayer, ClerkService, DEFAULT_USER_CACHE_TTL, RejectionHook, ResponseFuture};
+pub use layer::{
+    ClerkLayer, ClerkService, DEFAULT_USER_CACHE_TTL, DEFAULT_USER_LOOKUP_TIMEOUT, RejectionHook,
+    ResponseFuture,
+};
 pub use rejection::{
     AuthUnavailable, MissingClerkLayer, SessionRejection, Unauthenticated, UserLookupFailed,
     UserRejection, rejection_response,

@@ -54,6 +54,8 @@ pub(crate) struct Inner {
     pub(crate) api_version: String,
     pub(crate) http: reqwest::Client,
     pub(crate) retry: RetryPolicy,
+    /// The client's timeout of a whole request (a per-request deadline may only shorten it).
+    pub(crate) request_timeout: Duration,
     pub(crate) jwks: Arc<JwksCache>,
     pub(crate) tokens: TokenCache,
     pub(crate) token_cache_capacity: u64,
@@ -421,6 +423,7 @@ impl ClerkBuilder {
                 api_version: self.api_version.trim().to_owned(),
                 http,
                 retry: self.retry,
+                request_timeout: self.request_timeout,
                 jwks: Arc::new(JwksCache::new(source, settings)),
                 tokens,
                 token_cache_capacity: self.token_cache_capacity,

@@ -11,12 +11,12 @@
 //! | status | code | when |
 //! |---|---|---|
 //! | 401 | the [`SignedOut::reason`] name, e.g. `session-token-and-uat-missing`, `token-expired`, `token-invalid-signature` | no valid session |
-//! | 401 | [`codes::USER_NOT_FOUND`] | the Backend API no longer knows the session's user |
+//! | 401 | [`codes::USER_NOT_FOUND`] | the Backend API no longer knows the session's user (404 `resource_not_found`) |
 //! | 403 | [`codes::FORBIDDEN`] | signed in, but the requirement is not met |
 //! | 500 | [`codes::MISSING_CLERK_LAYER`] | the authentication middleware is not installed in front of the route |
-//! | 502 | [`codes::USER_LOOKUP_FAILED`] | the Backend API answered a user lookup with an error |
+//! | 502 | [`codes::USER_LOOKUP_FAILED`] | the Backend API answered a user lookup with another error, a 404 without `resource_not_found` included |
 //! | 503 | [`codes::KEYS_UNAVAILABLE`] | the signing keys could not be loaded (Clerk unreachable, nothing cached) |
-//! | 503 | [`codes::USER_LOOKUP_UNAVAILABLE`] | the Backend API is unreachable or rate limits the user lookup |
+//! | 503 | [`codes::USER_LOOKUP_UNAVAILABLE`] | the Backend API is unreachable, rate limits the user lookup, or does not answer it in time |
 //!
 //! Every 401 carries `WWW-Authenticate: Bearer error="invalid_token"`, except when the request
 //! carried no token at all: then it is `WWW-Authenticate: Bearer` (RFC 6750, section 3.1). A 403
@@ -40,6 +40,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::api::ApiError;
 use crate::authenticate::{Auth, RequestState, SignedOut};
 use crate::claims::Has;
 
@@ -55,7 +56,8 @@ pub mod codes {
     pub const USER_NOT_FOUND: &str = "user-not-found";
     /// 502: the Backend API answered a user lookup with an error.
     pub const USER_LOOKUP_FAILED: &str = "user_lookup_failed";
-    /// 503: the Backend API could not be reached, or rate limited the user lookup.
+    /// 503: the Backend API could not be reached, rate limited the user lookup, or did not answer
+    /// it in time.
     pub const USER_LOOKUP_UNAVAILABLE: &str = "user_lookup_unavailable";
 }
 
@@ -165,22 +167,57 @@ pub fn check<'a>(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LookupFailure {
-    /// The API answered 404: the user no longer exists. The request is treated as signed out.
+    /// The API answered 404 with Clerk's `resource_not_found` code: the user no longer exists.
+    /// The request is treated as signed out.
     NotFound,
-    /// The API could not be reached, timed out, or answered 429 or 503: try again later.
+    /// The API could not be reached, timed out (see
+    /// [`UserLookup::timeout`](crate::user_cache::UserLookup::timeout)), or answered 429 or 503:
+    /// try again later.
     Unavailable,
-    /// The API answered another error (including 401/403 for a bad secret key): the server's
-    /// fault, not the client's.
+    /// The API answered another error (including 401/403 for a bad secret key, and a 404
+    /// without Clerk's `resource_not_found` code, as a wrong `CLERK_API_URL` gives): the
+    /// server's fault, not the client's.
     Failed,
 }
 
+/// Clerk's error code for a resource that does not exist (`GET /users/{id}` of a deleted user).
+const RESOURCE_NOT_FOUND: &str = "resource_not_found";
+
 impl LookupFailure {
-    /// Classifies a failed Backend API call by its HTTP status; `None` means no response at all
-    /// (connection refused, DNS failure, timeout).
-    pub fn from_status(status: Option<u16>) -> Self {
-        match status {
+    /// Classifies a failed Backend API lookup of a user.
+    ///
+    /// Only a 404 that carries Clerk's `resource_not_found` code means the user is gone: any
+    /// other 404 (no body, an HTML page, another code) comes from something that is not the
+    /// Backend API's user resource, such as a wrong `CLERK_API_URL`, and signing the user out
+    /// for it would sign everyone out.
+    ///
+    /// ```
+    /// use clerk_core::ApiError;
+    /// use clerk_core::api::{ClerkError, ErrorResponse};
+    /// use clerk_core::guard::LookupFailure;
+    ///
+    /// let answer = |status: u16, code: Option<&str>| {
+    ///     ApiError::Response(Box::new(ErrorResponse {
+    ///         status,
+    ///         errors: code
+    ///             .map(|code| ClerkError { code: code.into(), ..ClerkError::default() })
+    ///             .into_iter()
+    ///             .collect(),
+    ///         meta: None,
+    ///         clerk_trace_id: None,
+    ///         retry_after: None,
+    ///         raw_body: None,
+    ///     }))
+    /// };
+    /// let classify = |error: ApiError| LookupFailure::from_api_error(&error);
+    /// assert_eq!(classify(answer(404, Some("resource_not_found"))), LookupFailure::NotFound);
+    /// assert_eq!(classify(answer(404, None)), LookupFailure::Failed);
+    /// assert_eq!(classify(answer(429, None)), LookupFailure::Unavailable);
+    /// ```
+    pub fn from_api_error(error: &ApiError) -> Self {
+        match error.status() {
             None | Some(429) | Some(503) => Self::Unavailable,
-            Some(404) => Self::NotFound,
+            Some(404) if error.has_code(RESOURCE_NOT_FOUND) => Self::NotFound,
             Some(_) => Self::Failed,
         }
     }
@@ -388,22 +425,36 @@ mod tests {
     }
 
     #[test]
-    fn lookup_failures_classify_by_status() {
-        assert_eq!(LookupFailure::from_status(None), LookupFailure::Unavailable);
+    fn lookup_failures_classify_by_status_and_clerk_code() {
+        let answer = |status: u16, body: &str| {
+            LookupFailure::from_api_error(&ApiError::Response(Box::new(
+                crate::api::ErrorResponse::parse(status, body.as_bytes(), None, None),
+            )))
+        };
+        let clerk_body =
+            |code: &str| format!(r#"{{"errors":[{{"code":"{code}","message":"x"}}]}}"#);
         assert_eq!(
-            LookupFailure::from_status(Some(429)),
+            LookupFailure::from_api_error(&ApiError::Transport("refused".into())),
             LookupFailure::Unavailable
         );
+        assert_eq!(answer(429, ""), LookupFailure::Unavailable);
+        assert_eq!(answer(503, ""), LookupFailure::Unavailable);
         assert_eq!(
-            LookupFailure::from_status(Some(503)),
-            LookupFailure::Unavailable
-        );
-        assert_eq!(
-            LookupFailure::from_status(Some(404)),
+            answer(404, &clerk_body("resource_not_found")),
             LookupFailure::NotFound
         );
-        assert_eq!(LookupFailure::from_status(Some(500)), LookupFailure::Failed);
-        assert_eq!(LookupFailure::from_status(Some(401)), LookupFailure::Failed);
+        // A 404 that is not Clerk saying the user is gone: a wrong API URL, a proxy, ...
+        assert_eq!(answer(404, ""), LookupFailure::Failed);
+        assert_eq!(answer(404, "<html>Not Found</html>"), LookupFailure::Failed);
+        assert_eq!(
+            answer(404, &clerk_body("page_not_found")),
+            LookupFailure::Failed
+        );
+        assert_eq!(answer(500, ""), LookupFailure::Failed);
+        assert_eq!(
+            answer(401, &clerk_body("authentication_invalid")),
+            LookupFailure::Failed
+        );
         assert_eq!(Rejection::from(LookupFailure::NotFound).status, 401);
         assert_eq!(Rejection::from(LookupFailure::Unavailable).status, 503);
         assert_eq!(Rejection::from(LookupFailure::Failed).status, 502);

@@ -28,12 +28,15 @@ use clerk_core::models::{
     Metadata, Organization, OrganizationMembership, Session, SessionStatus, User,
 };
 
-/// A fault to inject into the JWKS endpoint.
+/// A fault to inject into the JWKS endpoint or the Backend API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
     /// Answer with this HTTP status and a Clerk error body.
     Status(u16),
+    /// Answer with this HTTP status and an HTML page, not Clerk's error body, as a server that
+    /// is not the Backend API does (a wrong `CLERK_API_URL`, a proxy's own error page).
+    NotClerk(u16),
     /// Never answer (the request hangs until the client gives up).
     Hang,
     /// Close the connection without answering.
@@ -586,6 +589,11 @@ async fn handle(shared: Arc<Shared>, router: Router, request: Request) -> Result
                 "internal_clerk_error",
                 "Injected fault",
             ));
+        }
+        Some(Fault::NotClerk(status)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let page = format!("<html><body><h1>{status}</h1></body></html>");
+            return Ok((status, [(header::CONTENT_TYPE, "text/html")], page).into_response());
         }
         Some(Fault::RateLimited { retry_after_secs }) => {
             let mut response = clerk_error(

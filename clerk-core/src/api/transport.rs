@@ -6,6 +6,7 @@ use http::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 
 use super::{ApiError, ErrorResponse, Multipart, Query};
 use crate::Clerk;
@@ -79,6 +80,10 @@ pub(crate) struct Request {
     path: String,
     query: Query,
     body: RequestBody,
+    /// At most this many attempts, whatever the client's [`RetryPolicy`] allows.
+    max_attempts: Option<u32>,
+    /// No attempt runs and no retry waits past this instant.
+    deadline: Option<Instant>,
 }
 
 impl Request {
@@ -88,7 +93,29 @@ impl Request {
             path,
             query: Query::default(),
             body: RequestBody::None,
+            max_attempts: None,
+            deadline: None,
         }
+    }
+
+    /// Caps the attempts of this request (the client's policy may allow fewer).
+    pub(crate) fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = Some(attempts);
+        self
+    }
+
+    /// Ends this request by `deadline`: each attempt's timeout is cut to the time left, and a
+    /// retry whose wait (backoff or `Retry-After`) would end past it is not made; the last
+    /// error is returned at once instead.
+    pub(crate) fn deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Whether waiting `delay` still leaves time before the deadline.
+    fn can_wait(&self, delay: Duration) -> bool {
+        self.deadline
+            .is_none_or(|deadline| Instant::now() + delay < deadline)
     }
 
     pub(crate) fn query(mut self, query: Query) -> Self {
@@ -155,6 +182,10 @@ impl Clerk {
             .ok_or(ApiError::MissingSecretKey)?;
         let url = format!("{}/v1{}", self.inner.api_url, request.path);
         let policy = self.inner.retry;
+        let max_attempts = request
+            .max_attempts
+            .map_or(policy.max_attempts, |cap| cap.min(policy.max_attempts))
+            .max(1);
         let mut attempt = 1;
         loop {
             let mut builder = self
@@ -172,13 +203,22 @@ impl Clerk {
                     .body(bytes.clone()),
                 RequestBody::Multipart(form) => builder.multipart(form.form()?),
             };
-            let retries_left = attempt < policy.max_attempts.max(1);
+            if let Some(deadline) = request.deadline {
+                // Only ever shortens the client's own timeout.
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left < self.inner.request_timeout {
+                    builder = builder.timeout(left);
+                }
+            }
+            let retries_left = attempt < max_attempts;
             let response = match builder.send().await {
                 Ok(response) => response,
                 Err(error) => {
                     let transient = error.is_connect() || error.is_timeout() || error.is_request();
-                    if transient && request.idempotent() && retries_left {
-                        tokio::time::sleep(policy.backoff(attempt)).await;
+                    let delay = policy.backoff(attempt);
+                    if transient && request.idempotent() && retries_left && request.can_wait(delay)
+                    {
+                        tokio::time::sleep(delay).await;
                         attempt += 1;
                         continue;
                     }
@@ -217,6 +257,9 @@ impl Clerk {
                     Some(wait) => wait,
                     None => policy.backoff(attempt),
                 };
+                if !request.can_wait(delay) {
+                    return Err(ApiError::Response(Box::new(error)));
+                }
                 tracing::debug!(
                     status,
                     attempt,
