@@ -8,8 +8,9 @@ use super::ops::{Body, Op, Response};
 use super::sample::{expr, query_array_sample, raw_literal, sample};
 use super::types::{Registry, Ty};
 
-/// Percent-encodes a path segment as `crate::api::path_segment` does: all but unreserved characters.
-fn encode_segment(value: &str) -> String {
+/// Percent-encodes a path segment or a query name or value (RFC 3986: all but unreserved
+/// characters), as the client does.
+fn encode(value: &str) -> String {
     let mut out = String::new();
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -40,19 +41,21 @@ fn emit_op(registry: &Registry<'_>, op: &Op, out: &mut String) {
     let mut path = format!("/v1{}", op.path);
     for p in &op.path_params {
         let value = format!("{}-1/2 x", p.json);
-        path = path.replace(&format!("{{{}}}", p.json), &encode_segment(&value));
+        path = path.replace(&format!("{{{}}}", p.json), &encode(&value));
         args.push(format!("{value:?}"));
     }
+    // The query as sent: `name=value` pairs, percent-encoded; a list that is not exploded is one
+    // pair whose items are joined by literal commas (a comma inside an item would be `%2C`).
     let mut query: Vec<(String, String)> = Vec::new();
     for p in &op.query_params {
         let value = if let Ty::Array(_) = p.ty {
             let items = query_array_sample(spec, &p.schema, &p.json);
             if p.explode {
                 for item in &items {
-                    query.push((p.json.clone(), query_text(item)));
+                    query.push((p.json.clone(), encode(&query_text(item))));
                 }
             } else {
-                let joined: Vec<String> = items.iter().map(query_text).collect();
+                let joined: Vec<String> = items.iter().map(|i| encode(&query_text(i))).collect();
                 query.push((p.json.clone(), joined.join(",")));
             }
             Value::Array(items)
@@ -61,7 +64,7 @@ fn emit_op(registry: &Registry<'_>, op: &Op, out: &mut String) {
             if p.ty == Ty::I64 && !value.is_i64() {
                 value = json!(7);
             }
-            query.push((p.json.clone(), query_text(&value)));
+            query.push((p.json.clone(), encode(&query_text(&value))));
             value
         };
         let e = expr(registry, &p.ty, &value);
@@ -171,14 +174,14 @@ fn emit_op(registry: &Registry<'_>, op: &Op, out: &mut String) {
         op.id
     ));
     out.push_str("    let request = server.only_request();\n");
-    let query_list: Vec<String> = query
+    let raw_query: Vec<String> = query
         .iter()
-        .map(|(k, v)| format!("({k:?}, {v:?})"))
+        .map(|(k, v)| format!("{}={v}", encode(k)))
         .collect();
     out.push_str(&format!(
-        "    request.assert_call({:?}, {path:?}, &[{}]);\n",
+        "    request.assert_call({:?}, {path:?}, {:?});\n",
         op.http_method,
-        query_list.join(", ")
+        raw_query.join("&")
     ));
     match (&expected_body, multipart_checks.is_empty()) {
         (Some(body), _) => out.push_str(&format!(
