@@ -353,6 +353,46 @@ async fn path_parameters_cannot_change_the_path() {
 }
 
 #[tokio::test]
+async fn form_lists_send_literal_commas_between_items_and_encode_inside_them() {
+    use models::ListAllOrganizationDomainsEnrollmentModeItem as Mode;
+    let page = serde_json::json!({"data": [], "total_count": 0}).to_string();
+    let server = Recorder::with(move |_, _| json(200, &page)).await;
+    let clerk = server.clerk();
+    clerk
+        .organization_domains()
+        .list_all()
+        .enrollment_mode([
+            Mode::from("automatic_invitation"),
+            Mode::from("manual_invitation"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    // An item holding a comma, a space and an ampersand: encoded inside the item, while the
+    // separators stay literal commas (OpenAPI `style: form, explode: false`).
+    clerk
+        .organization_domains()
+        .list_all()
+        .enrollment_mode([Mode::from("a,b c&d"), Mode::from("-enterprise_sso")])
+        .domains(["x,y".to_owned(), "z".to_owned()])
+        .send()
+        .await
+        .expect("sent");
+    let queries: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.raw_query.clone())
+        .collect();
+    assert_eq!(
+        queries,
+        [
+            "enrollment_mode=automatic_invitation,manual_invitation",
+            "enrollment_mode=a%2Cb%20c%26d,-enterprise_sso&domains=x%2Cy&domains=z",
+        ]
+    );
+}
+
+#[tokio::test]
 async fn patch_bodies_tell_absent_from_null() {
     let server = Recorder::with(|_, _| json(200, USER)).await;
     server

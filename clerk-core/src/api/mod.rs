@@ -66,9 +66,11 @@ impl QueryScalar for f64 {
     }
 }
 
-/// The query string of a request, in order.
+/// The query string of a request, in order, as sent: names and values percent-encoded (RFC 3986:
+/// everything but unreserved characters), so a `,` that separates the items of a form list is the
+/// only literal comma.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Query(pub(crate) Vec<(&'static str, String)>);
+pub(crate) struct Query(String);
 
 /// A scalar or an optional scalar.
 pub(crate) trait QueryField {
@@ -110,24 +112,61 @@ impl<T: QueryScalar> QueryList for Option<Vec<T>> {
 }
 
 impl Query {
-    /// Adds `name=value` when the value is set.
-    pub(crate) fn push(&mut self, name: &'static str, value: &impl QueryField) {
-        value.each(&mut |v| self.0.push((name, v)));
+    /// Starts the pair `name=`, with a `&` before it unless it is the first.
+    fn key(&mut self, name: &str) {
+        if !self.0.is_empty() {
+            self.0.push('&');
+        }
+        percent_encode(name, &mut self.0);
+        self.0.push('=');
     }
 
-    /// Adds `name=a&name=b` (exploded form).
+    /// Adds `name=value` when the value is set.
+    pub(crate) fn push(&mut self, name: &'static str, value: &impl QueryField) {
+        value.each(&mut |v| {
+            self.key(name);
+            percent_encode(&v, &mut self.0);
+        });
+    }
+
+    /// Adds `name=a&name=b` (form, exploded).
     pub(crate) fn push_each(&mut self, name: &'static str, values: &impl QueryList) {
         for v in values.items() {
-            self.0.push((name, v.text()));
+            self.key(name);
+            percent_encode(&v.text(), &mut self.0);
         }
     }
 
-    /// Adds `name=a,b` (form, not exploded).
+    /// Adds `name=a,b` (form, not exploded): the separators are literal commas, and a comma
+    /// inside an item is encoded (`%2C`), as OpenAPI's `style: form, explode: false` says.
     pub(crate) fn push_joined(&mut self, name: &'static str, values: &impl QueryList) {
         let items = values.items();
-        if !items.is_empty() {
-            let joined: Vec<String> = items.iter().map(QueryScalar::text).collect();
-            self.0.push((name, joined.join(",")));
+        if items.is_empty() {
+            return;
+        }
+        self.key(name);
+        for (i, v) in items.iter().enumerate() {
+            if i > 0 {
+                self.0.push(',');
+            }
+            percent_encode(&v.text(), &mut self.0);
+        }
+    }
+
+    /// The encoded query string, without the `?`.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Appends `value` percent-encoded: every byte but the unreserved characters of RFC 3986
+/// (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`.
+fn percent_encode(value: &str, out: &mut String) {
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
 }
@@ -147,13 +186,7 @@ pub(crate) fn path_segment(name: &str, value: &str) -> Result<String, ApiError> 
         )));
     }
     let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
+    percent_encode(value, &mut out);
     Ok(out)
 }
 
@@ -330,19 +363,14 @@ mod tests {
         q.push("limit", &Some(10i64));
         q.push("offset", &None::<i64>);
         q.push("flag", &true);
-        q.push_each("id", &Some(vec!["a".to_string(), "b".to_string()]));
+        q.push_each("id", &Some(vec!["a".to_string(), "b c".to_string()]));
         q.push_joined("mode", &vec!["x".to_string(), "y".to_string()]);
         q.push_joined("empty", &None::<Vec<String>>);
-        let pairs: Vec<(&str, &str)> = q.0.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        q.push_joined("odd", &vec!["a,b".to_string(), "c&d=e f".to_string()]);
+        q.push("name", &"é+/?#".to_string());
         assert_eq!(
-            pairs,
-            [
-                ("limit", "10"),
-                ("flag", "true"),
-                ("id", "a"),
-                ("id", "b"),
-                ("mode", "x,y")
-            ]
+            q.as_str(),
+            "limit=10&flag=true&id=a&id=b%20c&mode=x,y&odd=a%2Cb,c%26d%3De%20f&name=%C3%A9%2B%2F%3F%23"
         );
     }
 }

@@ -180,7 +180,11 @@ impl Clerk {
             .secret_key
             .as_ref()
             .ok_or(ApiError::MissingSecretKey)?;
-        let url = format!("{}/v1{}", self.inner.api_url, request.path);
+        let mut url = format!("{}/v1{}", self.inner.api_url, request.path);
+        if !request.query.as_str().is_empty() {
+            url.push('?');
+            url.push_str(request.query.as_str());
+        }
         let policy = self.inner.retry;
         let max_attempts = request
             .max_attempts
@@ -192,7 +196,6 @@ impl Clerk {
                 .inner
                 .http
                 .request(request.method.clone(), &url)
-                .query(&request.query.0)
                 .bearer_auth(secret.expose())
                 .header("Clerk-API-Version", &self.inner.api_version)
                 .header(ACCEPT, "application/json");

@@ -19,7 +19,10 @@ pub struct Recorded {
     pub method: String,
     /// The path as sent, still percent-encoded.
     pub path: String,
+    /// The query, decoded into pairs.
     pub query: Vec<(String, String)>,
+    /// The query as sent (after the `?`), still percent-encoded; empty without one.
+    pub raw_query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
     /// When it arrived.
@@ -89,6 +92,7 @@ impl Recorder {
                     method: parts.method.to_string(),
                     path: parts.uri.path().to_owned(),
                     query,
+                    raw_query: parts.uri.query().unwrap_or_default().to_owned(),
                     headers: parts.headers,
                     body,
                     at: std::time::Instant::now(),
@@ -158,15 +162,13 @@ impl Recorded {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// Method, path, query, and the headers every request carries.
-    pub fn assert_call(&self, method: &str, path: &str, query: &[(&str, &str)]) {
+    /// Method, path and query exactly as sent (still percent-encoded, so a literal `,` between
+    /// the items of a form list is told from an encoded `%2C` inside one), and the headers every
+    /// request carries.
+    pub fn assert_call(&self, method: &str, path: &str, raw_query: &str) {
         assert_eq!(self.method, method, "method");
         assert_eq!(self.path, path, "path");
-        let query: Vec<(String, String)> = query
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        assert_eq!(self.query, query, "query");
+        assert_eq!(self.raw_query, raw_query, "query");
         assert_eq!(
             self.header("authorization"),
             Some(format!("Bearer {SECRET}").as_str())

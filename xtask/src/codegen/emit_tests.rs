@@ -5,11 +5,12 @@ use serde_json::{Map, Value, json};
 use super::emit_api::group_method;
 use super::naming::snake;
 use super::ops::{Body, Op, Response};
-use super::sample::{expr, query_array_sample, raw_literal, sample};
-use super::types::{Registry, Ty};
+use super::sample::{BodySample, RequestSample, expr, raw_literal, sample};
+use super::types::Registry;
 
-/// Percent-encodes a path segment as `crate::api::path_segment` does: all but unreserved characters.
-fn encode_segment(value: &str) -> String {
+/// Percent-encodes a path segment or a query name or value (RFC 3986: all but unreserved
+/// characters), as the client does.
+fn encode(value: &str) -> String {
     let mut out = String::new();
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -28,7 +29,7 @@ fn query_text(value: &Value) -> String {
     }
 }
 
-fn emit_op(registry: &Registry<'_>, op: &Op, out: &mut String) {
+fn emit_op(registry: &Registry<'_>, op: &Op, sent: &RequestSample, out: &mut String) {
     let spec = registry.spec;
     let mut call = format!(
         "server.clerk().{}().{}(",
@@ -38,33 +39,27 @@ fn emit_op(registry: &Registry<'_>, op: &Op, out: &mut String) {
     let mut args = Vec::new();
     let mut setters = String::new();
     let mut path = format!("/v1{}", op.path);
-    for p in &op.path_params {
-        let value = format!("{}-1/2 x", p.json);
-        path = path.replace(&format!("{{{}}}", p.json), &encode_segment(&value));
+    for (p, value) in op.path_params.iter().zip(&sent.path) {
+        path = path.replace(&format!("{{{}}}", p.json), &encode(value));
         args.push(format!("{value:?}"));
     }
+    // The query as sent: `name=value` pairs, percent-encoded; a list that is not exploded is one
+    // pair whose items are joined by literal commas (a comma inside an item would be `%2C`).
     let mut query: Vec<(String, String)> = Vec::new();
-    for p in &op.query_params {
-        let value = if let Ty::Array(_) = p.ty {
-            let items = query_array_sample(spec, &p.schema, &p.json);
-            if p.explode {
-                for item in &items {
-                    query.push((p.json.clone(), query_text(item)));
+    for (p, value) in op.query_params.iter().zip(&sent.query) {
+        match value {
+            Value::Array(items) if p.explode => {
+                for item in items {
+                    query.push((p.json.clone(), encode(&query_text(item))));
                 }
-            } else {
-                let joined: Vec<String> = items.iter().map(query_text).collect();
+            }
+            Value::Array(items) => {
+                let joined: Vec<String> = items.iter().map(|i| encode(&query_text(i))).collect();
                 query.push((p.json.clone(), joined.join(",")));
             }
-            Value::Array(items)
-        } else {
-            let mut value = sample(spec, &p.schema, &p.json);
-            if p.ty == Ty::I64 && !value.is_i64() {
-                value = json!(7);
-            }
-            query.push((p.json.clone(), query_text(&value)));
-            value
-        };
-        let e = expr(registry, &p.ty, &value);
+            scalar => query.push((p.json.clone(), encode(&query_text(scalar)))),
+        }
+        let e = expr(registry, &p.ty, value);
         if p.required {
             args.push(e);
         } else {
@@ -76,43 +71,43 @@ fn emit_op(registry: &Registry<'_>, op: &Op, out: &mut String) {
     }
     let mut expected_body: Option<Value> = None;
     let mut multipart_checks: Vec<String> = Vec::new();
-    match &op.body {
-        Body::Fields { fields, .. } => {
+    match (&op.body, &sent.body) {
+        (Body::Fields { fields, .. }, BodySample::Fields(values)) => {
             let mut body = Map::new();
-            for f in fields {
-                let value = sample(spec, &f.schema, &f.json);
-                let e = expr(registry, &f.ty, &value);
+            for (f, value) in fields.iter().zip(values) {
+                let e = expr(registry, &f.ty, value);
                 if f.required {
                     args.push(e);
                 } else {
                     setters.push_str(&format!("\n        .{}({e})", f.ident));
                 }
-                body.insert(f.json.clone(), value);
+                body.insert(f.json.clone(), value.clone());
             }
             expected_body = Some(Value::Object(body));
         }
-        Body::Whole { ty, schema } => {
-            let value = sample(spec, schema, "body");
-            args.push(expr(registry, ty, &value));
-            expected_body = Some(value);
+        (Body::Whole { ty, .. }, BodySample::Whole(value)) => {
+            args.push(expr(registry, ty, value));
+            expected_body = Some(value.clone());
         }
-        Body::Multipart {
-            file_field,
-            text_fields,
-        } => {
+        (
+            Body::Multipart {
+                file_field,
+                text_fields,
+            },
+            BodySample::Multipart(values),
+        ) => {
             args.push("crate_file()".into());
             multipart_checks.push(format!(
                 "name=\\\"{file_field}\\\"; filename=\\\"avatar.png\\\""
             ));
             multipart_checks.push("PNG-bytes".into());
-            for f in text_fields {
-                let value = format!("{}-text", f.json);
+            for (f, value) in text_fields.iter().zip(values) {
                 setters.push_str(&format!("\n        .{}({value:?})", f.ident));
                 multipart_checks.push(format!("name=\\\"{}\\\"", f.json));
-                multipart_checks.push(value);
+                multipart_checks.push(value.clone());
             }
         }
-        Body::None => {}
+        _ => {}
     }
     call.push_str(&args.join(", "));
     call.push(')');
@@ -171,14 +166,14 @@ fn emit_op(registry: &Registry<'_>, op: &Op, out: &mut String) {
         op.id
     ));
     out.push_str("    let request = server.only_request();\n");
-    let query_list: Vec<String> = query
+    let raw_query: Vec<String> = query
         .iter()
-        .map(|(k, v)| format!("({k:?}, {v:?})"))
+        .map(|(k, v)| format!("{}={v}", encode(k)))
         .collect();
     out.push_str(&format!(
-        "    request.assert_call({:?}, {path:?}, &[{}]);\n",
+        "    request.assert_call({:?}, {path:?}, {:?});\n",
         op.http_method,
-        query_list.join(", ")
+        raw_query.join("&")
     ));
     match (&expected_body, multipart_checks.is_empty()) {
         (Some(body), _) => out.push_str(&format!(
@@ -201,7 +196,13 @@ fn emit_op(registry: &Registry<'_>, op: &Op, out: &mut String) {
     out.push_str("}\n\n");
 }
 
-pub fn emit(registry: &Registry<'_>, ops: &[Op], header: &str) -> String {
+/// The tests of `ops`, each sending its [`RequestSample`] (`samples[i]` is for `ops[i]`).
+pub fn emit(
+    registry: &Registry<'_>,
+    ops: &[Op],
+    samples: &[RequestSample],
+    header: &str,
+) -> String {
     let mut out = String::new();
     out.push_str(header);
     out.push_str("//! One test per operation of the spec: the request (method, path with encoding, query, body,\n");
@@ -209,8 +210,8 @@ pub fn emit(registry: &Registry<'_>, ops: &[Op], header: &str) -> String {
     out.push_str("use super::*;\n\n");
     let ids: Vec<String> = ops.iter().map(|o| format!("    {:?},\n", o.id)).collect();
     out.push_str(&format!("/// Every operation id of the spec, each with a test below.\npub const OPERATION_IDS: [&str; {}] = [\n{}];\n\n", ops.len(), ids.concat()));
-    for op in ops {
-        emit_op(registry, op, &mut out);
+    for (op, sample) in ops.iter().zip(samples) {
+        emit_op(registry, op, sample, &mut out);
     }
     out
 }

@@ -2,6 +2,8 @@
 //!
 //! Deterministic: the spec's order is kept everywhere and the output is formatted with rustfmt,
 //! so running it twice gives no difference. `--check` fails if the committed files differ.
+//! Both fail when a value a generated operation test sends breaks a constraint of the spec
+//! (`sample::request_violations`), so every recorded request is one Clerk would accept.
 
 mod doc;
 mod emit_api;
@@ -9,9 +11,11 @@ mod emit_models;
 mod emit_tests;
 mod naming;
 mod ops;
+mod pattern;
 mod sample;
 mod spec;
 mod types;
+mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
@@ -113,9 +117,27 @@ pub fn generate(root: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
     for (module, code) in groups {
         files.insert(gen_dir.join(format!("api/{module}.rs")), code);
     }
+    // Every value a generated test sends must be one the spec allows: a recorded request is one
+    // Clerk would accept.
+    let samples: Vec<sample::RequestSample> = ops
+        .iter()
+        .map(|op| sample::request(registry.spec, op))
+        .collect();
+    let violations: Vec<String> = ops
+        .iter()
+        .zip(&samples)
+        .flat_map(|(op, sample)| sample::request_violations(registry.spec, op, sample))
+        .collect();
+    if !violations.is_empty() {
+        return Err(format!(
+            "{} sample values of the operation tests break the spec's constraints:\n  {}",
+            violations.len(),
+            violations.join("\n  ")
+        ));
+    }
     files.insert(
         PathBuf::from("clerk-core/tests/generated/operations.rs"),
-        emit_tests::emit(&registry, &ops, &header),
+        emit_tests::emit(&registry, &ops, &samples, &header),
     );
     let mut table = header.clone();
     table.push_str("//! Every operation of the Backend API spec, for LocalClerk's routing, counters and 501s.\n\n");
