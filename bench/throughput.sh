@@ -12,6 +12,9 @@
 #     axum-fresh      ClerkLayer + ClerkSession, a token never seen before on every request
 #                     (a pool of POOL tokens pre-minted by the LocalClerk, rotated by fresh.lua)
 #     clerk-rs        clerk-rs 0.5.0's axum ClerkLayer (bench/clerk-rs-app), same token
+#     clerk-rs-fresh  the same, a token never seen before on every request (fresh.lua, as
+#                     axum-fresh: wrk's per-request Lua work, which shares the CPUs with the
+#                     server, is then the same on both sides)
 #   actix: clerk-actix/examples/actix_throughput_app.rs
 #     actix-none      no middleware; the handler returns the user id as a constant; the same
 #                     token as actix-repeated
@@ -151,6 +154,7 @@ for ROUND in $(seq 1 "$ROUNDS"); do
         run_case axum-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
         run_case axum-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
         run_case clerk-rs "$BENCH/repeated.lua" "$WORK/token" -- "$CLERK_RS_APP" "127.0.0.1:$PORT"
+        run_case clerk-rs-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$CLERK_RS_APP" "127.0.0.1:$PORT"
     fi
     if wants actix; then
         run_case actix-none-bare -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
@@ -175,6 +179,7 @@ if wants axum; then
     echo "axum: clerk-rs/none = $(ratio clerk-rs axum-none)"
     echo "axum: repeated/clerk-rs = $(ratio axum-repeated clerk-rs) (target > 1)"
     echo "axum: fresh/clerk-rs = $(ratio axum-fresh clerk-rs)"
+    echo "axum: fresh/clerk-rs-fresh = $(ratio axum-fresh clerk-rs-fresh)"
 fi
 if wants actix; then
     echo "actix: repeated/none = $(ratio actix-repeated actix-none) (target >= 0.85)"

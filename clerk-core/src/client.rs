@@ -9,7 +9,7 @@ use crate::authenticate::CookieNames;
 use crate::error::ConfigError;
 use crate::jwks::{JwksCache, JwksSettings, KeySource};
 use crate::keys::{JwtKey, PublishableKey, SecretKey};
-use crate::verify::{IssuerPolicy, TokenCache, UntilExpiry, VerifyOptions};
+use crate::verify::{Doorkeeper, IssuerPolicy, TokenCache, UntilExpiry, VerifyOptions};
 
 /// Instance ids (see `Inner::id`).
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -58,6 +58,7 @@ pub(crate) struct Inner {
     pub(crate) request_timeout: Duration,
     pub(crate) jwks: Arc<JwksCache>,
     pub(crate) tokens: TokenCache,
+    pub(crate) doorkeeper: Doorkeeper,
     pub(crate) token_cache_capacity: u64,
     pub(crate) issuers: IssuerPolicy,
     pub(crate) clock_skew_ms: i64,
@@ -298,7 +299,9 @@ impl ClerkBuilder {
         self
     }
 
-    /// How many verified tokens to remember (default 10 000); 0 disables the cache.
+    /// How many verified tokens to remember (default 10 000); 0 disables the cache. A token
+    /// enters the shared cache when it is verified a second time (the thread that verified it
+    /// keeps it anyway), so tokens used once cost no insert.
     pub fn token_cache_capacity(mut self, entries: u64) -> Self {
         self.token_cache_capacity = entries;
         self
@@ -426,6 +429,7 @@ impl ClerkBuilder {
                 request_timeout: self.request_timeout,
                 jwks: Arc::new(JwksCache::new(source, settings)),
                 tokens,
+                doorkeeper: Doorkeeper::new(self.token_cache_capacity),
                 token_cache_capacity: self.token_cache_capacity,
                 issuers,
                 clock_skew_ms,

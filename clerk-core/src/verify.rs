@@ -160,7 +160,17 @@ thread_local! {
     /// so another instance never matches): a user's burst of requests skips even the shared
     /// cache, whose bookkeeping contends across threads. Every hit still goes through the policy
     /// checks, `exp` included.
-    static LAST: std::cell::RefCell<Option<(u64, Verified)>> = const { std::cell::RefCell::new(None) };
+    static LAST: std::cell::RefCell<Option<Last>> = const { std::cell::RefCell::new(None) };
+}
+
+/// What [`LAST`] holds.
+struct Last {
+    /// The instance's id.
+    owner: u64,
+    verified: Verified,
+    /// Whether the token is in the shared cache: a token this thread verified but did not admit
+    /// is admitted when the thread sees it again.
+    shared: bool,
 }
 
 /// A verified token: the token itself (shared with the cache key, so that a request's [`Auth`]
@@ -171,6 +181,45 @@ thread_local! {
 pub(crate) struct Verified {
     pub(crate) token: Arc<str>,
     pub(crate) claims: SessionClaims,
+}
+
+/// Admission to the shared verified-token cache: only a token verified a second time enters it.
+///
+/// Most tokens of a busy app are seen once or by one thread (a token lives about 60 s), and an
+/// insert into a full moka cache (node allocation, eviction, rehashing of its table) cost about as
+/// much as everything else around the RSA check in a profile of the fresh path. The doorkeeper
+/// remembers a 64-bit hash of each token verified once, in a fixed table (a newer token
+/// overwrites an older one in its slot); a token whose hash is already there is admitted. It
+/// decides only what is shared, never what is valid: a collision admits a token that verified
+/// anyway, and a lost slot costs one more verification.
+pub(crate) struct Doorkeeper {
+    slots: Box<[std::sync::atomic::AtomicU64]>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl Doorkeeper {
+    /// A doorkeeper for a cache of `capacity` entries: two slots per entry, rounded up to a
+    /// power of two (256 KiB for the default 10 000 entries; at most 2^20 slots, 8 MiB).
+    pub(crate) fn new(capacity: u64) -> Self {
+        let slots = usize::try_from(capacity.saturating_mul(2))
+            .unwrap_or(usize::MAX)
+            .clamp(1, 1 << 20)
+            .next_power_of_two();
+        Self {
+            slots: (0..slots).map(|_| Default::default()).collect(),
+            hasher: foldhash::fast::RandomState::default(),
+        }
+    }
+
+    /// Whether `token` was seen before (then it is admitted); remembers it either way.
+    fn admit(&self, token: &str) -> bool {
+        use std::hash::BuildHasher as _;
+        use std::sync::atomic::Ordering::Relaxed;
+        let hash = self.hasher.hash_one(token);
+        // The table's size is a power of two: the low bits pick the slot, all 64 are compared.
+        let slot = &self.slots[hash as usize & (self.slots.len() - 1)];
+        slot.load(Relaxed) == hash || slot.swap(hash, Relaxed) == hash
+    }
 }
 
 /// The bounded cache of verified tokens of one instance. Keys are whole tokens, hashed with
@@ -229,21 +278,32 @@ impl Clerk {
         let id = self.inner.id;
         let last = remember
             .then(|| {
-                LAST.with_borrow(|last| match last {
-                    Some((owner, verified)) if *owner == id && *verified.token == *token => {
-                        Some(verified.clone())
+                LAST.with_borrow_mut(|last| match last {
+                    Some(last) if last.owner == id && *last.verified.token == *token => {
+                        let admit = !last.shared;
+                        last.shared = true;
+                        Some((last.verified.clone(), admit))
                     }
                     _ => None,
                 })
             })
             .flatten();
-        if let Some(verified) = last {
+        if let Some((verified, admit)) = last {
             self.check_policy(&verified.claims, options, now)?;
+            if admit {
+                self.inner
+                    .tokens
+                    .insert(verified.token.clone(), verified.clone());
+            }
             return Ok(verified);
         }
         if let Some(verified) = self.inner.tokens.get(token) {
             self.check_policy(&verified.claims, options, now)?;
-            LAST.set(Some((id, verified.clone())));
+            LAST.set(Some(Last {
+                owner: id,
+                verified: verified.clone(),
+                shared: true,
+            }));
             return Ok(verified);
         }
         // Boxed: a fresh verification costs an RSA check anyway, and every request's future
@@ -256,8 +316,17 @@ impl Clerk {
             claims,
         };
         if remember {
-            self.inner.tokens.insert(token, verified.clone());
-            LAST.set(Some((id, verified.clone())));
+            // The thread remembers every token it verified; the shared cache only a token seen
+            // a second time (see `Doorkeeper`).
+            let shared = self.inner.doorkeeper.admit(&token);
+            if shared {
+                self.inner.tokens.insert(token, verified.clone());
+            }
+            LAST.set(Some(Last {
+                owner: id,
+                verified: verified.clone(),
+                shared,
+            }));
         }
         Ok(verified)
     }
