@@ -837,3 +837,21 @@ async fn absurd_times_never_panic() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_token_verified_again_after_others_enters_the_shared_cache() {
+    let local = LocalClerk::start().await;
+    let clerk = local.clerk();
+    let first = local.token("user_1").mint();
+    let second = local.token("user_2").mint();
+    clerk.verify_token(&first).await.expect("valid");
+    // Another token takes this thread's place: the first is verified afresh next time.
+    clerk.verify_token(&second).await.expect("valid");
+    assert_eq!(
+        clerk.cached_token_count(),
+        0,
+        "tokens seen once are not shared"
+    );
+    clerk.verify_token(&first).await.expect("valid");
+    assert_eq!(clerk.cached_token_count(), 1, "seen twice: shared");
+}
