@@ -256,6 +256,26 @@ const BEARER_INVALID_TOKEN: &str = "Bearer error=\"invalid_token\"";
 const BEARER_INSUFFICIENT_SCOPE: &str = "Bearer error=\"insufficient_scope\"";
 
 impl Rejection {
+    /// The HTTP status: 401, 403, 500, 502 or 503.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The stable code (see the [module documentation](self)).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// A human-readable message, safe to show: no token, key or internal error text.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The `WWW-Authenticate` header value, if the response should carry one.
+    pub fn www_authenticate(&self) -> Option<&str> {
+        self.www_authenticate.as_deref()
+    }
+
     /// The answer to a signed-out request on a route that needs a session.
     ///
     /// - keys unavailable ([`SignedOut::is_unavailable`]): 503 `keys_unavailable`, so that
