@@ -22,55 +22,11 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
-use clerk_core::guard::{LookupFailure, Rejection, Requirement, check};
 use clerk_core::models::User;
-use clerk_core::{Auth, Clerk, RequestState, SessionClaims};
+use clerk_core::{Auth, Clerk, SessionClaims};
 
-use crate::middleware::{ClerkContext, stored};
-use crate::rejection::{
-    AuthUnavailable, Decided, MissingClerkMiddleware, SessionRejection, Unauthenticated,
-    UserLookupFailed, UserRejection,
-};
-
-/// Applies `f` to the signed-in request, or says why it is not.
-fn signed_in<T>(
-    request: &HttpRequest,
-    f: impl FnOnce(&Auth, &ClerkContext) -> T,
-) -> Result<T, SessionRejection> {
-    let extensions = request.extensions();
-    let (state, context) = stored(&extensions).ok_or(MissingClerkMiddleware)?;
-    match check(state, &Requirement::signed_in()) {
-        Ok(auth) => Ok(f(auth, context)),
-        Err(rejection) => Err(session_rejection(rejection, context)),
-    }
-}
-
-/// Applies `f` to the signed-in request, `None` when signed out, or an error when that cannot
-/// be known.
-fn maybe_signed_in<T>(
-    request: &HttpRequest,
-    f: impl FnOnce(&Auth, &ClerkContext) -> T,
-) -> Result<Option<T>, SessionRejection> {
-    let extensions = request.extensions();
-    let (state, context) = stored(&extensions).ok_or(MissingClerkMiddleware)?;
-    match state {
-        RequestState::SignedIn(auth) => Ok(Some(f(auth, context))),
-        RequestState::SignedOut(why) if why.is_unavailable() => {
-            Err(session_rejection(Rejection::signed_out(why), context))
-        }
-        RequestState::SignedOut(_) => Ok(None),
-    }
-}
-
-fn session_rejection(rejection: Rejection, context: &ClerkContext) -> SessionRejection {
-    let unavailable = rejection.status == 503;
-    let decided = Decided::new(rejection, context);
-    if unavailable {
-        AuthUnavailable(decided).into()
-    } else {
-        Unauthenticated(decided).into()
-    }
-}
+use crate::middleware::seen;
+use crate::rejection::{MissingClerkMiddleware, SessionRejection, UserRejection};
 
 /// A value extracted only when the request may be signed out: `Optional(None)` when it is, the
 /// value when signed in. Dereferences to `Option<T>`.
@@ -115,29 +71,88 @@ impl<T> From<Optional<T>> for Option<T> {
     }
 }
 
-/// The verified session claims of a signed-in request: user, session, organization, role,
-/// permissions, features, plan… (see [`SessionClaims`]).
-///
-/// Rejects with 401 when signed out, 503 when the keys cannot be loaded, 500 without
-/// [`ClerkMiddleware`](crate::ClerkMiddleware). [`Optional<ClerkSession>`](Optional) accepts
-/// signed-out requests (not `Option<ClerkSession>`: see [`Optional`]).
-///
-/// ```
-/// use clerk_actix::ClerkSession;
-///
-/// async fn me(ClerkSession(claims): ClerkSession) -> String {
-///     format!("{} in {:?}", claims.user_id(), claims.org_slug())
-/// }
-/// ```
-#[derive(Debug, Clone)]
-pub struct ClerkSession(pub SessionClaims);
+clerk_core::__extractor! {
+    /// The verified session claims of a signed-in request: user, session, organization, role,
+    /// permissions, features, plan… (see [`SessionClaims`]).
+    ///
+    /// Rejects with 401 when signed out, 503 when the keys cannot be loaded, 500 without
+    /// [`ClerkMiddleware`](crate::ClerkMiddleware). [`Optional<ClerkSession>`](Optional)
+    /// accepts signed-out requests (not `Option<ClerkSession>`: see [`Optional`]).
+    ///
+    /// ```
+    /// use clerk_actix::ClerkSession;
+    ///
+    /// async fn me(ClerkSession(claims): ClerkSession) -> String {
+    ///     format!("{} in {:?}", claims.user_id(), claims.org_slug())
+    /// }
+    /// ```
+    ClerkSession(pub SessionClaims) -> SessionClaims
+}
 
-impl Deref for ClerkSession {
-    type Target = SessionClaims;
+clerk_core::__extractor! {
+    /// The authentication of a signed-in request: its claims, [`has`](Auth::has) for
+    /// authorization checks, the raw token (to call another service that verifies it itself)
+    /// and where it came from. Dereferences to [`Auth`].
+    ///
+    /// Rejects like [`ClerkSession`]; [`Optional<ClerkAuth>`](Optional) accepts signed-out
+    /// requests.
+    ///
+    /// ```
+    /// use actix_web::HttpResponse;
+    /// use clerk_actix::ClerkAuth;
+    /// use clerk_core::Has;
+    ///
+    /// async fn invoices(auth: ClerkAuth) -> HttpResponse {
+    ///     if !auth.has(Has::permission("org:invoices:read")) {
+    ///         return HttpResponse::Forbidden().finish();
+    ///     }
+    ///     // Forward the session to another service: `Authorization: Bearer {auth.token()}`.
+    ///     HttpResponse::Ok().body(format!("invoices of {:?}", auth.claims().org_id()))
+    /// }
+    /// ```
+    ClerkAuth(pub Auth) -> Auth
+}
 
-    fn deref(&self) -> &SessionClaims {
-        &self.0
-    }
+clerk_core::__extractor! {
+    /// The [`Clerk`] client of the middleware in front of the route, for Backend API calls
+    /// from a handler. Dereferences to [`Clerk`]. Works on signed-out requests too; rejects
+    /// with 500 only without [`ClerkMiddleware`](crate::ClerkMiddleware).
+    ///
+    /// ```
+    /// use clerk_actix::{ClerkClient, ClerkSession};
+    ///
+    /// async fn handler(ClerkClient(clerk): ClerkClient, ClerkSession(claims): ClerkSession) -> String {
+    ///     format!("{} via {}", claims.user_id(), clerk.api_url())
+    /// }
+    /// ```
+    ClerkClient(pub Clerk) -> Clerk
+}
+
+clerk_core::__extractor! {
+    /// The session's user, as the Backend API returns it (`GET /v1/users/{user_id}`).
+    /// Dereferences to [`User`].
+    ///
+    /// Users are cached per id (see [`UserLookup`](clerk_core::user_cache::UserLookup) for the
+    /// bounds, and [`ClerkOptions`](crate::ClerkOptions) for the cache's lifetime and the
+    /// lookup's timeout): however many requests of one user arrive together, one API call is
+    /// made. [`ClerkMiddleware::user_cache`](crate::ClerkMiddleware::user_cache) invalidates a
+    /// user.
+    ///
+    /// Rejects like [`ClerkSession`], and when the lookup fails: 401 `user-not-found` (the user
+    /// was deleted: Clerk's 404 `resource_not_found`), 503 `user_lookup_unavailable` (the
+    /// Backend API is unreachable, answered 429/503, or did not answer within the timeout), 502
+    /// `user_lookup_failed` (any other error, a 404 without Clerk's code included, such as a
+    /// wrong `CLERK_API_URL` gives). [`Optional<ClerkUser>`](Optional) is `None` when signed
+    /// out or when the user no longer exists.
+    ///
+    /// ```
+    /// use clerk_actix::ClerkUser;
+    ///
+    /// async fn profile(ClerkUser(user): ClerkUser) -> String {
+    ///     format!("{} {:?}", user.id, user.first_name)
+    /// }
+    /// ```
+    ClerkUser(pub Arc<User>) -> User
 }
 
 impl FromRequest for ClerkSession {
@@ -145,7 +160,12 @@ impl FromRequest for ClerkSession {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(signed_in(request, |auth, _| Self(auth.claims().clone())))
+        let extensions = request.extensions();
+        let auth = seen(&extensions).and_then(|seen| seen.signed_in());
+        ready(
+            auth.map(|auth| Self(auth.claims().clone()))
+                .map_err(Into::into),
+        )
     }
 }
 
@@ -154,37 +174,10 @@ impl FromRequest for Optional<ClerkSession> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(maybe_signed_in(request, |auth, _| ClerkSession(auth.claims().clone())).map(Optional))
-    }
-}
-
-/// The authentication of a signed-in request: its claims, [`has`](Auth::has) for authorization
-/// checks, the raw token (to call another service that verifies it itself) and where it came
-/// from. Dereferences to [`Auth`].
-///
-/// Rejects like [`ClerkSession`]; [`Optional<ClerkAuth>`](Optional) accepts signed-out requests.
-///
-/// ```
-/// use actix_web::HttpResponse;
-/// use clerk_actix::ClerkAuth;
-/// use clerk_core::Has;
-///
-/// async fn invoices(auth: ClerkAuth) -> HttpResponse {
-///     if !auth.has(Has::permission("org:invoices:read")) {
-///         return HttpResponse::Forbidden().finish();
-///     }
-///     // Forward the session to another service: `Authorization: Bearer {auth.token()}`.
-///     HttpResponse::Ok().body(format!("invoices of {:?}", auth.claims().org_id()))
-/// }
-/// ```
-#[derive(Debug, Clone)]
-pub struct ClerkAuth(pub Auth);
-
-impl Deref for ClerkAuth {
-    type Target = Auth;
-
-    fn deref(&self) -> &Auth {
-        &self.0
+        let extensions = request.extensions();
+        let auth = seen(&extensions).and_then(|seen| seen.maybe_signed_in());
+        let session = auth.map(|auth| Optional(auth.map(|a| ClerkSession(a.claims().clone()))));
+        ready(session.map_err(Into::into))
     }
 }
 
@@ -193,7 +186,9 @@ impl FromRequest for ClerkAuth {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(signed_in(request, |auth, _| Self(auth.clone())))
+        let extensions = request.extensions();
+        let auth = seen(&extensions).and_then(|seen| seen.signed_in());
+        ready(auth.map(|auth| Self(auth.clone())).map_err(Into::into))
     }
 }
 
@@ -202,111 +197,12 @@ impl FromRequest for Optional<ClerkAuth> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(maybe_signed_in(request, |auth, _| ClerkAuth(auth.clone())).map(Optional))
-    }
-}
-
-/// The session's user, as the Backend API returns it (`GET /v1/users/{user_id}`). Dereferences
-/// to [`User`].
-///
-/// Users are cached per user id for the middleware's
-/// [`user_cache_ttl`](crate::ClerkMiddleware::user_cache_ttl) (30 seconds by default), and
-/// however many requests of one user arrive together, one API call is made and they all share
-/// its answer. A lookup makes at most two attempts, all within the middleware's
-/// [`user_lookup_timeout`](crate::ClerkMiddleware::user_lookup_timeout) (5 seconds by default).
-/// Rejects like [`ClerkSession`], and when the lookup fails: 401 `user-not-found` (the user was
-/// deleted: Clerk's 404 `resource_not_found`), 503 `user_lookup_unavailable` (the Backend API is
-/// unreachable, answered 429/503, or did not answer within the timeout), 502
-/// `user_lookup_failed` (any other error, a 404 without Clerk's code included, such as a wrong
-/// `CLERK_API_URL` gives). Failures are not cached, except a missing user, which is remembered
-/// for 5 seconds. See [`UserLookup`](clerk_core::user_cache::UserLookup).
-/// [`Optional<ClerkUser>`](Optional) is `None` when signed out or when the user no longer exists.
-///
-/// ```
-/// use clerk_actix::ClerkUser;
-///
-/// async fn profile(ClerkUser(user): ClerkUser) -> String {
-///     format!("{} {:?}", user.id, user.first_name)
-/// }
-/// ```
-#[derive(Debug, Clone)]
-pub struct ClerkUser(pub Arc<User>);
-
-impl Deref for ClerkUser {
-    type Target = User;
-
-    fn deref(&self) -> &User {
-        &self.0
-    }
-}
-
-/// The future of the [`ClerkUser`] extractors.
-pub type UserFuture<T> = Pin<Box<dyn Future<Output = Result<T, UserRejection>>>>;
-
-/// Loads the user through the middleware's cache.
-async fn load_user(user_id: &str, context: &ClerkContext) -> Result<Arc<User>, LookupFailure> {
-    context.0.users.load(&context.0.clerk, user_id).await
-}
-
-fn user_id_and_context(auth: &Auth, context: &ClerkContext) -> (String, ClerkContext) {
-    (auth.user_id().to_owned(), context.clone())
-}
-
-impl FromRequest for ClerkUser {
-    type Error = UserRejection;
-    type Future = UserFuture<Self>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = signed_in(request, user_id_and_context);
-        Box::pin(async move {
-            let (user_id, context) = session?;
-            match load_user(&user_id, &context).await {
-                Ok(user) => Ok(Self(user)),
-                Err(failure) => Err(UserLookupFailed::new(failure, &context).into()),
-            }
-        })
-    }
-}
-
-impl FromRequest for Optional<ClerkUser> {
-    type Error = UserRejection;
-    type Future = UserFuture<Self>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = maybe_signed_in(request, user_id_and_context);
-        Box::pin(async move {
-            let Some((user_id, context)) = session? else {
-                return Ok(Optional(None));
-            };
-            match load_user(&user_id, &context).await {
-                Ok(user) => Ok(Optional(Some(ClerkUser(user)))),
-                // The user no longer exists: the request is treated as signed out.
-                Err(LookupFailure::NotFound) => Ok(Optional(None)),
-                Err(failure) => Err(UserLookupFailed::new(failure, &context).into()),
-            }
-        })
-    }
-}
-
-/// The [`Clerk`] client of the middleware in front of the route, for Backend API calls from a
-/// handler. Dereferences to [`Clerk`]. Works on signed-out requests too; rejects with 500 only
-/// without [`ClerkMiddleware`](crate::ClerkMiddleware).
-///
-/// ```
-/// use clerk_actix::{ClerkClient, ClerkSession};
-///
-/// async fn handler(ClerkClient(clerk): ClerkClient, ClerkSession(claims): ClerkSession) -> String {
-///     format!("{} via {}", claims.user_id(), clerk.api_url())
-/// }
-/// ```
-#[derive(Debug, Clone)]
-pub struct ClerkClient(pub Clerk);
-
-impl Deref for ClerkClient {
-    type Target = Clerk;
-
-    fn deref(&self) -> &Clerk {
-        &self.0
+        let extensions = request.extensions();
+        let auth = seen(&extensions).and_then(|seen| seen.maybe_signed_in());
+        ready(
+            auth.map(|auth| Optional(auth.cloned().map(ClerkAuth)))
+                .map_err(Into::into),
+        )
     }
 }
 
@@ -316,10 +212,35 @@ impl FromRequest for ClerkClient {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let extensions = request.extensions();
-        ready(
-            stored(&extensions)
-                .map(|(_, context)| Self(context.0.clerk.clone()))
-                .ok_or(MissingClerkMiddleware),
-        )
+        let clerk = seen(&extensions).map(|seen| Self(seen.clerk().clone()));
+        ready(clerk.map_err(Into::into))
+    }
+}
+
+/// The future of the [`ClerkUser`] extractors.
+pub type UserFuture<T> = Pin<Box<dyn Future<Output = Result<T, UserRejection>>>>;
+
+impl FromRequest for ClerkUser {
+    type Error = UserRejection;
+    type Future = UserFuture<Self>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let load = seen(&request.extensions()).and_then(|seen| seen.user());
+        Box::pin(async move { Ok(Self(load?.required().await?)) })
+    }
+}
+
+impl FromRequest for Optional<ClerkUser> {
+    type Error = UserRejection;
+    type Future = UserFuture<Self>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let load = seen(&request.extensions()).and_then(|seen| seen.maybe_user());
+        Box::pin(async move {
+            match load? {
+                Some(load) => Ok(Optional(load.optional().await?.map(ClerkUser))),
+                None => Ok(Optional(None)),
+            }
+        })
     }
 }

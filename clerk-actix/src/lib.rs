@@ -1,6 +1,6 @@
 //! Clerk authentication for actix-web: a middleware, extractors and scope guards.
 //!
-//! - [`ClerkMiddleware`] authenticates every request once (bearer header or `__session` cookie)
+//! - [`ClerkMiddleware`] (configured by [`ClerkOptions`]) authenticates every request once (bearer header or `__session` cookie)
 //!   and stores the outcome, a [`RequestState`](clerk_core::RequestState), in the request's
 //!   extensions. It rejects nothing by itself.
 //! - Extractors: [`ClerkSession`] (the verified claims), [`ClerkAuth`] (claims, `has()` and the
@@ -16,7 +16,8 @@
 //! shape, `{"errors":[{"code":"...","message":"..."}]}`, with a stable code: 401 signed out
 //! (with `WWW-Authenticate`), 403 forbidden, 503 when Clerk's keys cannot be loaded, 502/503
 //! when the Backend API fails to load a [`ClerkUser`], 500 when the middleware is missing.
-//! [`ClerkMiddleware::on_rejection`] replaces them with your own.
+//! [`ClerkOptions::on_rejection`](clerk_core::middleware::ClerkOptions::on_rejection) replaces
+//! them with your own.
 //!
 //! ```
 //! use actix_web::{App, web};
@@ -51,8 +52,7 @@ mod require;
 pub use clerk_core;
 pub use extract::{ClerkAuth, ClerkClient, ClerkSession, ClerkUser, Optional, UserFuture};
 pub use middleware::{
-    ClerkMiddleware, ClerkMiddlewareFuture, ClerkMiddlewareService, DEFAULT_USER_CACHE_TTL,
-    DEFAULT_USER_LOOKUP_TIMEOUT, RejectionHook,
+    ClerkMiddleware, ClerkMiddlewareFuture, ClerkMiddlewareService, ClerkOptions,
 };
 pub use rejection::{
     AuthUnavailable, MissingClerkMiddleware, SessionRejection, Unauthenticated, UserLookupFailed,

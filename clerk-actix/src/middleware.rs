@@ -6,48 +6,47 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use actix_web::dev::{Extensions, Service, ServiceRequest, Transform};
 use actix_web::http::header::HeaderMap as ActixHeaderMap;
 use actix_web::{HttpMessage as _, HttpResponse};
-use clerk_core::guard::Rejection;
-/// How long a user lookup may take by default (the same for every adapter).
-pub use clerk_core::user_cache::DEFAULT_LOOKUP_TIMEOUT as DEFAULT_USER_LOOKUP_TIMEOUT;
-/// How long users are kept by default (the same for every adapter).
-pub use clerk_core::user_cache::DEFAULT_TTL as DEFAULT_USER_CACHE_TTL;
-use clerk_core::user_cache::UserLookup;
-use clerk_core::{AuthenticateOptions, Clerk, RequestState};
+use clerk_core::middleware::{Decided, Installed, Seen};
+use clerk_core::models::User;
+use clerk_core::user_cache::UserCache;
+use clerk_core::{AUTHENTICATION_HEADERS, Clerk};
 
-/// A function that turns a [`Rejection`] into the application's own response; see
-/// [`ClerkMiddleware::on_rejection`].
-pub type RejectionHook = Arc<dyn Fn(&Rejection) -> HttpResponse + Send + Sync>;
+/// Every setting of [`ClerkMiddleware`], with its meaning: authorized parties, cookies, pending
+/// sessions, the [`ClerkUser`](crate::ClerkUser) cache and lookup timeout, and the
+/// `on_rejection` hook (which returns an actix-web [`HttpResponse`]). See
+/// [`clerk_core::middleware::ClerkOptions`] for each option.
+///
+/// ```
+/// use actix_web::HttpResponse;
+/// use actix_web::http::StatusCode;
+/// use clerk_actix::{ClerkMiddleware, ClerkOptions};
+///
+/// # fn middleware(clerk: clerk_core::Clerk) -> ClerkMiddleware {
+/// let options = ClerkOptions::new(clerk)
+///     .authorized_parties(["https://app.example.com"])
+///     .on_rejection(|rejection| {
+///         let status = StatusCode::from_u16(rejection.status()).unwrap_or_default();
+///         HttpResponse::build(status).body(format!("denied: {}", rejection.code()))
+///     });
+/// ClerkMiddleware::new(options)
+/// # }
+/// ```
+pub type ClerkOptions = clerk_core::middleware::ClerkOptions<HttpResponse>;
 
-/// The middleware's configuration, shared by its services and by every request it saw.
-#[derive(Clone)]
-pub(crate) struct Config {
-    pub(crate) clerk: Clerk,
-    pub(crate) options: AuthenticateOptions,
-    pub(crate) on_rejection: Option<RejectionHook>,
-    /// The users loaded by [`ClerkUser`](crate::ClerkUser), shared by every clone of the
-    /// middleware.
-    pub(crate) users: UserLookup,
-}
-
-/// What the middleware leaves in a request's extensions besides its [`RequestState`]: the
-/// client, the user cache and the rejection hook, for the extractors and guards.
-#[derive(Clone)]
-pub(crate) struct ClerkContext(pub(crate) Arc<Config>);
-
-/// Authenticates every request with Clerk and stores the outcome, a [`RequestState`], in the
-/// request's extensions. It rejects nothing by itself: public and protected routes share it,
-/// and the extractors ([`ClerkSession`](crate::ClerkSession), [`ClerkAuth`](crate::ClerkAuth),
+/// Authenticates every request with Clerk and stores the outcome, a
+/// [`RequestState`](clerk_core::RequestState), in the request's extensions. It rejects nothing
+/// by itself: public and protected routes share it, and the extractors
+/// ([`ClerkSession`](crate::ClerkSession), [`ClerkAuth`](crate::ClerkAuth),
 /// [`ClerkUser`](crate::ClerkUser), …) and guards ([`require_auth`](crate::require_auth), …)
 /// decide per route.
 ///
 /// The token is looked for in `Authorization: Bearer …`, then in the `__session` cookie (see
 /// [`Clerk::authenticate`]); a token seen before costs a cache lookup, not a signature check.
-/// Handlers can read the [`RequestState`] itself with `web::ReqData<RequestState>`.
+/// Handlers can read the `RequestState` itself with `web::ReqData<RequestState>`.
 ///
 /// Use it with [`App::wrap`](actix_web::App::wrap) or [`Scope::wrap`](actix_web::Scope::wrap).
 /// It must wrap the guards: in actix-web the last `wrap` is the outermost, so wrap the `App`
@@ -59,16 +58,16 @@ pub(crate) struct ClerkContext(pub(crate) Arc<Config>);
 ///
 /// ```
 /// use actix_web::{App, web};
-/// use clerk_actix::{ClerkMiddleware, ClerkSession};
+/// use clerk_actix::{ClerkMiddleware, ClerkOptions, ClerkSession};
 ///
 /// async fn me(ClerkSession(claims): ClerkSession) -> String {
 ///     claims.user_id().to_owned()
 /// }
 ///
 /// # fn app(clerk: clerk_core::Clerk) {
-/// let middleware = ClerkMiddleware::new(clerk)
-///     .authorized_parties(["https://app.example.com"])
-///     .accept_cookie(true);
+/// let middleware = ClerkMiddleware::new(
+///     ClerkOptions::new(clerk).authorized_parties(["https://app.example.com"]),
+/// );
 /// let app = App::new()
 ///     .wrap(middleware)
 ///     .route("/me", web::get().to(me));
@@ -76,121 +75,39 @@ pub(crate) struct ClerkContext(pub(crate) Arc<Config>);
 /// ```
 #[derive(Clone)]
 pub struct ClerkMiddleware {
-    config: Arc<Config>,
+    options: Arc<ClerkOptions>,
 }
 
 impl ClerkMiddleware {
-    /// A middleware that authenticates with `clerk` and its default options (authorized parties
-    /// and pending-session policy from its builder, `__session` cookie accepted), and caches
-    /// users for [`DEFAULT_USER_CACHE_TTL`].
-    pub fn new(clerk: Clerk) -> Self {
-        let options = AuthenticateOptions::new(&clerk);
+    /// A middleware with these options; a [`Clerk`] converts to its default options.
+    pub fn new(options: impl Into<ClerkOptions>) -> Self {
         Self {
-            config: Arc::new(Config {
-                clerk,
-                options,
-                on_rejection: None,
-                users: UserLookup::default(),
-            }),
+            options: Arc::new(options.into()),
         }
     }
 
-    fn config_mut(&mut self) -> &mut Config {
-        Arc::make_mut(&mut self.config)
-    }
-
-    /// Only accept tokens whose `azp` is one of these origins (e.g. `https://app.example.com`);
-    /// a token without `azp` is then rejected. Replaces the client's own list; an empty list
-    /// accepts any `azp`.
-    pub fn authorized_parties<I, S>(mut self, parties: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let config = self.config_mut();
-        config.options.verify = config.options.verify.clone().authorized_parties(parties);
-        self
-    }
-
-    /// Whether the `__session` cookie is accepted (default: yes). APIs called only with bearer
-    /// tokens can turn it off.
-    pub fn accept_cookie(mut self, accept: bool) -> Self {
-        self.config_mut().options.accept_cookie = accept;
-        self
-    }
-
-    /// Whether pending sessions (`sts: pending`: signed in, a required step such as choosing an
-    /// organization not done) count as signed in (default: the client's setting, which defaults
-    /// to no).
-    pub fn accept_pending_sessions(mut self, accept: bool) -> Self {
-        let config = self.config_mut();
-        config.options.verify = config.options.verify.clone().accept_pending(accept);
-        self
-    }
-
-    /// How long [`ClerkUser`](crate::ClerkUser) keeps a loaded user before asking the Backend
-    /// API again (default [`DEFAULT_USER_CACHE_TTL`], 30 seconds). Concurrent requests of one
-    /// user always share one call. Starts a new, empty cache.
-    pub fn user_cache_ttl(mut self, ttl: Duration) -> Self {
-        let config = self.config_mut();
-        config.users = config.users.clone().cache_ttl(ttl);
-        self
-    }
-
-    /// How long [`ClerkUser`](crate::ClerkUser) may wait for the Backend API, retries included
-    /// (default [`DEFAULT_USER_LOOKUP_TIMEOUT`], 5 seconds; at most two attempts). Past it the
-    /// request is answered 503 `user_lookup_unavailable`, as when Clerk answers 503.
-    pub fn user_lookup_timeout(mut self, timeout: Duration) -> Self {
-        let config = self.config_mut();
-        config.users = config.users.clone().timeout(timeout);
-        self
-    }
-
-    /// Replaces the response of every rejection made by the extractors and guards on requests
-    /// that went through this middleware (401, 403, 503, 502) with the application's own.
-    /// [`rejection_response`](crate::rejection_response) gives the default, to adapt.
-    ///
-    /// A missing middleware (500) cannot be seen by the hook: without the middleware there is
-    /// no hook.
-    ///
-    /// ```
-    /// use actix_web::HttpResponse;
-    /// use actix_web::http::StatusCode;
-    /// use clerk_actix::ClerkMiddleware;
-    ///
-    /// # fn middleware(clerk: clerk_core::Clerk) -> ClerkMiddleware {
-    /// ClerkMiddleware::new(clerk).on_rejection(|rejection| {
-    ///     let status = StatusCode::from_u16(rejection.status).unwrap_or_default();
-    ///     HttpResponse::build(status).body(format!("denied: {}", rejection.code))
-    /// })
-    /// # }
-    /// ```
-    pub fn on_rejection(
-        mut self,
-        hook: impl Fn(&Rejection) -> HttpResponse + Send + Sync + 'static,
-    ) -> Self {
-        self.config_mut().on_rejection = Some(Arc::new(hook));
-        self
+    /// The middleware's options.
+    pub fn options(&self) -> &ClerkOptions {
+        &self.options
     }
 
     /// The client this middleware authenticates with.
     pub fn clerk(&self) -> &Clerk {
-        &self.config.clerk
+        self.options.clerk()
     }
 
-    /// The options each request is authenticated with.
-    pub fn options(&self) -> &AuthenticateOptions {
-        &self.config.options
+    /// The users loaded by [`ClerkUser`](crate::ClerkUser), shared by every clone of the
+    /// middleware: invalidate a user after changing it so that the next request sees the
+    /// change.
+    pub fn user_cache(&self) -> &UserCache<Arc<User>> {
+        self.options.user_cache()
     }
 }
 
 impl fmt::Debug for ClerkMiddleware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClerkMiddleware")
-            .field("clerk", &self.config.clerk)
-            .field("options", &self.config.options)
-            .field("on_rejection", &self.config.on_rejection.is_some())
-            .field("user_cache", &self.config.users)
+        f.debug_tuple("ClerkMiddleware")
+            .field(&self.options)
             .finish()
     }
 }
@@ -209,17 +126,17 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         std::future::ready(Ok(ClerkMiddlewareService {
             inner: Rc::new(service),
-            config: self.config.clone(),
+            options: self.options.clone(),
         }))
     }
 }
 
 /// The service made by [`ClerkMiddleware`]: authenticates the request, stores the
-/// [`RequestState`] in its extensions, then calls the inner service. Readiness is the inner
+/// [`RequestState`](clerk_core::RequestState) in its extensions, then calls the inner service. Readiness is the inner
 /// service's.
 pub struct ClerkMiddlewareService<S> {
     inner: Rc<S>,
-    config: Arc<Config>,
+    options: Arc<ClerkOptions>,
 }
 
 impl<S> fmt::Debug for ClerkMiddlewareService<S> {
@@ -248,28 +165,20 @@ where
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let inner = Rc::clone(&self.inner);
-        let config = Arc::clone(&self.config);
+        let options = Arc::clone(&self.options);
         Box::pin(async move {
             let headers = to_http_headers(request.headers());
-            let state = config
-                .clerk
-                .authenticate_with(&headers, &config.options)
-                .await;
+            let state = options.authenticate(&headers).await;
             drop(headers);
             {
                 let mut extensions = request.extensions_mut();
                 extensions.insert(state);
-                extensions.insert(ClerkContext(config));
+                extensions.insert(Installed(options));
             }
             inner.call(request).await
         })
     }
 }
-
-/// The headers [`Clerk::authenticate_with`] reads: the bearer token and the session cookies
-/// (clerk-core's `authenticate` module documents these as its only token sources).
-const AUTHENTICATION_HEADERS: [http::HeaderName; 2] =
-    [http::header::AUTHORIZATION, http::header::COOKIE];
 
 /// Copies the headers that authentication reads from actix-web's map (`http` 0.2 types) into
 /// clerk-core's (`http` 1.x), every value, in order. Only those: a browser sends a dozen other
@@ -293,15 +202,20 @@ pub(crate) fn to_http_headers(headers: &ActixHeaderMap) -> http::HeaderMap {
     out
 }
 
-/// The [`RequestState`] and context the middleware stored, if it ran.
-pub(crate) fn stored(extensions: &Extensions) -> Option<(&RequestState, &ClerkContext)> {
-    Some((extensions.get()?, extensions.get()?))
+/// What the middleware stored in a request, or the 500 rejection naming it.
+pub(crate) fn seen(
+    extensions: &Extensions,
+) -> Result<Seen<'_, HttpResponse>, Decided<HttpResponse>> {
+    const MISSING: &str =
+        "ClerkMiddleware (add `.wrap(ClerkMiddleware::new(clerk))` to the App or scope)";
+    Seen::find(extensions.get(), extensions.get(), MISSING)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use actix_web::http::header::{HeaderName, HeaderValue};
+    use clerk_core::{AuthenticateOptions, RequestState};
 
     fn actix_headers(pairs: &[(&str, &[u8])]) -> ActixHeaderMap {
         let mut map = ActixHeaderMap::new();

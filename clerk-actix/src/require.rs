@@ -7,6 +7,24 @@
 //! keys cannot be loaded, 500 when the middleware is missing. The decision is clerk-core's
 //! ([`clerk_core::guard::check`]), so every adapter answers alike.
 //!
+//! ```
+//! use actix_web::{App, web};
+//! use clerk_actix::{ClerkMiddleware, require_auth, require_permission};
+//!
+//! # fn app(clerk: clerk_core::Clerk) {
+//! let billing = web::scope("/billing")
+//!     .wrap(require_permission("org:invoices:read"))
+//!     .route("/invoices", web::get().to(|| async { "invoices" }));
+//! let account = web::scope("/account")
+//!     .wrap(require_auth())
+//!     .route("/settings", web::get().to(|| async { "settings" }));
+//! let app = App::new()
+//!     .wrap(ClerkMiddleware::new(clerk)) // on the App: runs before every scope's guard
+//!     .service(billing)
+//!     .service(account);
+//! # }
+//! ```
+//!
 //! (These are middleware, not actix-web [`Guard`](actix_web::guard::Guard)s: a `Guard` only
 //! decides whether a route matches, and a request no route matches is a 404.)
 
@@ -19,77 +37,11 @@ use actix_web::HttpMessage as _;
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use clerk_core::guard::Requirement;
-use clerk_core::{Auth, Has};
 
-use crate::middleware::stored;
-use crate::rejection::{Decided, MissingClerkMiddleware, rejection_response};
+use crate::middleware::seen;
+use crate::rejection::rejection_response;
 
-/// Lets only signed-in requests through.
-///
-/// ```
-/// use actix_web::{App, web};
-/// use clerk_actix::{ClerkMiddleware, require_auth, require_permission};
-///
-/// # fn app(clerk: clerk_core::Clerk) {
-/// let billing = web::scope("/billing")
-///     .wrap(require_permission("org:invoices:read"))
-///     .route("/invoices", web::get().to(|| async { "invoices" }));
-/// let account = web::scope("/account")
-///     .wrap(require_auth())
-///     .route("/settings", web::get().to(|| async { "settings" }));
-/// let app = App::new()
-///     .wrap(ClerkMiddleware::new(clerk)) // on the App: runs before every scope's guard
-///     .service(billing)
-///     .service(account);
-/// # }
-/// ```
-pub fn require_auth() -> Require {
-    Require::new(Requirement::signed_in())
-}
-
-/// Lets through sessions with this organization role (e.g. `org:admin`).
-pub fn require_role(role: impl Into<String>) -> Require {
-    Require::new(Requirement::role(role))
-}
-
-/// Lets through sessions with this organization permission (e.g. `org:invoices:write`).
-pub fn require_permission(permission: impl Into<String>) -> Require {
-    Require::new(Requirement::permission(permission))
-}
-
-/// Lets through sessions with this feature (e.g. `org:dashboard`, `user:export`).
-pub fn require_feature(feature: impl Into<String>) -> Require {
-    Require::new(Requirement::feature(feature))
-}
-
-/// Lets through sessions on this plan (e.g. `org:pro`, `user:free`).
-pub fn require_plan(plan: impl Into<String>) -> Require {
-    Require::new(Requirement::plan(plan))
-}
-
-/// Lets through sessions that pass a [`Has`] check: several dimensions at once, or a
-/// reverification preset.
-///
-/// ```
-/// use clerk_actix::require_has;
-/// use clerk_core::{Has, Reverification};
-///
-/// let guard = require_has(Has::permission("org:billing:manage").reverification(Reverification::Strict));
-/// ```
-pub fn require_has(check: impl Into<Has>) -> Require {
-    Require::new(Requirement::has(check))
-}
-
-/// Lets through signed-in requests for which `predicate` returns `true`.
-///
-/// ```
-/// use clerk_actix::require;
-///
-/// let acme_only = require(|auth| auth.claims().org_slug() == Some("acme"));
-/// ```
-pub fn require(predicate: impl Fn(&Auth) -> bool + Send + Sync + 'static) -> Require {
-    Require::new(Requirement::custom(predicate))
-}
+clerk_core::__require_functions!(Require);
 
 /// A guard: a middleware ([`Transform`]) that lets through only requests meeting a
 /// [`Requirement`], and answers the others itself. `Clone + Send + Sync`.
@@ -148,28 +100,19 @@ where
     }
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let rejected = {
-            let extensions = request.extensions();
-            match stored(&extensions) {
-                None => Some(rejection_response(&MissingClerkMiddleware.rejection())),
-                Some((state, context)) => match self.requirement.check(state) {
-                    Ok(_) => None,
-                    Err(rejection) => Some(Decided::new(rejection, context).respond()),
-                },
-            }
+        let rejected = seen(&request.extensions())
+            .and_then(|seen| seen.require(&self.requirement).map(drop))
+            .err()
+            .map(|decided| decided.respond(rejection_response));
+        let kind = match rejected {
+            Some(response) => Kind::Rejected {
+                response: Some(request.into_response(response)),
+            },
+            None => Kind::Allowed {
+                future: self.inner.call(request),
+            },
         };
-        match rejected {
-            Some(response) => RequireFuture {
-                kind: Kind::Rejected {
-                    response: Some(request.into_response(response)),
-                },
-            },
-            None => RequireFuture {
-                kind: Kind::Allowed {
-                    future: self.inner.call(request),
-                },
-            },
-        }
+        RequireFuture { kind }
     }
 }
 

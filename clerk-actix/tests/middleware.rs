@@ -13,8 +13,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, COOKIE, WWW_AUTHENTICATE};
 use actix_web::{App, HttpMessage as _, HttpResponse, test, web};
 use clerk_actix::{
-    ClerkAuth, ClerkClient, ClerkMiddleware, ClerkSession, ClerkUser, Optional, Require,
-    rejection_response, require_auth, require_role,
+    ClerkAuth, ClerkClient, ClerkMiddleware, ClerkOptions, ClerkSession, ClerkUser, Optional,
+    Require, rejection_response, require_auth, require_role,
 };
 use clerk_core::RequestState;
 use clerk_core::guard::Requirement;
@@ -262,18 +262,19 @@ async fn the_rejection_hook_replaces_every_rejection() {
         .token("user_member")
         .org("org_1", "acme", "org:member", ["org:x:read"])
         .mint();
-    let middleware = ClerkMiddleware::new(local.clerk()).on_rejection(|rejection| {
-        if rejection.status == 401 {
-            return HttpResponse::Unauthorized()
-                .body(format!("please sign in ({})", rejection.code));
-        }
-        let mut response = rejection_response(rejection);
-        response.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("x-denied"),
-            rejection.code.parse().expect("header value"),
-        );
-        response
-    });
+    let middleware =
+        ClerkMiddleware::new(ClerkOptions::new(local.clerk()).on_rejection(|rejection| {
+            if rejection.status() == 401 {
+                return HttpResponse::Unauthorized()
+                    .body(format!("please sign in ({})", rejection.code()));
+            }
+            let mut response = rejection_response(rejection);
+            response.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("x-denied"),
+                rejection.code().parse().expect("header value"),
+            );
+            response
+        }));
     let app = test::init_service(
         App::new()
             .wrap(middleware)
@@ -313,9 +314,11 @@ async fn the_rejection_hook_replaces_every_rejection() {
     local.shutdown().await;
     let fresh = test::init_service(
         App::new()
-            .wrap(ClerkMiddleware::new(local.clerk()).on_rejection(|r| {
-                HttpResponse::ServiceUnavailable().body(format!("custom {}", r.code))
-            }))
+            .wrap(ClerkMiddleware::new(
+                ClerkOptions::new(local.clerk()).on_rejection(|r| {
+                    HttpResponse::ServiceUnavailable().body(format!("custom {}", r.code()))
+                }),
+            ))
             .route("/session", web::get().to(|_: ClerkSession| async { "in" })),
     )
     .await;
@@ -357,7 +360,9 @@ async fn the_middleware_options_change_what_counts_as_signed_in() {
         "anonymous"
     );
 
-    let bearer_only = app!(ClerkMiddleware::new(local.clerk()).accept_cookie(false));
+    let bearer_only = app!(ClerkMiddleware::new(
+        ClerkOptions::new(local.clerk()).accept_cookie(false)
+    ));
     assert_eq!(
         send!(bearer_only, get("/").insert_header(cookie)).2,
         "anonymous"
@@ -367,13 +372,17 @@ async fn the_middleware_options_change_what_counts_as_signed_in() {
         "user_1"
     );
 
-    let pending_ok = app!(ClerkMiddleware::new(local.clerk()).accept_pending_sessions(true));
+    let pending_ok = app!(ClerkMiddleware::new(
+        ClerkOptions::new(local.clerk()).accept_pending_sessions(true)
+    ));
     assert_eq!(
         send!(pending_ok, get("/").insert_header(bearer(&pending))).2,
         "user_1"
     );
 
-    let azp = app!(ClerkMiddleware::new(local.clerk()).authorized_parties(["https://a.example"]));
+    let azp = app!(ClerkMiddleware::new(
+        ClerkOptions::new(local.clerk()).authorized_parties(["https://a.example"])
+    ));
     assert_eq!(
         send!(azp, get("/").insert_header(bearer(&token))).2,
         "anonymous"
@@ -384,8 +393,8 @@ async fn the_middleware_options_change_what_counts_as_signed_in() {
         "user_2"
     );
 
-    let middleware = ClerkMiddleware::new(local.clerk()).accept_cookie(false);
-    assert!(!middleware.options().accept_cookie);
+    let middleware = ClerkMiddleware::new(ClerkOptions::new(local.clerk()).accept_cookie(false));
+    assert!(!middleware.options().authenticate_options().accept_cookie);
     assert_eq!(middleware.clerk().api_url(), local.api_url());
 }
 
@@ -444,7 +453,9 @@ async fn scope_wrap_authenticates_the_scope_only() {
         App::new()
             .service(
                 web::scope("/api")
-                    .wrap(ClerkMiddleware::new(local.clerk()).accept_cookie(false))
+                    .wrap(ClerkMiddleware::new(
+                        ClerkOptions::new(local.clerk()).accept_cookie(false),
+                    ))
                     .route("/me", web::get().to(me)),
             )
             // Guard and middleware on one scope: the last `wrap` is the outermost, so the

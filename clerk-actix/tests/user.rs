@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{App, Error, test, web};
-use clerk_actix::{ClerkMiddleware, ClerkUser, DEFAULT_USER_LOOKUP_TIMEOUT, Optional};
+use clerk_actix::{ClerkMiddleware, ClerkOptions, ClerkUser, Optional};
 use clerk_core::api::RetryPolicy;
+use clerk_core::user_cache::DEFAULT_LOOKUP_TIMEOUT;
 use clerk_testing::{Fault, LocalClerk, NewUser};
 
 async fn profile(user: ClerkUser) -> String {
@@ -34,7 +35,7 @@ fn middleware(local: &LocalClerk, ttl: Duration) -> ClerkMiddleware {
         })
         .build()
         .expect("valid");
-    ClerkMiddleware::new(clerk).user_cache_ttl(ttl)
+    ClerkMiddleware::new(ClerkOptions::new(clerk).user_cache_ttl(ttl))
 }
 
 /// A middleware whose client retries as configured by default (three attempts), with a short
@@ -48,7 +49,7 @@ fn retrying_middleware(local: &LocalClerk, lookup_timeout: Duration) -> ClerkMid
         })
         .build()
         .expect("valid");
-    ClerkMiddleware::new(clerk).user_lookup_timeout(lookup_timeout)
+    ClerkMiddleware::new(ClerkOptions::new(clerk).user_lookup_timeout(lookup_timeout))
 }
 
 fn app(
@@ -226,10 +227,16 @@ async fn the_rejection_hook_sees_lookup_failures() {
     let local = LocalClerk::start().await;
     let ada = local.create_user(NewUser::with_email("ada@example.com"));
     let token = local.sign_in(&ada.id).token;
-    let middleware = middleware(&local, Duration::from_secs(30)).on_rejection(|rejection| {
-        actix_web::HttpResponse::build(StatusCode::from_u16(rejection.status).expect("status"))
-            .body(format!("custom {}", rejection.code))
-    });
+    let options = middleware(&local, Duration::from_secs(30))
+        .options()
+        .clone()
+        .on_rejection(|rejection| {
+            actix_web::HttpResponse::build(
+                StatusCode::from_u16(rejection.status()).expect("status"),
+            )
+            .body(format!("custom {}", rejection.code()))
+        });
+    let middleware = ClerkMiddleware::new(options);
     let app = test::init_service(app(middleware)).await;
     call!(app, "/maybe", None::<&str>);
     local.set_api_fault(Some(Fault::Status(500)));
@@ -302,11 +309,7 @@ async fn a_lookup_makes_at_most_two_attempts() {
     let ada = local.create_user(NewUser::with_email("ada@example.com"));
     let token = local.sign_in(&ada.id).token;
     // The client's own policy allows three attempts.
-    let app = test::init_service(app(retrying_middleware(
-        &local,
-        DEFAULT_USER_LOOKUP_TIMEOUT,
-    )))
-    .await;
+    let app = test::init_service(app(retrying_middleware(&local, DEFAULT_LOOKUP_TIMEOUT))).await;
     call!(app, "/maybe", None::<&str>);
     local.set_api_fault(Some(Fault::Status(503)));
     let (status, body) = call!(app, "/profile", Some(&token));

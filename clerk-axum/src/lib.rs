@@ -1,6 +1,6 @@
 //! Clerk authentication for Axum: a tower layer, extractors and route guards.
 //!
-//! - [`ClerkLayer`] authenticates every request once (bearer header or `__session` cookie) and
+//! - [`ClerkLayer`] (configured by [`ClerkOptions`]) authenticates every request once (bearer header or `__session` cookie) and
 //!   stores the outcome, a [`RequestState`](clerk_core::RequestState), in the request's
 //!   extensions. It rejects nothing by itself.
 //! - Extractors: [`ClerkSession`] (the verified claims), [`ClerkAuth`] (claims, `has()` and the
@@ -12,7 +12,8 @@
 //! Rejections answer in Clerk's error shape, `{"errors":[{"code":"...","message":"..."}]}`,
 //! with a stable code (see [`clerk_core::guard`]): 401 signed out (with `WWW-Authenticate`),
 //! 403 forbidden, 503 when Clerk's keys cannot be loaded, 500 when the layer is missing.
-//! [`ClerkLayer::on_rejection`] replaces them with your own.
+//! [`ClerkOptions::on_rejection`](clerk_core::middleware::ClerkOptions::on_rejection) replaces
+//! them with your own.
 //!
 //! ```
 //! use axum::{Router, routing::get};
@@ -46,10 +47,7 @@ mod require;
 
 pub use clerk_core;
 pub use extract::{ClerkAuth, ClerkClient, ClerkSession, ClerkUser};
-pub use layer::{
-    ClerkLayer, ClerkService, DEFAULT_USER_CACHE_TTL, DEFAULT_USER_LOOKUP_TIMEOUT, RejectionHook,
-    ResponseFuture,
-};
+pub use layer::{ClerkLayer, ClerkOptions, ClerkService, ResponseFuture};
 pub use rejection::{
     AuthUnavailable, MissingClerkLayer, SessionRejection, Unauthenticated, UserLookupFailed,
     UserRejection, rejection_response,

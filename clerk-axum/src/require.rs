@@ -5,6 +5,24 @@
 //! route: 401 when signed out, 403 when signed in without the right, 503 when the keys cannot be
 //! loaded, 500 when the layer is missing. The decision is clerk-core's
 //! ([`clerk_core::guard::check`]), so every adapter answers alike.
+//!
+//! ```
+//! use axum::{Router, routing::get};
+//! use clerk_axum::{ClerkLayer, require_auth, require_permission};
+//!
+//! # fn app(clerk: clerk_core::Clerk) -> Router {
+//! let billing = Router::new()
+//!     .route("/invoices", get(|| async { "invoices" }))
+//!     .route_layer(require_permission("org:invoices:read"));
+//! let account = Router::new()
+//!     .route("/settings", get(|| async { "settings" }))
+//!     .route_layer(require_auth());
+//! Router::new()
+//!     .nest("/billing", billing)
+//!     .merge(account)
+//!     .layer(ClerkLayer::new(clerk)) // last: it wraps everything above
+//! # }
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -13,80 +31,14 @@ use std::task::{Context, Poll};
 
 use axum::response::Response;
 use clerk_core::guard::Requirement;
-use clerk_core::{Auth, Has};
 use http::Request;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::layer::stored;
-use crate::rejection::{Decided, MissingClerkLayer, rejection_response};
+use crate::layer::seen;
+use crate::rejection::rejection_response;
 
-/// Lets only signed-in requests through.
-///
-/// ```
-/// use axum::{Router, routing::get};
-/// use clerk_axum::{ClerkLayer, require_auth, require_permission};
-///
-/// # fn app(clerk: clerk_core::Clerk) -> Router {
-/// let billing = Router::new()
-///     .route("/invoices", get(|| async { "invoices" }))
-///     .route_layer(require_permission("org:invoices:read"));
-/// let account = Router::new()
-///     .route("/settings", get(|| async { "settings" }))
-///     .route_layer(require_auth());
-/// Router::new()
-///     .nest("/billing", billing)
-///     .merge(account)
-///     .layer(ClerkLayer::new(clerk)) // last: it wraps everything above
-/// # }
-/// ```
-pub fn require_auth() -> RequireLayer {
-    RequireLayer::new(Requirement::signed_in())
-}
-
-/// Lets through sessions with this organization role (e.g. `org:admin`).
-pub fn require_role(role: impl Into<String>) -> RequireLayer {
-    RequireLayer::new(Requirement::role(role))
-}
-
-/// Lets through sessions with this organization permission (e.g. `org:invoices:write`).
-pub fn require_permission(permission: impl Into<String>) -> RequireLayer {
-    RequireLayer::new(Requirement::permission(permission))
-}
-
-/// Lets through sessions with this feature (e.g. `org:dashboard`, `user:export`).
-pub fn require_feature(feature: impl Into<String>) -> RequireLayer {
-    RequireLayer::new(Requirement::feature(feature))
-}
-
-/// Lets through sessions on this plan (e.g. `org:pro`, `user:free`).
-pub fn require_plan(plan: impl Into<String>) -> RequireLayer {
-    RequireLayer::new(Requirement::plan(plan))
-}
-
-/// Lets through sessions that pass a [`Has`] check: several dimensions at once, or a
-/// reverification preset.
-///
-/// ```
-/// use clerk_axum::require_has;
-/// use clerk_core::{Has, Reverification};
-///
-/// let guard = require_has(Has::permission("org:billing:manage").reverification(Reverification::Strict));
-/// ```
-pub fn require_has(check: impl Into<Has>) -> RequireLayer {
-    RequireLayer::new(Requirement::has(check))
-}
-
-/// Lets through signed-in requests for which `predicate` returns `true`.
-///
-/// ```
-/// use clerk_axum::require;
-///
-/// let acme_only = require(|auth| auth.claims().org_slug() == Some("acme"));
-/// ```
-pub fn require(predicate: impl Fn(&Auth) -> bool + Send + Sync + 'static) -> RequireLayer {
-    RequireLayer::new(Requirement::custom(predicate))
-}
+clerk_core::__require_functions!(RequireLayer);
 
 /// A guard: a [`Layer`] that lets through only requests meeting a [`Requirement`].
 #[derive(Debug, Clone)]
@@ -149,25 +101,17 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let rejected = match stored(request.extensions()) {
-            None => Some(rejection_response(&MissingClerkLayer.rejection())),
-            Some((state, context)) => match self.requirement.check(state) {
-                Ok(_) => None,
-                Err(rejection) => Some(Decided::new(rejection, context).respond()),
+        let decision =
+            seen(request.extensions()).and_then(|seen| seen.require(&self.requirement).map(drop));
+        let kind = match decision {
+            Ok(()) => Kind::Allowed {
+                future: self.inner.call(request),
+            },
+            Err(decided) => Kind::Rejected {
+                response: Some(decided.respond(rejection_response)),
             },
         };
-        match rejected {
-            Some(response) => RequireFuture {
-                kind: Kind::Rejected {
-                    response: Some(response),
-                },
-            },
-            None => RequireFuture {
-                kind: Kind::Allowed {
-                    future: self.inner.call(request),
-                },
-            },
-        }
+        RequireFuture { kind }
     }
 }
 

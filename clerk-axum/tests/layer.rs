@@ -8,8 +8,8 @@ use axum::extract::Extension;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use clerk_axum::{
-    ClerkAuth, ClerkClient, ClerkLayer, ClerkService, ClerkSession, Require, RequireLayer,
-    rejection_response, require_auth, require_role,
+    ClerkAuth, ClerkClient, ClerkLayer, ClerkOptions, ClerkService, ClerkSession, Require,
+    RequireLayer, rejection_response, require_auth, require_role,
 };
 use clerk_core::RequestState;
 use clerk_core::guard::Requirement;
@@ -186,20 +186,20 @@ async fn the_rejection_hook_replaces_every_rejection() {
         .token("user_member")
         .org("org_1", "acme", "org:member", ["org:x:read"])
         .mint();
-    let layer = ClerkLayer::new(local.clerk()).on_rejection(|rejection| {
+    let layer = ClerkLayer::new(ClerkOptions::new(local.clerk()).on_rejection(|rejection| {
         let mut response = rejection_response(rejection);
         response
             .headers_mut()
-            .insert("x-denied", rejection.code.parse().expect("header value"));
-        if rejection.status == 401 {
+            .insert("x-denied", rejection.code().parse().expect("header value"));
+        if rejection.status() == 401 {
             return (
                 StatusCode::UNAUTHORIZED,
-                format!("please sign in ({})", rejection.code),
+                format!("please sign in ({})", rejection.code()),
             )
                 .into_response();
         }
         response
-    });
+    }));
     let app = Router::new()
         .route("/session", get(|_: ClerkSession| async { "in" }))
         .nest(
@@ -233,13 +233,15 @@ async fn the_rejection_hook_replaces_every_rejection() {
     local.shutdown().await;
     let fresh = Router::new()
         .route("/session", get(|_: ClerkSession| async { "in" }))
-        .layer(ClerkLayer::new(local.clerk()).on_rejection(|r| {
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("custom {}", r.code),
-            )
-                .into_response()
-        }));
+        .layer(ClerkLayer::new(
+            ClerkOptions::new(local.clerk()).on_rejection(|r| {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("custom {}", r.code()),
+                )
+                    .into_response()
+            }),
+        ));
     let (status, _, body) = send(&fresh, get_with("/session", &[bearer(&member)])).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body, "custom keys_unavailable");
@@ -275,7 +277,9 @@ async fn the_layer_options_change_what_counts_as_signed_in() {
         "anonymous"
     );
 
-    let bearer_only = route().layer(ClerkLayer::new(local.clerk()).accept_cookie(false));
+    let bearer_only = route().layer(ClerkLayer::new(
+        ClerkOptions::new(local.clerk()).accept_cookie(false),
+    ));
     assert_eq!(
         send(&bearer_only, get_with("/", &[cookie])).await.2,
         "anonymous"
@@ -285,7 +289,9 @@ async fn the_layer_options_change_what_counts_as_signed_in() {
         "user_1"
     );
 
-    let pending_ok = route().layer(ClerkLayer::new(local.clerk()).accept_pending_sessions(true));
+    let pending_ok = route().layer(ClerkLayer::new(
+        ClerkOptions::new(local.clerk()).accept_pending_sessions(true),
+    ));
     assert_eq!(
         send(&pending_ok, get_with("/", &[bearer(&pending)]))
             .await
@@ -293,8 +299,9 @@ async fn the_layer_options_change_what_counts_as_signed_in() {
         "user_1"
     );
 
-    let azp =
-        route().layer(ClerkLayer::new(local.clerk()).authorized_parties(["https://a.example"]));
+    let azp = route().layer(ClerkLayer::new(
+        ClerkOptions::new(local.clerk()).authorized_parties(["https://a.example"]),
+    ));
     assert_eq!(
         send(&azp, get_with("/", &[bearer(&token)])).await.2,
         "anonymous"

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
-use clerk_axum::{ClerkLayer, ClerkUser, DEFAULT_USER_LOOKUP_TIMEOUT};
+use clerk_axum::{ClerkLayer, ClerkOptions, ClerkUser};
 use clerk_core::api::RetryPolicy;
+use clerk_core::user_cache::DEFAULT_LOOKUP_TIMEOUT;
 use clerk_testing::{Fault, LocalClerk, NewUser};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
@@ -38,7 +39,9 @@ fn app(local: &LocalClerk, ttl: Duration) -> Router {
     Router::new()
         .route("/profile", get(profile))
         .route("/maybe", get(maybe))
-        .layer(ClerkLayer::new(clerk).user_cache_ttl(ttl))
+        .layer(ClerkLayer::new(
+            ClerkOptions::new(clerk).user_cache_ttl(ttl),
+        ))
 }
 
 /// An app whose client retries as configured by default (three attempts), with a short backoff.
@@ -54,7 +57,9 @@ fn retrying_app(local: &LocalClerk, lookup_timeout: Duration) -> Router {
     Router::new()
         .route("/profile", get(profile))
         .route("/maybe", get(maybe))
-        .layer(ClerkLayer::new(clerk).user_lookup_timeout(lookup_timeout))
+        .layer(ClerkLayer::new(
+            ClerkOptions::new(clerk).user_lookup_timeout(lookup_timeout),
+        ))
 }
 
 async fn call(app: &Router, path: &str, token: Option<&str>) -> (StatusCode, String) {
@@ -261,7 +266,7 @@ async fn a_lookup_makes_at_most_two_attempts() {
     let ada = local.create_user(NewUser::with_email("ada@example.com"));
     let token = local.sign_in(&ada.id).token;
     // The client's own policy allows three attempts.
-    let app = retrying_app(&local, DEFAULT_USER_LOOKUP_TIMEOUT);
+    let app = retrying_app(&local, DEFAULT_LOOKUP_TIMEOUT);
     call(&app, "/maybe", None).await;
     local.set_api_fault(Some(Fault::Status(503)));
     let (status, body) = call(&app, "/profile", Some(&token)).await;

@@ -28,6 +28,11 @@ use crate::claims::{Has, SessionClaims};
 use crate::error::VerifyError;
 use crate::verify::{MAX_TOKEN_BYTES, VerifyOptions};
 
+/// The only headers [`Clerk::authenticate`] reads: `Authorization` (the bearer token) and
+/// `Cookie` (the session cookies). An adapter whose framework has its own header type copies
+/// these and no others.
+pub const AUTHENTICATION_HEADERS: [http::HeaderName; 2] = [AUTHORIZATION, COOKIE];
+
 /// The outcome of [`Clerk::authenticate`].
 #[derive(Debug, Clone)]
 pub enum RequestState {

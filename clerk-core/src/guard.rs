@@ -1,5 +1,6 @@
 //! Framework-neutral authorization decisions: what a route requires ([`Requirement`]), whether a
-//! request meets it ([`check`]), and the HTTP answer when it does not ([`Rejection`]).
+//! request meets it ([`check`]), whether a route that may be signed out may go on ([`optional`]),
+//! and the HTTP answer when it does not ([`Rejection`], whose [`RejectionKind`] says what it is).
 //!
 //! The web adapters (`clerk-axum`, `clerk-actix`) only move these values between their own types,
 //! so every framework answers the same request with the same status, code, body and headers.
@@ -32,9 +33,9 @@
 //!
 //! let state = RequestState::SignedOut(SignedOut::NoToken);
 //! let rejection = check(&state, &Requirement::permission("org:invoices:read")).unwrap_err();
-//! assert_eq!(rejection.status, 401);
-//! assert_eq!(rejection.code, "session-token-and-uat-missing");
-//! assert_eq!(rejection.www_authenticate.as_deref(), Some("Bearer"));
+//! assert_eq!(rejection.status(), 401);
+//! assert_eq!(rejection.code(), "session-token-and-uat-missing");
+//! assert_eq!(rejection.www_authenticate(), Some("Bearer"));
 //! ```
 
 use std::fmt;
@@ -163,6 +164,26 @@ pub fn check<'a>(
     }
 }
 
+/// Decides a request on a route that may be signed out: the signed-in [`Auth`], `None` for
+/// every signed-out reason (no token, expired, forged, …), or the [`Rejection`] that must not be
+/// hidden behind an anonymous request: when the keys could not be loaded (503), a signed-in
+/// user must not be served as anonymous during an outage.
+///
+/// ```
+/// use clerk_core::{RequestState, SignedOut};
+/// use clerk_core::guard::optional;
+///
+/// let state = RequestState::SignedOut(SignedOut::NoToken);
+/// assert!(optional(&state).expect("not an outage").is_none());
+/// ```
+pub fn optional(state: &RequestState) -> Result<Option<&Auth>, Rejection> {
+    match state {
+        RequestState::SignedIn(auth) => Ok(Some(auth)),
+        RequestState::SignedOut(why) if why.is_unavailable() => Err(Rejection::signed_out(why)),
+        RequestState::SignedOut(_) => Ok(None),
+    }
+}
+
 /// Why a lookup of the session's user in the Backend API failed, as far as the client should know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -235,20 +256,52 @@ impl fmt::Display for LookupFailure {
 
 impl std::error::Error for LookupFailure {}
 
-/// The HTTP answer to a request that may not proceed: status, stable code, a message safe to show
-/// to the client, and the `WWW-Authenticate` header value, if any.
+/// What a [`Rejection`] says, as a type: match on it rather than on statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RejectionKind {
+    /// 401: no valid session; the code is the [`SignedOut::reason`].
+    SignedOut,
+    /// 403 [`codes::FORBIDDEN`]: signed in, but the requirement is not met.
+    Forbidden,
+    /// 500 [`codes::MISSING_CLERK_LAYER`]: the authentication middleware is not installed.
+    MissingLayer,
+    /// 503 [`codes::KEYS_UNAVAILABLE`]: the signing keys could not be loaded.
+    KeysUnavailable,
+    /// 401 [`codes::USER_NOT_FOUND`]: the Backend API no longer knows the session's user.
+    UserNotFound,
+    /// 503 [`codes::USER_LOOKUP_UNAVAILABLE`]: the Backend API could not answer the user
+    /// lookup now.
+    UserLookupUnavailable,
+    /// 502 [`codes::USER_LOOKUP_FAILED`]: the Backend API answered the user lookup with an
+    /// error.
+    UserLookupFailed,
+}
+
+impl RejectionKind {
+    /// Whether the rejection comes from the lookup of the session's user (the session itself
+    /// is valid).
+    pub fn is_user_lookup(self) -> bool {
+        matches!(
+            self,
+            Self::UserNotFound | Self::UserLookupUnavailable | Self::UserLookupFailed
+        )
+    }
+}
+
+/// The HTTP answer to a request that may not proceed: its [`kind`](Self::kind), status, stable
+/// code, a message safe to show to the client, and the `WWW-Authenticate` header value, if any.
 ///
-/// Render it with [`json_body`](Self::json_body), which is Clerk's error shape.
+/// Made by [`check`], [`optional`] and the constructors below; render it with
+/// [`json_body`](Self::json_body), which is Clerk's error shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Rejection {
-    /// The HTTP status: 401, 403, 500, 502 or 503.
-    pub status: u16,
-    /// The stable code (see the [module documentation](self)).
-    pub code: &'static str,
-    /// A human-readable message, safe to show: no token, key or internal error text.
-    pub message: String,
-    /// The `WWW-Authenticate` header value, if the response should carry one.
-    pub www_authenticate: Option<String>,
+    kind: RejectionKind,
+    status: u16,
+    code: &'static str,
+    message: String,
+    www_authenticate: Option<String>,
 }
 
 const BEARER: &str = "Bearer";
@@ -256,6 +309,11 @@ const BEARER_INVALID_TOKEN: &str = "Bearer error=\"invalid_token\"";
 const BEARER_INSUFFICIENT_SCOPE: &str = "Bearer error=\"insufficient_scope\"";
 
 impl Rejection {
+    /// What it says, as a type.
+    pub fn kind(&self) -> RejectionKind {
+        self.kind
+    }
+
     /// The HTTP status: 401, 403, 500, 502 or 503.
     pub fn status(&self) -> u16 {
         self.status
@@ -293,6 +351,7 @@ impl Rejection {
             BEARER
         };
         Self {
+            kind: RejectionKind::SignedOut,
             status: 401,
             code: why.reason(),
             // Not unavailable: the Display texts of these reasons are fixed sentences with no
@@ -306,6 +365,7 @@ impl Rejection {
     /// verified now.
     pub fn keys_unavailable() -> Self {
         Self {
+            kind: RejectionKind::KeysUnavailable,
             status: 503,
             code: codes::KEYS_UNAVAILABLE,
             message: "Authentication is temporarily unavailable; try again later.".to_owned(),
@@ -316,6 +376,7 @@ impl Rejection {
     /// 403 `forbidden`: signed in, but the requirement is not met.
     pub fn forbidden() -> Self {
         Self {
+            kind: RejectionKind::Forbidden,
             status: 403,
             code: codes::FORBIDDEN,
             message: "The session is not allowed to access this resource.".to_owned(),
@@ -328,6 +389,7 @@ impl Rejection {
     /// `` "ClerkLayer (add `.layer(ClerkLayer::new(clerk))` to the router)" ``.
     pub fn missing_layer(middleware: &str) -> Self {
         Self {
+            kind: RejectionKind::MissingLayer,
             status: 500,
             code: codes::MISSING_CLERK_LAYER,
             message: format!(
@@ -340,20 +402,23 @@ impl Rejection {
     /// The answer to a failed lookup of the session's user: 401 `user-not-found`, 503
     /// `user_lookup_unavailable` or 502 `user_lookup_failed`.
     pub fn lookup_failed(failure: LookupFailure) -> Self {
-        let (status, code, message, www_authenticate) = match failure {
+        let (kind, status, code, message, www_authenticate) = match failure {
             LookupFailure::NotFound => (
+                RejectionKind::UserNotFound,
                 401,
                 codes::USER_NOT_FOUND,
                 "The session's user no longer exists.",
                 Some(BEARER_INVALID_TOKEN.to_owned()),
             ),
             LookupFailure::Unavailable => (
+                RejectionKind::UserLookupUnavailable,
                 503,
                 codes::USER_LOOKUP_UNAVAILABLE,
                 "The user could not be loaded now; try again later.",
                 None,
             ),
             LookupFailure::Failed => (
+                RejectionKind::UserLookupFailed,
                 502,
                 codes::USER_LOOKUP_FAILED,
                 "The user could not be loaded.",
@@ -361,6 +426,7 @@ impl Rejection {
             ),
         };
         Self {
+            kind,
             status,
             code,
             message: message.to_owned(),
@@ -491,6 +557,7 @@ mod tests {
     #[test]
     fn json_body_escapes() {
         let rejection = Rejection {
+            kind: RejectionKind::MissingLayer,
             status: 500,
             code: "x",
             message: "a \"quoted\" \\ word".into(),

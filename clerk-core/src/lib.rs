@@ -31,6 +31,8 @@ pub mod guard;
 mod http_util;
 pub mod jwks;
 mod keys;
+mod macros;
+pub mod middleware;
 pub mod models;
 pub mod user_cache;
 pub mod verify;
@@ -42,10 +44,18 @@ mod generated {
 }
 
 pub use api::ApiError;
-pub use authenticate::{Auth, AuthenticateOptions, RequestState, SignedOut, TokenSource};
+pub use authenticate::{
+    AUTHENTICATION_HEADERS, Auth, AuthenticateOptions, RequestState, SignedOut, TokenSource,
+};
 pub use claims::{FactorLevel, Has, Reverification, SessionClaims, SessionStatus};
 pub use client::{Clerk, ClerkBuilder, DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT};
 pub use error::{ConfigError, JwksError, VerifyError};
 pub use jwks::JwksSettings;
 pub use keys::{JwtKey, PublishableKey, SecretKey};
 pub use verify::VerifyOptions;
+
+/// What the adapters' macros name; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use http::StatusCode;
+}

@@ -34,7 +34,7 @@ use http::Method;
 
 use crate::Clerk;
 use crate::api::{Request, path_segment};
-use crate::guard::LookupFailure;
+use crate::guard::{LookupFailure, Rejection};
 use crate::models::User;
 
 /// How long the web adapters keep a loaded user by default.
@@ -211,6 +211,30 @@ impl UserLookup {
         self.cache
             .get_or_fetch(user_id, || self.fetch(clerk, user_id))
             .await
+    }
+
+    /// The user of a signed-in request on a route that needs it, or the rejection to answer
+    /// with ([`Rejection::lookup_failed`]): a user the Backend API no longer knows is 401
+    /// `user-not-found`, an unavailable Backend API 503, another error 502.
+    pub async fn required(&self, clerk: &Clerk, user_id: &str) -> Result<Arc<User>, Rejection> {
+        self.load(clerk, user_id)
+            .await
+            .map_err(Rejection::lookup_failed)
+    }
+
+    /// The user of a signed-in request on a route that may be signed out: `None` when the
+    /// Backend API no longer knows it (the request is treated as signed out); the other
+    /// failures are rejections, as for [`required`](Self::required).
+    pub async fn optional(
+        &self,
+        clerk: &Clerk,
+        user_id: &str,
+    ) -> Result<Option<Arc<User>>, Rejection> {
+        match self.load(clerk, user_id).await {
+            Ok(user) => Ok(Some(user)),
+            Err(LookupFailure::NotFound) => Ok(None),
+            Err(failure) => Err(Rejection::lookup_failed(failure)),
+        }
     }
 
     async fn fetch(&self, clerk: &Clerk, user_id: &str) -> Result<Arc<User>, LookupFailure> {

@@ -199,9 +199,9 @@ impl Expected {
     /// The response of a rejection.
     pub fn rejection(rejection: &Rejection) -> Self {
         Self {
-            status: rejection.status,
+            status: rejection.status(),
             body: rejection.json_body(),
-            www_authenticate: rejection.www_authenticate.clone(),
+            www_authenticate: rejection.www_authenticate().map(str::to_owned),
             json: true,
         }
     }

@@ -5,8 +5,8 @@ use actix_web::dev::{HttpServiceFactory, ServiceFactory, ServiceRequest, Service
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use actix_web::{App, Error, test, web};
 use clerk_actix::{
-    ClerkAuth, ClerkMiddleware, ClerkSession, ClerkUser, Optional, Require, require, require_auth,
-    require_feature, require_permission, require_plan, require_role,
+    ClerkAuth, ClerkMiddleware, ClerkOptions, ClerkSession, ClerkUser, Optional, Require, require,
+    require_auth, require_feature, require_permission, require_plan, require_role,
 };
 use clerk_integration_tests::cases::{
     AUTHORIZED_PARTY, Case, FEATURE, ORG_SLUG, PERMISSION, PLAN, ROLE, admin_token, cases,
@@ -32,7 +32,9 @@ fn contract_app(
             .route("", web::get().to(|| async { "ok" }))
     }
     App::new()
-        .wrap(ClerkMiddleware::new(clerk).authorized_parties([AUTHORIZED_PARTY]))
+        .wrap(ClerkMiddleware::new(
+            ClerkOptions::new(clerk).authorized_parties([AUTHORIZED_PARTY]),
+        ))
         .route("/public", web::get().to(|| async { "public" }))
         .route(
             "/session",

@@ -4,8 +4,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
 use clerk_axum::{
-    ClerkAuth, ClerkLayer, ClerkSession, ClerkUser, require, require_auth, require_feature,
-    require_permission, require_plan, require_role,
+    ClerkAuth, ClerkLayer, ClerkOptions, ClerkSession, ClerkUser, require, require_auth,
+    require_feature, require_permission, require_plan, require_role,
 };
 use clerk_integration_tests::cases::{
     AUTHORIZED_PARTY, Case, FEATURE, ORG_SLUG, PERMISSION, PLAN, ROLE, admin_token, cases,
@@ -66,7 +66,9 @@ fn contract_app(clerk: clerk_core::Clerk) -> Router {
             "/guard/custom",
             ok().route_layer(require(|auth| auth.claims().org_slug() == Some(ORG_SLUG))),
         )
-        .layer(ClerkLayer::new(clerk).authorized_parties([AUTHORIZED_PARTY]))
+        .layer(ClerkLayer::new(
+            ClerkOptions::new(clerk).authorized_parties([AUTHORIZED_PARTY]),
+        ))
 }
 
 async fn run(app: &Router, case: &Case) -> Result<(), String> {

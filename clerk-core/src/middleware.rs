@@ -1,0 +1,359 @@
+//! What every web adapter's middleware is made of: its settings ([`ClerkOptions`]), and the
+//! decisions its extractors and guards make.
+//!
+//! `clerk-axum`'s `ClerkLayer` and `clerk-actix`'s `ClerkMiddleware` are thin wrappers over
+//! [`ClerkOptions`]; each adapter exports it as `ClerkOptions`, with its framework's response
+//! type for `R` (the type an [`on_rejection`](ClerkOptions::on_rejection) hook returns). All
+//! that an adapter adds is framework glue: how to read a request's headers and extensions, how
+//! to store a value in them, and how a [`Rejection`] becomes that framework's response. So the
+//! two adapters answer every request identically, by construction.
+//!
+//! ```
+//! use std::time::Duration;
+//! use clerk_core::middleware::ClerkOptions;
+//!
+//! # fn demo(clerk: clerk_core::Clerk) {
+//! // `String` stands for a framework's response type here.
+//! let options: ClerkOptions<String> = ClerkOptions::new(clerk)
+//!     .authorized_parties(["https://app.example.com"])
+//!     .accept_cookie(true)
+//!     .user_cache_ttl(Duration::from_secs(60))
+//!     .on_rejection(|rejection| format!("denied: {}", rejection.code()));
+//! assert_eq!(options.user_cache().ttl(), Duration::from_secs(60));
+//! # }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderMap;
+
+use crate::authenticate::{Auth, AuthenticateOptions, RequestState};
+use crate::client::Clerk;
+use crate::guard::{self, Rejection, Requirement};
+use crate::models::User;
+use crate::user_cache::{UserCache, UserLookup};
+
+/// A function that turns a [`Rejection`] into the application's own response of type `R`; see
+/// [`ClerkOptions::on_rejection`].
+pub type RejectionHook<R> = Arc<dyn Fn(&Rejection) -> R + Send + Sync>;
+
+/// Every setting of the Clerk middleware, with its meaning. `R` is the framework's response
+/// type; the adapters export this type as `ClerkOptions` with `R` set.
+///
+/// Build it from a [`Clerk`] (or pass the `Clerk` itself where options are expected: it
+/// converts with the defaults) and hand it to the adapter's middleware. Cheap to clone: clones
+/// share the user cache.
+pub struct ClerkOptions<R> {
+    clerk: Clerk,
+    authenticate: AuthenticateOptions,
+    users: UserLookup,
+    on_rejection: Option<RejectionHook<R>>,
+}
+
+impl<R> ClerkOptions<R> {
+    /// The defaults for `clerk`: its authorized parties and pending-session policy (from its
+    /// builder), the `__session` cookie accepted, users cached for
+    /// [`DEFAULT_TTL`](crate::user_cache::DEFAULT_TTL) and looked up within
+    /// [`DEFAULT_LOOKUP_TIMEOUT`](crate::user_cache::DEFAULT_LOOKUP_TIMEOUT), rejections
+    /// answered in Clerk's error shape.
+    pub fn new(clerk: Clerk) -> Self {
+        Self {
+            authenticate: AuthenticateOptions::new(&clerk),
+            clerk,
+            users: UserLookup::default(),
+            on_rejection: None,
+        }
+    }
+
+    /// Only accept tokens whose `azp` is one of these origins (e.g. `https://app.example.com`);
+    /// a token without `azp` is then rejected. Replaces the client's own list; an empty list
+    /// accepts any `azp`.
+    pub fn authorized_parties<I, S>(mut self, parties: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.authenticate.verify = self.authenticate.verify.authorized_parties(parties);
+        self
+    }
+
+    /// Whether the `__session` cookie is accepted (default: yes). APIs called only with bearer
+    /// tokens can turn it off.
+    pub fn accept_cookie(mut self, accept: bool) -> Self {
+        self.authenticate.accept_cookie = accept;
+        self
+    }
+
+    /// Whether pending sessions (`sts: pending`: signed in, a required step such as choosing an
+    /// organization not done) count as signed in (default: the client's setting, which defaults
+    /// to no).
+    pub fn accept_pending_sessions(mut self, accept: bool) -> Self {
+        self.authenticate.verify = self.authenticate.verify.accept_pending(accept);
+        self
+    }
+
+    /// How long the `ClerkUser` extractor keeps a loaded user before asking the Backend API
+    /// again (default [`DEFAULT_TTL`](crate::user_cache::DEFAULT_TTL), 30 seconds). Concurrent
+    /// requests of one user always share one call. Starts a new, empty cache.
+    pub fn user_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.users = self.users.cache_ttl(ttl);
+        self
+    }
+
+    /// How long the `ClerkUser` extractor may wait for the Backend API, retries included
+    /// (default [`DEFAULT_LOOKUP_TIMEOUT`](crate::user_cache::DEFAULT_LOOKUP_TIMEOUT), 5
+    /// seconds; at most two attempts). Past it the request is answered 503
+    /// `user_lookup_unavailable`, as when Clerk answers 503.
+    pub fn user_lookup_timeout(mut self, timeout: Duration) -> Self {
+        self.users = self.users.timeout(timeout);
+        self
+    }
+
+    /// Replaces the response of every rejection made by the extractors and guards on requests
+    /// that went through the middleware (401, 403, 502, 503) with the application's own. The
+    /// adapter's `rejection_response` gives the default, to adapt.
+    ///
+    /// A missing middleware (500) cannot be seen by the hook: without the middleware there is
+    /// no hook.
+    pub fn on_rejection(mut self, hook: impl Fn(&Rejection) -> R + Send + Sync + 'static) -> Self {
+        self.on_rejection = Some(Arc::new(hook));
+        self
+    }
+
+    /// The client requests are authenticated with.
+    pub fn clerk(&self) -> &Clerk {
+        &self.clerk
+    }
+
+    /// The options each request is authenticated with.
+    pub fn authenticate_options(&self) -> &AuthenticateOptions {
+        &self.authenticate
+    }
+
+    /// How the `ClerkUser` extractor loads users.
+    pub fn user_lookup(&self) -> &UserLookup {
+        &self.users
+    }
+
+    /// The users loaded by the `ClerkUser` extractor, shared by every clone of these options
+    /// and of the middleware made from them. Invalidate a user after changing it (or on a
+    /// `user.updated` webhook) so that the next request sees the change:
+    ///
+    /// ```no_run
+    /// # async fn demo(options: clerk_core::middleware::ClerkOptions<String>) {
+    /// options.user_cache().invalidate("user_123").await;
+    /// # }
+    /// ```
+    pub fn user_cache(&self) -> &UserCache<Arc<User>> {
+        self.users.cache()
+    }
+
+    /// Authenticates a request from its headers (only
+    /// [`AUTHENTICATION_HEADERS`](crate::AUTHENTICATION_HEADERS) are read).
+    pub async fn authenticate(&self, headers: &HeaderMap) -> RequestState {
+        self.clerk
+            .authenticate_with(headers, &self.authenticate)
+            .await
+    }
+
+    /// The response to `rejection`: the [`on_rejection`](Self::on_rejection) hook's if there
+    /// is one, else `default`'s.
+    pub fn respond(&self, rejection: &Rejection, default: fn(&Rejection) -> R) -> R {
+        match &self.on_rejection {
+            Some(hook) => hook(rejection),
+            None => default(rejection),
+        }
+    }
+}
+
+impl<R> From<Clerk> for ClerkOptions<R> {
+    fn from(clerk: Clerk) -> Self {
+        Self::new(clerk)
+    }
+}
+
+impl<R> Clone for ClerkOptions<R> {
+    fn clone(&self) -> Self {
+        Self {
+            clerk: self.clerk.clone(),
+            authenticate: self.authenticate.clone(),
+            users: self.users.clone(),
+            on_rejection: self.on_rejection.clone(),
+        }
+    }
+}
+
+impl<R> fmt::Debug for ClerkOptions<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClerkOptions")
+            .field("clerk", &self.clerk)
+            .field("authenticate", &self.authenticate)
+            .field("users", &self.users)
+            .field("on_rejection", &self.on_rejection.is_some())
+            .finish()
+    }
+}
+
+/// What the middleware leaves in a request's extensions beside its [`RequestState`]: its
+/// options, for the extractors and guards. Adapter plumbing.
+#[doc(hidden)]
+pub struct Installed<R>(pub Arc<ClerkOptions<R>>);
+
+impl<R> Clone for Installed<R> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+/// A rejection on its way to a response, with the options whose hook answers it (none when the
+/// middleware is missing). Adapter plumbing: the adapters' rejection types wrap it.
+#[doc(hidden)]
+pub struct Decided<R> {
+    rejection: Rejection,
+    options: Option<Arc<ClerkOptions<R>>>,
+}
+
+impl<R> Decided<R> {
+    /// The rejection.
+    pub fn rejection(&self) -> &Rejection {
+        &self.rejection
+    }
+
+    /// The response: the hook's, or `default`'s.
+    pub fn respond(&self, default: fn(&Rejection) -> R) -> R {
+        match &self.options {
+            Some(options) => options.respond(&self.rejection, default),
+            None => default(&self.rejection),
+        }
+    }
+}
+
+impl<R> Clone for Decided<R> {
+    fn clone(&self) -> Self {
+        Self {
+            rejection: self.rejection.clone(),
+            options: self.options.clone(),
+        }
+    }
+}
+
+impl<R> fmt::Debug for Decided<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decided")
+            .field("rejection", &self.rejection)
+            .field(
+                "hook",
+                &self
+                    .options
+                    .as_ref()
+                    .is_some_and(|o| o.on_rejection.is_some()),
+            )
+            .finish()
+    }
+}
+
+/// What the middleware stored in a request, as an extractor or guard finds it. Adapter
+/// plumbing: every decision of an extractor or guard is a method here.
+#[doc(hidden)]
+pub struct Seen<'a, R> {
+    state: &'a RequestState,
+    options: &'a Arc<ClerkOptions<R>>,
+}
+
+impl<'a, R> Seen<'a, R> {
+    /// What the middleware stored, or the 500 `missing_clerk_layer` rejection; `missing` names
+    /// the middleware and how to add it.
+    pub fn find(
+        state: Option<&'a RequestState>,
+        installed: Option<&'a Installed<R>>,
+        missing: &str,
+    ) -> Result<Self, Decided<R>> {
+        match (state, installed) {
+            (Some(state), Some(Installed(options))) => Ok(Self { state, options }),
+            _ => Err(Decided {
+                rejection: Rejection::missing_layer(missing),
+                options: None,
+            }),
+        }
+    }
+
+    fn decided(&self, rejection: Rejection) -> Decided<R> {
+        Decided {
+            rejection,
+            options: Some(Arc::clone(self.options)),
+        }
+    }
+
+    /// A guard: the signed-in request, if it meets `requirement` (see [`guard::check`]).
+    pub fn require(&self, requirement: &Requirement) -> Result<&'a Auth, Decided<R>> {
+        guard::check(self.state, requirement).map_err(|rejection| self.decided(rejection))
+    }
+
+    /// An extractor that needs a session.
+    pub fn signed_in(&self) -> Result<&'a Auth, Decided<R>> {
+        self.require(&Requirement::signed_in())
+    }
+
+    /// An extractor of a request that may be signed out (see [`guard::optional`]).
+    pub fn maybe_signed_in(&self) -> Result<Option<&'a Auth>, Decided<R>> {
+        guard::optional(self.state).map_err(|rejection| self.decided(rejection))
+    }
+
+    /// The client.
+    pub fn clerk(&self) -> &'a Clerk {
+        &self.options.clerk
+    }
+
+    /// The user extractor of a route that needs a session: the lookup to make, which owns
+    /// all it needs, or the session's rejection.
+    pub fn user(&self) -> Result<UserLoad<R>, Decided<R>> {
+        let auth = self.signed_in()?;
+        Ok(self.load(auth))
+    }
+
+    /// The user extractor of a route that may be signed out: `None` when signed out.
+    pub fn maybe_user(&self) -> Result<Option<UserLoad<R>>, Decided<R>> {
+        Ok(self.maybe_signed_in()?.map(|auth| self.load(auth)))
+    }
+
+    fn load(&self, auth: &Auth) -> UserLoad<R> {
+        UserLoad {
+            options: Arc::clone(self.options),
+            user_id: auth.user_id().to_owned(),
+        }
+    }
+}
+
+/// The lookup of a signed-in request's user, owning what it needs (see [`Seen::user`]).
+/// Adapter plumbing.
+#[doc(hidden)]
+pub struct UserLoad<R> {
+    options: Arc<ClerkOptions<R>>,
+    user_id: String,
+}
+
+impl<R> UserLoad<R> {
+    /// The user; a user the Backend API no longer knows is 401 `user-not-found` (see
+    /// [`UserLookup::required`]).
+    pub async fn required(self) -> Result<Arc<User>, Decided<R>> {
+        let Self { options, user_id } = self;
+        let loaded = options.users.required(&options.clerk, &user_id).await;
+        loaded.map_err(|rejection| Decided {
+            rejection,
+            options: Some(options),
+        })
+    }
+
+    /// The user, or `None` when the Backend API no longer knows it (see
+    /// [`UserLookup::optional`]).
+    pub async fn optional(self) -> Result<Option<Arc<User>>, Decided<R>> {
+        let Self { options, user_id } = self;
+        let loaded = options.users.optional(&options.clerk, &user_id).await;
+        loaded.map_err(|rejection| Decided {
+            rejection,
+            options: Some(options),
+        })
+    }
+}
