@@ -357,3 +357,118 @@ impl<R> UserLoad<R> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authenticate::SignedOut;
+    use crate::error::{JwksError, VerifyError};
+    use crate::guard::RejectionKind;
+
+    fn options(hooked: bool) -> Arc<ClerkOptions<String>> {
+        let clerk = Clerk::builder()
+            .secret_key("sk_test_x")
+            .build()
+            .expect("valid");
+        let options = ClerkOptions::new(clerk);
+        Arc::new(if hooked {
+            options.on_rejection(|rejection| format!("hooked {}", rejection.code()))
+        } else {
+            options
+        })
+    }
+
+    fn default(rejection: &Rejection) -> String {
+        format!("default {}", rejection.code())
+    }
+
+    #[test]
+    fn a_missing_middleware_is_500_and_never_reaches_the_hook() {
+        let installed = Installed(options(true));
+        let state = RequestState::SignedOut(SignedOut::NoToken);
+        for (state, installed) in [(None, Some(&installed)), (Some(&state), None), (None, None)] {
+            let decided = Seen::find(state, installed, "TheLayer")
+                .err()
+                .expect("rejected");
+            assert_eq!(decided.rejection().kind(), RejectionKind::MissingLayer);
+            assert_eq!(decided.rejection().status(), 500);
+            assert!(decided.rejection().message().contains("TheLayer"));
+            assert_eq!(decided.respond(default), "default missing_clerk_layer");
+        }
+    }
+
+    #[test]
+    fn signed_out_is_401_when_required_and_none_when_optional_but_an_outage_is_503() {
+        let installed = Installed(options(true));
+        let expired = RequestState::SignedOut(SignedOut::Token(VerifyError::Expired));
+        let seen = Seen::find(Some(&expired), Some(&installed), "x").expect("installed");
+        let required = seen.signed_in().err().expect("rejected");
+        assert_eq!(required.rejection().kind(), RejectionKind::SignedOut);
+        assert_eq!(required.respond(default), "hooked token-expired");
+        assert!(seen.maybe_signed_in().expect("allowed").is_none());
+        assert!(seen.maybe_user().expect("allowed").is_none());
+        assert!(seen.user().is_err());
+
+        let outage = RequestState::SignedOut(SignedOut::Token(VerifyError::KeysUnavailable(
+            JwksError::Unreachable("refused".into()),
+        )));
+        let seen = Seen::find(Some(&outage), Some(&installed), "x").expect("installed");
+        for decided in [
+            seen.signed_in().err().expect("rejected"),
+            seen.maybe_signed_in().err().expect("rejected"),
+            seen.maybe_user().err().expect("rejected"),
+        ] {
+            assert_eq!(decided.rejection().kind(), RejectionKind::KeysUnavailable);
+            assert_eq!(decided.respond(default), "hooked keys_unavailable");
+        }
+    }
+
+    #[test]
+    fn without_a_hook_the_default_answers() {
+        let installed = Installed(options(false));
+        let none = RequestState::SignedOut(SignedOut::NoToken);
+        let seen = Seen::find(Some(&none), Some(&installed), "x").expect("installed");
+        let decided = seen.require(&Requirement::role("org:admin")).err();
+        assert_eq!(
+            decided.expect("rejected").respond(default),
+            "default session-token-and-uat-missing"
+        );
+    }
+
+    #[test]
+    fn every_rejection_has_its_kind() {
+        use crate::guard::LookupFailure;
+        let kinds = [
+            (Rejection::forbidden(), RejectionKind::Forbidden),
+            (
+                Rejection::keys_unavailable(),
+                RejectionKind::KeysUnavailable,
+            ),
+            (Rejection::missing_layer("x"), RejectionKind::MissingLayer),
+            (
+                Rejection::signed_out(&SignedOut::NoToken),
+                RejectionKind::SignedOut,
+            ),
+            (
+                Rejection::lookup_failed(LookupFailure::NotFound),
+                RejectionKind::UserNotFound,
+            ),
+            (
+                Rejection::lookup_failed(LookupFailure::Unavailable),
+                RejectionKind::UserLookupUnavailable,
+            ),
+            (
+                Rejection::lookup_failed(LookupFailure::Failed),
+                RejectionKind::UserLookupFailed,
+            ),
+        ];
+        for (rejection, kind) in kinds {
+            assert_eq!(rejection.kind(), kind, "{rejection}");
+            assert_eq!(
+                kind.is_user_lookup(),
+                rejection.code().starts_with("user"),
+                "{rejection}"
+            );
+        }
+    }
+}
