@@ -1,7 +1,11 @@
-//! Hostile headers never panic and always get a definite answer: non-ASCII and non-UTF-8 values,
-//! duplicate `Authorization` headers, enormous cookies, more headers than `http::HeaderMap` can
-//! hold. In process (actix-web's test request, which has no size limits) and over a real
-//! actix-web server on 127.0.0.1 (raw bytes on a TCP socket).
+//! What only actix-web has: more headers than `http::HeaderMap` can hold (actix's own header
+//! map, in process), and actix-web's own limit on the request head over a real server (raw bytes
+//! on a TCP socket), which answers before the middleware and leaves the server up.
+//!
+//! The hostile headers every adapter must answer the same way (non-ASCII and non-UTF-8 values,
+//! duplicate `Authorization` headers, enormous cookies, scheme spelling) are rows of the adapter
+//! contract (`hostile_cases`, `huge_header_cases` in the workspace's `tests/` crate), run in
+//! process and over real HTTP by `tests/actix_contract.rs`.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -10,198 +14,16 @@ use clerk_actix::{ClerkMiddleware, ClerkSession, Optional};
 use clerk_testing::{LocalClerk, unix_now};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-/// What a hostile request must get.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Answer {
-    /// 200 with this user id.
-    User(&'static str),
-    /// 401 with this code.
-    Rejected(&'static str),
-}
-
-struct Hostile {
-    name: &'static str,
-    headers: Vec<(String, Vec<u8>)>,
-    answer: Answer,
-}
-
-fn n(name: &str) -> String {
-    name.to_owned()
-}
-
 const MIB: usize = 1024 * 1024;
 
-fn hostile_requests(token: &str, other: &str) -> Vec<Hostile> {
-    let uat = format!("__client_uat={}", unix_now() - 30);
-    let bearer = |t: &str| format!("Bearer {t}").into_bytes();
-    let mut many_cookies = String::with_capacity(2 * MIB);
-    for i in 0..100_000 {
-        many_cookies.push_str(&format!("c{i}=v{i}; "));
-    }
-    many_cookies.push_str(&format!("__session={token}; {uat}"));
-    let mut cases = vec![
-        Hostile {
-            name: "non-ASCII UTF-8 bearer",
-            headers: vec![(
-                n("authorization"),
-                "Bearer héllo.wörld.✓".as_bytes().to_vec(),
-            )],
-            answer: Answer::Rejected("token-invalid"),
-        },
-        Hostile {
-            name: "non-UTF-8 bearer",
-            headers: vec![(
-                n("authorization"),
-                b"Bearer \xff\xfe\xfd.\xc3\x28.\x80".to_vec(),
-            )],
-            answer: Answer::Rejected("token-invalid"),
-        },
-        Hostile {
-            name: "non-UTF-8 scheme",
-            headers: vec![(n("authorization"), b"\xffearer abc".to_vec())],
-            answer: Answer::Rejected("session-token-and-uat-missing"),
-        },
-        Hostile {
-            name: "valid token with a non-ASCII byte appended",
-            headers: vec![(
-                n("authorization"),
-                [bearer(token), b"\xe9".to_vec()].concat(),
-            )],
-            answer: Answer::Rejected("token-invalid"),
-        },
-        Hostile {
-            name: "non-ASCII UTF-8 session cookie",
-            headers: vec![(n("cookie"), format!("__session=\u{e9}; {uat}").into_bytes())],
-            answer: Answer::Rejected("token-invalid"),
-        },
-        Hostile {
-            name: "raw non-UTF-8 session cookie",
-            headers: vec![(
-                n("cookie"),
-                [
-                    b"__session=\xff\xfe.a.b; ".to_vec(),
-                    uat.clone().into_bytes(),
-                ]
-                .concat(),
-            )],
-            answer: Answer::Rejected("token-invalid"),
-        },
-        Hostile {
-            name: "non-ASCII, non-numeric client_uat",
-            headers: vec![(
-                n("cookie"),
-                format!("__session={token}; __client_uat=\u{ff}").into_bytes(),
-            )],
-            // Like Clerk: a client_uat that is not a number counts as 0 (signed out).
-            answer: Answer::Rejected("session-token-but-no-client-uat"),
-        },
-        Hostile {
-            name: "non-UTF-8 junk cookies around a valid session",
-            headers: vec![(
-                n("cookie"),
-                [
-                    b"\xff\xfe=\x80; ;;=; a".to_vec(),
-                    format!("; __session={token}; {uat}").into_bytes(),
-                ]
-                .concat(),
-            )],
-            answer: Answer::User("user_1"),
-        },
-        Hostile {
-            name: "non-UTF-8 unrelated header with a valid bearer",
-            headers: vec![
-                (n("x-junk"), b"\xff\xfe\x80".to_vec()),
-                (n("authorization"), bearer(token)),
-            ],
-            answer: Answer::User("user_1"),
-        },
-        Hostile {
-            name: "duplicate Authorization, both valid",
-            headers: vec![
-                (n("authorization"), bearer(token)),
-                (n("authorization"), bearer(other)),
-            ],
-            answer: Answer::Rejected("authorization-header-invalid"),
-        },
-        Hostile {
-            name: "duplicate Authorization, valid then garbage",
-            headers: vec![
-                (n("authorization"), bearer(token)),
-                (n("authorization"), b"\xff".to_vec()),
-            ],
-            answer: Answer::Rejected("authorization-header-invalid"),
-        },
-        Hostile {
-            name: "duplicate Authorization, Basic and Bearer",
-            headers: vec![
-                (n("authorization"), b"Basic dXNlcjpwYXNz".to_vec()),
-                (n("authorization"), bearer(token)),
-            ],
-            answer: Answer::Rejected("authorization-header-invalid"),
-        },
-        Hostile {
-            name: "enormous session cookie (1 MiB)",
-            headers: vec![(
-                n("cookie"),
-                format!("__session={}; {uat}", "a".repeat(MIB)).into_bytes(),
-            )],
-            answer: Answer::Rejected("token-too-large"),
-        },
-        Hostile {
-            name: "enormous unrelated cookie (1 MiB) and a valid session",
-            headers: vec![(
-                n("cookie"),
-                format!("theme={}; __session={token}; {uat}", "x".repeat(MIB)).into_bytes(),
-            )],
-            answer: Answer::User("user_1"),
-        },
-        Hostile {
-            name: "100 000 cookies in one header, then a valid session",
-            headers: vec![(n("cookie"), many_cookies.into_bytes())],
-            answer: Answer::User("user_1"),
-        },
-        Hostile {
-            name: "enormous bearer (1 MiB)",
-            headers: vec![(n("authorization"), bearer(&"a".repeat(MIB)))],
-            answer: Answer::Rejected("token-too-large"),
-        },
-        Hostile {
-            name: "enormous bearer of dots (1 MiB)",
-            headers: vec![(n("authorization"), bearer(&".".repeat(MIB)))],
-            answer: Answer::Rejected("token-too-large"),
-        },
-    ];
-    // 10 000 separate Cookie headers, the session in the last one.
-    let mut headers: Vec<(String, Vec<u8>)> = (0..10_000)
-        .map(|i| (n("cookie"), format!("c{i}=v").into_bytes()))
-        .collect();
-    headers.push((
-        n("cookie"),
-        format!("__session={token}; {uat}").into_bytes(),
-    ));
-    cases.push(Hostile {
-        name: "10 000 Cookie headers, then a valid session",
-        headers,
-        answer: Answer::User("user_1"),
-    });
-    // More header names than `http::HeaderMap` holds (32 768), the credentials last.
-    let mut headers: Vec<(String, Vec<u8>)> = (0..40_000)
-        .map(|i| (format!("x-junk-{i}"), b"junk".to_vec()))
-        .collect();
-    headers.push((n("authorization"), bearer(token)));
-    cases.push(Hostile {
-        name: "40 000 headers, then a valid bearer",
-        headers,
-        answer: Answer::User("user_1"),
-    });
-    cases
-}
-
+/// More header names than `http::HeaderMap` holds (32 768): actix-web's own header map takes
+/// them, and the middleware still finds the credentials (the last header). Every other hostile
+/// header (non-UTF-8, duplicate `Authorization`, enormous cookies) is in the adapter contract
+/// (`hostile_cases`, `huge_header_cases` in the workspace's `tests/` crate), for both adapters.
 #[actix_web::test]
-async fn hostile_headers_in_process_get_a_definite_answer() {
+async fn more_headers_than_http_header_map_holds_in_process() {
     let local = LocalClerk::start().await;
     let token = local.token("user_1").mint();
-    let other = local.token("user_2").mint();
     let app = test::init_service(
         App::new()
             .wrap(ClerkMiddleware::new(local.clerk()))
@@ -218,46 +40,24 @@ async fn hostile_headers_in_process_get_a_definite_answer() {
             ),
     )
     .await;
-    let mut failures = Vec::new();
-    for case in hostile_requests(&token, &other) {
-        for path in ["/session", "/optional"] {
-            let mut request = test::TestRequest::get().uri(path);
-            for (name, value) in &case.headers {
-                request = request.append_header((
-                    HeaderName::from_bytes(name.as_bytes()).expect("a valid header name"),
-                    HeaderValue::from_bytes(value).expect("a valid header value"),
-                ));
-            }
-            let response = test::call_service(&app, request.to_request()).await;
-            let status = response.status();
-            let body = String::from_utf8_lossy(&test::read_body(response).await).into_owned();
-            let got = match status {
-                StatusCode::OK => format!("200 {body}"),
-                _ => {
-                    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-                    format!("{} {}", status.as_u16(), json["errors"][0]["code"])
-                }
-            };
-            let expected = match (case.answer, path) {
-                (Answer::User(user), _) => format!("200 {user}"),
-                (Answer::Rejected(_), "/optional") => "200 anonymous".to_owned(),
-                (Answer::Rejected(code), _) => format!("401 \"{code}\""),
-            };
-            if got != expected {
-                failures.push(format!(
-                    "{} GET {path}: {got}, expected {expected}",
-                    case.name
-                ));
-            }
-            if body.len() > 1024 || body.contains(&token[..40]) {
-                failures.push(format!(
-                    "{} GET {path}: the body echoes the request",
-                    case.name
-                ));
-            }
+    for path in ["/session", "/optional"] {
+        let mut request = test::TestRequest::get().uri(path);
+        for i in 0..40_000 {
+            request = request.append_header((
+                HeaderName::from_bytes(format!("x-junk-{i}").as_bytes()).expect("a header name"),
+                HeaderValue::from_static("junk"),
+            ));
         }
+        request = request.append_header(("authorization", format!("Bearer {token}")));
+        let response = test::call_service(&app, request.to_request()).await;
+        let status = response.status();
+        let body = test::read_body(response).await;
+        assert_eq!(
+            (status, &body[..]),
+            (StatusCode::OK, &b"user_1"[..]),
+            "{path}"
+        );
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// Sends raw bytes to `addr` and returns the response's status line and body.
@@ -308,33 +108,6 @@ async fn hostile_headers_over_real_http_never_take_the_server_down() {
     let valid = request(format!("Authorization: Bearer {token}\r\n").as_bytes());
 
     let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
-        (
-            "non-UTF-8 bearer",
-            request(b"Authorization: Bearer \xff\xfe\xfd.\xc3\x28.abc\r\n"),
-            "401",
-            "token-invalid",
-        ),
-        (
-            "non-ASCII UTF-8 bearer",
-            request("Authorization: Bearer héllo.wörld.✓\r\n".as_bytes()),
-            "401",
-            "token-invalid",
-        ),
-        (
-            "non-UTF-8 cookie",
-            request(b"Cookie: \xff=\xfe; __session=\xc3\x28; __client_uat=1\r\n"),
-            "401",
-            "token-invalid",
-        ),
-        (
-            "duplicate Authorization",
-            request(
-                format!("Authorization: Bearer {token}\r\nAuthorization: Bearer {token}\r\n")
-                    .as_bytes(),
-            ),
-            "401",
-            "authorization-header-invalid",
-        ),
         (
             "enormous cookie (1 MiB)",
             request(format!("Cookie: __session={}\r\n", "a".repeat(MIB)).as_bytes()),

@@ -1,7 +1,10 @@
-//! ClerkMiddleware and the guards as actix-web services: readiness, options, the rejection hook,
-//! the missing middleware, `Scope::wrap`, `Optional` versus `Option`, and a real HTTP round
-//! trip. The full request table (the same as clerk-axum's) is in the workspace's `tests/` crate
-//! (`actix_contract.rs`); hostile headers are in `hostile.rs`, `ClerkUser` in `user.rs`.
+//! ClerkMiddleware and the guards as actix-web services: readiness, Clone/Send, options, a
+//! rejection hook built on actix's `HttpResponse`, `Scope::wrap` and `Resource::wrap`,
+//! `Optional` versus actix's `Option`, and what handlers get. What every request gets
+//! (statuses, bodies, headers, the rejection hook, hostile headers, user lookups, a missing
+//! middleware, over real HTTP too) is the adapter contract in the workspace's `tests/` crate
+//! (`actix_contract.rs`, the same table as clerk-axum's); actix's own header limits are in
+//! `hostile.rs`, the user cache in `user.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::future::{Ready, ready};
@@ -10,7 +13,7 @@ use std::task::Poll;
 
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, COOKIE, WWW_AUTHENTICATE};
+use actix_web::http::header::{AUTHORIZATION, COOKIE};
 use actix_web::{App, HttpMessage as _, HttpResponse, test, web};
 use clerk_actix::{
     ClerkAuth, ClerkClient, ClerkMiddleware, ClerkOptions, ClerkSession, ClerkUser, Optional,
@@ -170,57 +173,6 @@ async fn guards_pass_readiness_through_and_do_not_call_the_route_when_rejecting(
     assert_eq!(inner.calls.borrow().len(), 1);
 }
 
-const MISSING: &str = r#"{"errors":[{"code":"missing_clerk_layer","message":"Clerk authentication is not set up for this route: ClerkMiddleware (add `.wrap(ClerkMiddleware::new(clerk))` to the App or scope) is missing."}]}"#;
-
-#[actix_web::test]
-async fn extractors_and_guards_without_the_middleware_answer_500_naming_it() {
-    let app = test::init_service(
-        App::new()
-            .route("/session", web::get().to(|_: ClerkSession| async { "" }))
-            .route(
-                "/optional",
-                web::get().to(|_: Optional<ClerkSession>| async { "" }),
-            )
-            .route("/auth", web::get().to(|_: ClerkAuth| async { "" }))
-            .route(
-                "/optional-auth",
-                web::get().to(|_: Optional<ClerkAuth>| async { "" }),
-            )
-            .route("/user", web::get().to(|_: ClerkUser| async { "" }))
-            .route(
-                "/optional-user",
-                web::get().to(|_: Optional<ClerkUser>| async { "" }),
-            )
-            .route("/client", web::get().to(|_: ClerkClient| async { "" }))
-            .service(
-                web::scope("/guarded")
-                    .wrap(require_auth())
-                    .route("", web::get().to(|| async { "" })),
-            ),
-    )
-    .await;
-    for path in [
-        "/session",
-        "/optional",
-        "/auth",
-        "/optional-auth",
-        "/user",
-        "/optional-user",
-        "/client",
-        "/guarded",
-    ] {
-        let (status, headers, body) = send!(app, get(path));
-        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
-        assert_eq!(body, MISSING, "{path}");
-        assert_eq!(
-            header(&headers, "content-type"),
-            "application/json",
-            "{path}"
-        );
-        assert!(headers.get(WWW_AUTHENTICATE).is_none(), "{path}");
-    }
-}
-
 /// actix-web's own `Option<T>` extractor turns every rejection into `None`; the docs say so and
 /// point to `Optional<T>`. This pins that documented behaviour.
 #[actix_web::test]
@@ -255,8 +207,10 @@ async fn option_of_an_extractor_is_actix_webs_and_swallows_every_rejection() {
     assert!(body.contains("keys_unavailable"), "{body}");
 }
 
+/// A hook can build on the default answer (`rejection_response`, an actix `HttpResponse`). That
+/// every rejection goes through the hook is in the adapter contract (the `/hooked` mounting).
 #[actix_web::test]
-async fn the_rejection_hook_replaces_every_rejection() {
+async fn the_rejection_hook_can_extend_the_default_response() {
     let local = LocalClerk::start().await;
     let member = local
         .token("user_member")
@@ -264,10 +218,6 @@ async fn the_rejection_hook_replaces_every_rejection() {
         .mint();
     let middleware =
         ClerkMiddleware::new(ClerkOptions::new(local.clerk()).on_rejection(|rejection| {
-            if rejection.status() == 401 {
-                return HttpResponse::Unauthorized()
-                    .body(format!("please sign in ({})", rejection.code()));
-            }
             let mut response = rejection_response(rejection);
             response.headers_mut().insert(
                 actix_web::http::header::HeaderName::from_static("x-denied"),
@@ -276,55 +226,23 @@ async fn the_rejection_hook_replaces_every_rejection() {
             response
         }));
     let app = test::init_service(
-        App::new()
-            .wrap(middleware)
-            .route("/session", web::get().to(|_: ClerkSession| async { "in" }))
-            .service(
-                web::scope("/admin")
-                    .wrap(require_role("org:admin"))
-                    .route("", web::get().to(|| async { "admin" })),
-            ),
+        App::new().wrap(middleware).service(
+            web::scope("/admin")
+                .wrap(require_role("org:admin"))
+                .route("", web::get().to(|| async { "admin" })),
+        ),
     )
     .await;
-
-    let (status, _, body) = send!(app, get("/session"));
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body, "please sign in (session-token-and-uat-missing)");
-
-    let (status, _, body) = send!(app, get("/admin"));
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body, "please sign in (session-token-and-uat-missing)");
 
     let (status, headers, body) = send!(app, get("/admin").insert_header(bearer(&member)));
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(header(&headers, "x-denied"), "forbidden");
-    assert_eq!(
-        body,
-        r#"{"errors":[{"code":"forbidden","message":"The session is not allowed to access this resource."}]}"#
-    );
+    assert_eq!(header(&headers, "content-type"), "application/json");
+    assert!(body.contains(r#""code":"forbidden""#), "{body}");
     assert_eq!(
         header(&headers, "www-authenticate"),
         r#"Bearer error="insufficient_scope""#
     );
-
-    let (status, _, body) = send!(app, get("/session").insert_header(bearer(&member)));
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "in"));
-
-    // The hook sees 503s too.
-    local.shutdown().await;
-    let fresh = test::init_service(
-        App::new()
-            .wrap(ClerkMiddleware::new(
-                ClerkOptions::new(local.clerk()).on_rejection(|r| {
-                    HttpResponse::ServiceUnavailable().body(format!("custom {}", r.code()))
-                }),
-            ))
-            .route("/session", web::get().to(|_: ClerkSession| async { "in" })),
-    )
-    .await;
-    let (status, _, body) = send!(fresh, get("/session").insert_header(bearer(&member)));
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(body, "custom keys_unavailable");
 }
 
 #[actix_web::test]
@@ -487,10 +405,8 @@ async fn scope_wrap_authenticates_the_scope_only() {
 
     // Outside the scopes the middleware did not run.
     let (status, _, body) = send!(app, get("/outside").insert_header(bearer(&token)));
-    assert_eq!(
-        (status, body.as_str()),
-        (StatusCode::INTERNAL_SERVER_ERROR, MISSING)
-    );
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body.contains("missing_clerk_layer"), "{body}");
 }
 
 #[actix_web::test]
@@ -511,55 +427,4 @@ async fn guards_work_on_resources_too() {
     assert_eq!((status, body.as_str()), (StatusCode::OK, "settings"));
     let (status, _, _) = send!(app, get("/settings"));
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-}
-
-#[actix_web::test]
-async fn a_real_server_over_loopback() {
-    let local = LocalClerk::start().await;
-    let token = local.token("user_http").mint();
-    let middleware = ClerkMiddleware::new(local.clerk());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = actix_web::HttpServer::new(move || {
-        App::new().wrap(middleware.clone()).route(
-            "/me",
-            web::get().to(|ClerkSession(c): ClerkSession| async move { c.user_id().to_owned() }),
-        )
-    })
-    .workers(1)
-    .listen(listener)
-    .expect("listen")
-    .run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
-    let client = reqwest::Client::new();
-    let url = format!("http://{addr}/me");
-
-    let signed_in = client
-        .get(&url)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(signed_in.status(), 200);
-    assert_eq!(signed_in.text().await.expect("body"), "user_http");
-
-    let signed_out = client.get(&url).send().await.expect("sent");
-    assert_eq!(signed_out.status(), 401);
-    assert_eq!(signed_out.headers()["www-authenticate"], "Bearer");
-    let body: serde_json::Value = signed_out.json().await.expect("JSON");
-    assert_eq!(body["errors"][0]["code"], "session-token-and-uat-missing");
-
-    let forged = client
-        .get(&url)
-        .bearer_auth(format!("{token}x"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(forged.status(), 401);
-    assert_eq!(
-        forged.headers()["www-authenticate"],
-        r#"Bearer error="invalid_token""#
-    );
-    handle.stop(true).await;
 }

@@ -1,15 +1,16 @@
-//! ClerkLayer and the guards as tower services: readiness, options, the rejection hook, the
-//! missing layer, and a real HTTP round trip. The full request table is in the workspace's
-//! `tests/` crate (`axum_contract.rs`).
+//! ClerkLayer and the guards as tower services: readiness, Clone/Send, options, a rejection
+//! hook built on axum's `Response`, and what handlers get. What every request gets (statuses,
+//! bodies, headers, the rejection hook, hostile headers, user lookups, a missing layer, over real
+//! HTTP too) is the adapter contract in the workspace's `tests/` crate (`axum_contract.rs`).
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Extension;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use clerk_axum::{
     ClerkAuth, ClerkClient, ClerkLayer, ClerkOptions, ClerkService, ClerkSession, Require,
-    RequireLayer, rejection_response, require_auth, require_role,
+    RequireLayer, rejection_response, require_role,
 };
 use clerk_core::RequestState;
 use clerk_core::guard::Requirement;
@@ -148,39 +149,10 @@ async fn guards_pass_readiness_through_and_do_not_call_the_route_when_rejecting(
     assert!(next.await.is_err(), "the guard must not call the route");
 }
 
+/// A hook can build on the default answer (`rejection_response`, an axum `Response`). That every
+/// rejection goes through the hook is in the adapter contract (the `/hooked` mounting).
 #[tokio::test]
-async fn extractors_and_guards_without_the_layer_answer_500_naming_it() {
-    let app = Router::new()
-        .route("/session", get(|_: ClerkSession| async { "" }))
-        .route("/optional", get(|_: Option<ClerkSession>| async { "" }))
-        .route("/auth", get(|_: ClerkAuth| async { "" }))
-        .route("/optional-auth", get(|_: Option<ClerkAuth>| async { "" }))
-        .route("/client", get(|_: ClerkClient| async { "" }))
-        .nest(
-            "/guarded",
-            Router::new()
-                .route("/", get(|| async { "" }))
-                .route_layer(require_auth()),
-        );
-    let expected = r#"{"errors":[{"code":"missing_clerk_layer","message":"Clerk authentication is not set up for this route: ClerkLayer (add `.layer(ClerkLayer::new(clerk))` to the router) is missing."}]}"#;
-    for path in [
-        "/session",
-        "/optional",
-        "/auth",
-        "/optional-auth",
-        "/client",
-        "/guarded",
-    ] {
-        let (status, headers, body) = send(&app, get_with(path, &[])).await;
-        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
-        assert_eq!(body, expected, "{path}");
-        assert_eq!(headers[CONTENT_TYPE], "application/json", "{path}");
-        assert!(headers.get(WWW_AUTHENTICATE).is_none(), "{path}");
-    }
-}
-
-#[tokio::test]
-async fn the_rejection_hook_replaces_every_rejection() {
+async fn the_rejection_hook_can_extend_the_default_response() {
     let local = LocalClerk::start().await;
     let member = local
         .token("user_member")
@@ -191,17 +163,9 @@ async fn the_rejection_hook_replaces_every_rejection() {
         response
             .headers_mut()
             .insert("x-denied", rejection.code().parse().expect("header value"));
-        if rejection.status() == 401 {
-            return (
-                StatusCode::UNAUTHORIZED,
-                format!("please sign in ({})", rejection.code()),
-            )
-                .into_response();
-        }
         response
     }));
     let app = Router::new()
-        .route("/session", get(|_: ClerkSession| async { "in" }))
         .nest(
             "/admin",
             Router::new()
@@ -210,41 +174,15 @@ async fn the_rejection_hook_replaces_every_rejection() {
         )
         .layer(layer);
 
-    let (status, _, body) = send(&app, get_with("/session", &[])).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body, "please sign in (session-token-and-uat-missing)");
-
     let (status, headers, body) = send(&app, get_with("/admin", &[bearer(&member)])).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(headers["x-denied"], "forbidden");
-    assert_eq!(
-        body,
-        r#"{"errors":[{"code":"forbidden","message":"The session is not allowed to access this resource."}]}"#
-    );
+    assert_eq!(headers[CONTENT_TYPE], "application/json");
+    assert!(body.contains(r#""code":"forbidden""#), "{body}");
     assert_eq!(
         headers[WWW_AUTHENTICATE],
         r#"Bearer error="insufficient_scope""#
     );
-
-    let (status, _, body) = send(&app, get_with("/session", &[bearer(&member)])).await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "in"));
-
-    // The hook sees 503s too.
-    local.shutdown().await;
-    let fresh = Router::new()
-        .route("/session", get(|_: ClerkSession| async { "in" }))
-        .layer(ClerkLayer::new(
-            ClerkOptions::new(local.clerk()).on_rejection(|r| {
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("custom {}", r.code()),
-                )
-                    .into_response()
-            }),
-        ));
-    let (status, _, body) = send(&fresh, get_with("/session", &[bearer(&member)])).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(body, "custom keys_unavailable");
 }
 
 #[tokio::test]
@@ -348,51 +286,4 @@ async fn handlers_get_the_client_the_auth_and_the_request_state() {
     // The client is available on signed-out requests too.
     let (status, _, body) = send(&app, get_with("/client", &[])).await;
     assert_eq!((status, body), (StatusCode::OK, local.api_url()));
-}
-
-#[tokio::test]
-async fn a_real_server_over_loopback() {
-    let local = LocalClerk::start().await;
-    let token = local.token("user_http").mint();
-    let app = Router::new()
-        .route(
-            "/me",
-            get(|ClerkSession(c): ClerkSession| async move { c.user_id().to_owned() }),
-        )
-        .layer(ClerkLayer::new(local.clerk()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let client = reqwest::Client::new();
-    let url = format!("http://{addr}/me");
-
-    let signed_in = client
-        .get(&url)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(signed_in.status(), 200);
-    assert_eq!(signed_in.text().await.expect("body"), "user_http");
-
-    let signed_out = client.get(&url).send().await.expect("sent");
-    assert_eq!(signed_out.status(), 401);
-    assert_eq!(signed_out.headers()[WWW_AUTHENTICATE], "Bearer");
-    let body: serde_json::Value = signed_out.json().await.expect("JSON");
-    assert_eq!(body["errors"][0]["code"], "session-token-and-uat-missing");
-
-    let forged = client
-        .get(&url)
-        .bearer_auth(format!("{token}x"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(forged.status(), 401);
-    assert_eq!(
-        forged.headers()[WWW_AUTHENTICATE],
-        r#"Bearer error="invalid_token""#
-    );
-    server.abort();
 }

@@ -1,14 +1,17 @@
 //! The request → response contract every web adapter meets, as data.
 //!
-//! An adapter's test builds the *contract app* below with its own framework, sends every
-//! [`Case`] of [`cases`] (and of [`outage_cases`], with its LocalClerk shut down) and checks the
-//! answer with [`Case::check`]. The axum adapter's run is `tests/axum_contract.rs`, the actix
-//! adapter's `tests/actix_contract.rs`: the same table, so both answer every request identically.
+//! An adapter's test builds the *contract app* below with its own framework and sends every
+//! [`Case`] of [`contract`] (and of [`outage_contract`], [`jwks_failure_contract`] and
+//! [`huge_header_cases`]) with [`run_all`], in process and over real HTTP. The axum adapter's
+//! run is `tests/axum_contract.rs`, the actix adapter's `tests/actix_contract.rs`: the same
+//! table, so both answer every request identically. What is left in the adapters' own tests is
+//! what only their framework has (tower readiness, actix's `Option<T>`, scopes, workers).
 //!
 //! # The contract app
 //!
 //! The Clerk middleware wraps every route, configured with
-//! `authorized_parties([AUTHORIZED_PARTY])`, cookies accepted, pending sessions refused.
+//! `authorized_parties([AUTHORIZED_PARTY])` and `user_lookup_timeout(LOOKUP_TIMEOUT)`, cookies
+//! accepted, pending sessions refused.
 //! "May be signed out" is `Option<T>` in axum and `clerk_actix::Optional<T>` in actix-web (whose
 //! own `Option<T>` extractor swallows every rejection); guards are `route_layer`s in axum and
 //! `Scope::wrap` in actix-web.
@@ -28,10 +31,34 @@
 //! | `/guard/custom` | `require(\|auth\| auth.claims().org_slug() == Some(ORG_SLUG))` | `ok` |
 //! | `/user` | `ClerkUser` | the user's id (as the Backend API returns it) |
 //! | `/optional-user` | `Option<ClerkUser>` | the user's id, or `anonymous` |
+//! | `/client` | `ClerkClient` | `client` |
+//!
+//! The app mounts these routes three times:
+//!
+//! - at the root, under the middleware configured as above, with the user lookup bounded by
+//!   [`LOOKUP_TIMEOUT`];
+//! - under `/hooked`, under a second middleware configured the same way plus an `on_rejection`
+//!   hook that answers every rejection with its status and the body [`hook_body`] (see
+//!   [`hooked`]);
+//! - under `/bare`, without the middleware (see [`missing_layer_cases`]).
+//!
+//! The app's client is [`contract_clerk`] (a short retry backoff, so that retried lookups fit in
+//! the lookup timeout).
+//!
+//! # Sending the table
+//!
+//! Cases are sent in order, one at a time, with [`run_all`]: before each it puts LocalClerk in
+//! the state the case names ([`ClerkState`]: up, a fault on the Backend API or on `/v1/jwks`, shut
+//! down), then checks the answer, the number of Backend API user lookups the request made (when
+//! the case says) and the time it took (when the case bounds it).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use clerk_core::api::RetryPolicy;
 use clerk_core::guard::{LookupFailure, Rejection};
 use clerk_core::{SignedOut, VerifyError};
-use clerk_testing::{LocalClerk, NewUser, unix_now};
+use clerk_testing::{Fault, LocalClerk, NewUser, unix_now};
 
 /// The only `azp` the contract app accepts.
 pub const AUTHORIZED_PARTY: &str = "https://app.example.com";
@@ -53,6 +80,35 @@ pub const MEMBER: &str = "user_member";
 
 /// The user id of a valid session whose user the Backend API does not know (deleted since).
 pub const DELETED: &str = "user_deleted";
+
+/// The user lookup timeout of the contract app's middleware: a Backend API slower than this is a
+/// 503 `user_lookup_unavailable`.
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The path prefix of the mounting whose middleware has an `on_rejection` hook.
+pub const HOOKED: &str = "/hooked";
+
+/// The path prefix of the mounting without the middleware.
+pub const BARE: &str = "/bare";
+
+/// The body the `/hooked` mounting's `on_rejection` hook answers with, given the rejection's
+/// code (and the rejection's status, no other header).
+pub fn hook_body(code: &str) -> String {
+    format!("hooked {code}")
+}
+
+/// The contract app's client: LocalClerk's, with a short retry backoff (50 ms instead of 500 ms),
+/// so that a lookup's two attempts fit in [`LOOKUP_TIMEOUT`].
+pub fn contract_clerk(local: &LocalClerk) -> clerk_core::Clerk {
+    local
+        .clerk_builder()
+        .retry_policy(RetryPolicy {
+            base_delay: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .expect("LocalClerk's own keys and URL are valid")
+}
 
 /// A route of the contract app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,11 +139,13 @@ pub enum Route {
     User,
     /// `/optional-user`
     OptionalUser,
+    /// `/client`
+    Client,
 }
 
 impl Route {
     /// Every route but the user routes ([`Route::USER`]).
-    pub const ALL: [Route; 11] = [
+    pub const ALL: [Route; 12] = [
         Route::Public,
         Route::Session,
         Route::Auth,
@@ -99,6 +157,7 @@ impl Route {
         Route::GuardFeature,
         Route::GuardPlan,
         Route::GuardCustom,
+        Route::Client,
     ];
 
     /// The routes that load the user from the Backend API; [`user_cases`] sends requests of
@@ -121,6 +180,7 @@ impl Route {
             Route::GuardCustom => "/guard/custom",
             Route::User => "/user",
             Route::OptionalUser => "/optional-user",
+            Route::Client => "/client",
         }
     }
 
@@ -156,8 +216,52 @@ enum Outcome {
     /// A valid session whose user the Backend API does not know (deleted since): signed in for
     /// the session routes, 401 `user-not-found` for `ClerkUser`, anonymous for its option.
     UserGone { user: String },
+    /// A valid session of `user`, whose lookup in the Backend API fails this way: signed in for
+    /// the session routes; the user routes answer [`Rejection::lookup_failed`] (the optional one
+    /// too: only a missing user is "no user").
+    LookupFails {
+        user: String,
+        failure: LookupFailure,
+    },
     /// Signed out for this reason.
     SignedOut(SignedOut),
+}
+
+/// The state LocalClerk must be in when a case is sent; [`run_all`] puts it there first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClerkState {
+    /// Whatever the previous case (or the test) left.
+    AsIs,
+    /// Up, without faults.
+    Up,
+    /// The Backend API (every route but `/v1/jwks`) fails this way.
+    ApiFault(Fault),
+    /// `/v1/jwks` fails this way.
+    JwksFault(Fault),
+    /// Shut down (for good: every later case is sent with LocalClerk down).
+    Down,
+}
+
+impl ClerkState {
+    /// Puts `local` in this state.
+    pub async fn apply(self, local: &LocalClerk) {
+        match self {
+            ClerkState::AsIs => {}
+            ClerkState::Up => {
+                local.set_api_fault(None);
+                local.set_jwks_fault(None);
+            }
+            ClerkState::ApiFault(fault) => {
+                local.set_jwks_fault(None);
+                local.set_api_fault(Some(fault));
+            }
+            ClerkState::JwksFault(fault) => {
+                local.set_api_fault(None);
+                local.set_jwks_fault(Some(fault));
+            }
+            ClerkState::Down => local.shutdown().await,
+        }
+    }
 }
 
 /// One request of the table and the response it must get.
@@ -166,9 +270,17 @@ pub struct Case {
     /// `<scenario> GET <path>`, for failure messages.
     pub name: String,
     /// The request path (method GET).
-    pub path: &'static str,
-    /// The request headers, as raw bytes (some are not UTF-8 on purpose).
+    pub path: String,
+    /// The request headers, in order, as raw bytes (some are not UTF-8 on purpose; a name may
+    /// repeat).
     pub headers: Vec<(&'static str, Vec<u8>)>,
+    /// LocalClerk's state when the request is sent.
+    pub clerk: ClerkState,
+    /// How many Backend API user lookups (`GetUser` calls) the request makes, when the case
+    /// says.
+    pub user_lookups: Option<usize>,
+    /// The time within which the answer must come, when the case bounds it.
+    pub within: Option<Duration>,
     /// The expected response.
     pub expected: Expected,
 }
@@ -178,8 +290,13 @@ pub struct Case {
 pub struct Expected {
     /// The status.
     pub status: u16,
-    /// The exact body.
+    /// The exact body (unless [`Expected::names`] is set).
     pub body: String,
+    /// The code of the rejection answered, `None` for a handler's answer.
+    pub code: Option<&'static str>,
+    /// When set, the body is checked loosely: a Clerk error with [`Expected::code`] whose
+    /// message names this (for messages that name the adapter's middleware).
+    pub names: Option<String>,
     /// The exact `WWW-Authenticate` header, or its absence.
     pub www_authenticate: Option<String>,
     /// Whether the body is a Clerk error (`Content-Type: application/json`).
@@ -191,6 +308,8 @@ impl Expected {
         Self {
             status: 200,
             body: body.to_owned(),
+            code: None,
+            names: None,
             www_authenticate: None,
             json: false,
         }
@@ -201,29 +320,81 @@ impl Expected {
         Self {
             status: rejection.status(),
             body: rejection.json_body(),
+            code: Some(rejection.code()),
+            names: None,
             www_authenticate: rejection.www_authenticate().map(str::to_owned),
             json: true,
         }
     }
+
+    /// The response of the `/hooked` mounting to the same request: a rejection goes through the
+    /// hook (its status, the body [`hook_body`], no `WWW-Authenticate`, not JSON).
+    fn hooked(self) -> Self {
+        match self.code {
+            Some(code) => Self {
+                status: self.status,
+                body: hook_body(code),
+                code: Some(code),
+                names: None,
+                www_authenticate: None,
+                json: false,
+            },
+            None => self,
+        }
+    }
+}
+
+/// What a runner got back for a case.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    /// The status.
+    pub status: u16,
+    /// The `WWW-Authenticate` header, if present and text.
+    pub www_authenticate: Option<String>,
+    /// The `Content-Type` header, if present and text.
+    pub content_type: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
 }
 
 impl Case {
+    fn new(name: String, path: String, headers: Vec<(&'static str, Vec<u8>)>) -> Self {
+        Self {
+            name,
+            path,
+            headers,
+            clerk: ClerkState::AsIs,
+            user_lookups: None,
+            within: None,
+            expected: Expected::text(""),
+        }
+    }
+
     /// Checks a response; the error says which case failed and how.
-    pub fn check(
-        &self,
-        status: u16,
-        www_authenticate: Option<&str>,
-        content_type: Option<&str>,
-        body: &[u8],
-    ) -> Result<(), String> {
-        let body = String::from_utf8_lossy(body);
+    pub fn check(&self, answer: &Answer) -> Result<(), String> {
+        let status = answer.status;
+        let www_authenticate = answer.www_authenticate.as_deref();
+        let content_type = answer.content_type.as_deref();
+        let body = String::from_utf8_lossy(&answer.body);
         let expected = &self.expected;
         let mut problems = Vec::new();
         if status != expected.status {
             problems.push(format!("status {status}, expected {}", expected.status));
         }
-        if body != expected.body {
-            problems.push(format!("body {body:?}, expected {:?}", expected.body));
+        match &expected.names {
+            None if body != expected.body => {
+                problems.push(format!("body {body:?}, expected {:?}", expected.body));
+            }
+            None => {}
+            Some(name) => {
+                let code = format!(
+                    r#"{{"errors":[{{"code":"{}","message":""#,
+                    expected.code.unwrap_or_default()
+                );
+                if !body.starts_with(&code) || !body.contains(name.as_str()) {
+                    problems.push(format!("body {body:?}, expected {code}... naming {name:?}"));
+                }
+            }
         }
         if www_authenticate != expected.www_authenticate.as_deref() {
             problems.push(format!(
@@ -239,10 +410,12 @@ impl Case {
         // No token text in any response, whatever the table says.
         for (_, value) in &self.headers {
             let value = String::from_utf8_lossy(value);
-            for part in value.split(['=', ';', ' ']).filter(|p| p.len() >= 16) {
-                if body.contains(part) {
-                    problems.push("the body contains token text".to_owned());
-                }
+            if value
+                .split(['=', ';', ' '])
+                .filter(|p| p.len() >= 16)
+                .any(|part| body.contains(part))
+            {
+                problems.push("the body contains token text".to_owned());
             }
         }
         if problems.is_empty() {
@@ -251,6 +424,53 @@ impl Case {
             Err(format!("{}: {}", self.name, problems.join("; ")))
         }
     }
+}
+
+/// Sends every case in order with `send` (which performs the request the case describes and
+/// returns the answer), after putting `local` in the case's state, and fails with every
+/// mismatch.
+pub async fn run_all(
+    local: &LocalClerk,
+    cases: &[Case],
+    send: impl AsyncFn(&Case) -> Result<Answer, String>,
+) {
+    let mut failures = Vec::new();
+    for case in cases {
+        case.clerk.apply(local).await;
+        let lookups = local.calls("GetUser");
+        let started = Instant::now();
+        let answer = send(case).await;
+        let elapsed = started.elapsed();
+        let result = answer.and_then(|answer| case.check(&answer));
+        if let Err(failure) = result {
+            failures.push(failure);
+            continue;
+        }
+        if let Some(expected) = case.user_lookups {
+            let made = local.calls("GetUser") - lookups;
+            if made != expected {
+                failures.push(format!(
+                    "{}: {made} user lookups, expected {expected}",
+                    case.name
+                ));
+            }
+        }
+        if let Some(within) = case.within
+            && elapsed > within
+        {
+            failures.push(format!(
+                "{}: answered after {elapsed:?}, expected within {within:?}",
+                case.name
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 struct Scenario {
@@ -426,6 +646,7 @@ fn scenarios(local: &LocalClerk) -> Vec<Scenario> {
 fn expect(route: Route, outcome: &Outcome) -> Expected {
     match outcome {
         _ if route == Route::Public => Expected::text("public"),
+        _ if route == Route::Client => Expected::text("client"),
         Outcome::SignedIn { user, admin } => {
             if !route.is_guard() {
                 Expected::text(user)
@@ -446,6 +667,18 @@ fn expect(route: Route, outcome: &Outcome) -> Expected {
                 },
             ),
         },
+        Outcome::LookupFails { user, failure } => match route {
+            Route::User | Route::OptionalUser => {
+                Expected::rejection(&Rejection::lookup_failed(*failure))
+            }
+            _ => expect(
+                route,
+                &Outcome::SignedIn {
+                    user: user.clone(),
+                    admin: false,
+                },
+            ),
+        },
         Outcome::SignedOut(why) if route.is_optional() && !why.is_unavailable() => {
             Expected::text("anonymous")
         }
@@ -457,15 +690,32 @@ fn table(scenarios: Vec<Scenario>, routes: &[Route]) -> Vec<Case> {
     let mut cases = Vec::new();
     for scenario in &scenarios {
         for &route in routes {
-            cases.push(Case {
-                name: format!("{} GET {}", scenario.name, route.path()),
-                path: route.path(),
-                headers: scenario.headers.clone(),
-                expected: expect(route, &scenario.outcome),
-            });
+            let mut case = Case::new(
+                format!("{} GET {}", scenario.name, route.path()),
+                route.path().to_owned(),
+                scenario.headers.clone(),
+            );
+            case.expected = expect(route, &scenario.outcome);
+            cases.push(case);
         }
     }
     cases
+}
+
+/// The same requests sent to the `/hooked` mounting: every rejection (401, 403, 503, 502, the
+/// user lookup's) goes through its `on_rejection` hook; other answers are the same. The user
+/// lookup counts are dropped (that mounting's middleware has its own user cache).
+pub fn hooked(cases: Vec<Case>) -> Vec<Case> {
+    cases
+        .into_iter()
+        .map(|case| Case {
+            name: format!("{} (hooked)", case.name),
+            path: format!("{HOOKED}{}", case.path),
+            user_lookups: None,
+            expected: case.expected.hooked(),
+            ..case
+        })
+        .collect()
 }
 
 /// Every case against a running `local`: each route × signed in (admin, member, cookie only,
@@ -475,19 +725,30 @@ pub fn cases(local: &LocalClerk) -> Vec<Case> {
     table(scenarios(local), &Route::ALL)
 }
 
+/// A user created in `local`'s Backend API (a unique email each time) and a valid token of it.
+fn new_user(local: &LocalClerk) -> (String, String) {
+    static USERS: AtomicUsize = AtomicUsize::new(0);
+    let n = USERS.fetch_add(1, Ordering::Relaxed);
+    let user =
+        local.create_user(NewUser::with_email(format!("ada{n}@example.com")).first_name("Ada"));
+    let token = local.token(&user.id).azp(AUTHORIZED_PARTY).mint();
+    (user.id, token)
+}
+
 /// The cases of the user routes ([`Route::USER`]) against a running `local`: a user that
 /// exists in its Backend API (bearer, cookie), one it does not know (deleted), and signed-out
-/// requests. Creates the user in `local`.
+/// requests. Creates the user in `local`. Each request says how many user lookups it makes:
+/// the existing user's first one only (then cached), the deleted user's first one only (a
+/// missing user is remembered for a few seconds), none for a signed-out request.
 pub fn user_cases(local: &LocalClerk) -> Vec<Case> {
-    let ada = local.create_user(NewUser::with_email("ada@example.com").first_name("Ada"));
-    let token = local.token(&ada.id).azp(AUTHORIZED_PARTY).mint();
+    let (ada, token) = new_user(local);
     let gone = local.token(DELETED).azp(AUTHORIZED_PARTY).mint();
     let uat = format!("__client_uat={}", unix_now() - 30);
     let ada_signed_in = Outcome::SignedIn {
-        user: ada.id.clone(),
+        user: ada.clone(),
         admin: false,
     };
-    table(
+    let mut cases = table(
         vec![
             Scenario {
                 name: "existing user bearer",
@@ -515,7 +776,7 @@ pub fn user_cases(local: &LocalClerk) -> Vec<Case> {
                 name: "expired",
                 headers: vec![bearer(
                     &local
-                        .token(&ada.id)
+                        .token(&ada)
                         .azp(AUTHORIZED_PARTY)
                         .issued_at(unix_now() - 600)
                         .expires_at(unix_now() - 300)
@@ -530,18 +791,455 @@ pub fn user_cases(local: &LocalClerk) -> Vec<Case> {
             },
         ],
         &Route::USER,
-    )
+    );
+    for (i, case) in cases.iter_mut().enumerate() {
+        // Rows 0 and 4 are the first requests of Ada and of the deleted user.
+        case.user_lookups = Some(usize::from(i == 0 || i == 4));
+    }
+    cases
 }
 
-/// The cases for an app whose Clerk cannot be reached and has no keys cached (call
-/// `local.shutdown().await` after minting and before the first request): routes that need a
-/// session answer 503 `keys_unavailable` (optional ones too: a signed-in user must not be served
-/// as anonymous), a request without a token is still a plain 401, public routes still work.
+/// A fault of the Backend API, what a user lookup makes of it, and how many calls it makes
+/// (when certain).
+struct LookupFault {
+    name: &'static str,
+    fault: Fault,
+    failure: LookupFailure,
+    calls: Option<usize>,
+    slow: bool,
+}
+
+fn lookup_faults() -> Vec<LookupFault> {
+    use LookupFailure::{Failed, Unavailable};
+    let fault = |name, fault, failure| LookupFault {
+        name,
+        fault,
+        failure,
+        calls: None,
+        slow: false,
+    };
+    vec![
+        fault("Backend API 500", Fault::Status(500), Failed),
+        fault("Backend API 502", Fault::Status(502), Failed),
+        LookupFault {
+            // Retried once (two attempts at most), then given up on.
+            calls: Some(2),
+            ..fault("Backend API 503", Fault::Status(503), Unavailable)
+        },
+        fault(
+            "Backend API 401 (a bad secret key)",
+            Fault::Status(401),
+            Failed,
+        ),
+        fault("Backend API 403", Fault::Status(403), Failed),
+        // A 404 is a missing user only when Clerk says so (`resource_not_found`, the deleted
+        // user of `user_cases`); any other 404, such as a wrong `CLERK_API_URL` gives, is the
+        // server's failure, not a reason to sign users out.
+        fault(
+            "Backend API 404 with another code",
+            Fault::Status(404),
+            Failed,
+        ),
+        fault("an HTML 404, not Clerk's", Fault::NotClerk(404), Failed),
+        fault("an HTML 502 from a proxy", Fault::NotClerk(502), Failed),
+        fault(
+            "an HTML 503 from a proxy",
+            Fault::NotClerk(503),
+            Unavailable,
+        ),
+        LookupFault {
+            // Past the client's `max_retry_after`: not retried.
+            calls: Some(1),
+            ..fault(
+                "rate limited, Retry-After 120 s",
+                Fault::RateLimited {
+                    retry_after_secs: 120,
+                },
+                Unavailable,
+            )
+        },
+        LookupFault {
+            // Within the client's `max_retry_after` but past the lookup timeout: not waited for.
+            calls: Some(1),
+            slow: true,
+            ..fault(
+                "rate limited, Retry-After 4 s",
+                Fault::RateLimited {
+                    retry_after_secs: 4,
+                },
+                Unavailable,
+            )
+        },
+        fault("connection closed unanswered", Fault::Close, Unavailable),
+        LookupFault {
+            slow: true,
+            ..fault(
+                "slower than the lookup timeout",
+                Fault::Delay(Duration::from_secs(5)),
+                Unavailable,
+            )
+        },
+        LookupFault {
+            slow: true,
+            ..fault("never answers", Fault::Hang, Unavailable)
+        },
+    ]
+}
+
+/// The user routes ([`Route::USER`]) and `/session` while the Backend API fails, one group per
+/// fault LocalClerk can inject, each with a user of its own (not in the cache): `ClerkUser` and
+/// its option both answer [`Rejection::lookup_failed`] (401 `user-not-found` only for Clerk's
+/// own `resource_not_found`, in `user_cases`; 503 `user_lookup_unavailable` when it may work
+/// later; 502 `user_lookup_failed` otherwise), within [`LOOKUP_TIMEOUT`] when the API is slow,
+/// while session routes still work. Then the fault is cleared and the same requests succeed:
+/// failures are not cached. Creates the users in `local`.
+pub fn lookup_failure_cases(local: &LocalClerk) -> Vec<Case> {
+    let routes = [Route::User, Route::OptionalUser, Route::Session];
+    let mut cases = Vec::new();
+    for fault in lookup_faults() {
+        let (user, token) = new_user(local);
+        let mut failing = table(
+            vec![Scenario {
+                name: fault.name,
+                headers: vec![bearer(&token)],
+                outcome: Outcome::LookupFails {
+                    user: user.clone(),
+                    failure: fault.failure,
+                },
+            }],
+            &routes,
+        );
+        for case in &mut failing {
+            case.clerk = ClerkState::ApiFault(fault.fault);
+            if case.path != Route::Session.path() {
+                case.user_lookups = fault.calls;
+            }
+            if fault.slow {
+                case.within = Some(LOOKUP_TIMEOUT + Duration::from_secs(1));
+            }
+        }
+        let mut recovered = table(
+            vec![Scenario {
+                name: "after the fault is cleared",
+                headers: vec![bearer(&token)],
+                outcome: Outcome::SignedIn { user, admin: false },
+            }],
+            &routes,
+        );
+        for (i, case) in recovered.iter_mut().enumerate() {
+            case.name = format!("{}, {}", fault.name, case.name);
+            case.clerk = ClerkState::Up;
+            // The first request loads the user (the failure was not cached), then it is cached.
+            case.user_lookups = Some(usize::from(i == 0));
+        }
+        cases.extend(failing);
+        cases.extend(recovered);
+    }
+    cases
+}
+
+/// Requests of a user that exists, with the keys already cached (send after other cases) and
+/// LocalClerk then shut down: the user routes answer 503 `user_lookup_unavailable` (the
+/// optional one too), session routes still work. Shuts LocalClerk down for good: send these
+/// last. Creates the user in `local`.
+pub fn lookup_outage_cases(local: &LocalClerk) -> Vec<Case> {
+    let (user, token) = new_user(local);
+    let mut cases = table(
+        vec![Scenario {
+            name: "Clerk shut down, keys cached",
+            headers: vec![bearer(&token)],
+            outcome: Outcome::LookupFails {
+                user,
+                failure: LookupFailure::Unavailable,
+            },
+        }],
+        &[Route::User, Route::OptionalUser, Route::Session],
+    );
+    for case in &mut cases {
+        case.clerk = ClerkState::Down;
+    }
+    cases
+}
+
+/// Hostile or unusual headers, each on every route of [`Route::ALL`], small enough for any
+/// HTTP server's limits: non-ASCII and non-UTF-8 values, duplicate `Authorization` headers, a
+/// session cookie after 16 KiB of other cookies, scheme spelling and spacing, a tab.
+pub fn hostile_cases(local: &LocalClerk) -> Vec<Case> {
+    let admin = admin_token(local);
+    let member = member_token(local);
+    let uat = format!("__client_uat={}", unix_now() - 30);
+    let signed_in = Outcome::SignedIn {
+        user: ADMIN.to_owned(),
+        admin: true,
+    };
+    let not_printable = token_error(VerifyError::Malformed("the token is not printable ASCII"));
+    let mut other_cookies = String::new();
+    for i in 0.. {
+        if other_cookies.len() >= 16 * 1024 {
+            break;
+        }
+        other_cookies.push_str(&format!("c{i}=v{i}; "));
+    }
+    let scenarios = vec![
+        Scenario {
+            name: "non-ASCII UTF-8 bearer",
+            headers: vec![("authorization", "Bearer héllo.wörld.✓".as_bytes().to_vec())],
+            outcome: not_printable.clone(),
+        },
+        Scenario {
+            name: "non-UTF-8 scheme, valid cookie",
+            headers: vec![
+                ("authorization", b"\xffearer abc".to_vec()),
+                cookie(format!("__session={admin}; {uat}")),
+            ],
+            outcome: signed_in.clone(),
+        },
+        Scenario {
+            name: "non-UTF-8 scheme",
+            headers: vec![("authorization", b"\xffearer abc".to_vec())],
+            outcome: Outcome::SignedOut(SignedOut::NoToken),
+        },
+        Scenario {
+            name: "valid token with a non-ASCII byte appended",
+            headers: vec![(
+                "authorization",
+                [format!("Bearer {admin}").into_bytes(), b"\xe9".to_vec()].concat(),
+            )],
+            outcome: not_printable.clone(),
+        },
+        Scenario {
+            name: "non-ASCII UTF-8 session cookie",
+            headers: vec![cookie(format!("__session=\u{e9}; {uat}"))],
+            outcome: not_printable.clone(),
+        },
+        Scenario {
+            name: "non-UTF-8 session cookie",
+            headers: vec![(
+                "cookie",
+                [
+                    b"__session=\xff\xfe.a.b; ".to_vec(),
+                    uat.clone().into_bytes(),
+                ]
+                .concat(),
+            )],
+            outcome: not_printable,
+        },
+        Scenario {
+            // Like Clerk: a client_uat that is not a number counts as 0 (signed out).
+            name: "non-ASCII, non-numeric client_uat",
+            headers: vec![cookie(format!("__session={admin}; __client_uat=\u{ff}"))],
+            outcome: Outcome::SignedOut(SignedOut::SessionWithoutClientUat),
+        },
+        Scenario {
+            name: "non-UTF-8 junk cookies around a valid session",
+            headers: vec![(
+                "cookie",
+                [
+                    b"\xff\xfe=\x80; ;;=; a".to_vec(),
+                    format!("; __session={admin}; {uat}").into_bytes(),
+                ]
+                .concat(),
+            )],
+            outcome: signed_in.clone(),
+        },
+        Scenario {
+            name: "non-UTF-8 unrelated header, valid bearer",
+            headers: vec![("x-junk", b"\xff\xfe\x80".to_vec()), bearer(&admin)],
+            outcome: signed_in.clone(),
+        },
+        Scenario {
+            name: "duplicate Authorization, both valid",
+            headers: vec![bearer(&admin), bearer(&member)],
+            outcome: Outcome::SignedOut(SignedOut::InvalidHeader),
+        },
+        Scenario {
+            name: "duplicate Authorization, the same token twice",
+            headers: vec![bearer(&admin), bearer(&admin)],
+            outcome: Outcome::SignedOut(SignedOut::InvalidHeader),
+        },
+        Scenario {
+            name: "duplicate Authorization, valid then garbage",
+            headers: vec![bearer(&admin), ("authorization", b"\xff".to_vec())],
+            outcome: Outcome::SignedOut(SignedOut::InvalidHeader),
+        },
+        Scenario {
+            name: "duplicate Authorization, Basic and Bearer",
+            headers: vec![
+                ("authorization", b"Basic dXNlcjpwYXNz".to_vec()),
+                bearer(&admin),
+            ],
+            outcome: Outcome::SignedOut(SignedOut::InvalidHeader),
+        },
+        Scenario {
+            name: "16 KiB of other cookies before the session",
+            headers: vec![cookie(format!("{other_cookies}__session={admin}; {uat}"))],
+            outcome: signed_in.clone(),
+        },
+        Scenario {
+            name: "16 KiB cookie value before the session",
+            headers: vec![cookie(format!(
+                "theme={}; __session={admin}; {uat}",
+                "x".repeat(16 * 1024)
+            ))],
+            outcome: signed_in.clone(),
+        },
+        Scenario {
+            name: "oversized session cookie",
+            headers: vec![cookie(format!("__session={}; {uat}", "a".repeat(9 * 1024)))],
+            outcome: token_error(VerifyError::TooLarge { max: 8 * 1024 }),
+        },
+        Scenario {
+            name: "quoted session cookie",
+            headers: vec![cookie(format!("__session=\"{admin}\"; {uat}"))],
+            outcome: signed_in.clone(),
+        },
+        Scenario {
+            name: "two session cookies, the first one counts",
+            headers: vec![cookie(format!("__session={admin}; __session=junk; {uat}"))],
+            outcome: signed_in.clone(),
+        },
+        Scenario {
+            name: "Bearer and the token three spaces apart",
+            headers: vec![("authorization", format!("Bearer   {admin}").into_bytes())],
+            outcome: signed_in.clone(),
+        },
+        Scenario {
+            name: "lowercase bearer",
+            headers: vec![("authorization", format!("bearer {admin}").into_bytes())],
+            outcome: signed_in.clone(),
+        },
+        Scenario {
+            name: "uppercase BEARER",
+            headers: vec![("authorization", format!("BEARER {admin}").into_bytes())],
+            outcome: signed_in,
+        },
+        Scenario {
+            // HTTP allows no control byte in a header value but the tab; Bearer must be
+            // followed by a space.
+            name: "a tab between Bearer and the token",
+            headers: vec![("authorization", format!("Bearer\t{admin}").into_bytes())],
+            outcome: Outcome::SignedOut(SignedOut::NoToken),
+        },
+    ];
+    table(scenarios, &Route::ALL)
+}
+
+const MIB: usize = 1024 * 1024;
+
+/// Enormous headers, on `/session` and `/optional`, for in-process runs only (over HTTP each
+/// server's own limits on the request head answer first): a 1 MiB session cookie, bearer and
+/// bearer of dots (all too large), a valid session after a 1 MiB cookie, after 100 000 cookies
+/// in one header, and in the last of 10 000 `Cookie` headers.
+pub fn huge_header_cases(local: &LocalClerk) -> Vec<Case> {
+    let admin = admin_token(local);
+    let uat = format!("__client_uat={}", unix_now() - 30);
+    let signed_in = Outcome::SignedIn {
+        user: ADMIN.to_owned(),
+        admin: true,
+    };
+    let too_large = token_error(VerifyError::TooLarge { max: 8 * 1024 });
+    let mut many_cookies = String::with_capacity(2 * MIB);
+    for i in 0..100_000 {
+        many_cookies.push_str(&format!("c{i}=v{i}; "));
+    }
+    many_cookies.push_str(&format!("__session={admin}; {uat}"));
+    let mut many_headers: Vec<(&'static str, Vec<u8>)> = (0..10_000)
+        .map(|i| ("cookie", format!("c{i}=v").into_bytes()))
+        .collect();
+    many_headers.push(cookie(format!("__session={admin}; {uat}")));
+    let scenarios = vec![
+        Scenario {
+            name: "1 MiB session cookie",
+            headers: vec![cookie(format!("__session={}; {uat}", "a".repeat(MIB)))],
+            outcome: too_large.clone(),
+        },
+        Scenario {
+            name: "1 MiB unrelated cookie and a valid session",
+            headers: vec![cookie(format!(
+                "theme={}; __session={admin}; {uat}",
+                "x".repeat(MIB)
+            ))],
+            outcome: signed_in.clone(),
+        },
+        Scenario {
+            name: "100 000 cookies in one header, then a valid session",
+            headers: vec![cookie(many_cookies)],
+            outcome: signed_in.clone(),
+        },
+        Scenario {
+            name: "10 000 Cookie headers, then a valid session",
+            headers: many_headers,
+            outcome: signed_in,
+        },
+        Scenario {
+            name: "1 MiB bearer",
+            headers: vec![bearer(&"a".repeat(MIB))],
+            outcome: too_large.clone(),
+        },
+        Scenario {
+            name: "1 MiB bearer of dots",
+            headers: vec![bearer(&".".repeat(MIB))],
+            outcome: too_large,
+        },
+    ];
+    table(scenarios, &[Route::Session, Route::Optional])
+}
+
+/// The routes mounted under `/bare`, without the middleware: every extractor (optional ones
+/// too) and guard answers 500 `missing_clerk_layer`, whose message names `middleware` (the
+/// adapter's middleware type), signed-in request or not. The public route still works.
+pub fn missing_layer_cases(local: &LocalClerk, middleware: &str) -> Vec<Case> {
+    let missing = Expected {
+        names: Some(middleware.to_owned()),
+        ..Expected::rejection(&Rejection::missing_layer(middleware))
+    };
+    let mut cases = Vec::new();
+    for (scenario, headers) in [
+        ("no token", vec![]),
+        ("admin bearer", vec![bearer(&admin_token(local))]),
+    ] {
+        for route in Route::ALL.into_iter().chain(Route::USER) {
+            let mut case = Case::new(
+                format!("without the middleware, {scenario} GET {}", route.path()),
+                format!("{BARE}{}", route.path()),
+                headers.clone(),
+            );
+            case.expected = match route {
+                Route::Public => Expected::text("public"),
+                _ => missing.clone(),
+            };
+            cases.push(case);
+        }
+    }
+    cases
+}
+
+/// The cases for an app whose Clerk cannot be reached and has no keys cached (the cases shut
+/// LocalClerk down: mint `token` before): routes that need a session answer 503
+/// `keys_unavailable` (optional ones too: a signed-in user must not be served as anonymous), a
+/// request without a token is still a plain 401, public routes still work.
 ///
 /// `token` is a valid admin token of the instance, minted before the shutdown.
 ///
 /// The user routes are included: they answer 503 before any Backend API call.
 pub fn outage_cases(token: &str) -> Vec<Case> {
+    let mut cases = key_failure_cases(token);
+    for case in &mut cases {
+        case.clerk = ClerkState::Down;
+    }
+    cases
+}
+
+/// The cases of [`outage_cases`] with LocalClerk up but its `/v1/jwks` answering 503.
+pub fn jwks_failure_cases(token: &str) -> Vec<Case> {
+    let mut cases = key_failure_cases(token);
+    for case in &mut cases {
+        case.clerk = ClerkState::JwksFault(Fault::Status(503));
+    }
+    cases
+}
+
+fn key_failure_cases(token: &str) -> Vec<Case> {
     let unavailable = token_error(VerifyError::KeysUnavailable(
         clerk_core::JwksError::Unreachable(String::new()),
     ));
@@ -563,5 +1261,44 @@ pub fn outage_cases(token: &str) -> Vec<Case> {
         },
     ];
     let routes: Vec<Route> = Route::ALL.into_iter().chain(Route::USER).collect();
-    table(scenarios, &routes)
+    let mut cases = table(scenarios, &routes);
+    for case in &mut cases {
+        case.user_lookups = Some(0);
+    }
+    cases
+}
+
+/// The whole table that runs against one LocalClerk started for it, in order: [`cases`],
+/// [`user_cases`], [`hostile_cases`], [`missing_layer_cases`] (naming `middleware`),
+/// [`lookup_failure_cases`], each but the hostile and missing-layer ones also on the `/hooked`
+/// mounting ([`hooked`]), and last [`lookup_outage_cases`] on both mountings (it shuts LocalClerk
+/// down). The key outages ([`outage_cases`], [`jwks_failure_cases`]) need a LocalClerk of their
+/// own (no keys cached), and [`huge_header_cases`] runs in process only.
+pub fn contract(local: &LocalClerk, middleware: &str) -> Vec<Case> {
+    let mut all = cases(local);
+    all.extend(hooked(cases(local)));
+    all.extend(user_cases(local));
+    all.extend(hooked(user_cases(local)));
+    all.extend(hostile_cases(local));
+    all.extend(missing_layer_cases(local, middleware));
+    all.extend(lookup_failure_cases(local));
+    all.extend(hooked(lookup_failure_cases(local)));
+    let outage = lookup_outage_cases(local);
+    all.extend(hooked(outage.clone()));
+    all.extend(outage);
+    all
+}
+
+/// [`outage_cases`] on both mountings.
+pub fn outage_contract(token: &str) -> Vec<Case> {
+    let mut all = outage_cases(token);
+    all.extend(hooked(outage_cases(token)));
+    all
+}
+
+/// [`jwks_failure_cases`] on both mountings.
+pub fn jwks_failure_contract(token: &str) -> Vec<Case> {
+    let mut all = jwks_failure_cases(token);
+    all.extend(hooked(jwks_failure_cases(token)));
+    all
 }

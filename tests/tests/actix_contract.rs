@@ -1,40 +1,50 @@
-//! The adapter contract (`clerk_integration_tests::cases`) run against clerk-actix: the same
-//! table as `axum_contract.rs`, so the two adapters answer every request identically.
+//! The adapter contract (`clerk_integration_tests::cases`) run against clerk-actix, in process
+//! (`actix_web::test`) and over a real actix-web server on 127.0.0.1 (actix's HTTP/1 parser
+//! included, reqwest as the client): the same table as `axum_contract.rs`, so the two adapters
+//! answer every request identically.
 
 use actix_web::dev::{HttpServiceFactory, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
-use actix_web::{App, Error, test, web};
+use actix_web::{App, Error, HttpResponse, test, web};
 use clerk_actix::{
-    ClerkAuth, ClerkMiddleware, ClerkOptions, ClerkSession, ClerkUser, Optional, Require, require,
-    require_auth, require_feature, require_permission, require_plan, require_role,
+    ClerkAuth, ClerkClient, ClerkMiddleware, ClerkOptions, ClerkSession, ClerkUser, Optional,
+    Require, require, require_auth, require_feature, require_permission, require_plan,
+    require_role,
 };
 use clerk_integration_tests::cases::{
-    AUTHORIZED_PARTY, Case, FEATURE, ORG_SLUG, PERMISSION, PLAN, ROLE, admin_token, cases,
-    outage_cases, user_cases,
+    AUTHORIZED_PARTY, Answer, BARE, Case, FEATURE, HOOKED, LOOKUP_TIMEOUT, ORG_SLUG, PERMISSION,
+    PLAN, ROLE, admin_token, contract, contract_clerk, hook_body, huge_header_cases,
+    jwks_failure_contract, outage_contract, run_all,
 };
 use clerk_testing::LocalClerk;
 
-/// The contract app (see `clerk_integration_tests::cases`).
-fn contract_app(
-    clerk: clerk_core::Clerk,
-) -> App<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse,
-        Error = Error,
-        InitError = (),
-    >,
-> {
+/// What the missing-layer answer names.
+const MIDDLEWARE: &str = "ClerkMiddleware";
+
+/// The contract app's middleware; `hooked`: with the `on_rejection` hook of the `/hooked`
+/// mounting.
+fn middleware(clerk: clerk_core::Clerk, hooked: bool) -> ClerkMiddleware {
+    let options = ClerkOptions::new(clerk)
+        .authorized_parties([AUTHORIZED_PARTY])
+        .user_lookup_timeout(LOOKUP_TIMEOUT);
+    if !hooked {
+        return ClerkMiddleware::new(options);
+    }
+    ClerkMiddleware::new(options.on_rejection(|rejection| {
+        let status = actix_web::http::StatusCode::from_u16(rejection.status())
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+        HttpResponse::build(status).body(hook_body(rejection.code()))
+    }))
+}
+
+/// The contract's routes, without the middleware.
+fn routes(config: &mut web::ServiceConfig) {
     fn guarded(path: &str, guard: Require) -> impl HttpServiceFactory + 'static {
         web::scope(path)
             .wrap(guard)
             .route("", web::get().to(|| async { "ok" }))
     }
-    App::new()
-        .wrap(ClerkMiddleware::new(
-            ClerkOptions::new(clerk).authorized_parties([AUTHORIZED_PARTY]),
-        ))
+    config
         .route("/public", web::get().to(|| async { "public" }))
         .route(
             "/session",
@@ -68,6 +78,10 @@ fn contract_app(
                 user.map_or("anonymous".to_owned(), |u| u.id.clone())
             }),
         )
+        .route(
+            "/client",
+            web::get().to(|_: ClerkClient| async { "client" }),
+        )
         .service(guarded("/guard/auth", require_auth()))
         .service(guarded("/guard/role", require_role(ROLE)))
         .service(guarded("/guard/permission", require_permission(PERMISSION)))
@@ -76,104 +90,73 @@ fn contract_app(
         .service(guarded(
             "/guard/custom",
             require(|auth| auth.claims().org_slug() == Some(ORG_SLUG)),
-        ))
+        ));
 }
 
-async fn run(
-    call: &impl AsyncFn(test::TestRequest) -> ServiceResponse,
-    case: &Case,
-) -> Result<(), String> {
-    let mut request = test::TestRequest::get().uri(case.path);
-    for (name, value) in &case.headers {
-        let value = HeaderValue::from_bytes(value).map_err(|e| format!("{}: {e}", case.name))?;
-        request = request.append_header((*name, value));
-    }
-    let response = call(request).await;
-    let status = response.status().as_u16();
-    let header = |name| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let (www_authenticate, content_type) = (header(WWW_AUTHENTICATE), header(CONTENT_TYPE));
-    let body = test::read_body(response).await;
-    case.check(
-        status,
-        www_authenticate.as_deref(),
-        content_type.as_deref(),
-        &body,
-    )
+/// The contract app (see `clerk_integration_tests::cases`): the routes under the middleware,
+/// under the hooked middleware at `/hooked`, and without a middleware at `/bare`.
+fn contract_app(
+    clerk: clerk_core::Clerk,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .service(
+            web::scope(HOOKED)
+                .wrap(middleware(clerk.clone(), true))
+                .configure(routes),
+        )
+        .service(web::scope(BARE).configure(routes))
+        .service(
+            web::scope("")
+                .wrap(middleware(clerk, false))
+                .configure(routes),
+        )
 }
 
-/// Sends every case through the app `call` serves, and fails with every mismatch.
-async fn run_all(call: impl AsyncFn(test::TestRequest) -> ServiceResponse, cases: &[Case]) {
-    let mut failures = Vec::new();
-    for case in cases {
-        if let Err(failure) = run(&call, case).await {
-            failures.push(failure);
+/// Sends `cases` to the contract app in process.
+async fn in_process(local: &LocalClerk, cases: &[Case]) {
+    let app = test::init_service(contract_app(contract_clerk(local))).await;
+    let send = async |case: &Case| {
+        let mut request = test::TestRequest::get().uri(&case.path);
+        for (name, value) in &case.headers {
+            let value =
+                HeaderValue::from_bytes(value).map_err(|e| format!("{}: {e}", case.name))?;
+            request = request.append_header((*name, value));
         }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+        let response = test::call_service(&app, request.to_request()).await;
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (status, www_authenticate, content_type) = (
+            response.status().as_u16(),
+            header(WWW_AUTHENTICATE),
+            header(CONTENT_TYPE),
+        );
+        Ok(Answer {
+            status,
+            www_authenticate,
+            content_type,
+            body: test::read_body(response).await.to_vec(),
+        })
+    };
+    run_all(local, cases, send).await;
 }
 
-#[actix_web::test]
-async fn every_extractor_and_guard_answers_every_request_as_the_contract_says() {
-    let local = LocalClerk::start().await;
-    let app = test::init_service(contract_app(local.clerk())).await;
-    let cases = cases(&local);
-    assert!(cases.len() > 150, "{} cases", cases.len());
-    run_all(
-        async |r| test::call_service(&app, r.to_request()).await,
-        &cases,
-    )
-    .await;
-}
-
-#[actix_web::test]
-async fn the_user_routes_answer_as_the_contract_says() {
-    let local = LocalClerk::start().await;
-    let app = test::init_service(contract_app(local.clerk())).await;
-    let call = async |r: test::TestRequest| test::call_service(&app, r.to_request()).await;
-    run_all(call, &user_cases(&local)).await;
-    // Ada's 4 requests share one Backend API call (cached); the deleted user's 404 is
-    // remembered for a few seconds, so its 2 requests make one call too.
-    assert_eq!(local.calls("GetUser"), 2);
-}
-
-#[actix_web::test]
-async fn with_clerk_down_routes_that_need_a_session_answer_503() {
-    let local = LocalClerk::start().await;
-    let token = admin_token(&local);
-    let app = test::init_service(contract_app(local.clerk())).await;
-    local.shutdown().await;
-    let call = async |r: test::TestRequest| test::call_service(&app, r.to_request()).await;
-    run_all(call, &outage_cases(&token)).await;
-}
-
-#[actix_web::test]
-async fn with_the_jwks_endpoint_failing_routes_that_need_a_session_answer_503() {
-    let local = LocalClerk::start().await;
-    let token = admin_token(&local);
-    local.set_jwks_fault(Some(clerk_testing::Fault::Status(503)));
-    let app = test::init_service(contract_app(local.clerk())).await;
-    let call = async |r: test::TestRequest| test::call_service(&app, r.to_request()).await;
-    run_all(call, &outage_cases(&token)).await;
-}
-
-/// The same table over a real actix-web server on 127.0.0.1 (actix's HTTP/1 parser included),
-/// with reqwest as the client.
-#[actix_web::test]
-async fn every_case_answers_the_same_over_real_http() {
-    let local = LocalClerk::start().await;
-    let clerk = local.clerk();
+/// Sends `cases` to the contract app served by a real actix-web server (one worker) on
+/// 127.0.0.1, with reqwest.
+async fn over_http(local: &LocalClerk, cases: &[Case]) {
+    let clerk = contract_clerk(local);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let server = actix_web::HttpServer::new(move || contract_app(clerk.clone()))
@@ -184,29 +167,79 @@ async fn every_case_answers_the_same_over_real_http() {
     let handle = server.handle();
     actix_web::rt::spawn(server);
     let client = reqwest::Client::new();
-    let call = async |r: test::TestRequest| {
-        let request = r.to_http_request();
-        let mut builder = client.get(format!("http://{addr}{}", request.uri()));
-        for (name, value) in request.headers() {
-            builder = builder.header(name.as_str(), value.as_bytes());
+    let send = async |case: &Case| {
+        let mut request = client.get(format!("http://{addr}{}", case.path));
+        for (name, value) in &case.headers {
+            request = request.header(*name, value.as_slice());
         }
-        let response = builder.send().await.expect("sent");
-        let mut answer = actix_web::HttpResponse::build(
-            actix_web::http::StatusCode::from_u16(response.status().as_u16()).expect("status"),
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("{}: {e}", case.name))?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (status, www_authenticate, content_type) = (
+            response.status().as_u16(),
+            header("www-authenticate"),
+            header("content-type"),
         );
-        for (name, value) in response.headers() {
-            answer.append_header((name.as_str(), value.as_bytes()));
-        }
-        let body = response.bytes().await.expect("body");
-        ServiceResponse::new(request, answer.body(body))
+        let body = response.bytes().await.map_err(|e| e.to_string())?;
+        Ok(Answer {
+            status,
+            www_authenticate,
+            content_type,
+            body: body.to_vec(),
+        })
     };
-    // A header value's trailing whitespace does not survive HTTP/1 (RFC 9110 section 5.5):
-    // `Bearer ` arrives as `Bearer`, which clerk-core answers the same way.
-    let over_the_wire: Vec<Case> = cases(&local)
-        .into_iter()
-        .chain(user_cases(&local))
-        .collect();
-    assert!(over_the_wire.len() > 150, "{} cases", over_the_wire.len());
-    run_all(call, &over_the_wire).await;
+    run_all(local, cases, send).await;
     handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn the_contract_in_process() {
+    let local = LocalClerk::start().await;
+    let cases = contract(&local, MIDDLEWARE);
+    assert!(cases.len() > 700, "{} cases", cases.len());
+    in_process(&local, &cases).await;
+}
+
+#[actix_web::test]
+async fn the_contract_over_http() {
+    let local = LocalClerk::start().await;
+    over_http(&local, &contract(&local, MIDDLEWARE)).await;
+}
+
+#[actix_web::test]
+async fn huge_headers_in_process() {
+    let local = LocalClerk::start().await;
+    in_process(&local, &huge_header_cases(&local)).await;
+}
+
+#[actix_web::test]
+async fn with_clerk_down_routes_that_need_a_session_answer_503() {
+    let local = LocalClerk::start().await;
+    in_process(&local, &outage_contract(&admin_token(&local))).await;
+}
+
+#[actix_web::test]
+async fn with_clerk_down_over_http() {
+    let local = LocalClerk::start().await;
+    over_http(&local, &outage_contract(&admin_token(&local))).await;
+}
+
+#[actix_web::test]
+async fn with_the_jwks_endpoint_failing_routes_that_need_a_session_answer_503() {
+    let local = LocalClerk::start().await;
+    in_process(&local, &jwks_failure_contract(&admin_token(&local))).await;
+}
+
+#[actix_web::test]
+async fn with_the_jwks_endpoint_failing_over_http() {
+    let local = LocalClerk::start().await;
+    over_http(&local, &jwks_failure_contract(&admin_token(&local))).await;
 }
