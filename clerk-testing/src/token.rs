@@ -1,14 +1,15 @@
 //! Minting session tokens the way Clerk does.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
+use crate::ids::random_id;
 use crate::keys::SigningAlgorithm;
-use crate::server::Shared;
+use crate::state::Shared;
+use crate::time::unix_now;
 
 /// The `cat` header of Clerk session tokens.
 pub const SESSION_CATEGORY: &str = "cl_B7d4PD111AAA";
@@ -16,14 +17,6 @@ pub const SESSION_CATEGORY: &str = "cl_B7d4PD111AAA";
 pub const JWT_TEMPLATE_CATEGORY: &str = "cl_B7d4PD222AAA";
 /// The `cat` header of machine-to-machine tokens.
 pub const M2M_CATEGORY: &str = "cl_B7d4PD333AAA";
-
-/// The current Unix time in seconds.
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 /// An active organization in a minted token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +60,7 @@ pub struct TokenBuilder {
 
 impl TokenBuilder {
     pub(crate) fn new(shared: Arc<Shared>, user_id: String) -> Self {
-        let session_id = format!("sess_{}", crate::server::random_id(12));
+        let session_id = format!("sess_{}", random_id(12));
         Self {
             shared,
             user_id,
@@ -195,9 +188,8 @@ impl TokenBuilder {
 
     /// `act`: the session is an impersonation by `actor_user_id`.
     pub fn actor(mut self, actor_user_id: impl Into<String>) -> Self {
-        self.actor = Some(
-            json!({ "sub": actor_user_id.into(), "sid": format!("sess_{}", crate::server::random_id(12)) }),
-        );
+        self.actor =
+            Some(json!({ "sub": actor_user_id.into(), "sid": format!("sess_{}", random_id(12)) }));
         self
     }
 
@@ -270,7 +262,7 @@ impl TokenBuilder {
         if let Some(nbf) = self.not_before.unwrap_or(Some(iat - 10)) {
             c.insert("nbf".into(), nbf.into());
         }
-        c.insert("jti".into(), crate::server::random_id(20).into());
+        c.insert("jti".into(), random_id(20).into());
         if let Some(azp) = &self.azp {
             c.insert("azp".into(), azp.clone().into());
         }
