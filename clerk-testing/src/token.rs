@@ -11,8 +11,9 @@ use crate::keys::SigningAlgorithm;
 use crate::state::Shared;
 use crate::time::unix_now;
 
-/// The `cat` header of Clerk session tokens.
-pub const SESSION_CATEGORY: &str = "cl_B7d4PD111AAA";
+/// The `cat` header of Clerk session tokens (`cl_B7d4PD111AAA`): clerk-core's
+/// [`SESSION_TOKEN_CATEGORY`](clerk_core::verify::SESSION_TOKEN_CATEGORY), the one definition.
+pub const SESSION_CATEGORY: &str = clerk_core::verify::SESSION_TOKEN_CATEGORY;
 /// The `cat` header of tokens from JWT templates.
 pub const JWT_TEMPLATE_CATEGORY: &str = "cl_B7d4PD222AAA";
 /// The `cat` header of machine-to-machine tokens.
@@ -29,8 +30,8 @@ struct Org {
 
 /// Builds a session token signed by a [`LocalClerk`](crate::LocalClerk), in Clerk's format:
 /// version 2 by default (`.v1()` for the deprecated format), header
-/// `{"alg":"RS256","cat":"cl_B7d4PD111AAA","kid":…,"typ":"JWT"}`, a 60-second lifetime and
-/// `nbf` ten seconds before `iat`, as Clerk issues them.
+/// `{"alg":"RS256","cat":"cl_B7d4PD111AAA","kid":…,"typ":"JWT"}` ([`SESSION_CATEGORY`]), a
+/// 60-second lifetime and `nbf` ten seconds before `iat`, as Clerk issues them.
 ///
 /// Every claim and header field can be changed or removed, to mint the bad tokens tests need.
 #[must_use = "call .mint() to get the token"]
