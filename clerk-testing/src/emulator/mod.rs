@@ -30,7 +30,9 @@ use crate::store::{Failure, Outcome};
 type AppState = State<Arc<Shared>>;
 type Routes = Router<Arc<Shared>>;
 
-/// The operation ids this module answers; the clerk-testing docs list them.
+/// The operation ids of the Backend API that LocalClerk emulates; any other operation of the
+/// spec answers 501 naming it. The crate docs list them with the query parameters they honour.
+/// A test checks that they are exactly the operations of the spec the emulated routes serve.
 pub const EMULATED_OPERATIONS: &[&str] = &[
     // users
     "GetUserList",
@@ -126,4 +128,76 @@ fn body<T: DeserializeOwned + Default>(bytes: &Bytes) -> Outcome<T> {
             format!("the request body is invalid: {e}"),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use axum::body::Body;
+    use axum::extract::Request;
+    use tower::ServiceExt as _;
+
+    use super::*;
+    use crate::generated::operations::OPERATIONS;
+    use crate::keys::SigningKey;
+    use crate::state::Identity;
+
+    const NOT_ROUTED: &str = "x-not-routed";
+
+    async fn not_routed() -> Response {
+        ([(NOT_ROUTED, "1")], "").into_response()
+    }
+
+    /// Probes every operation of the spec (path parameters `x`) against the emulated routes
+    /// alone: an operation is served when a route answers it, whatever the answer (404 for the
+    /// unknown id `x`, 422, 200).
+    #[tokio::test]
+    async fn emulated_operations_are_exactly_the_operations_the_routes_serve() {
+        let identity = Identity {
+            secret_key: "sk_test".into(),
+            publishable_key: "pk_test".into(),
+            frontend_api: "test.clerk.localhost".into(),
+            jwk_alg: Some("RS256".into()),
+            extra_jwks: Vec::new(),
+        };
+        let shared = Arc::new(Shared::new(identity, SigningKey::generate("kid".into())));
+        let router = routes()
+            .fallback(not_routed)
+            .method_not_allowed_fallback(not_routed)
+            .with_state(shared);
+        let mut served = BTreeSet::new();
+        for (method, template, id) in OPERATIONS {
+            let path = template
+                .split('/')
+                .map(|part| if part.starts_with('{') { "x" } else { part })
+                .collect::<Vec<_>>()
+                .join("/");
+            let request = Request::builder()
+                .method(*method)
+                .uri(format!("/v1{path}"))
+                .body(Body::empty())
+                .expect("a valid request");
+            let response = match router.clone().oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            if !response.headers().contains_key(NOT_ROUTED) {
+                served.insert(*id);
+            }
+        }
+        let emulated: BTreeSet<&str> = EMULATED_OPERATIONS.iter().copied().collect();
+        assert_eq!(
+            emulated.len(),
+            EMULATED_OPERATIONS.len(),
+            "EMULATED_OPERATIONS has duplicates"
+        );
+        let unlisted: Vec<_> = served.difference(&emulated).collect();
+        let unserved: Vec<_> = emulated.difference(&served).collect();
+        assert!(
+            unlisted.is_empty() && unserved.is_empty(),
+            "served but not in EMULATED_OPERATIONS: {unlisted:?}; \
+             in EMULATED_OPERATIONS but not served (or not in the spec): {unserved:?}"
+        );
+    }
 }
