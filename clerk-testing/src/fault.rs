@@ -7,12 +7,12 @@ use std::time::Duration;
 ///
 /// A fault applies either to the JWKS endpoint `/v1/jwks`
 /// ([`LocalClerk::set_jwks_fault`](crate::LocalClerk::set_jwks_fault)) or to every other
-/// Backend API route, emulated or not
+/// request, to an emulated operation or not
 /// ([`LocalClerk::set_api_fault`](crate::LocalClerk::set_api_fault)); the two are set
 /// independently. It applies to every request until replaced or cleared with `None`. Requests are
 /// counted ([`LocalClerk::calls`](crate::LocalClerk::calls),
-/// [`LocalClerk::jwks_requests`](crate::LocalClerk::jwks_requests)) before the fault applies, and
-/// the secret key is checked after it (a faulty route answers the same with or without it).
+/// [`LocalClerk::jwks_requests`](crate::LocalClerk::jwks_requests)) before the fault applies,
+/// and the secret key is checked only after it, so requests without the key meet the fault too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
