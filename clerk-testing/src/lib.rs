@@ -46,11 +46,26 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// Imports run one way, from the handle down; a module imports only from those below it:
+//
+//   demo
+//   handle     the public handle (LocalClerk), its builder and helpers
+//   server     the HTTP loop: operations, counters, faults, the secret key, 501s
+//   emulator   the Backend API routes, one module per resource
+//   token      session-token minting
+//   state      what an instance shares: identity, keys, faults, counters, the store
+//   store      the data and every rule Clerk applies, one module per resource
+//   keys, fault, ids, time, generated    leaves: no imports from this crate
 pub mod demo;
 mod emulator;
+mod fault;
+mod handle;
+mod ids;
 mod keys;
 mod server;
+mod state;
 mod store;
+mod time;
 mod token;
 
 /// Code generated from Clerk's spec by `cargo xtask codegen`.
@@ -59,7 +74,9 @@ mod generated {
 }
 
 pub use emulator::EMULATED_OPERATIONS;
+pub use fault::Fault;
+pub use handle::{LocalClerk, LocalClerkBuilder, SignIn};
 pub use keys::SigningAlgorithm;
-pub use server::{Fault, LocalClerk, LocalClerkBuilder, SignIn};
 pub use store::NewUser;
-pub use token::{JWT_TEMPLATE_CATEGORY, M2M_CATEGORY, SESSION_CATEGORY, TokenBuilder, unix_now};
+pub use time::unix_now;
+pub use token::{JWT_TEMPLATE_CATEGORY, M2M_CATEGORY, SESSION_CATEGORY, TokenBuilder};

@@ -1,29 +1,23 @@
 //! Minting session tokens the way Clerk does.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
+use crate::ids::random_id;
 use crate::keys::SigningAlgorithm;
-use crate::server::Shared;
+use crate::state::Shared;
+use crate::time::unix_now;
 
-/// The `cat` header of Clerk session tokens.
-pub const SESSION_CATEGORY: &str = "cl_B7d4PD111AAA";
+/// The `cat` header of Clerk session tokens (`cl_B7d4PD111AAA`): clerk-core's
+/// [`SESSION_TOKEN_CATEGORY`](clerk_core::verify::SESSION_TOKEN_CATEGORY), the one definition.
+pub const SESSION_CATEGORY: &str = clerk_core::verify::SESSION_TOKEN_CATEGORY;
 /// The `cat` header of tokens from JWT templates.
 pub const JWT_TEMPLATE_CATEGORY: &str = "cl_B7d4PD222AAA";
 /// The `cat` header of machine-to-machine tokens.
 pub const M2M_CATEGORY: &str = "cl_B7d4PD333AAA";
-
-/// The current Unix time in seconds.
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 /// An active organization in a minted token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +30,8 @@ struct Org {
 
 /// Builds a session token signed by a [`LocalClerk`](crate::LocalClerk), in Clerk's format:
 /// version 2 by default (`.v1()` for the deprecated format), header
-/// `{"alg":"RS256","cat":"cl_B7d4PD111AAA","kid":…,"typ":"JWT"}`, a 60-second lifetime and
-/// `nbf` ten seconds before `iat`, as Clerk issues them.
+/// `{"alg":"RS256","cat":"cl_B7d4PD111AAA","kid":…,"typ":"JWT"}` ([`SESSION_CATEGORY`]), a
+/// 60-second lifetime and `nbf` ten seconds before `iat`, as Clerk issues them.
 ///
 /// Every claim and header field can be changed or removed, to mint the bad tokens tests need.
 #[must_use = "call .mint() to get the token"]
@@ -67,7 +61,7 @@ pub struct TokenBuilder {
 
 impl TokenBuilder {
     pub(crate) fn new(shared: Arc<Shared>, user_id: String) -> Self {
-        let session_id = format!("sess_{}", crate::server::random_id(12));
+        let session_id = format!("sess_{}", random_id(12));
         Self {
             shared,
             user_id,
@@ -195,9 +189,8 @@ impl TokenBuilder {
 
     /// `act`: the session is an impersonation by `actor_user_id`.
     pub fn actor(mut self, actor_user_id: impl Into<String>) -> Self {
-        self.actor = Some(
-            json!({ "sub": actor_user_id.into(), "sid": format!("sess_{}", crate::server::random_id(12)) }),
-        );
+        self.actor =
+            Some(json!({ "sub": actor_user_id.into(), "sid": format!("sess_{}", random_id(12)) }));
         self
     }
 
@@ -270,7 +263,7 @@ impl TokenBuilder {
         if let Some(nbf) = self.not_before.unwrap_or(Some(iat - 10)) {
             c.insert("nbf".into(), nbf.into());
         }
-        c.insert("jti".into(), crate::server::random_id(20).into());
+        c.insert("jti".into(), random_id(20).into());
         if let Some(azp) = &self.azp {
             c.insert("azp".into(), azp.clone().into());
         }

@@ -549,10 +549,13 @@ async fn unsupported_operations_are_a_501_naming_them() {
     ));
 }
 
+/// Requests are counted under the operation id of the spec they match, the literal path
+/// segment winning over a parameter (`/v1/users/count` is `GetUsersCount`, not `GetUser`). That
+/// `EMULATED_OPERATIONS` are exactly the operations the routes serve is a unit test of
+/// clerk-testing (`emulated_operations_are_exactly_the_operations_the_routes_serve`).
 #[tokio::test]
-async fn every_emulated_operation_is_an_operation_of_the_spec() {
+async fn calls_are_counted_by_the_operation_id_of_the_spec() {
     let local = LocalClerk::start().await;
-    // Each emulated id is counted under its own name when called: check a few by calling them.
     local.clerk().users().count().send().await.expect("count");
     local
         .clerk()
@@ -562,6 +565,6 @@ async fn every_emulated_operation_is_an_operation_of_the_spec() {
         .await
         .expect("list");
     assert_eq!(local.calls("GetUsersCount"), 1);
+    assert_eq!(local.calls("GetUser"), 0);
     assert_eq!(local.calls("ListOrganizations"), 1);
-    assert_eq!(EMULATED_OPERATIONS.len(), 29);
 }

@@ -1,0 +1,369 @@
+//! [`LocalClerk`], the public handle of an instance, and its builder: configuration, keys,
+//! tokens, faults, counters and the helpers that seed data and sign users in without HTTP.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use clerk_core::models::{Metadata, Organization, OrganizationMembership, Session, User};
+use clerk_core::{Clerk, ClerkBuilder};
+use tokio::net::TcpListener;
+
+use crate::fault::Fault;
+use crate::ids::random_id;
+use crate::keys::SigningKey;
+use crate::server::ServerTask;
+use crate::state::{Identity, Shared};
+use crate::store::NewUser;
+use crate::token::TokenBuilder;
+
+/// Configures a [`LocalClerk`] before it starts.
+#[derive(Debug, Clone, Default)]
+pub struct LocalClerkBuilder {
+    kid: Option<String>,
+    frontend_api: Option<String>,
+    jwk_alg: Option<Option<String>>,
+    extra_jwks: Vec<serde_json::Value>,
+    port: u16,
+}
+
+impl LocalClerkBuilder {
+    /// The key id of the first signing key (default `ins_local_<random>`). Two instances with the
+    /// same key id are how tests prove that caches are scoped per instance.
+    pub fn kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// The Frontend API host, which names the issuer (default `<random>.clerk.localhost`).
+    pub fn frontend_api(mut self, host: impl Into<String>) -> Self {
+        self.frontend_api = Some(host.into());
+        self
+    }
+
+    /// The `alg` published with each JWK (default `RS256`, as Clerk); `None` publishes keys
+    /// not bound to one algorithm.
+    pub fn jwk_alg(mut self, alg: Option<&str>) -> Self {
+        self.jwk_alg = Some(alg.map(str::to_owned));
+        self
+    }
+
+    /// The port to listen on (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Publishes an extra JWK before the instance's own keys (e.g. an EC or a symmetric key, to
+    /// check that clients skip what they cannot use).
+    pub fn extra_jwk(mut self, jwk: serde_json::Value) -> Self {
+        self.extra_jwks.push(jwk);
+        self
+    }
+
+    /// Binds 127.0.0.1 on a free port and starts serving.
+    pub async fn start(self) -> std::io::Result<LocalClerk> {
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
+        let addr = listener.local_addr()?;
+        let id = random_id(8);
+        let frontend_api = self
+            .frontend_api
+            .unwrap_or_else(|| format!("{id}.clerk.localhost"));
+        let publishable_key = format!(
+            "pk_test_{}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{frontend_api}$"))
+        );
+        let kid = self.kid.unwrap_or_else(|| format!("ins_local_{id}"));
+        let identity = Identity {
+            secret_key: format!("sk_test_local_{}", random_id(32)),
+            publishable_key,
+            frontend_api,
+            jwk_alg: self.jwk_alg.unwrap_or(Some("RS256".into())),
+            extra_jwks: self.extra_jwks,
+        };
+        let shared = Arc::new(Shared::new(identity, SigningKey::generate(kid)));
+        let server = ServerTask::start(listener, shared.clone());
+        Ok(LocalClerk {
+            shared,
+            addr,
+            server: Arc::new(server),
+        })
+    }
+}
+
+/// A local Clerk: an HTTP server on 127.0.0.1 that holds an RSA key pair, serves `/v1/jwks`
+/// (requiring its secret key, as Clerk does) and mints session tokens exactly as Clerk does.
+///
+/// Cheap to clone; the server stops when the last clone is dropped or on [`shutdown`](Self::shutdown).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let local = clerk_testing::LocalClerk::start().await;
+/// let clerk = local.clerk();
+/// let token = local.token("user_123").mint();
+/// let claims = clerk.verify_token(&token).await.unwrap();
+/// assert_eq!(claims.user_id(), "user_123");
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct LocalClerk {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    server: Arc<ServerTask>,
+}
+
+impl LocalClerk {
+    /// Starts an instance with default settings.
+    ///
+    /// # Panics
+    /// If no port on 127.0.0.1 can be bound; use [`builder`](Self::builder) to handle that error.
+    pub async fn start() -> Self {
+        Self::builder()
+            .start()
+            .await
+            .expect("LocalClerk could not bind a port on 127.0.0.1")
+    }
+
+    /// A builder for an instance with custom settings.
+    pub fn builder() -> LocalClerkBuilder {
+        LocalClerkBuilder::default()
+    }
+
+    /// The server's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The Backend API base URL (`http://127.0.0.1:<port>`), for `CLERK_API_URL`.
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The instance's secret key.
+    pub fn secret_key(&self) -> &str {
+        &self.shared.identity().secret_key
+    }
+
+    /// The instance's publishable key.
+    pub fn publishable_key(&self) -> &str {
+        &self.shared.identity().publishable_key
+    }
+
+    /// The Frontend API host named by the publishable key.
+    pub fn frontend_api(&self) -> &str {
+        &self.shared.identity().frontend_api
+    }
+
+    /// The issuer (`iss`) of this instance's tokens.
+    pub fn issuer(&self) -> String {
+        self.shared.issuer()
+    }
+
+    /// The current signing key's id.
+    pub fn kid(&self) -> String {
+        self.shared.current_key().kid.clone()
+    }
+
+    /// The current signing key's public key as PEM, for `CLERK_JWT_KEY`.
+    pub fn public_key_pem(&self) -> String {
+        self.shared.current_key().public_pem().to_owned()
+    }
+
+    /// A [`ClerkBuilder`] pointed at this instance (secret key, publishable key, API URL).
+    pub fn clerk_builder(&self) -> ClerkBuilder {
+        Clerk::builder()
+            .secret_key(self.secret_key())
+            .publishable_key(self.publishable_key())
+            .api_url(self.api_url())
+    }
+
+    /// A [`Clerk`] client pointed at this instance.
+    pub fn clerk(&self) -> Clerk {
+        self.clerk_builder()
+            .build()
+            .expect("LocalClerk's own keys and URL are valid")
+    }
+
+    /// Starts a session token for `user_id`; finish it with [`TokenBuilder::mint`].
+    pub fn token(&self, user_id: impl Into<String>) -> TokenBuilder {
+        TokenBuilder::new(self.shared.clone(), user_id.into())
+    }
+
+    /// Replaces the signing keys with a new one (new key id); tokens signed before no longer verify.
+    pub fn rotate_keys(&self) -> String {
+        let kid = format!("ins_local_{}", random_id(8));
+        self.shared.replace_keys(SigningKey::generate(kid.clone()));
+        kid
+    }
+
+    /// Adds a new signing key (new key id) and keeps publishing the old ones, as Clerk does
+    /// during a rotation. New tokens are signed with the new key.
+    pub fn add_key(&self) -> String {
+        let kid = format!("ins_local_{}", random_id(8));
+        self.shared.add_key(SigningKey::generate(kid.clone()));
+        kid
+    }
+
+    /// The JSON Web Key Set that `/v1/jwks` serves now.
+    pub fn jwks_json(&self) -> serde_json::Value {
+        self.shared.jwks()
+    }
+
+    /// How many requests `/v1/jwks` has received (including failed ones).
+    pub fn jwks_requests(&self) -> usize {
+        self.shared.jwks_requests()
+    }
+
+    /// How many requests an operation has received, by its operation id in the spec (`GetUser`,
+    /// `CreateOrganization`, `GetJWKS`, ...), whether LocalClerk emulates it or not.
+    pub fn calls(&self, operation_id: &str) -> usize {
+        self.shared.calls(operation_id)
+    }
+
+    /// Makes every Backend API route but `/v1/jwks` fail, slow down or rate-limit (or recover,
+    /// with `None`).
+    pub fn set_api_fault(&self, fault: Option<Fault>) {
+        self.shared.set_api_fault(fault);
+    }
+
+    /// Creates a user as `POST /v1/users` would.
+    ///
+    /// # Panics
+    /// If Clerk would refuse it (an email address or username already taken, a malformed email).
+    pub fn create_user(&self, user: NewUser) -> User {
+        self.shared
+            .store()
+            .create_user(user)
+            .unwrap_or_else(|f| panic!("create_user: {}", f.message))
+    }
+
+    /// Creates an organization (its slug derived from the name) as `POST /v1/organizations` would.
+    ///
+    /// # Panics
+    /// If Clerk would refuse it (an empty name, a slug already taken).
+    pub fn create_organization(&self, name: &str) -> Organization {
+        self.shared
+            .store()
+            .create_organization(
+                name.to_owned(),
+                None,
+                None,
+                Metadata::new(),
+                Metadata::new(),
+                0,
+            )
+            .unwrap_or_else(|f| panic!("create_organization: {}", f.message))
+    }
+
+    /// Adds a user to an organization with a role (`org:admin`, `org:member`, ...).
+    ///
+    /// # Panics
+    /// If the user or organization does not exist, or the user is already a member.
+    pub fn add_member(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        role: &str,
+    ) -> OrganizationMembership {
+        self.shared
+            .store()
+            .add_member(
+                organization_id,
+                user_id,
+                role,
+                Metadata::new(),
+                Metadata::new(),
+            )
+            .unwrap_or_else(|f| panic!("add_member: {}", f.message))
+    }
+
+    /// The permissions (`org:<feature>:<permission>`) a role grants; they go into memberships
+    /// and into the session tokens of members with an active organization.
+    pub fn set_role_permissions<I, S>(&self, role: &str, permissions: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let permissions = permissions.into_iter().map(Into::into).collect();
+        self.shared.store().set_role_permissions(role, permissions);
+    }
+
+    /// Signs a user in (no active organization): a new active session and its session token.
+    ///
+    /// # Panics
+    /// If the user does not exist.
+    pub fn sign_in(&self, user_id: &str) -> SignIn {
+        self.start_session(user_id, None)
+    }
+
+    /// Signs a user in with an organization active: the token carries the organization, the
+    /// user's role and the role's permissions, as Clerk's v2 tokens do.
+    ///
+    /// # Panics
+    /// If the user or organization does not exist, or the user is not a member.
+    pub fn sign_in_to_org(&self, user_id: &str, organization_id: &str) -> SignIn {
+        self.start_session(user_id, Some(organization_id))
+    }
+
+    fn start_session(&self, user_id: &str, organization_id: Option<&str>) -> SignIn {
+        let session = self
+            .shared
+            .store()
+            .create_session(user_id, organization_id)
+            .unwrap_or_else(|f| panic!("sign_in: {}", f.message));
+        let token = self
+            .session_token(&session.id)
+            .expect("a new session is active")
+            .mint();
+        SignIn { session, token }
+    }
+
+    /// A fresh session token for an existing session, pre-filled as Clerk would issue it (user,
+    /// session, active organization with role and permissions); finish it with
+    /// [`TokenBuilder::mint`]. `None` when Clerk would issue none: the session is revoked or
+    /// ended, or its user was deleted.
+    pub fn session_token(&self, session_id: &str) -> Option<TokenBuilder> {
+        let (session, membership) = self.shared.store().tokenable_session(session_id)?;
+        let mut token =
+            TokenBuilder::new(self.shared.clone(), session.user_id).session_id(session.id);
+        if let Some(membership) = membership {
+            token = token.org(
+                membership.organization.id,
+                membership.organization.slug,
+                membership.role,
+                membership.permissions,
+            );
+        }
+        Some(token)
+    }
+
+    /// Makes `/v1/jwks` fail (or recover, with `None`).
+    pub fn set_jwks_fault(&self, fault: Option<Fault>) {
+        self.shared.set_jwks_fault(fault);
+    }
+
+    /// Stops the server: the port is closed and every open connection dropped. Clients then see
+    /// "connection refused", as when Clerk is unreachable.
+    pub async fn shutdown(&self) {
+        self.server.stop().await;
+    }
+}
+
+impl std::fmt::Debug for LocalClerk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalClerk")
+            .field("api_url", &self.api_url())
+            .field("frontend_api", &self.frontend_api())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signed-in session and its session token.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    /// The session, as `GET /v1/sessions/{id}` returns it.
+    pub session: Session,
+    /// A session token for it (60 seconds, as Clerk's).
+    pub token: String,
+}

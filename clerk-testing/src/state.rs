@@ -1,0 +1,131 @@
+//! The state an instance shares between its handles, its server and its token builders: the
+//! instance's identity and keys, the injected faults, the request counters and the
+//! [`Store`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::fault::Fault;
+use crate::keys::SigningKey;
+use crate::store::Store;
+
+/// Locks a mutex, going on after a panic in another holder (the data stays usable).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What an instance is, fixed at start.
+pub(crate) struct Identity {
+    pub(crate) secret_key: String,
+    pub(crate) publishable_key: String,
+    pub(crate) frontend_api: String,
+    /// The `alg` published with each JWK; `None` publishes keys not bound to one.
+    pub(crate) jwk_alg: Option<String>,
+    /// JWKs published before the instance's own keys.
+    pub(crate) extra_jwks: Vec<serde_json::Value>,
+}
+
+/// State shared by the server and the handles.
+pub(crate) struct Shared {
+    identity: Identity,
+    keys: Mutex<Vec<Arc<SigningKey>>>,
+    jwks_requests: AtomicUsize,
+    jwks_fault: Mutex<Option<Fault>>,
+    api_fault: Mutex<Option<Fault>>,
+    calls: Mutex<HashMap<&'static str, usize>>,
+    store: Mutex<Store>,
+}
+
+impl Shared {
+    /// A new instance signing with `key`, with no data, faults or requests yet.
+    pub(crate) fn new(identity: Identity, key: SigningKey) -> Self {
+        Self {
+            identity,
+            keys: Mutex::new(vec![Arc::new(key)]),
+            jwks_requests: AtomicUsize::new(0),
+            jwks_fault: Mutex::new(None),
+            api_fault: Mutex::new(None),
+            calls: Mutex::new(HashMap::new()),
+            store: Mutex::new(Store::default()),
+        }
+    }
+
+    pub(crate) fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+
+    pub(crate) fn issuer(&self) -> String {
+        format!("https://{}", self.identity.frontend_api)
+    }
+
+    /// The key new tokens are signed with (the last one added).
+    pub(crate) fn current_key(&self) -> Arc<SigningKey> {
+        lock(&self.keys)
+            .last()
+            .cloned()
+            .expect("a LocalClerk always has a key")
+    }
+
+    /// Replaces every signing key with `key`.
+    pub(crate) fn replace_keys(&self, key: SigningKey) {
+        *lock(&self.keys) = vec![Arc::new(key)];
+    }
+
+    /// Adds a signing key, which signs new tokens; the others stay published.
+    pub(crate) fn add_key(&self, key: SigningKey) {
+        lock(&self.keys).push(Arc::new(key));
+    }
+
+    /// The JSON Web Key Set: the extra JWKs, then the signing keys.
+    pub(crate) fn jwks(&self) -> serde_json::Value {
+        let mut keys = self.identity.extra_jwks.clone();
+        keys.extend(
+            lock(&self.keys)
+                .iter()
+                .map(|k| k.jwk(self.identity.jwk_alg.as_deref())),
+        );
+        serde_json::json!({ "keys": keys })
+    }
+
+    /// Counts a request to an operation of the spec.
+    pub(crate) fn count_call(&self, operation_id: &'static str) {
+        *lock(&self.calls).entry(operation_id).or_default() += 1;
+    }
+
+    /// How many requests an operation has received.
+    pub(crate) fn calls(&self, operation_id: &str) -> usize {
+        lock(&self.calls).get(operation_id).copied().unwrap_or(0)
+    }
+
+    /// Counts a request to `/v1/jwks`.
+    pub(crate) fn count_jwks_request(&self) {
+        self.jwks_requests.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn jwks_requests(&self) -> usize {
+        self.jwks_requests.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn jwks_fault(&self) -> Option<Fault> {
+        *lock(&self.jwks_fault)
+    }
+
+    pub(crate) fn set_jwks_fault(&self, fault: Option<Fault>) {
+        *lock(&self.jwks_fault) = fault;
+    }
+
+    pub(crate) fn api_fault(&self) -> Option<Fault> {
+        *lock(&self.api_fault)
+    }
+
+    pub(crate) fn set_api_fault(&self, fault: Option<Fault>) {
+        *lock(&self.api_fault) = fault;
+    }
+}

@@ -1,0 +1,129 @@
+//! The emulator's in-memory data and every rule Clerk applies to it: uniqueness of email
+//! addresses, usernames and slugs, membership quotas, what deleting a user or an organization
+//! takes with it, which sessions may have tokens, timestamps. The emulated routes and the
+//! handle's helpers both go through it, so they agree.
+//!
+//! One submodule per resource; each adds its rules to [`Store`].
+
+mod invitations;
+mod memberships;
+mod organizations;
+mod sessions;
+mod users;
+
+use std::collections::BTreeMap;
+
+use clerk_core::models::{
+    Invitation, Metadata, Nullable, Organization, OrganizationMembership, Session, User,
+};
+
+use crate::time::now_ms;
+
+pub use users::NewUser;
+
+/// Why an emulated operation failed, as Clerk would answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    pub(crate) status: u16,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn not_found(what: &str) -> Self {
+        Self {
+            status: 404,
+            code: "resource_not_found",
+            message: format!("{what} not found"),
+        }
+    }
+
+    pub(crate) fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status: 422,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// The result of an emulated operation.
+pub(crate) type Outcome<T> = Result<T, Failure>;
+
+/// Merges `patch` into `target` as Clerk does for metadata: keys set to `null` are removed,
+/// objects merge recursively, anything else replaces.
+pub(crate) fn merge_metadata(target: &mut Metadata, patch: &Metadata) {
+    for (key, value) in patch {
+        match (target.get_mut(key), value) {
+            (_, serde_json::Value::Null) => {
+                target.remove(key);
+            }
+            (Some(serde_json::Value::Object(existing)), serde_json::Value::Object(incoming)) => {
+                merge_metadata(existing, incoming);
+            }
+            _ => {
+                target.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// Merges a metadata patch from a request, when it has one.
+fn merge_into(target: &mut Metadata, patch: Option<&Metadata>) {
+    if let Some(patch) = patch {
+        merge_metadata(target, patch);
+    }
+}
+
+/// Applies a nullable request field: a value sets, `null` clears, absent keeps.
+fn set(target: &mut Option<String>, value: Nullable<String>) {
+    match value {
+        Nullable::Value(v) => *target = Some(v),
+        Nullable::Null => *target = None,
+        Nullable::Absent => {}
+    }
+}
+
+/// Everything the emulator holds.
+#[derive(Default)]
+pub(crate) struct Store {
+    pub(crate) users: BTreeMap<String, User>,
+    pub(crate) organizations: BTreeMap<String, Organization>,
+    /// (organization id, user id) → membership.
+    pub(crate) memberships: BTreeMap<(String, String), OrganizationMembership>,
+    pub(crate) sessions: BTreeMap<String, Session>,
+    pub(crate) invitations: BTreeMap<String, Invitation>,
+    /// Role key → permissions carried in session tokens.
+    pub(crate) role_permissions: BTreeMap<String, Vec<String>>,
+    last_time: i64,
+}
+
+impl Store {
+    /// A strictly increasing timestamp, so that creation order is total.
+    pub(crate) fn tick(&mut self) -> i64 {
+        self.last_time = now_ms().max(self.last_time + 1);
+        self.last_time
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_merges_like_clerk() {
+        let mut target = serde_json::json!({"a": 1, "b": {"c": 2, "d": 3}, "e": 4})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let patch = serde_json::json!({"a": 5, "b": {"c": null, "x": 1}, "e": null})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        merge_metadata(&mut target, &patch);
+        assert_eq!(
+            serde_json::Value::Object(target),
+            serde_json::json!({"a": 5, "b": {"d": 3, "x": 1}})
+        );
+    }
+}

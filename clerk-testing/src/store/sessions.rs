@@ -1,0 +1,82 @@
+//! Sessions: sign-ins (of an existing user, into an organization they belong to), revocation,
+//! and which sessions Clerk still issues tokens for.
+
+use clerk_core::models::{OrganizationMembership, Session, SessionStatus};
+
+use super::{Failure, Outcome, Store};
+use crate::ids::object_id;
+
+impl Store {
+    /// Signs a user in: a new active session (on a new client), with an organization active
+    /// when given, which the user must be a member of.
+    pub(crate) fn create_session(
+        &mut self,
+        user_id: &str,
+        active_org: Option<&str>,
+    ) -> Outcome<Session> {
+        self.user(user_id)?;
+        let org = match active_org {
+            Some(org) => Some(self.membership(org, user_id)?.organization.id.clone()),
+            None => None,
+        };
+        let now = self.tick();
+        let session = Session {
+            object: "session".into(),
+            id: object_id("sess"),
+            user_id: user_id.to_owned(),
+            client_id: object_id("client"),
+            actor: None,
+            status: SessionStatus::Active,
+            last_active_organization_id: org,
+            last_active_at: now,
+            latest_activity: None,
+            expire_at: now + 7 * 24 * 3600 * 1000,
+            abandon_at: now + 30 * 24 * 3600 * 1000,
+            updated_at: now,
+            created_at: now,
+            tasks: None,
+        };
+        self.sessions.insert(session.id.clone(), session.clone());
+        if let Some(user) = self.users.get_mut(user_id) {
+            user.last_sign_in_at = Some(now);
+            user.last_active_at = Some(now);
+        }
+        Ok(session)
+    }
+
+    pub(crate) fn session(&self, session_id: &str) -> Outcome<&Session> {
+        self.sessions
+            .get(session_id)
+            .ok_or_else(|| Failure::not_found("session"))
+    }
+
+    /// A session Clerk would issue a session token for, with the membership of its active
+    /// organization (if it has one and the user is still a member). `None` when the session is
+    /// unknown, revoked or ended, or its user was deleted.
+    pub(crate) fn tokenable_session(
+        &self,
+        session_id: &str,
+    ) -> Option<(Session, Option<OrganizationMembership>)> {
+        let session = self.sessions.get(session_id)?;
+        if session.status != SessionStatus::Active || !self.users.contains_key(&session.user_id) {
+            return None;
+        }
+        let membership = session
+            .last_active_organization_id
+            .as_ref()
+            .and_then(|org| self.membership(org, &session.user_id).ok())
+            .cloned();
+        Some((session.clone(), membership))
+    }
+
+    pub(crate) fn revoke_session(&mut self, session_id: &str) -> Outcome<Session> {
+        let now = self.tick();
+        let session = self
+            .sessions
+            .get_mut(session_id)
+            .ok_or_else(|| Failure::not_found("session"))?;
+        session.status = SessionStatus::Revoked;
+        session.updated_at = now;
+        Ok(session.clone())
+    }
+}
