@@ -167,10 +167,13 @@ async fn handle(shared: Arc<Shared>, router: Router, request: Request) -> Result
     }
 }
 
-/// The emulated routes behind the secret key; anything else answers 501 or 404.
+/// The emulated routes behind the secret key; anything else answers 501 or 404, including an
+/// operation whose path an emulated route shares with another method (`PUT
+/// /v1/users/{id}/metadata` beside the emulated `PATCH`).
 fn router(shared: Arc<Shared>) -> Router {
     emulator::routes()
         .fallback(not_implemented)
+        .method_not_allowed_fallback(not_implemented)
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             require_secret_key,

@@ -547,6 +547,28 @@ async fn unsupported_operations_are_a_501_naming_them() {
         clerk.users().get("x").send().await,
         Err(ApiError::Response(_))
     ));
+    // Operations whose path an emulated route serves with another method are 501 too, not 405.
+    let http = reqwest::Client::new();
+    let user = local.create_user(clerk_testing::NewUser::with_email("ada@example.com"));
+    for (method, path, id) in [
+        (reqwest::Method::POST, "/sessions".to_owned(), "createSession"),
+        (
+            reqwest::Method::PUT,
+            format!("/users/{}/metadata", user.id),
+            "ReplaceUserMetadata",
+        ),
+    ] {
+        let response = http
+            .request(method, format!("{}/v1{path}", local.api_url()))
+            .bearer_auth(local.secret_key())
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status().as_u16(), 501, "{id}");
+        let body = response.text().await.expect("body");
+        assert!(body.contains(id), "{id}: {body}");
+    }
 }
 
 /// Requests are counted under the operation id of the spec they match, the literal path
