@@ -161,3 +161,28 @@ async fn the_workers_of_a_real_server_share_the_cache() {
     local.set_api_fault(None);
     handle.stop(true).await;
 }
+
+/// `ClerkMiddleware::user_cache` is the cache the middleware's `ClerkUser` reads: invalidating a
+/// user there makes the next request load it again (as after the app changed it), and every
+/// clone of the middleware shares it.
+#[actix_web::test]
+async fn the_middlewares_user_cache_invalidates_a_user() {
+    let local = LocalClerk::start().await;
+    let ada = local.create_user(NewUser::with_email("ada@example.com").first_name("Ada"));
+    let token = local.sign_in(&ada.id).token;
+    let middleware = ClerkMiddleware::new(local.clerk());
+    let app = test::init_service(app(middleware.clone())).await;
+    for _ in 0..2 {
+        assert_eq!(call!(app, "/profile", Some(&token)).0, StatusCode::OK);
+    }
+    assert_eq!(local.calls("GetUser"), 1, "cached");
+    assert_eq!(middleware.user_cache().entry_count().await, 1);
+    middleware.user_cache().invalidate(&ada.id).await;
+    assert_eq!(middleware.user_cache().entry_count().await, 0);
+    call!(app, "/profile", Some(&token));
+    assert_eq!(
+        local.calls("GetUser"),
+        2,
+        "loaded again after the invalidation"
+    );
+}

@@ -96,3 +96,31 @@ async fn concurrent_requests_of_one_user_make_one_api_call() {
     call(&app, "/profile", Some(&token)).await;
     assert_eq!(local.calls("GetUser"), 2, "fetched again after the TTL");
 }
+
+/// `ClerkLayer::user_cache` is the cache the layer's `ClerkUser` reads: invalidating a user
+/// there makes the next request load it again (as after the app changed it), and every clone of
+/// the layer shares it.
+#[tokio::test]
+async fn the_layers_user_cache_invalidates_a_user() {
+    let local = LocalClerk::start().await;
+    let ada = local.create_user(NewUser::with_email("ada@example.com").first_name("Ada"));
+    let token = local.sign_in(&ada.id).token;
+    let layer = ClerkLayer::new(local.clerk());
+    let app = Router::new()
+        .route("/profile", get(profile))
+        .layer(layer.clone());
+    for _ in 0..2 {
+        let answer = call(&app, "/profile", Some(&token)).await;
+        assert_eq!(answer, (StatusCode::OK, "Ada ada@example.com".into()));
+    }
+    assert_eq!(local.calls("GetUser"), 1, "cached");
+    assert_eq!(layer.user_cache().entry_count().await, 1);
+    layer.user_cache().invalidate(&ada.id).await;
+    assert_eq!(layer.user_cache().entry_count().await, 0);
+    call(&app, "/profile", Some(&token)).await;
+    assert_eq!(
+        local.calls("GetUser"),
+        2,
+        "loaded again after the invalidation"
+    );
+}

@@ -551,7 +551,11 @@ async fn unsupported_operations_are_a_501_naming_them() {
     let http = reqwest::Client::new();
     let user = local.create_user(clerk_testing::NewUser::with_email("ada@example.com"));
     for (method, path, id) in [
-        (reqwest::Method::POST, "/sessions".to_owned(), "createSession"),
+        (
+            reqwest::Method::POST,
+            "/sessions".to_owned(),
+            "createSession",
+        ),
         (
             reqwest::Method::PUT,
             format!("/users/{}/metadata", user.id),
