@@ -109,7 +109,7 @@ pub struct ListDomains {
 
 impl ListDomains {
     /// Sends the request: `GET /domains`.
-    pub async fn send(self) -> Result<models::Domains, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::DomainList, crate::api::ApiError> {
         let path = String::from("/domains");
         let request = crate::api::Request::new(http::Method::GET, path);
         self.clerk.execute_json(request).await

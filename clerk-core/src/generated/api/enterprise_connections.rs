@@ -202,7 +202,7 @@ impl ListEnterpriseConnections {
     }
 
     /// Sends the request: `GET /enterprise_connections`.
-    pub async fn send(self) -> Result<models::EnterpriseConnections, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::EnterpriseConnectionList, crate::api::ApiError> {
         let path = String::from("/enterprise_connections");
         let mut query = crate::api::Query::default();
         query.push("limit", &self.limit);
@@ -539,7 +539,9 @@ impl ListEnterpriseConnectionTestRuns {
     }
 
     /// Sends the request: `GET /enterprise_connections/{enterprise_connection_id}/test_runs`.
-    pub async fn send(self) -> Result<models::EnterpriseConnectionTestRuns, crate::api::ApiError> {
+    pub async fn send(
+        self,
+    ) -> Result<models::EnterpriseConnectionTestRunList, crate::api::ApiError> {
         let path = format!(
             "/enterprise_connections/{}/test_runs",
             crate::api::path_segment("enterprise_connection_id", &self.enterprise_connection_id)?

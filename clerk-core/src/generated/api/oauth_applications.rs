@@ -222,7 +222,7 @@ impl ListOauthApplications {
     }
 
     /// Sends the request: `GET /oauth_applications`.
-    pub async fn send(self) -> Result<models::OauthApplications, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OauthApplicationList, crate::api::ApiError> {
         let path = String::from("/oauth_applications");
         let mut query = crate::api::Query::default();
         query.push("limit", &self.limit);

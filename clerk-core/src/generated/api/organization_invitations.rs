@@ -350,7 +350,7 @@ impl ListOrganizationInvitations {
     }
 
     /// Sends the request: `GET /organizations/{organization_id}/invitations`.
-    pub async fn send(self) -> Result<models::OrganizationInvitations, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationInvitationList, crate::api::ApiError> {
         let path = format!(
             "/organizations/{}/invitations",
             crate::api::path_segment("organization_id", &self.organization_id)?
@@ -487,7 +487,7 @@ pub struct CreateOrganizationInvitationBulk {
 
 impl CreateOrganizationInvitationBulk {
     /// Sends the request: `POST /organizations/{organization_id}/invitations/bulk`.
-    pub async fn send(self) -> Result<models::OrganizationInvitations, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationInvitationList, crate::api::ApiError> {
         let path = format!(
             "/organizations/{}/invitations/bulk",
             crate::api::path_segment("organization_id", &self.organization_id)?
@@ -525,7 +525,7 @@ impl ListPendingOrganizationInvitations {
     }
 
     /// Sends the request: `GET /organizations/{organization_id}/invitations/pending`.
-    pub async fn send(self) -> Result<models::OrganizationInvitations, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationInvitationList, crate::api::ApiError> {
         let path = format!(
             "/organizations/{}/invitations/pending",
             crate::api::path_segment("organization_id", &self.organization_id)?

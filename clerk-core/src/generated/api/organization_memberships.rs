@@ -303,7 +303,7 @@ impl ListOrganizationMemberships {
     }
 
     /// Sends the request: `GET /organizations/{organization_id}/memberships`.
-    pub async fn send(self) -> Result<models::OrganizationMemberships, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationMembershipList, crate::api::ApiError> {
         let path = format!(
             "/organizations/{}/memberships",
             crate::api::path_segment("organization_id", &self.organization_id)?

@@ -200,7 +200,7 @@ impl ListOrganizationRoles {
     }
 
     /// Sends the request: `GET /organization_roles`.
-    pub async fn send(self) -> Result<models::Roles, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::RoleList, crate::api::ApiError> {
         let path = String::from("/organization_roles");
         let mut query = crate::api::Query::default();
         query.push("query", &self.query);

@@ -350,7 +350,7 @@ impl ListOrganizations {
     }
 
     /// Sends the request: `GET /organizations`.
-    pub async fn send(self) -> Result<models::Organizations, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationList, crate::api::ApiError> {
         let path = String::from("/organizations");
         let mut query = crate::api::Query::default();
         query.push("include_members_count", &self.include_members_count);

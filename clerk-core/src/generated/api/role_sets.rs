@@ -222,7 +222,7 @@ impl ListRoleSets {
     }
 
     /// Sends the request: `GET /role_sets`.
-    pub async fn send(self) -> Result<models::RoleSets, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::RoleSetList, crate::api::ApiError> {
         let path = String::from("/role_sets");
         let mut query = crate::api::Query::default();
         query.push("query", &self.query);

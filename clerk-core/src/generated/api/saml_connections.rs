@@ -201,7 +201,7 @@ impl ListSamlConnections {
     }
 
     /// Sends the request: `GET /saml_connections`.
-    pub async fn send(self) -> Result<models::SamlConnections, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::SamlConnectionList, crate::api::ApiError> {
         let path = String::from("/saml_connections");
         let mut query = crate::api::Query::default();
         query.push("limit", &self.limit);

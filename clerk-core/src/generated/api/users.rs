@@ -2353,7 +2353,7 @@ impl UsersGetOrganizationMemberships {
     }
 
     /// Sends the request: `GET /users/{user_id}/organization_memberships`.
-    pub async fn send(self) -> Result<models::OrganizationMemberships, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationMembershipList, crate::api::ApiError> {
         let path = format!(
             "/users/{}/organization_memberships",
             crate::api::path_segment("user_id", &self.user_id)?
@@ -2780,7 +2780,7 @@ impl InstanceGetOrganizationMemberships {
     }
 
     /// Sends the request: `GET /organization_memberships`.
-    pub async fn send(self) -> Result<models::OrganizationMemberships, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationMembershipList, crate::api::ApiError> {
         let path = String::from("/organization_memberships");
         let mut query = crate::api::Query::default();
         query.push("order_by", &self.order_by);
