@@ -131,7 +131,7 @@ impl AddDomain {
         self
     }
 
-    /// Sends `proxy_url` as `null`, clearing it.
+    /// Sends `proxy_url` as `null` (rather than leaving it out).
     pub fn proxy_url_null(mut self) -> Self {
         self.body.proxy_url = crate::models::Nullable::Null;
         self

@@ -359,7 +359,7 @@ impl PreviewTemplate {
         self
     }
 
-    /// Sends `subject` as `null`, clearing it.
+    /// Sends `subject` as `null` (rather than leaving it out).
     pub fn subject_null(mut self) -> Self {
         self.body.subject = crate::models::Nullable::Null;
         self

@@ -245,7 +245,7 @@ impl CreateOrganizationDomain {
         self
     }
 
-    /// Sends `verified` as `null`, clearing it.
+    /// Sends `verified` as `null` (rather than leaving it out).
     pub fn verified_null(mut self) -> Self {
         self.body.verified = crate::models::Nullable::Null;
         self

@@ -360,7 +360,7 @@ impl CreateOrganizationMembership {
         self
     }
 
-    /// Sends `public_metadata` as `null`, clearing it.
+    /// Sends `public_metadata` as `null` (rather than leaving it out).
     pub fn public_metadata_null(mut self) -> Self {
         self.body.public_metadata = crate::models::Nullable::Null;
         self
@@ -372,7 +372,7 @@ impl CreateOrganizationMembership {
         self
     }
 
-    /// Sends `private_metadata` as `null`, clearing it.
+    /// Sends `private_metadata` as `null` (rather than leaving it out).
     pub fn private_metadata_null(mut self) -> Self {
         self.body.private_metadata = crate::models::Nullable::Null;
         self

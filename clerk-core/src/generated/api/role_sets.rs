@@ -268,7 +268,7 @@ impl CreateRoleSet {
         self
     }
 
-    /// Sends `description` as `null`, clearing it.
+    /// Sends `description` as `null` (rather than leaving it out).
     pub fn description_null(mut self) -> Self {
         self.body.description = crate::models::Nullable::Null;
         self
