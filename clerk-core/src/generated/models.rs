@@ -2093,8 +2093,8 @@ pub struct OauthAccessTokenItem {
 /// `OauthAccessToken`.
 pub type OauthAccessToken = Vec<OauthAccessTokenItem>;
 
-/// `OrganizationMemberships`.
-pub type OrganizationMemberships = crate::models::Paginated<OrganizationMembership>;
+/// `OrganizationMembershipList`.
+pub type OrganizationMembershipList = crate::models::Paginated<OrganizationMembership>;
 
 /// An organization inviter's public user data
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -2364,8 +2364,8 @@ pub struct BlocklistIdentifier {
     pub updated_at: Option<i64>,
 }
 
-/// `BlocklistIdentifiers`.
-pub type BlocklistIdentifiers = crate::models::Paginated<BlocklistIdentifier>;
+/// `BlocklistIdentifierList`.
+pub type BlocklistIdentifierList = crate::models::Paginated<BlocklistIdentifier>;
 
 crate::models::string_enum! {
     /// The values of `ActorTokenStatus`.
@@ -2453,8 +2453,8 @@ pub struct Domain {
     pub cname_targets: Option<Vec<CNameTarget>>,
 }
 
-/// `Domains`.
-pub type Domains = crate::models::Paginated<Domain>;
+/// `DomainList`.
+pub type DomainList = crate::models::Paginated<Domain>;
 
 /// The `Instance` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -2726,8 +2726,8 @@ pub struct MachineScope {
     pub created_at: i64,
 }
 
-/// `Organizations`.
-pub type Organizations = crate::models::Paginated<Organization>;
+/// `OrganizationList`.
+pub type OrganizationList = crate::models::Paginated<Organization>;
 
 /// The `OrganizationWithLogo` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -2840,8 +2840,8 @@ pub struct OrganizationInvitation {
     pub updated_at: i64,
 }
 
-/// `OrganizationInvitations`.
-pub type OrganizationInvitations = crate::models::Paginated<OrganizationInvitation>;
+/// `OrganizationInvitationList`.
+pub type OrganizationInvitationList = crate::models::Paginated<OrganizationInvitation>;
 
 /// The `Permission` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -2904,8 +2904,8 @@ pub struct Role {
     pub updated_at: i64,
 }
 
-/// `Roles`.
-pub type Roles = crate::models::Paginated<Role>;
+/// `RoleList`.
+pub type RoleList = crate::models::Paginated<Role>;
 
 /// The verification object from an organization domain
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -2985,8 +2985,8 @@ pub struct OrganizationDomain {
     pub updated_at: i64,
 }
 
-/// `OrganizationDomains`.
-pub type OrganizationDomains = crate::models::Paginated<OrganizationDomain>;
+/// `OrganizationDomainList`.
+pub type OrganizationDomainList = crate::models::Paginated<OrganizationDomain>;
 
 /// The `ProxyCheck` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -3265,8 +3265,8 @@ pub struct OauthApplication {
     pub updated_at: i64,
 }
 
-/// `OauthApplications`.
-pub type OauthApplications = crate::models::Paginated<OauthApplication>;
+/// `OauthApplicationList`.
+pub type OauthApplicationList = crate::models::Paginated<OauthApplication>;
 
 /// The `OauthApplicationWithSecret` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -3471,8 +3471,8 @@ pub struct SamlConnection {
     pub updated_at: i64,
 }
 
-/// `SamlConnections`.
-pub type SamlConnections = crate::models::Paginated<SamlConnection>;
+/// `SamlConnectionList`.
+pub type SamlConnectionList = crate::models::Paginated<SamlConnection>;
 
 /// The `EnterpriseConnectionCustomAttributesItem` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -3654,8 +3654,8 @@ pub struct EnterpriseConnection {
     pub updated_at: i64,
 }
 
-/// `EnterpriseConnections`.
-pub type EnterpriseConnections = crate::models::Paginated<EnterpriseConnection>;
+/// `EnterpriseConnectionList`.
+pub type EnterpriseConnectionList = crate::models::Paginated<EnterpriseConnection>;
 
 crate::models::string_enum! {
     /// The status of the test run
@@ -3763,8 +3763,8 @@ pub struct EnterpriseConnectionTestRun {
     pub created_at: i64,
 }
 
-/// `EnterpriseConnectionTestRuns`.
-pub type EnterpriseConnectionTestRuns = crate::models::Paginated<EnterpriseConnectionTestRun>;
+/// `EnterpriseConnectionTestRunList`.
+pub type EnterpriseConnectionTestRunList = crate::models::Paginated<EnterpriseConnectionTestRun>;
 
 /// The `EnterpriseConnectionTestRunResponse` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -4587,8 +4587,8 @@ pub type PaginatedBillingStatementResponse = crate::models::Paginated<BillingSta
 /// `PaginatedBillingPaymentAttemptResponse`.
 pub type PaginatedBillingPaymentAttemptResponse = crate::models::Paginated<BillingPaymentAttempt>;
 
-/// `Permissions`.
-pub type Permissions = crate::models::Paginated<Permission>;
+/// `PermissionList`.
+pub type PermissionList = crate::models::Paginated<Permission>;
 
 /// A role within a role set
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -4717,8 +4717,8 @@ pub struct RoleSet {
     pub updated_at: i64,
 }
 
-/// `RoleSets`.
-pub type RoleSets = crate::models::Paginated<RoleSet>;
+/// `RoleSetList`.
+pub type RoleSetList = crate::models::Paginated<RoleSet>;
 
 /// Mappings from source role keys to destination role keys for role reassignment
 pub type ReassignmentMappings = std::collections::BTreeMap<String, String>;
@@ -4790,8 +4790,8 @@ pub struct ScimDirectory {
     pub updated_at: i64,
 }
 
-/// `ScimDirectories`.
-pub type ScimDirectories = Vec<ScimDirectory>;
+/// `ScimDirectoryList`.
+pub type ScimDirectoryList = Vec<ScimDirectory>;
 
 /// A mapping from a SCIM group to an organization role. Members of the group are assigned the role; the lowest-precedence match wins when a user belongs to multiple mapped groups.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -4834,8 +4834,8 @@ pub struct ScimGroupRoleMapping {
     pub updated_at: i64,
 }
 
-/// `ScimGroupRoleMappings`.
-pub type ScimGroupRoleMappings = Vec<ScimGroupRoleMapping>;
+/// `ScimGroupRoleMappingList`.
+pub type ScimGroupRoleMappingList = Vec<ScimGroupRoleMapping>;
 
 /// The `DirectoryCustomAttributesItem` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -4904,8 +4904,8 @@ pub struct Directory {
     pub updated_at: i64,
 }
 
-/// `Directories`.
-pub type Directories = Vec<Directory>;
+/// `DirectoryList`.
+pub type DirectoryList = Vec<Directory>;
 
 /// A mapping from a directory group to an organization role. Members of the group are assigned the role; the lowest-precedence match wins when a user belongs to multiple mapped groups.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -4948,8 +4948,8 @@ pub struct DirectoryGroupRoleMapping {
     pub updated_at: i64,
 }
 
-/// `DirectoryGroupRoleMappings`.
-pub type DirectoryGroupRoleMappings = Vec<DirectoryGroupRoleMapping>;
+/// `DirectoryGroupRoleMappingList`.
+pub type DirectoryGroupRoleMappingList = Vec<DirectoryGroupRoleMapping>;
 
 /// The `VerifyClientRequest` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -2,7 +2,7 @@
 //!
 //! Generated from Clerk's spec (every component schema, inline request body and inline response),
 //! plus the hand-written cross-cutting types: [`Nullable`], [`Paginated`], the [`Verification`]
-//! union and the [`Jwks`] key set.
+//! union and the [`JwkSet`] key set.
 //!
 //! Models are forward compatible: unknown fields are ignored, and every multi-value enum keeps
 //! values it does not know in an `Unknown(String)` variant. Timestamps are `i64` Unix milliseconds;
@@ -164,13 +164,13 @@ impl<'de> Deserialize<'de> for Verification {
 
 /// The instance's JSON Web Key Set (`GET /jwks`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Jwks {
+pub struct JwkSet {
     /// The keys.
     #[serde(default)]
     pub keys: Vec<JwksKey>,
 }
 
-/// One key of a [`Jwks`], flattened as Clerk flattens it: RSA keys use `n` and `e`, elliptic
+/// One key of a [`JwkSet`], flattened as Clerk flattens it: RSA keys use `n` and `e`, elliptic
 /// curve and Ed25519 keys use `crv` and `x`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JwksKey {

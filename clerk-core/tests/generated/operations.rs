@@ -899,7 +899,7 @@ async fn op_upsert_template() {
     let server = Recorder::start(200, "application/json", Some(r##"{"id":"id-sample","object":"template","instance_id":"instance_id-sample","resource_type":"resource_type-sample","template_type":"template_type-sample","name":"name-sample","slug":"slug-sample","position":7,"can_revert":true,"can_delete":true,"can_edit_body":true,"can_toggle":true,"subject":"subject-sample","markup":"markup-sample","body":"body-sample","available_variables":["available_variables-sample"],"required_variables":["required_variables-sample"],"from_email_name":"from_email_name-sample","reply_to_email_name":"reply_to_email_name-sample","delivered_by_clerk":true,"enabled":true,"flagged_as_suspicious":true,"updated_at":7,"created_at":7}"##)).await;
     let response = server
         .clerk()
-        .email_and_sms_templates()
+        .email_sms_templates()
         .upsert("email", "slug-1/2 x")
         .name("name-sample")
         .subject("subject-sample")
@@ -946,7 +946,7 @@ async fn op_preview_template() {
     let server = Recorder::start(200, "application/json", Some(r##"{"key":"value"}"##)).await;
     let response = server
         .clerk()
-        .templates()
+        .email_sms_templates()
         .preview("template_type-1/2 x", "slug-1/2 x")
         .subject("subject-sample")
         .body("body-sample")

@@ -293,8 +293,14 @@ fn emit_op(
                 f.ident, f.ident
             ));
             if shape.tri_state {
+                // Only an update has a stored value to clear; elsewhere `null` is just sent.
+                let effect = if matches!(op.http_method.as_str(), "PATCH" | "PUT") {
+                    ", clearing it"
+                } else {
+                    " (rather than leaving it out)"
+                };
                 out.push_str(&format!(
-                    "    /// Sends `{}` as `null`, clearing it.\n    pub fn {}_null(mut self) -> Self {{\n        self.body.{} = crate::models::Nullable::Null;\n        self\n    }}\n\n",
+                    "    /// Sends `{}` as `null`{effect}.\n    pub fn {}_null(mut self) -> Self {{\n        self.body.{} = crate::models::Nullable::Null;\n        self\n    }}\n\n",
                     f.json,
                     bare(&f.ident),
                     f.ident

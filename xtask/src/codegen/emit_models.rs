@@ -51,7 +51,7 @@ fn defaultable(registry: &Registry<'_>, ty: &Ty, memo: &mut HashMap<String, bool
         | Ty::Array(_)
         | Ty::Map(_) => true,
         Ty::Paginated(_) => true,
-        Ty::Manual(path) => *path == "crate::models::Jwks",
+        Ty::Manual(path) => *path == "crate::models::JwkSet",
         Ty::Named(name) => {
             if let Some(&known) = memo.get(name) {
                 return known;

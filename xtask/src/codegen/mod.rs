@@ -74,6 +74,7 @@ pub fn generate(root: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
         return Err(format!("expected 249 operations, found {}", ops.len()));
     }
     check_names(&ops)?;
+    check_type_names(&ops, &registry)?;
 
     let request_roots: Vec<Ty> = ops
         .iter()
@@ -217,6 +218,47 @@ fn operations_table(ops: &[ops::Op]) -> String {
         groups.len()
     ));
     out
+}
+
+/// No two public generated types share a name: resource handles, request builders and models
+/// (with the hand-written models they refer to) are all distinct, so `Organizations` is only ever
+/// the handle and the list is `OrganizationList`.
+fn check_type_names(ops: &[ops::Op], registry: &Registry<'_>) -> Result<(), String> {
+    let handles: BTreeSet<String> = ops
+        .iter()
+        .map(|op| emit_api::group_struct(&op.group))
+        .collect();
+    let manual = types::MANUAL_SCHEMAS
+        .iter()
+        .map(|(_, path)| *path)
+        .chain([types::VERIFICATION])
+        .map(|path| path.rsplit("::").next().unwrap_or(path).to_owned());
+    let names = handles
+        .into_iter()
+        .map(|name| (name, "resource handle"))
+        .chain(ops.iter().map(|op| (op.name.clone(), "request builder")))
+        .chain(
+            registry
+                .defs
+                .iter()
+                .map(|def| (def.name().to_owned(), "model")),
+        )
+        .chain(manual.map(|name| (name, "hand-written model")));
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    let mut clashes = Vec::new();
+    for (name, kind) in names {
+        if let Some(first) = seen.insert(name.clone(), kind) {
+            clashes.push(format!("{name} ({first} and {kind})"));
+        }
+    }
+    if clashes.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "public generated types share names:\n  {}",
+            clashes.join("\n  ")
+        ))
+    }
 }
 
 fn check_names(ops: &[ops::Op]) -> Result<(), String> {

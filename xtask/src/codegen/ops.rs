@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::naming::{field_ident, pascal, snake, type_ident};
-use super::spec::{FALLBACK_NAMES, METHODS, deref};
+use super::spec::{FALLBACK_NAMES, MERGED_GROUPS, METHODS, deref};
 use super::types::{Def, Field, Registry, Ty};
 
 /// A path or query parameter.
@@ -220,7 +220,11 @@ pub fn collect(registry: &mut Registry<'_>) -> Vec<Op> {
                 .get("x-speakeasy-group")
                 .and_then(Value::as_str)
                 .or(fallback.map(|f| f.1))
-                .unwrap_or_else(|| panic!("{id}: no group"))
+                .unwrap_or_else(|| panic!("{id}: no group"));
+            let group = MERGED_GROUPS
+                .iter()
+                .find(|(from, _)| *from == group)
+                .map_or(group, |(_, into)| into)
                 .to_owned();
             let method_name = op
                 .get("x-speakeasy-name-override")

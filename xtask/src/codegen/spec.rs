@@ -10,6 +10,8 @@
 //!    timestamps are `i64` milliseconds everywhere else in the spec.
 //! 5. Operations without `x-speakeasy-group` / `x-speakeasy-name-override` get the group and
 //!    method names of [`FALLBACK_NAMES`].
+//! 6. The spec splits the six "Email & SMS Templates" operations over three groups; they are one
+//!    group here ([`MERGED_GROUPS`]), so one handle has them all.
 
 use serde_json::Value;
 
@@ -35,6 +37,13 @@ pub const FALLBACK_NAMES: &[(&str, &str, &str)] = &[
     ("getApiKeySecret", "apiKeys", "getSecret"),
     ("revokeApiKey", "apiKeys", "revoke"),
     ("verifyApiKey", "apiKeys", "verify"),
+];
+
+/// Groups folded into another (spec group → group used): the "Email & SMS Templates" operations
+/// are all `clerk.email_sms_templates()`.
+pub const MERGED_GROUPS: &[(&str, &str)] = &[
+    ("emailAndSmsTemplates", "emailSMSTemplates"),
+    ("templates", "emailSMSTemplates"),
 ];
 
 pub const METHODS: &[&str] = &["get", "post", "put", "patch", "delete", "head"];

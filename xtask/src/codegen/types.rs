@@ -120,13 +120,57 @@ impl Def {
     }
 }
 
-/// Component schemas that map to hand-written types.
+/// Component schemas that map to hand-written types: (schema name, Rust path).
+pub const MANUAL_SCHEMAS: &[(&str, &str)] = &[
+    ("ClerkErrors", "crate::api::ClerkErrors"),
+    ("ClerkError", "crate::api::ClerkError"),
+    ("JWKS", "crate::models::JwkSet"),
+];
+
+/// The hand-written union every `verification_*` choice maps to.
+pub const VERIFICATION: &str = "crate::models::Verification";
+
+/// The hand-written type a component schema maps to, if any.
 pub fn manual_schema(name: &str) -> Option<&'static str> {
-    match name {
-        "ClerkErrors" => Some("crate::api::ClerkErrors"),
-        "ClerkError" => Some("crate::api::ClerkError"),
-        "JWKS" => Some("crate::models::Jwks"),
-        _ => None,
+    MANUAL_SCHEMAS
+        .iter()
+        .find(|(schema, _)| *schema == name)
+        .map(|(_, path)| *path)
+}
+
+/// The Rust name of a component schema. A list of a component (an array, or a
+/// `{data, total_count}` page) named as the plural of its item is named as a list:
+/// `Organizations` → `OrganizationList`, `Directories` → `DirectoryList`. Model names then never
+/// repeat a resource handle's name (`api::organizations::Organizations`).
+pub fn component_ident(spec: &Value, name: &str) -> String {
+    let ident = type_ident(name);
+    let schema = deref(spec, &spec["components"]["schemas"][name]);
+    let list = if schema.get("type").and_then(Value::as_str) == Some("array") {
+        Some(schema)
+    } else {
+        schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .filter(|props| props.len() == 2 && props.contains_key("total_count"))
+            .and_then(|props| props.get("data"))
+            .map(|data| deref(spec, data))
+    };
+    let item = list
+        .and_then(|list| list.get("items"))
+        .and_then(|items| items.get("$ref"))
+        .and_then(Value::as_str)
+        .map(|reference| type_ident(ref_name(reference)));
+    match item {
+        Some(item) if ident == plural(&item) => format!("{item}List"),
+        _ => ident,
+    }
+}
+
+/// The English plural of a type name: `Domain` → `Domains`, `Directory` → `Directories`.
+fn plural(name: &str) -> String {
+    match name.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{name}s"),
     }
 }
 
@@ -221,7 +265,7 @@ impl<'s> Registry<'s> {
         // Reserve the names first so that references resolve to them whatever the order.
         for name in schemas.keys() {
             if manual_schema(name).is_none() {
-                let rust = type_ident(name);
+                let rust = component_ident(self.spec, name);
                 self.index.insert(rust.clone(), usize::MAX);
             }
         }
@@ -229,7 +273,7 @@ impl<'s> Registry<'s> {
             if manual_schema(name).is_some() {
                 continue;
             }
-            let rust = type_ident(name);
+            let rust = component_ident(self.spec, name);
             self.index.remove(&rust);
             let def = self.def_for(&rust, schema);
             let got = self.add(def);
@@ -389,7 +433,7 @@ impl<'s> Registry<'s> {
                     .is_some_and(|r| ref_name(r).starts_with("verification_"))
             });
             if all_verifications {
-                return (Ty::Manual("crate::models::Verification"), nullable);
+                return (Ty::Manual(VERIFICATION), nullable);
             }
             let mut variants = Vec::new();
             for (i, part) in parts.iter().enumerate() {
@@ -463,7 +507,7 @@ impl<'s> Registry<'s> {
             if let Some(path) = manual_schema(name) {
                 return Ty::Manual(path);
             }
-            return Ty::Named(type_ident(name));
+            return Ty::Named(component_ident(self.spec, name));
         }
         // A reference to something else (a response, a parameter schema): use what it points at.
         let target = resolve(self.spec, reference).clone();
@@ -500,4 +544,30 @@ fn variant_name(spec: &Value, part: &Value) -> Option<String> {
         .first()?
         .as_str()?;
     Some(type_ident(tag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_named_as_plurals_are_named_as_lists() {
+        let spec = serde_json::json!({"components": {"schemas": {
+            "Directory": {"type": "object"},
+            "Directories": {"type": "array", "items": {"$ref": "#/components/schemas/Directory"}},
+            "Organizations": {"type": "object", "properties": {
+                "data": {"type": "array", "items": {"$ref": "#/components/schemas/Organization"}},
+                "total_count": {"type": "integer"}
+            }},
+            "PaginatedPlans": {"type": "object", "properties": {
+                "data": {"type": "array", "items": {"$ref": "#/components/schemas/Plan"}},
+                "total_count": {"type": "integer"}
+            }},
+            "Organization": {"type": "object"}
+        }}});
+        assert_eq!(component_ident(&spec, "Directories"), "DirectoryList");
+        assert_eq!(component_ident(&spec, "Organizations"), "OrganizationList");
+        assert_eq!(component_ident(&spec, "PaginatedPlans"), "PaginatedPlans");
+        assert_eq!(component_ident(&spec, "Organization"), "Organization");
+    }
 }

@@ -122,7 +122,7 @@ impl RevokeAdminPortalLinkToken {
         self
     }
 
-    /// Sends `revocation_reason` as `null`, clearing it.
+    /// Sends `revocation_reason` as `null` (rather than leaving it out).
     pub fn revocation_reason_null(mut self) -> Self {
         self.body.revocation_reason = crate::models::Nullable::Null;
         self

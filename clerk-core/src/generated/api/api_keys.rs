@@ -232,7 +232,7 @@ impl CreateApiKey {
         self
     }
 
-    /// Sends `description` as `null`, clearing it.
+    /// Sends `description` as `null` (rather than leaving it out).
     pub fn description_null(mut self) -> Self {
         self.body.description = crate::models::Nullable::Null;
         self
@@ -244,7 +244,7 @@ impl CreateApiKey {
         self
     }
 
-    /// Sends `claims` as `null`, clearing it.
+    /// Sends `claims` as `null` (rather than leaving it out).
     pub fn claims_null(mut self) -> Self {
         self.body.claims = crate::models::Nullable::Null;
         self
@@ -262,7 +262,7 @@ impl CreateApiKey {
         self
     }
 
-    /// Sends `created_by` as `null`, clearing it.
+    /// Sends `created_by` as `null` (rather than leaving it out).
     pub fn created_by_null(mut self) -> Self {
         self.body.created_by = crate::models::Nullable::Null;
         self
@@ -274,7 +274,7 @@ impl CreateApiKey {
         self
     }
 
-    /// Sends `seconds_until_expiration` as `null`, clearing it.
+    /// Sends `seconds_until_expiration` as `null` (rather than leaving it out).
     pub fn seconds_until_expiration_null(mut self) -> Self {
         self.body.seconds_until_expiration = crate::models::Nullable::Null;
         self
@@ -435,7 +435,7 @@ impl RevokeApiKey {
         self
     }
 
-    /// Sends `revocation_reason` as `null`, clearing it.
+    /// Sends `revocation_reason` as `null` (rather than leaving it out).
     pub fn revocation_reason_null(mut self) -> Self {
         self.body.revocation_reason = crate::models::Nullable::Null;
         self

@@ -379,7 +379,7 @@ impl CreateBillingPrice {
         self
     }
 
-    /// Sends `annual_monthly_amount` as `null`, clearing it.
+    /// Sends `annual_monthly_amount` as `null` (rather than leaving it out).
     pub fn annual_monthly_amount_null(mut self) -> Self {
         self.body.annual_monthly_amount = crate::models::Nullable::Null;
         self

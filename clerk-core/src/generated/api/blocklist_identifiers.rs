@@ -77,7 +77,7 @@ pub struct ListBlocklistIdentifiers {
 
 impl ListBlocklistIdentifiers {
     /// Sends the request: `GET /blocklist_identifiers`.
-    pub async fn send(self) -> Result<models::BlocklistIdentifiers, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::BlocklistIdentifierList, crate::api::ApiError> {
         let path = String::from("/blocklist_identifiers");
         let request = crate::api::Request::new(http::Method::GET, path);
         self.clerk.execute_json(request).await

@@ -109,7 +109,7 @@ pub struct ListDomains {
 
 impl ListDomains {
     /// Sends the request: `GET /domains`.
-    pub async fn send(self) -> Result<models::Domains, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::DomainList, crate::api::ApiError> {
         let path = String::from("/domains");
         let request = crate::api::Request::new(http::Method::GET, path);
         self.clerk.execute_json(request).await
@@ -131,7 +131,7 @@ impl AddDomain {
         self
     }
 
-    /// Sends `proxy_url` as `null`, clearing it.
+    /// Sends `proxy_url` as `null` (rather than leaving it out).
     pub fn proxy_url_null(mut self) -> Self {
         self.body.proxy_url = crate::models::Nullable::Null;
         self

@@ -191,7 +191,7 @@ impl CreateEmailAddress {
         self
     }
 
-    /// Sends `verified` as `null`, clearing it.
+    /// Sends `verified` as `null` (rather than leaving it out).
     pub fn verified_null(mut self) -> Self {
         self.body.verified = crate::models::Nullable::Null;
         self
@@ -204,7 +204,7 @@ impl CreateEmailAddress {
         self
     }
 
-    /// Sends `primary` as `null`, clearing it.
+    /// Sends `primary` as `null` (rather than leaving it out).
     pub fn primary_null(mut self) -> Self {
         self.body.primary = crate::models::Nullable::Null;
         self
@@ -218,7 +218,7 @@ impl CreateEmailAddress {
         self
     }
 
-    /// Sends `notify_primary_email_address_changed` as `null`, clearing it.
+    /// Sends `notify_primary_email_address_changed` as `null` (rather than leaving it out).
     pub fn notify_primary_email_address_changed_null(mut self) -> Self {
         self.body.notify_primary_email_address_changed = crate::models::Nullable::Null;
         self

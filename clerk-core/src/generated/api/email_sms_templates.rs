@@ -16,7 +16,7 @@
 use crate::Clerk;
 use crate::models;
 
-/// The `emailSMSTemplates` operations (4 in all): `list`, `get`, `revert`, `toggle_template_delivery`.
+/// The `emailSMSTemplates` operations (6 in all): `list`, `get`, `upsert`, `revert`, `preview`, `toggle_template_delivery`.
 #[derive(Clone, Copy)]
 pub struct EmailSmsTemplates<'a> {
     clerk: &'a Clerk,
@@ -60,6 +60,33 @@ impl EmailSmsTemplates<'_> {
         }
     }
 
+    /// Update a template for a given type and slug.
+    ///
+    /// Updates the existing template of the given type and slug
+    ///
+    /// `PUT /templates/{template_type}/{slug}` (operation `UpsertTemplate`).
+    #[deprecated(note = "Clerk marks this operation as deprecated")]
+    pub fn upsert(
+        &self,
+        template_type: impl Into<String>,
+        slug: impl Into<String>,
+    ) -> UpsertTemplate {
+        UpsertTemplate {
+            clerk: self.clerk.clone(),
+            template_type: template_type.into(),
+            slug: slug.into(),
+            body: models::UpsertTemplateRequest {
+                name: None,
+                subject: crate::models::Nullable::Absent,
+                markup: crate::models::Nullable::Absent,
+                body: None,
+                delivered_by_clerk: crate::models::Nullable::Absent,
+                from_email_name: None,
+                reply_to_email_name: None,
+            },
+        }
+    }
+
     /// Revert a template.
     ///
     /// Reverts an updated template to its default state
@@ -75,6 +102,30 @@ impl EmailSmsTemplates<'_> {
             clerk: self.clerk.clone(),
             template_type: template_type.into(),
             slug: slug.into(),
+        }
+    }
+
+    /// Preview changes to a template.
+    ///
+    /// Returns a preview of a template for a given template_type, slug and body
+    ///
+    /// `POST /templates/{template_type}/{slug}/preview` (operation `PreviewTemplate`).
+    #[deprecated(note = "Clerk marks this operation as deprecated")]
+    pub fn preview(
+        &self,
+        template_type: impl Into<String>,
+        slug: impl Into<String>,
+    ) -> PreviewTemplate {
+        PreviewTemplate {
+            clerk: self.clerk.clone(),
+            template_type: template_type.into(),
+            slug: slug.into(),
+            body: models::PreviewTemplateRequest {
+                subject: crate::models::Nullable::Absent,
+                body: None,
+                from_email_name: None,
+                reply_to_email_name: None,
+            },
         }
     }
 
@@ -179,6 +230,95 @@ impl GetTemplate {
     }
 }
 
+/// The request of [`EmailSmsTemplates::upsert`]; set options with its methods, then call [`send`](Self::send).
+#[derive(Clone)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct UpsertTemplate {
+    clerk: Clerk,
+    template_type: String,
+    slug: String,
+    body: models::UpsertTemplateRequest,
+}
+
+impl UpsertTemplate {
+    /// The user-friendly name of the template
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.body.name = Some(value.into());
+        self
+    }
+
+    /// The email subject.
+    /// Applicable only to email templates.
+    pub fn subject(mut self, value: impl Into<String>) -> Self {
+        self.body.subject = crate::models::Nullable::Value(value.into());
+        self
+    }
+
+    /// Sends `subject` as `null`, clearing it.
+    pub fn subject_null(mut self) -> Self {
+        self.body.subject = crate::models::Nullable::Null;
+        self
+    }
+
+    /// The editor markup used to generate the body of the template
+    pub fn markup(mut self, value: impl Into<String>) -> Self {
+        self.body.markup = crate::models::Nullable::Value(value.into());
+        self
+    }
+
+    /// Sends `markup` as `null`, clearing it.
+    pub fn markup_null(mut self) -> Self {
+        self.body.markup = crate::models::Nullable::Null;
+        self
+    }
+
+    /// The template body before variable interpolation
+    pub fn body(mut self, value: impl Into<String>) -> Self {
+        self.body.body = Some(value.into());
+        self
+    }
+
+    /// Whether Clerk should deliver emails or SMS messages based on the current template
+    pub fn delivered_by_clerk(mut self, value: bool) -> Self {
+        self.body.delivered_by_clerk = crate::models::Nullable::Value(value);
+        self
+    }
+
+    /// Sends `delivered_by_clerk` as `null`, clearing it.
+    pub fn delivered_by_clerk_null(mut self) -> Self {
+        self.body.delivered_by_clerk = crate::models::Nullable::Null;
+        self
+    }
+
+    /// The local part of the From email address that will be used for emails.
+    /// For example, in the address 'hello@example.com', the local part is 'hello'.
+    /// Applicable only to email templates.
+    pub fn from_email_name(mut self, value: impl Into<String>) -> Self {
+        self.body.from_email_name = Some(value.into());
+        self
+    }
+
+    /// The local part of the Reply To email address that will be used for emails.
+    /// For example, in the address 'hello@example.com', the local part is 'hello'.
+    /// Applicable only to email templates.
+    pub fn reply_to_email_name(mut self, value: impl Into<String>) -> Self {
+        self.body.reply_to_email_name = Some(value.into());
+        self
+    }
+
+    /// Sends the request: `PUT /templates/{template_type}/{slug}`.
+    pub async fn send(self) -> Result<models::Template, crate::api::ApiError> {
+        let path = format!(
+            "/templates/{}/{}",
+            crate::api::path_segment("template_type", &self.template_type)?,
+            crate::api::path_segment("slug", &self.slug)?
+        );
+        let request = crate::api::Request::new(http::Method::PUT, path);
+        let request = request.json(&self.body)?;
+        self.clerk.execute_json(request).await
+    }
+}
+
 /// The request of [`EmailSmsTemplates::revert`]; set options with its methods, then call [`send`](Self::send).
 #[derive(Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
@@ -197,6 +337,67 @@ impl RevertTemplate {
             crate::api::path_segment("slug", &self.slug)?
         );
         let request = crate::api::Request::new(http::Method::POST, path);
+        self.clerk.execute_json(request).await
+    }
+}
+
+/// The request of [`EmailSmsTemplates::preview`]; set options with its methods, then call [`send`](Self::send).
+#[derive(Clone)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct PreviewTemplate {
+    clerk: Clerk,
+    template_type: String,
+    slug: String,
+    body: models::PreviewTemplateRequest,
+}
+
+impl PreviewTemplate {
+    /// The email subject.
+    /// Applicable only to email templates.
+    pub fn subject(mut self, value: impl Into<String>) -> Self {
+        self.body.subject = crate::models::Nullable::Value(value.into());
+        self
+    }
+
+    /// Sends `subject` as `null` (rather than leaving it out).
+    pub fn subject_null(mut self) -> Self {
+        self.body.subject = crate::models::Nullable::Null;
+        self
+    }
+
+    /// The template body before variable interpolation
+    pub fn body(mut self, value: impl Into<String>) -> Self {
+        self.body.body = Some(value.into());
+        self
+    }
+
+    /// The local part of the From email address that will be used for emails.
+    /// For example, in the address 'hello@example.com', the local part is 'hello'.
+    /// Applicable only to email templates.
+    pub fn from_email_name(mut self, value: impl Into<String>) -> Self {
+        self.body.from_email_name = Some(value.into());
+        self
+    }
+
+    /// The local part of the Reply To email address that will be used for emails.
+    /// For example, in the address 'hello@example.com', the local part is 'hello'.
+    /// Applicable only to email templates.
+    pub fn reply_to_email_name(mut self, value: impl Into<String>) -> Self {
+        self.body.reply_to_email_name = Some(value.into());
+        self
+    }
+
+    /// Sends the request: `POST /templates/{template_type}/{slug}/preview`.
+    pub async fn send(
+        self,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, crate::api::ApiError> {
+        let path = format!(
+            "/templates/{}/{}/preview",
+            crate::api::path_segment("template_type", &self.template_type)?,
+            crate::api::path_segment("slug", &self.slug)?
+        );
+        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
 }

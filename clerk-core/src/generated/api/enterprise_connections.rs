@@ -202,7 +202,7 @@ impl ListEnterpriseConnections {
     }
 
     /// Sends the request: `GET /enterprise_connections`.
-    pub async fn send(self) -> Result<models::EnterpriseConnections, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::EnterpriseConnectionList, crate::api::ApiError> {
         let path = String::from("/enterprise_connections");
         let mut query = crate::api::Query::default();
         query.push("limit", &self.limit);
@@ -241,7 +241,7 @@ impl CreateEnterpriseConnection {
         self
     }
 
-    /// Sends `organization_id` as `null`, clearing it.
+    /// Sends `organization_id` as `null` (rather than leaving it out).
     pub fn organization_id_null(mut self) -> Self {
         self.body.organization_id = crate::models::Nullable::Null;
         self
@@ -253,7 +253,7 @@ impl CreateEnterpriseConnection {
         self
     }
 
-    /// Sends `allow_organization_account_linking` as `null`, clearing it.
+    /// Sends `allow_organization_account_linking` as `null` (rather than leaving it out).
     pub fn allow_organization_account_linking_null(mut self) -> Self {
         self.body.allow_organization_account_linking = crate::models::Nullable::Null;
         self
@@ -265,7 +265,7 @@ impl CreateEnterpriseConnection {
         self
     }
 
-    /// Sends `active` as `null`, clearing it.
+    /// Sends `active` as `null` (rather than leaving it out).
     pub fn active_null(mut self) -> Self {
         self.body.active = crate::models::Nullable::Null;
         self
@@ -278,7 +278,7 @@ impl CreateEnterpriseConnection {
         self
     }
 
-    /// Sends `saml` as `null`, clearing it.
+    /// Sends `saml` as `null` (rather than leaving it out).
     pub fn saml_null(mut self) -> Self {
         self.body.saml = crate::models::Nullable::Null;
         self
@@ -290,7 +290,7 @@ impl CreateEnterpriseConnection {
         self
     }
 
-    /// Sends `oidc` as `null`, clearing it.
+    /// Sends `oidc` as `null` (rather than leaving it out).
     pub fn oidc_null(mut self) -> Self {
         self.body.oidc = crate::models::Nullable::Null;
         self
@@ -539,7 +539,9 @@ impl ListEnterpriseConnectionTestRuns {
     }
 
     /// Sends the request: `GET /enterprise_connections/{enterprise_connection_id}/test_runs`.
-    pub async fn send(self) -> Result<models::EnterpriseConnectionTestRuns, crate::api::ApiError> {
+    pub async fn send(
+        self,
+    ) -> Result<models::EnterpriseConnectionTestRunList, crate::api::ApiError> {
         let path = format!(
             "/enterprise_connections/{}/test_runs",
             crate::api::path_segment("enterprise_connection_id", &self.enterprise_connection_id)?

@@ -215,7 +215,7 @@ impl CreateInvitation {
         self
     }
 
-    /// Sends `notify` as `null`, clearing it.
+    /// Sends `notify` as `null` (rather than leaving it out).
     pub fn notify_null(mut self) -> Self {
         self.body.notify = crate::models::Nullable::Null;
         self
@@ -227,7 +227,7 @@ impl CreateInvitation {
         self
     }
 
-    /// Sends `ignore_existing` as `null`, clearing it.
+    /// Sends `ignore_existing` as `null` (rather than leaving it out).
     pub fn ignore_existing_null(mut self) -> Self {
         self.body.ignore_existing = crate::models::Nullable::Null;
         self
@@ -239,7 +239,7 @@ impl CreateInvitation {
         self
     }
 
-    /// Sends `expires_in_days` as `null`, clearing it.
+    /// Sends `expires_in_days` as `null` (rather than leaving it out).
     pub fn expires_in_days_null(mut self) -> Self {
         self.body.expires_in_days = crate::models::Nullable::Null;
         self

@@ -48,7 +48,7 @@ pub struct GetJwks {
 
 impl GetJwks {
     /// Sends the request: `GET /jwks`.
-    pub async fn send(self) -> Result<crate::models::Jwks, crate::api::ApiError> {
+    pub async fn send(self) -> Result<crate::models::JwkSet, crate::api::ApiError> {
         let path = String::from("/jwks");
         let request = crate::api::Request::new(http::Method::GET, path);
         self.clerk.execute_json(request).await

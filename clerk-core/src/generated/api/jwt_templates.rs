@@ -180,7 +180,7 @@ impl CreateJwtTemplate {
         self
     }
 
-    /// Sends `lifetime` as `null`, clearing it.
+    /// Sends `lifetime` as `null` (rather than leaving it out).
     pub fn lifetime_null(mut self) -> Self {
         self.body.lifetime = crate::models::Nullable::Null;
         self
@@ -192,7 +192,7 @@ impl CreateJwtTemplate {
         self
     }
 
-    /// Sends `allowed_clock_skew` as `null`, clearing it.
+    /// Sends `allowed_clock_skew` as `null` (rather than leaving it out).
     pub fn allowed_clock_skew_null(mut self) -> Self {
         self.body.allowed_clock_skew = crate::models::Nullable::Null;
         self
@@ -210,7 +210,7 @@ impl CreateJwtTemplate {
         self
     }
 
-    /// Sends `signing_algorithm` as `null`, clearing it.
+    /// Sends `signing_algorithm` as `null` (rather than leaving it out).
     pub fn signing_algorithm_null(mut self) -> Self {
         self.body.signing_algorithm = crate::models::Nullable::Null;
         self
@@ -222,7 +222,7 @@ impl CreateJwtTemplate {
         self
     }
 
-    /// Sends `signing_key` as `null`, clearing it.
+    /// Sends `signing_key` as `null` (rather than leaving it out).
     pub fn signing_key_null(mut self) -> Self {
         self.body.signing_key = crate::models::Nullable::Null;
         self

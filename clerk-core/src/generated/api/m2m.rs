@@ -187,7 +187,7 @@ impl CreateM2MToken {
         self
     }
 
-    /// Sends `seconds_until_expiration` as `null`, clearing it.
+    /// Sends `seconds_until_expiration` as `null` (rather than leaving it out).
     pub fn seconds_until_expiration_null(mut self) -> Self {
         self.body.seconds_until_expiration = crate::models::Nullable::Null;
         self
@@ -199,7 +199,7 @@ impl CreateM2MToken {
         self
     }
 
-    /// Sends `claims` as `null`, clearing it.
+    /// Sends `claims` as `null` (rather than leaving it out).
     pub fn claims_null(mut self) -> Self {
         self.body.claims = crate::models::Nullable::Null;
         self
@@ -242,7 +242,7 @@ impl RevokeM2MToken {
         self
     }
 
-    /// Sends `revocation_reason` as `null`, clearing it.
+    /// Sends `revocation_reason` as `null` (rather than leaving it out).
     pub fn revocation_reason_null(mut self) -> Self {
         self.body.revocation_reason = crate::models::Nullable::Null;
         self

@@ -222,7 +222,7 @@ impl ListOauthApplications {
     }
 
     /// Sends the request: `GET /oauth_applications`.
-    pub async fn send(self) -> Result<models::OauthApplications, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OauthApplicationList, crate::api::ApiError> {
         let path = String::from("/oauth_applications");
         let mut query = crate::api::Query::default();
         query.push("limit", &self.limit);
@@ -262,7 +262,7 @@ impl CreateOauthApplication {
         self
     }
 
-    /// Sends `redirect_uris` as `null`, clearing it.
+    /// Sends `redirect_uris` as `null` (rather than leaving it out).
     pub fn redirect_uris_null(mut self) -> Self {
         self.body.redirect_uris = crate::models::Nullable::Null;
         self
@@ -276,7 +276,7 @@ impl CreateOauthApplication {
         self
     }
 
-    /// Sends `callback_url` as `null`, clearing it.
+    /// Sends `callback_url` as `null` (rather than leaving it out).
     pub fn callback_url_null(mut self) -> Self {
         self.body.callback_url = crate::models::Nullable::Null;
         self
@@ -288,7 +288,7 @@ impl CreateOauthApplication {
         self
     }
 
-    /// Sends `scopes` as `null`, clearing it.
+    /// Sends `scopes` as `null` (rather than leaving it out).
     pub fn scopes_null(mut self) -> Self {
         self.body.scopes = crate::models::Nullable::Null;
         self
@@ -300,7 +300,7 @@ impl CreateOauthApplication {
         self
     }
 
-    /// Sends `consent_screen_enabled` as `null`, clearing it.
+    /// Sends `consent_screen_enabled` as `null` (rather than leaving it out).
     pub fn consent_screen_enabled_null(mut self) -> Self {
         self.body.consent_screen_enabled = crate::models::Nullable::Null;
         self
@@ -312,7 +312,7 @@ impl CreateOauthApplication {
         self
     }
 
-    /// Sends `pkce_required` as `null`, clearing it.
+    /// Sends `pkce_required` as `null` (rather than leaving it out).
     pub fn pkce_required_null(mut self) -> Self {
         self.body.pkce_required = crate::models::Nullable::Null;
         self
@@ -324,7 +324,7 @@ impl CreateOauthApplication {
         self
     }
 
-    /// Sends `public` as `null`, clearing it.
+    /// Sends `public` as `null` (rather than leaving it out).
     pub fn public_null(mut self) -> Self {
         self.body.public = crate::models::Nullable::Null;
         self

@@ -190,7 +190,7 @@ impl ListOrganizationDomains {
     }
 
     /// Sends the request: `GET /organizations/{organization_id}/domains`.
-    pub async fn send(self) -> Result<models::OrganizationDomains, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationDomainList, crate::api::ApiError> {
         let path = format!(
             "/organizations/{}/domains",
             crate::api::path_segment("organization_id", &self.organization_id)?
@@ -245,7 +245,7 @@ impl CreateOrganizationDomain {
         self
     }
 
-    /// Sends `verified` as `null`, clearing it.
+    /// Sends `verified` as `null` (rather than leaving it out).
     pub fn verified_null(mut self) -> Self {
         self.body.verified = crate::models::Nullable::Null;
         self
@@ -439,7 +439,7 @@ impl ListAllOrganizationDomains {
     }
 
     /// Sends the request: `GET /organization_domains`.
-    pub async fn send(self) -> Result<models::OrganizationDomains, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationDomainList, crate::api::ApiError> {
         let path = String::from("/organization_domains");
         let mut query = crate::api::Query::default();
         query.push("organization_id", &self.organization_id);

@@ -350,7 +350,7 @@ impl ListOrganizationInvitations {
     }
 
     /// Sends the request: `GET /organizations/{organization_id}/invitations`.
-    pub async fn send(self) -> Result<models::OrganizationInvitations, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationInvitationList, crate::api::ApiError> {
         let path = format!(
             "/organizations/{}/invitations",
             crate::api::path_segment("organization_id", &self.organization_id)?
@@ -395,7 +395,7 @@ impl CreateOrganizationInvitation {
         self
     }
 
-    /// Sends `inviter_user_id` as `null`, clearing it.
+    /// Sends `inviter_user_id` as `null` (rather than leaving it out).
     pub fn inviter_user_id_null(mut self) -> Self {
         self.body.inviter_user_id = crate::models::Nullable::Null;
         self
@@ -408,7 +408,7 @@ impl CreateOrganizationInvitation {
         self
     }
 
-    /// Sends `public_metadata` as `null`, clearing it.
+    /// Sends `public_metadata` as `null` (rather than leaving it out).
     pub fn public_metadata_null(mut self) -> Self {
         self.body.public_metadata = crate::models::Nullable::Null;
         self
@@ -421,7 +421,7 @@ impl CreateOrganizationInvitation {
         self
     }
 
-    /// Sends `private_metadata` as `null`, clearing it.
+    /// Sends `private_metadata` as `null` (rather than leaving it out).
     pub fn private_metadata_null(mut self) -> Self {
         self.body.private_metadata = crate::models::Nullable::Null;
         self
@@ -433,7 +433,7 @@ impl CreateOrganizationInvitation {
         self
     }
 
-    /// Sends `redirect_url` as `null`, clearing it.
+    /// Sends `redirect_url` as `null` (rather than leaving it out).
     pub fn redirect_url_null(mut self) -> Self {
         self.body.redirect_url = crate::models::Nullable::Null;
         self
@@ -445,7 +445,7 @@ impl CreateOrganizationInvitation {
         self
     }
 
-    /// Sends `expires_in_days` as `null`, clearing it.
+    /// Sends `expires_in_days` as `null` (rather than leaving it out).
     pub fn expires_in_days_null(mut self) -> Self {
         self.body.expires_in_days = crate::models::Nullable::Null;
         self
@@ -458,7 +458,7 @@ impl CreateOrganizationInvitation {
         self
     }
 
-    /// Sends `notify` as `null`, clearing it.
+    /// Sends `notify` as `null` (rather than leaving it out).
     pub fn notify_null(mut self) -> Self {
         self.body.notify = crate::models::Nullable::Null;
         self
@@ -487,7 +487,7 @@ pub struct CreateOrganizationInvitationBulk {
 
 impl CreateOrganizationInvitationBulk {
     /// Sends the request: `POST /organizations/{organization_id}/invitations/bulk`.
-    pub async fn send(self) -> Result<models::OrganizationInvitations, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationInvitationList, crate::api::ApiError> {
         let path = format!(
             "/organizations/{}/invitations/bulk",
             crate::api::path_segment("organization_id", &self.organization_id)?
@@ -525,7 +525,7 @@ impl ListPendingOrganizationInvitations {
     }
 
     /// Sends the request: `GET /organizations/{organization_id}/invitations/pending`.
-    pub async fn send(self) -> Result<models::OrganizationInvitations, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationInvitationList, crate::api::ApiError> {
         let path = format!(
             "/organizations/{}/invitations/pending",
             crate::api::path_segment("organization_id", &self.organization_id)?
@@ -590,7 +590,7 @@ impl RevokeOrganizationInvitation {
         self
     }
 
-    /// Sends `requesting_user_id` as `null`, clearing it.
+    /// Sends `requesting_user_id` as `null` (rather than leaving it out).
     pub fn requesting_user_id_null(mut self) -> Self {
         self.body.requesting_user_id = crate::models::Nullable::Null;
         self

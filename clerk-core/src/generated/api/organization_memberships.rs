@@ -303,7 +303,7 @@ impl ListOrganizationMemberships {
     }
 
     /// Sends the request: `GET /organizations/{organization_id}/memberships`.
-    pub async fn send(self) -> Result<models::OrganizationMemberships, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationMembershipList, crate::api::ApiError> {
         let path = format!(
             "/organizations/{}/memberships",
             crate::api::path_segment("organization_id", &self.organization_id)?
@@ -360,7 +360,7 @@ impl CreateOrganizationMembership {
         self
     }
 
-    /// Sends `public_metadata` as `null`, clearing it.
+    /// Sends `public_metadata` as `null` (rather than leaving it out).
     pub fn public_metadata_null(mut self) -> Self {
         self.body.public_metadata = crate::models::Nullable::Null;
         self
@@ -372,7 +372,7 @@ impl CreateOrganizationMembership {
         self
     }
 
-    /// Sends `private_metadata` as `null`, clearing it.
+    /// Sends `private_metadata` as `null` (rather than leaving it out).
     pub fn private_metadata_null(mut self) -> Self {
         self.body.private_metadata = crate::models::Nullable::Null;
         self

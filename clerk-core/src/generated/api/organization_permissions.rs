@@ -153,7 +153,7 @@ impl ListOrganizationPermissions {
     }
 
     /// Sends the request: `GET /organization_permissions`.
-    pub async fn send(self) -> Result<models::Permissions, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::PermissionList, crate::api::ApiError> {
         let path = String::from("/organization_permissions");
         let mut query = crate::api::Query::default();
         query.push("query", &self.query);

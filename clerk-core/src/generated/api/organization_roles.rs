@@ -200,7 +200,7 @@ impl ListOrganizationRoles {
     }
 
     /// Sends the request: `GET /organization_roles`.
-    pub async fn send(self) -> Result<models::Roles, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::RoleList, crate::api::ApiError> {
         let path = String::from("/organization_roles");
         let mut query = crate::api::Query::default();
         query.push("query", &self.query);
@@ -239,7 +239,7 @@ impl CreateOrganizationRole {
         self
     }
 
-    /// Sends `description` as `null`, clearing it.
+    /// Sends `description` as `null` (rather than leaving it out).
     pub fn description_null(mut self) -> Self {
         self.body.description = crate::models::Nullable::Null;
         self
@@ -252,7 +252,7 @@ impl CreateOrganizationRole {
         self
     }
 
-    /// Sends `permissions` as `null`, clearing it.
+    /// Sends `permissions` as `null` (rather than leaving it out).
     pub fn permissions_null(mut self) -> Self {
         self.body.permissions = crate::models::Nullable::Null;
         self
@@ -264,7 +264,7 @@ impl CreateOrganizationRole {
         self
     }
 
-    /// Sends `include_in_initial_role_set` as `null`, clearing it.
+    /// Sends `include_in_initial_role_set` as `null` (rather than leaving it out).
     pub fn include_in_initial_role_set_null(mut self) -> Self {
         self.body.include_in_initial_role_set = crate::models::Nullable::Null;
         self

@@ -350,7 +350,7 @@ impl ListOrganizations {
     }
 
     /// Sends the request: `GET /organizations`.
-    pub async fn send(self) -> Result<models::Organizations, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationList, crate::api::ApiError> {
         let path = String::from("/organizations");
         let mut query = crate::api::Query::default();
         query.push("include_members_count", &self.include_members_count);
@@ -396,7 +396,7 @@ impl CreateOrganization {
         self
     }
 
-    /// Sends `created_by` as `null`, clearing it.
+    /// Sends `created_by` as `null` (rather than leaving it out).
     pub fn created_by_null(mut self) -> Self {
         self.body.created_by = crate::models::Nullable::Null;
         self
@@ -408,7 +408,7 @@ impl CreateOrganization {
         self
     }
 
-    /// Sends `private_metadata` as `null`, clearing it.
+    /// Sends `private_metadata` as `null` (rather than leaving it out).
     pub fn private_metadata_null(mut self) -> Self {
         self.body.private_metadata = crate::models::Nullable::Null;
         self
@@ -420,7 +420,7 @@ impl CreateOrganization {
         self
     }
 
-    /// Sends `public_metadata` as `null`, clearing it.
+    /// Sends `public_metadata` as `null` (rather than leaving it out).
     pub fn public_metadata_null(mut self) -> Self {
         self.body.public_metadata = crate::models::Nullable::Null;
         self
@@ -435,7 +435,7 @@ impl CreateOrganization {
         self
     }
 
-    /// Sends `slug` as `null`, clearing it.
+    /// Sends `slug` as `null` (rather than leaving it out).
     pub fn slug_null(mut self) -> Self {
         self.body.slug = crate::models::Nullable::Null;
         self
@@ -447,7 +447,7 @@ impl CreateOrganization {
         self
     }
 
-    /// Sends `max_allowed_memberships` as `null`, clearing it.
+    /// Sends `max_allowed_memberships` as `null` (rather than leaving it out).
     pub fn max_allowed_memberships_null(mut self) -> Self {
         self.body.max_allowed_memberships = crate::models::Nullable::Null;
         self
@@ -459,7 +459,7 @@ impl CreateOrganization {
         self
     }
 
-    /// Sends `created_at` as `null`, clearing it.
+    /// Sends `created_at` as `null` (rather than leaving it out).
     pub fn created_at_null(mut self) -> Self {
         self.body.created_at = crate::models::Nullable::Null;
         self
@@ -471,7 +471,7 @@ impl CreateOrganization {
         self
     }
 
-    /// Sends `role_set_key` as `null`, clearing it.
+    /// Sends `role_set_key` as `null` (rather than leaving it out).
     pub fn role_set_key_null(mut self) -> Self {
         self.body.role_set_key = crate::models::Nullable::Null;
         self

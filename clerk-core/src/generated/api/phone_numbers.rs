@@ -190,7 +190,7 @@ impl CreatePhoneNumber {
         self
     }
 
-    /// Sends `verified` as `null`, clearing it.
+    /// Sends `verified` as `null` (rather than leaving it out).
     pub fn verified_null(mut self) -> Self {
         self.body.verified = crate::models::Nullable::Null;
         self
@@ -202,7 +202,7 @@ impl CreatePhoneNumber {
         self
     }
 
-    /// Sends `primary` as `null`, clearing it.
+    /// Sends `primary` as `null` (rather than leaving it out).
     pub fn primary_null(mut self) -> Self {
         self.body.primary = crate::models::Nullable::Null;
         self
@@ -215,7 +215,7 @@ impl CreatePhoneNumber {
         self
     }
 
-    /// Sends `reserved_for_second_factor` as `null`, clearing it.
+    /// Sends `reserved_for_second_factor` as `null` (rather than leaving it out).
     pub fn reserved_for_second_factor_null(mut self) -> Self {
         self.body.reserved_for_second_factor = crate::models::Nullable::Null;
         self

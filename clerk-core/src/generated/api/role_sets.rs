@@ -222,7 +222,7 @@ impl ListRoleSets {
     }
 
     /// Sends the request: `GET /role_sets`.
-    pub async fn send(self) -> Result<models::RoleSets, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::RoleSetList, crate::api::ApiError> {
         let path = String::from("/role_sets");
         let mut query = crate::api::Query::default();
         query.push("query", &self.query);
@@ -268,7 +268,7 @@ impl CreateRoleSet {
         self
     }
 
-    /// Sends `description` as `null`, clearing it.
+    /// Sends `description` as `null` (rather than leaving it out).
     pub fn description_null(mut self) -> Self {
         self.body.description = crate::models::Nullable::Null;
         self

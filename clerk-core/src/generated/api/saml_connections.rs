@@ -201,7 +201,7 @@ impl ListSamlConnections {
     }
 
     /// Sends the request: `GET /saml_connections`.
-    pub async fn send(self) -> Result<models::SamlConnections, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::SamlConnectionList, crate::api::ApiError> {
         let path = String::from("/saml_connections");
         let mut query = crate::api::Query::default();
         query.push("limit", &self.limit);
@@ -255,7 +255,7 @@ impl CreateSamlConnection {
         self
     }
 
-    /// Sends `idp_entity_id` as `null`, clearing it.
+    /// Sends `idp_entity_id` as `null` (rather than leaving it out).
     pub fn idp_entity_id_null(mut self) -> Self {
         self.body.idp_entity_id = crate::models::Nullable::Null;
         self
@@ -267,7 +267,7 @@ impl CreateSamlConnection {
         self
     }
 
-    /// Sends `idp_sso_url` as `null`, clearing it.
+    /// Sends `idp_sso_url` as `null` (rather than leaving it out).
     pub fn idp_sso_url_null(mut self) -> Self {
         self.body.idp_sso_url = crate::models::Nullable::Null;
         self
@@ -279,7 +279,7 @@ impl CreateSamlConnection {
         self
     }
 
-    /// Sends `idp_certificate` as `null`, clearing it.
+    /// Sends `idp_certificate` as `null` (rather than leaving it out).
     pub fn idp_certificate_null(mut self) -> Self {
         self.body.idp_certificate = crate::models::Nullable::Null;
         self
@@ -291,7 +291,7 @@ impl CreateSamlConnection {
         self
     }
 
-    /// Sends `idp_metadata_url` as `null`, clearing it.
+    /// Sends `idp_metadata_url` as `null` (rather than leaving it out).
     pub fn idp_metadata_url_null(mut self) -> Self {
         self.body.idp_metadata_url = crate::models::Nullable::Null;
         self
@@ -303,7 +303,7 @@ impl CreateSamlConnection {
         self
     }
 
-    /// Sends `idp_metadata` as `null`, clearing it.
+    /// Sends `idp_metadata` as `null` (rather than leaving it out).
     pub fn idp_metadata_null(mut self) -> Self {
         self.body.idp_metadata = crate::models::Nullable::Null;
         self
@@ -315,7 +315,7 @@ impl CreateSamlConnection {
         self
     }
 
-    /// Sends `organization_id` as `null`, clearing it.
+    /// Sends `organization_id` as `null` (rather than leaving it out).
     pub fn organization_id_null(mut self) -> Self {
         self.body.organization_id = crate::models::Nullable::Null;
         self
@@ -330,7 +330,7 @@ impl CreateSamlConnection {
         self
     }
 
-    /// Sends `attribute_mapping` as `null`, clearing it.
+    /// Sends `attribute_mapping` as `null` (rather than leaving it out).
     pub fn attribute_mapping_null(mut self) -> Self {
         self.body.attribute_mapping = crate::models::Nullable::Null;
         self
@@ -348,7 +348,7 @@ impl CreateSamlConnection {
         self
     }
 
-    /// Sends `login_hint` as `null`, clearing it.
+    /// Sends `login_hint` as `null` (rather than leaving it out).
     pub fn login_hint_null(mut self) -> Self {
         self.body.login_hint = crate::models::Nullable::Null;
         self

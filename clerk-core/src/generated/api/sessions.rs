@@ -293,7 +293,7 @@ impl RefreshSession {
         self
     }
 
-    /// Sends `request_headers` as `null`, clearing it.
+    /// Sends `request_headers` as `null` (rather than leaving it out).
     pub fn request_headers_null(mut self) -> Self {
         self.body.request_headers = crate::models::Nullable::Null;
         self
@@ -305,7 +305,7 @@ impl RefreshSession {
         self
     }
 
-    /// Sends `format` as `null`, clearing it.
+    /// Sends `format` as `null` (rather than leaving it out).
     pub fn format_null(mut self) -> Self {
         self.body.format = crate::models::Nullable::Null;
         self
@@ -317,7 +317,7 @@ impl RefreshSession {
         self
     }
 
-    /// Sends `request_originating_ip` as `null`, clearing it.
+    /// Sends `request_originating_ip` as `null` (rather than leaving it out).
     pub fn request_originating_ip_null(mut self) -> Self {
         self.body.request_originating_ip = crate::models::Nullable::Null;
         self
@@ -371,7 +371,7 @@ impl CreateSessionToken {
         self
     }
 
-    /// Sends `expires_in_seconds` as `null`, clearing it.
+    /// Sends `expires_in_seconds` as `null` (rather than leaving it out).
     pub fn expires_in_seconds_null(mut self) -> Self {
         self.body.expires_in_seconds = crate::models::Nullable::Null;
         self
@@ -406,7 +406,7 @@ impl CreateSessionTokenFromTemplate {
         self
     }
 
-    /// Sends `expires_in_seconds` as `null`, clearing it.
+    /// Sends `expires_in_seconds` as `null` (rather than leaving it out).
     pub fn expires_in_seconds_null(mut self) -> Self {
         self.body.expires_in_seconds = crate::models::Nullable::Null;
         self

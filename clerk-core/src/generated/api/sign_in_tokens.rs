@@ -77,7 +77,7 @@ impl CreateSignInToken {
         self
     }
 
-    /// Sends `org_id` as `null`, clearing it.
+    /// Sends `org_id` as `null` (rather than leaving it out).
     pub fn org_id_null(mut self) -> Self {
         self.body.org_id = crate::models::Nullable::Null;
         self
@@ -90,7 +90,7 @@ impl CreateSignInToken {
         self
     }
 
-    /// Sends `expires_in_seconds` as `null`, clearing it.
+    /// Sends `expires_in_seconds` as `null` (rather than leaving it out).
     pub fn expires_in_seconds_null(mut self) -> Self {
         self.body.expires_in_seconds = crate::models::Nullable::Null;
         self

@@ -1028,7 +1028,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `external_id` as `null`, clearing it.
+    /// Sends `external_id` as `null` (rather than leaving it out).
     pub fn external_id_null(mut self) -> Self {
         self.body.external_id = crate::models::Nullable::Null;
         self
@@ -1040,7 +1040,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `first_name` as `null`, clearing it.
+    /// Sends `first_name` as `null` (rather than leaving it out).
     pub fn first_name_null(mut self) -> Self {
         self.body.first_name = crate::models::Nullable::Null;
         self
@@ -1052,7 +1052,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `last_name` as `null`, clearing it.
+    /// Sends `last_name` as `null` (rather than leaving it out).
     pub fn last_name_null(mut self) -> Self {
         self.body.last_name = crate::models::Nullable::Null;
         self
@@ -1064,7 +1064,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `locale` as `null`, clearing it.
+    /// Sends `locale` as `null` (rather than leaving it out).
     pub fn locale_null(mut self) -> Self {
         self.body.locale = crate::models::Nullable::Null;
         self
@@ -1131,7 +1131,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `username` as `null`, clearing it.
+    /// Sends `username` as `null` (rather than leaving it out).
     pub fn username_null(mut self) -> Self {
         self.body.username = crate::models::Nullable::Null;
         self
@@ -1144,7 +1144,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `password` as `null`, clearing it.
+    /// Sends `password` as `null` (rather than leaving it out).
     pub fn password_null(mut self) -> Self {
         self.body.password = crate::models::Nullable::Null;
         self
@@ -1158,7 +1158,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `password_digest` as `null`, clearing it.
+    /// Sends `password_digest` as `null` (rather than leaving it out).
     pub fn password_digest_null(mut self) -> Self {
         self.body.password_digest = crate::models::Nullable::Null;
         self
@@ -1178,7 +1178,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `skip_password_checks` as `null`, clearing it.
+    /// Sends `skip_password_checks` as `null` (rather than leaving it out).
     pub fn skip_password_checks_null(mut self) -> Self {
         self.body.skip_password_checks = crate::models::Nullable::Null;
         self
@@ -1192,7 +1192,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `skip_password_requirement` as `null`, clearing it.
+    /// Sends `skip_password_requirement` as `null` (rather than leaving it out).
     pub fn skip_password_requirement_null(mut self) -> Self {
         self.body.skip_password_requirement = crate::models::Nullable::Null;
         self
@@ -1208,7 +1208,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `totp_secret` as `null`, clearing it.
+    /// Sends `totp_secret` as `null` (rather than leaving it out).
     pub fn totp_secret_null(mut self) -> Self {
         self.body.totp_secret = crate::models::Nullable::Null;
         self
@@ -1246,7 +1246,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `delete_self_enabled` as `null`, clearing it.
+    /// Sends `delete_self_enabled` as `null` (rather than leaving it out).
     pub fn delete_self_enabled_null(mut self) -> Self {
         self.body.delete_self_enabled = crate::models::Nullable::Null;
         self
@@ -1258,7 +1258,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `legal_accepted_at` as `null`, clearing it.
+    /// Sends `legal_accepted_at` as `null` (rather than leaving it out).
     pub fn legal_accepted_at_null(mut self) -> Self {
         self.body.legal_accepted_at = crate::models::Nullable::Null;
         self
@@ -1271,7 +1271,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `skip_legal_checks` as `null`, clearing it.
+    /// Sends `skip_legal_checks` as `null` (rather than leaving it out).
     pub fn skip_legal_checks_null(mut self) -> Self {
         self.body.skip_legal_checks = crate::models::Nullable::Null;
         self
@@ -1286,7 +1286,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `skip_user_requirement` as `null`, clearing it.
+    /// Sends `skip_user_requirement` as `null` (rather than leaving it out).
     pub fn skip_user_requirement_null(mut self) -> Self {
         self.body.skip_user_requirement = crate::models::Nullable::Null;
         self
@@ -1298,7 +1298,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `create_organization_enabled` as `null`, clearing it.
+    /// Sends `create_organization_enabled` as `null` (rather than leaving it out).
     pub fn create_organization_enabled_null(mut self) -> Self {
         self.body.create_organization_enabled = crate::models::Nullable::Null;
         self
@@ -1310,7 +1310,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `create_organizations_limit` as `null`, clearing it.
+    /// Sends `create_organizations_limit` as `null` (rather than leaving it out).
     pub fn create_organizations_limit_null(mut self) -> Self {
         self.body.create_organizations_limit = crate::models::Nullable::Null;
         self
@@ -1322,7 +1322,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `created_at` as `null`, clearing it.
+    /// Sends `created_at` as `null` (rather than leaving it out).
     pub fn created_at_null(mut self) -> Self {
         self.body.created_at = crate::models::Nullable::Null;
         self
@@ -1334,7 +1334,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `bypass_client_trust` as `null`, clearing it.
+    /// Sends `bypass_client_trust` as `null` (rather than leaving it out).
     pub fn bypass_client_trust_null(mut self) -> Self {
         self.body.bypass_client_trust = crate::models::Nullable::Null;
         self
@@ -1347,7 +1347,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `banned` as `null`, clearing it.
+    /// Sends `banned` as `null` (rather than leaving it out).
     pub fn banned_null(mut self) -> Self {
         self.body.banned = crate::models::Nullable::Null;
         self
@@ -1360,7 +1360,7 @@ impl CreateUser {
         self
     }
 
-    /// Sends `locked` as `null`, clearing it.
+    /// Sends `locked` as `null` (rather than leaving it out).
     pub fn locked_null(mut self) -> Self {
         self.body.locked = crate::models::Nullable::Null;
         self
@@ -2353,7 +2353,7 @@ impl UsersGetOrganizationMemberships {
     }
 
     /// Sends the request: `GET /users/{user_id}/organization_memberships`.
-    pub async fn send(self) -> Result<models::OrganizationMemberships, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationMembershipList, crate::api::ApiError> {
         let path = format!(
             "/users/{}/organization_memberships",
             crate::api::path_segment("user_id", &self.user_id)?
@@ -2707,7 +2707,7 @@ impl SetUserPasswordCompromised {
         self
     }
 
-    /// Sends `revoke_all_sessions` as `null`, clearing it.
+    /// Sends `revoke_all_sessions` as `null` (rather than leaving it out).
     pub fn revoke_all_sessions_null(mut self) -> Self {
         self.body.revoke_all_sessions = crate::models::Nullable::Null;
         self
@@ -2780,7 +2780,7 @@ impl InstanceGetOrganizationMemberships {
     }
 
     /// Sends the request: `GET /organization_memberships`.
-    pub async fn send(self) -> Result<models::OrganizationMemberships, crate::api::ApiError> {
+    pub async fn send(self) -> Result<models::OrganizationMembershipList, crate::api::ApiError> {
         let path = String::from("/organization_memberships");
         let mut query = crate::api::Query::default();
         query.push("order_by", &self.order_by);

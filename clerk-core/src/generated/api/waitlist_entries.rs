@@ -221,7 +221,7 @@ impl CreateWaitlistEntry {
         self
     }
 
-    /// Sends `notify` as `null`, clearing it.
+    /// Sends `notify` as `null` (rather than leaving it out).
     pub fn notify_null(mut self) -> Self {
         self.body.notify = crate::models::Nullable::Null;
         self
@@ -290,7 +290,7 @@ impl InviteWaitlistEntry {
         self
     }
 
-    /// Sends `ignore_existing` as `null`, clearing it.
+    /// Sends `ignore_existing` as `null` (rather than leaving it out).
     pub fn ignore_existing_null(mut self) -> Self {
         self.body.ignore_existing = crate::models::Nullable::Null;
         self
