@@ -23,10 +23,11 @@ use std::sync::Arc;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
 use clerk_core::models::User;
+use clerk_core::webhooks::{Delivery, WEBHOOK_HEADERS};
 use clerk_core::{Auth, Clerk, SessionClaims};
 
-use crate::middleware::seen;
-use crate::rejection::{MissingClerkMiddleware, SessionRejection, UserRejection};
+use crate::middleware::{seen, to_http_headers};
+use crate::rejection::{MissingClerkMiddleware, SessionRejection, UserRejection, WebhookRejection};
 
 /// A value extracted only when the request may be signed out: `Optional(None)` when it is, the
 /// value when signed in. Dereferences to `Option<T>`.
@@ -241,6 +242,62 @@ impl FromRequest for Optional<ClerkUser> {
                 Some(load) => Ok(Optional(load.optional().await?.map(ClerkUser))),
                 None => Ok(Optional(None)),
             }
+        })
+    }
+}
+
+clerk_core::__extractor! {
+    /// A verified Clerk webhook delivery: its id (`svix-id`, the same across Svix's retries: an
+    /// idempotency key), when it was sent, and the typed event
+    /// ([`WebhookEvent`](clerk_core::webhooks::WebhookEvent)). Dereferences to [`Delivery`].
+    ///
+    /// Consumes the body (up to the verifier's limit, 1 MiB by default; actix-web's
+    /// `PayloadConfig` does not apply) and verifies it with the
+    /// [`Webhook`](clerk_core::webhooks::Webhook) of the middleware's options
+    /// ([`ClerkOptions::webhook`](clerk_core::middleware::ClerkOptions::webhook)). Rejects with
+    /// 400 and a stable code when the delivery does not verify (`webhook_invalid_signature`,
+    /// `webhook_timestamp_too_old`, …), 500 without a signing secret or without
+    /// [`ClerkMiddleware`](crate::ClerkMiddleware).
+    ///
+    /// ```
+    /// use actix_web::{App, web};
+    /// use clerk_actix::{ClerkMiddleware, ClerkOptions, ClerkWebhook};
+    /// use clerk_core::webhooks::{Webhook, WebhookData};
+    ///
+    /// async fn webhook(ClerkWebhook(delivery): ClerkWebhook) -> &'static str {
+    ///     match &delivery.event.data {
+    ///         WebhookData::UserCreated(user) => println!("new user {}", user.id),
+    ///         other => println!("{} (delivery {})", other.event_type(), delivery.id),
+    ///     }
+    ///     "ok"
+    /// }
+    ///
+    /// # fn app(clerk: clerk_core::Clerk) -> Result<(), Box<dyn std::error::Error>> {
+    /// let middleware = ClerkMiddleware::new(ClerkOptions::new(clerk).webhook(Webhook::from_env()?));
+    /// let app = App::new()
+    ///     .wrap(middleware)
+    ///     .route("/webhooks/clerk", web::post().to(webhook));
+    /// # Ok(()) }
+    /// ```
+    ClerkWebhook(pub Delivery) -> Delivery
+}
+
+/// The future of the [`ClerkWebhook`] extractor.
+pub type WebhookFuture = Pin<Box<dyn Future<Output = Result<ClerkWebhook, WebhookRejection>>>>;
+
+impl FromRequest for ClerkWebhook {
+    type Error = WebhookRejection;
+    type Future = WebhookFuture;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let check = seen(&request.extensions()).and_then(|seen| seen.webhook());
+        let headers = to_http_headers(request.headers(), &WEBHOOK_HEADERS);
+        let body = actix_web::body::BodyStream::new(payload.take());
+        Box::pin(async move {
+            let check = check?;
+            let body = actix_web::body::to_bytes_limited(body, check.body_limit()).await;
+            let body = body.ok().and_then(Result::ok);
+            Ok(Self(check.verify(&headers, body.as_deref())?))
         })
     }
 }

@@ -50,13 +50,16 @@ mod rejection;
 mod require;
 
 pub use clerk_core;
-pub use extract::{ClerkAuth, ClerkClient, ClerkSession, ClerkUser, Optional, UserFuture};
+pub use extract::{
+    ClerkAuth, ClerkClient, ClerkSession, ClerkUser, ClerkWebhook, Optional, UserFuture,
+    WebhookFuture,
+};
 pub use middleware::{
     ClerkMiddleware, ClerkMiddlewareFuture, ClerkMiddlewareService, ClerkOptions,
 };
 pub use rejection::{
     AuthUnavailable, MissingClerkMiddleware, SessionRejection, Unauthenticated, UserLookupFailed,
-    UserRejection, rejection_response,
+    UserRejection, WebhookRejection, rejection_response,
 };
 pub use require::{
     Require, RequireFuture, RequireService, require, require_auth, require_feature, require_has,

@@ -167,7 +167,7 @@ where
         let inner = Rc::clone(&self.inner);
         let options = Arc::clone(&self.options);
         Box::pin(async move {
-            let headers = to_http_headers(request.headers());
+            let headers = to_http_headers(request.headers(), &AUTHENTICATION_HEADERS);
             let state = options.authenticate(&headers).await;
             drop(headers);
             {
@@ -180,7 +180,8 @@ where
     }
 }
 
-/// Copies the headers that authentication reads from actix-web's map (`http` 0.2 types) into
+/// Copies the headers `names` (those that authentication or webhook verification reads) from
+/// actix-web's map (`http` 0.2 types) into
 /// clerk-core's (`http` 1.x), every value, in order. Only those: a browser sends a dozen other
 /// headers, and copying each would cost an allocation on every request. (A test checks that
 /// clerk-core decides the same from this map as from all of a request's headers.)
@@ -188,9 +189,12 @@ where
 /// Never panics: both crates accept the same header bytes (a value that would not convert,
 /// which none does, is skipped), and `try_append` cannot exceed the map's capacity (values of
 /// one name are unbounded).
-pub(crate) fn to_http_headers(headers: &ActixHeaderMap) -> http::HeaderMap {
+pub(crate) fn to_http_headers(
+    headers: &ActixHeaderMap,
+    names: &[http::HeaderName],
+) -> http::HeaderMap {
     let mut out = http::HeaderMap::new();
-    for name in &AUTHENTICATION_HEADERS {
+    for name in names {
         for value in headers.get_all(name.as_str()) {
             if let Ok(value) = http::HeaderValue::from_bytes(value.as_bytes())
                 && out.try_append(name.clone(), value).is_err()
@@ -236,7 +240,7 @@ mod tests {
             ("authorization", b"Bearer b \x80\xc3\x28 h\xc3\xa9"),
             ("cookie", b"__session=\xff\xfe"),
         ]);
-        let converted = to_http_headers(&headers);
+        let converted = to_http_headers(&headers, &AUTHENTICATION_HEADERS);
         let all = |name: &str| -> Vec<Vec<u8>> {
             converted
                 .get_all(name)
@@ -266,7 +270,7 @@ mod tests {
             ("user-agent", b"Mozilla/5.0"),
             ("cookie", b"a=1"),
         ]);
-        let converted = to_http_headers(&headers);
+        let converted = to_http_headers(&headers, &AUTHENTICATION_HEADERS);
         assert_eq!(converted.len(), 2);
         assert!(converted.get("host").is_none());
     }
@@ -338,7 +342,7 @@ mod tests {
                 );
             }
             let from_all = summary(clerk.authenticate_with(&all, &options).await);
-            let copied = to_http_headers(&actix_headers(&pairs));
+            let copied = to_http_headers(&actix_headers(&pairs), &AUTHENTICATION_HEADERS);
             let from_copied = summary(clerk.authenticate_with(&copied, &options).await);
             assert_eq!(from_copied, from_all, "{source:?}");
         }

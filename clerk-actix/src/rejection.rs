@@ -56,5 +56,6 @@ response_error!(
     AuthUnavailable,
     UserLookupFailed,
     SessionRejection,
-    UserRejection
+    UserRejection,
+    WebhookRejection
 );

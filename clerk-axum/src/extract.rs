@@ -11,13 +11,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
 use clerk_core::models::User;
+use clerk_core::webhooks::Delivery;
 use clerk_core::{Auth, Clerk, SessionClaims};
 use http::request::Parts;
 
 use crate::layer::seen;
-use crate::rejection::{MissingClerkLayer, SessionRejection, UserRejection};
+use crate::rejection::{MissingClerkLayer, SessionRejection, UserRejection, WebhookRejection};
 
 clerk_core::__extractor! {
     /// The verified session claims of a signed-in request: user, session, organization, role,
@@ -104,6 +105,53 @@ clerk_core::__extractor! {
     /// }
     /// ```
     ClerkUser(pub Arc<User>) -> User
+}
+
+clerk_core::__extractor! {
+    /// A verified Clerk webhook delivery: its id (`svix-id`, the same across Svix's retries: an
+    /// idempotency key), when it was sent, and the typed event
+    /// ([`WebhookEvent`](clerk_core::webhooks::WebhookEvent)). Dereferences to [`Delivery`].
+    ///
+    /// Consumes the body (up to the verifier's limit, 1 MiB by default) and verifies it with the
+    /// [`Webhook`](clerk_core::webhooks::Webhook) of the layer's options
+    /// ([`ClerkOptions::webhook`](clerk_core::middleware::ClerkOptions::webhook)). Rejects with
+    /// 400 and a stable code when the delivery does not verify (`webhook_invalid_signature`,
+    /// `webhook_timestamp_too_old`, …), 500 without a signing secret or without
+    /// [`ClerkLayer`](crate::ClerkLayer). Being a body extractor, it comes last among a
+    /// handler's arguments.
+    ///
+    /// ```
+    /// use axum::{Router, routing::post};
+    /// use clerk_axum::{ClerkLayer, ClerkOptions, ClerkWebhook};
+    /// use clerk_core::webhooks::{Webhook, WebhookData};
+    ///
+    /// async fn webhook(ClerkWebhook(delivery): ClerkWebhook) -> &'static str {
+    ///     match &delivery.event.data {
+    ///         WebhookData::UserCreated(user) => println!("new user {}", user.id),
+    ///         other => println!("{} (delivery {})", other.event_type(), delivery.id),
+    ///     }
+    ///     "ok"
+    /// }
+    ///
+    /// # fn app(clerk: clerk_core::Clerk) -> Result<Router, Box<dyn std::error::Error>> {
+    /// let options = ClerkOptions::new(clerk).webhook(Webhook::from_env()?);
+    /// Ok(Router::new()
+    ///     .route("/webhooks/clerk", post(webhook))
+    ///     .layer(ClerkLayer::new(options)))
+    /// # }
+    /// ```
+    ClerkWebhook(pub Delivery) -> Delivery
+}
+
+impl<S: Send + Sync> FromRequest<S> for ClerkWebhook {
+    type Rejection = WebhookRejection;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let check = seen(&parts.extensions)?.webhook()?;
+        let body = axum::body::to_bytes(body, check.body_limit()).await.ok();
+        Ok(Self(check.verify(&parts.headers, body.as_deref())?))
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ClerkSession {

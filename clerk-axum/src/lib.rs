@@ -46,11 +46,11 @@ mod rejection;
 mod require;
 
 pub use clerk_core;
-pub use extract::{ClerkAuth, ClerkClient, ClerkSession, ClerkUser};
+pub use extract::{ClerkAuth, ClerkClient, ClerkSession, ClerkUser, ClerkWebhook};
 pub use layer::{ClerkLayer, ClerkOptions, ClerkService, ResponseFuture};
 pub use rejection::{
     AuthUnavailable, MissingClerkLayer, SessionRejection, Unauthenticated, UserLookupFailed,
-    UserRejection, rejection_response,
+    UserRejection, WebhookRejection, rejection_response,
 };
 pub use require::{
     Require, RequireFuture, RequireLayer, require, require_auth, require_feature, require_has,

@@ -51,5 +51,6 @@ into_response!(
     AuthUnavailable,
     UserLookupFailed,
     SessionRejection,
-    UserRejection
+    UserRejection,
+    WebhookRejection
 );

@@ -17,6 +17,8 @@
 //! | 500 | [`codes::MISSING_CLERK_LAYER`] | the authentication middleware is not installed in front of the route |
 //! | 502 | [`codes::USER_LOOKUP_FAILED`] | the Backend API answered a user lookup with another error, a 404 without `resource_not_found` included |
 //! | 503 | [`codes::KEYS_UNAVAILABLE`] | the signing keys could not be loaded (Clerk unreachable, nothing cached) |
+//! | 400 | a [`WebhookError::code`](crate::webhooks::WebhookError::code), e.g. `webhook_invalid_signature` | a webhook delivery that does not verify (never 401/403: Svix would take it for an auth problem) |
+//! | 500 | [`codes::WEBHOOK_NOT_CONFIGURED`] | a webhook extractor, but no signing secret configured |
 //! | 503 | [`codes::USER_LOOKUP_UNAVAILABLE`] | the Backend API is unreachable, rate limits the user lookup, or does not answer it in time |
 //!
 //! Every 401 carries `WWW-Authenticate: Bearer error="invalid_token"`, except when the request
@@ -60,6 +62,8 @@ pub mod codes {
     /// 503: the Backend API could not be reached, rate limited the user lookup, or did not answer
     /// it in time.
     pub const USER_LOOKUP_UNAVAILABLE: &str = "user_lookup_unavailable";
+    /// 500: a webhook extractor ran, but no webhook signing secret is configured.
+    pub const WEBHOOK_NOT_CONFIGURED: &str = "webhook_not_configured";
 }
 
 /// A custom requirement: a predicate over the signed-in request.
@@ -276,6 +280,11 @@ pub enum RejectionKind {
     /// 502 [`codes::USER_LOOKUP_FAILED`]: the Backend API answered the user lookup with an
     /// error.
     UserLookupFailed,
+    /// 400: a webhook delivery that does not verify; the code is the
+    /// [`WebhookError::code`](crate::webhooks::WebhookError::code).
+    InvalidWebhook,
+    /// 500 [`codes::WEBHOOK_NOT_CONFIGURED`]: no webhook signing secret is configured.
+    WebhookNotConfigured,
 }
 
 impl RejectionKind {
@@ -431,6 +440,31 @@ impl Rejection {
             code,
             message: message.to_owned(),
             www_authenticate,
+        }
+    }
+
+    /// 400: a webhook delivery that does not verify. The code is the error's, the message its
+    /// text (which never contains the secret or a signature).
+    pub fn invalid_webhook(error: &crate::webhooks::WebhookError) -> Self {
+        Self {
+            kind: RejectionKind::InvalidWebhook,
+            status: 400,
+            code: error.code(),
+            message: error.to_string(),
+            www_authenticate: None,
+        }
+    }
+
+    /// 500 `webhook_not_configured`: a webhook extractor ran, but the middleware has no webhook
+    /// signing secret.
+    pub fn webhook_not_configured() -> Self {
+        Self {
+            kind: RejectionKind::WebhookNotConfigured,
+            status: 500,
+            code: codes::WEBHOOK_NOT_CONFIGURED,
+            message: "Webhooks are not set up on this server: no signing secret is configured."
+                .to_owned(),
+            www_authenticate: None,
         }
     }
 

@@ -36,6 +36,8 @@ pub mod middleware;
 pub mod models;
 pub mod user_cache;
 pub mod verify;
+pub mod webhook_events;
+pub mod webhooks;
 
 /// Code generated from Clerk's spec by `cargo xtask codegen`; reached through [`api`] and [`models`].
 mod generated {

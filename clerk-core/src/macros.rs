@@ -164,6 +164,15 @@ macro_rules! __rejections {
             UserLookupFailed($response)
         }
 
+        $crate::__leaf_rejection! {
+            /// The rejection of [`ClerkWebhook`](crate::ClerkWebhook): 400 with the
+            /// [`WebhookError`](clerk_core::webhooks::WebhookError)'s code when the delivery does
+            /// not verify (never 401/403, which Svix would take for an auth problem), 500
+            /// `webhook_not_configured` without a signing secret, 500 `missing_clerk_layer`
+            /// without the middleware.
+            WebhookRejection($response)
+        }
+
         $crate::__composite_rejection! {
             /// The rejection of [`ClerkSession`](crate::ClerkSession) and
             /// [`ClerkAuth`](crate::ClerkAuth).

@@ -34,6 +34,7 @@ use crate::client::Clerk;
 use crate::guard::{self, Rejection, Requirement};
 use crate::models::User;
 use crate::user_cache::{UserCache, UserLookup};
+use crate::webhooks::{Delivery, Webhook};
 
 /// A function that turns a [`Rejection`] into the application's own response of type `R`; see
 /// [`ClerkOptions::on_rejection`].
@@ -49,6 +50,7 @@ pub struct ClerkOptions<R> {
     clerk: Clerk,
     authenticate: AuthenticateOptions,
     users: UserLookup,
+    webhook: Option<Webhook>,
     on_rejection: Option<RejectionHook<R>>,
 }
 
@@ -63,6 +65,7 @@ impl<R> ClerkOptions<R> {
             authenticate: AuthenticateOptions::new(&clerk),
             clerk,
             users: UserLookup::default(),
+            webhook: None,
             on_rejection: None,
         }
     }
@@ -108,6 +111,15 @@ impl<R> ClerkOptions<R> {
     /// `user_lookup_unavailable`, as when Clerk answers 503.
     pub fn user_lookup_timeout(mut self, timeout: Duration) -> Self {
         self.users = self.users.timeout(timeout);
+        self
+    }
+
+    /// The verifier of Clerk's webhook deliveries, for the adapters' `ClerkWebhook` extractor
+    /// (without one, that extractor answers 500 `webhook_not_configured`). A delivery that does
+    /// not verify is answered 400 with the [`WebhookError`](crate::webhooks::WebhookError)'s
+    /// code.
+    pub fn webhook(mut self, webhook: Webhook) -> Self {
+        self.webhook = Some(webhook);
         self
     }
 
@@ -180,6 +192,7 @@ impl<R> Clone for ClerkOptions<R> {
             clerk: self.clerk.clone(),
             authenticate: self.authenticate.clone(),
             users: self.users.clone(),
+            webhook: self.webhook.clone(),
             on_rejection: self.on_rejection.clone(),
         }
     }
@@ -191,6 +204,7 @@ impl<R> fmt::Debug for ClerkOptions<R> {
             .field("clerk", &self.clerk)
             .field("authenticate", &self.authenticate)
             .field("users", &self.users)
+            .field("webhook", &self.webhook)
             .field("on_rejection", &self.on_rejection.is_some())
             .finish()
     }
@@ -318,10 +332,61 @@ impl<'a, R> Seen<'a, R> {
         Ok(self.maybe_signed_in()?.map(|auth| self.load(auth)))
     }
 
+    /// The webhook extractor: the verifier to check the body with, once read (500 when none is
+    /// configured). It owns what it needs.
+    pub fn webhook(&self) -> Result<WebhookCheck<R>, Decided<R>> {
+        if self.options.webhook.is_none() {
+            return Err(self.decided(Rejection::webhook_not_configured()));
+        }
+        Ok(WebhookCheck {
+            options: Arc::clone(self.options),
+        })
+    }
+
     fn load(&self, auth: &Auth) -> UserLoad<R> {
         UserLoad {
             options: Arc::clone(self.options),
             user_id: auth.user_id().to_owned(),
+        }
+    }
+}
+
+/// The check of a webhook delivery, owning what it needs (see [`Seen::webhook`]). Adapter
+/// plumbing.
+#[doc(hidden)]
+pub struct WebhookCheck<R> {
+    options: Arc<ClerkOptions<R>>,
+}
+
+impl<R> WebhookCheck<R> {
+    fn webhook(&self) -> Option<&Webhook> {
+        self.options.webhook.as_ref()
+    }
+
+    /// The most body bytes to read.
+    pub fn body_limit(&self) -> usize {
+        self.webhook().map_or(0, Webhook::body_limit)
+    }
+
+    /// The delivery, or the 400 to answer. `body` is `None` when it could not be read within
+    /// [`body_limit`](Self::body_limit) bytes.
+    pub fn verify(self, headers: &HeaderMap, body: Option<&[u8]>) -> Result<Delivery, Decided<R>> {
+        let Some(webhook) = self.webhook() else {
+            return Err(self.reject(Rejection::webhook_not_configured()));
+        };
+        let received = match body {
+            Some(body) => webhook.receive(headers, body),
+            None => Err(crate::webhooks::WebhookError::BodyTooLarge {
+                max: webhook.body_limit(),
+            }),
+        };
+        received.map_err(|error| self.reject(Rejection::invalid_webhook(&error)))
+    }
+
+    fn reject(&self, rejection: Rejection) -> Decided<R> {
+        Decided {
+            rejection,
+            options: Some(Arc::clone(&self.options)),
         }
     }
 }
@@ -402,7 +467,7 @@ mod tests {
         let installed = Installed(options(true));
         let expired = RequestState::SignedOut(SignedOut::Token(VerifyError::Expired));
         let seen = Seen::find(Some(&expired), Some(&installed), "x").expect("installed");
-        let required = seen.signed_in().err().expect("rejected");
+        let required = seen.signed_in().expect_err("rejected");
         assert_eq!(required.rejection().kind(), RejectionKind::SignedOut);
         assert_eq!(required.respond(default), "hooked token-expired");
         assert!(seen.maybe_signed_in().expect("allowed").is_none());
@@ -414,8 +479,8 @@ mod tests {
         )));
         let seen = Seen::find(Some(&outage), Some(&installed), "x").expect("installed");
         for decided in [
-            seen.signed_in().err().expect("rejected"),
-            seen.maybe_signed_in().err().expect("rejected"),
+            seen.signed_in().expect_err("rejected"),
+            seen.maybe_signed_in().expect_err("rejected"),
             seen.maybe_user().err().expect("rejected"),
         ] {
             assert_eq!(decided.rejection().kind(), RejectionKind::KeysUnavailable);

@@ -267,10 +267,14 @@ impl ClerkState {
 /// One request of the table and the response it must get.
 #[derive(Debug, Clone)]
 pub struct Case {
-    /// `<scenario> GET <path>`, for failure messages.
+    /// `<scenario> <method> <path>`, for failure messages.
     pub name: String,
-    /// The request path (method GET).
+    /// The method: `GET`, or `POST` (with [`Case::body`]) for webhook deliveries.
+    pub method: &'static str,
+    /// The request path.
     pub path: String,
+    /// The request body (empty for `GET`).
+    pub body: Vec<u8>,
     /// The request headers, in order, as raw bytes (some are not UTF-8 on purpose; a name may
     /// repeat).
     pub headers: Vec<(&'static str, Vec<u8>)>,
@@ -361,7 +365,9 @@ impl Case {
     fn new(name: String, path: String, headers: Vec<(&'static str, Vec<u8>)>) -> Self {
         Self {
             name,
+            method: "GET",
             path,
+            body: Vec::new(),
             headers,
             clerk: ClerkState::AsIs,
             user_lookups: None,
@@ -1214,6 +1220,184 @@ pub fn missing_layer_cases(local: &LocalClerk, middleware: &str) -> Vec<Case> {
     cases
 }
 
+/// The signing secret of the contract app's webhook endpoint (the middleware's
+/// `ClerkOptions::webhook`).
+pub const WEBHOOK_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+/// The path of the contract app's webhook route: `ClerkWebhook`, answering
+/// `<event type> <delivery id>`.
+pub const WEBHOOK: &str = "/webhook";
+
+/// Webhook deliveries to `/webhook` (and the same to `/hooked/webhook`, and to `/bare/webhook`
+/// without the middleware): signed deliveries of a typed and of an unknown event with Svix's and
+/// with the Standard Webhooks headers and during a secret rotation are answered by the handler;
+/// every way a delivery fails to verify is a 400 with its code (never 401/403), a missing
+/// middleware a 500 naming `middleware`.
+pub fn webhook_cases(local: &LocalClerk, middleware: &str) -> Vec<Case> {
+    use clerk_core::webhooks::{WebhookError, sign};
+    let user = local.create_user(NewUser::with_email("hook@example.com"));
+    let data = serde_json::to_string(&user).expect("a user serializes");
+    let event = |kind: &str| {
+        format!(
+            r#"{{"type":"{kind}","object":"event","timestamp":1716883200000,"instance_id":"ins_1","data":{data}}}"#
+        )
+        .into_bytes()
+    };
+    let now = unix_now();
+    let signed = |id: &str, at: i64, body: &[u8]| {
+        sign(WEBHOOK_SECRET, id, at, body).expect("the contract's secret is valid")
+    };
+    let svix = |id: &str, at: i64, signature: String| {
+        vec![
+            ("svix-id", id.as_bytes().to_vec()),
+            ("svix-timestamp", at.to_string().into_bytes()),
+            ("svix-signature", signature.into_bytes()),
+        ]
+    };
+    let created = event("user.created");
+    let unknown = event("user.renamed_tomorrow");
+    let other_secret = sign(
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "msg_1",
+        now,
+        &created,
+    )
+    .expect("valid secret");
+    let huge = vec![b' '; clerk_core::webhooks::DEFAULT_MAX_BODY_BYTES + 1];
+    let ok = |answer: &str| Expected::text(answer);
+    let bad = |error: WebhookError| Expected::rejection(&Rejection::invalid_webhook(&error));
+    let mut standard = svix("msg_std", now, signed("msg_std", now, &created));
+    for (name, _) in &mut standard {
+        *name = match *name {
+            "svix-id" => "webhook-id",
+            "svix-timestamp" => "webhook-timestamp",
+            _ => "webhook-signature",
+        };
+    }
+    let mut missing_signature = svix("msg_1", now, signed("msg_1", now, &created));
+    missing_signature.pop();
+    type Headers = Vec<(&'static str, Vec<u8>)>;
+    let rows: Vec<(&str, Headers, Vec<u8>, Expected)> = vec![
+        (
+            "signed user.created",
+            svix("msg_1", now, signed("msg_1", now, &created)),
+            created.clone(),
+            ok("user.created msg_1"),
+        ),
+        (
+            "Standard Webhooks headers",
+            standard,
+            created.clone(),
+            ok("user.created msg_std"),
+        ),
+        (
+            "secret rotation: old and new signatures",
+            svix(
+                "msg_2",
+                now,
+                format!("{other_secret} {}", signed("msg_2", now, &created)),
+            ),
+            created.clone(),
+            ok("user.created msg_2"),
+        ),
+        (
+            "an event type added tomorrow",
+            svix("msg_3", now, signed("msg_3", now, &unknown)),
+            unknown.clone(),
+            ok("user.renamed_tomorrow msg_3"),
+        ),
+        (
+            "signed with another secret",
+            svix("msg_1", now, other_secret.clone()),
+            created.clone(),
+            bad(WebhookError::NoMatchingSignature),
+        ),
+        (
+            "body altered after signing",
+            svix("msg_1", now, signed("msg_1", now, &created)),
+            unknown.clone(),
+            bad(WebhookError::NoMatchingSignature),
+        ),
+        (
+            "no signature header",
+            missing_signature,
+            created.clone(),
+            bad(WebhookError::MissingHeader("svix-signature")),
+        ),
+        (
+            "no headers",
+            vec![],
+            created.clone(),
+            bad(WebhookError::MissingHeader("svix-id")),
+        ),
+        (
+            "sent 10 minutes ago",
+            svix("msg_1", now - 600, signed("msg_1", now - 600, &created)),
+            created.clone(),
+            bad(WebhookError::TooOld),
+        ),
+        (
+            "sent 10 minutes in the future",
+            svix("msg_1", now + 600, signed("msg_1", now + 600, &created)),
+            created.clone(),
+            bad(WebhookError::TooNew),
+        ),
+        (
+            "timestamp not a number",
+            vec![
+                ("svix-id", b"msg_1".to_vec()),
+                ("svix-timestamp", b"yesterday".to_vec()),
+                (
+                    "svix-signature",
+                    signed("msg_1", now, &created).into_bytes(),
+                ),
+            ],
+            created.clone(),
+            bad(WebhookError::InvalidTimestamp),
+        ),
+        (
+            "signed, but not an event",
+            svix("msg_1", now, signed("msg_1", now, b"[1,2,3]")),
+            b"[1,2,3]".to_vec(),
+            Expected {
+                body: String::new(),
+                names: Some("not a Clerk event".to_owned()),
+                ..bad(WebhookError::InvalidEvent(String::new()))
+            },
+        ),
+        (
+            "body over the 1 MiB limit",
+            svix("msg_1", now, signed("msg_1", now, &huge)),
+            huge,
+            bad(WebhookError::BodyTooLarge {
+                max: clerk_core::webhooks::DEFAULT_MAX_BODY_BYTES,
+            }),
+        ),
+    ];
+    let mut cases = Vec::new();
+    for (scenario, headers, body, expected) in rows {
+        for (prefix, expected) in [
+            ("", expected.clone()),
+            (HOOKED, expected.hooked()),
+            (
+                BARE,
+                Expected {
+                    names: Some(middleware.to_owned()),
+                    ..Expected::rejection(&Rejection::missing_layer(middleware))
+                },
+            ),
+        ] {
+            let path = format!("{prefix}{WEBHOOK}");
+            let mut case = Case::new(format!("{scenario} POST {path}"), path, headers.clone());
+            case.method = "POST";
+            case.body = body.clone();
+            case.expected = expected;
+            cases.push(case);
+        }
+    }
+    cases
+}
+
 /// The cases for an app whose Clerk cannot be reached and has no keys cached (the cases shut
 /// LocalClerk down: mint `token` before): routes that need a session answer 503
 /// `keys_unavailable` (optional ones too: a signed-in user must not be served as anonymous), a
@@ -1270,6 +1454,7 @@ fn key_failure_cases(token: &str) -> Vec<Case> {
 
 /// The whole table that runs against one LocalClerk started for it, in order: [`cases`],
 /// [`user_cases`], [`hostile_cases`], [`missing_layer_cases`] (naming `middleware`),
+/// [`webhook_cases`],
 /// [`lookup_failure_cases`], each but the hostile and missing-layer ones also on the `/hooked`
 /// mounting ([`hooked`]), and last [`lookup_outage_cases`] on both mountings (it shuts LocalClerk
 /// down). The key outages ([`outage_cases`], [`jwks_failure_cases`]) need a LocalClerk of their
@@ -1281,6 +1466,7 @@ pub fn contract(local: &LocalClerk, middleware: &str) -> Vec<Case> {
     all.extend(hooked(user_cases(local)));
     all.extend(hostile_cases(local));
     all.extend(missing_layer_cases(local, middleware));
+    all.extend(webhook_cases(local, middleware));
     all.extend(lookup_failure_cases(local));
     all.extend(hooked(lookup_failure_cases(local)));
     let outage = lookup_outage_cases(local);

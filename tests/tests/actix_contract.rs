@@ -7,14 +7,15 @@ use actix_web::dev::{HttpServiceFactory, ServiceFactory, ServiceRequest, Service
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use actix_web::{App, Error, HttpResponse, test, web};
 use clerk_actix::{
-    ClerkAuth, ClerkClient, ClerkMiddleware, ClerkOptions, ClerkSession, ClerkUser, Optional,
-    Require, require, require_auth, require_feature, require_permission, require_plan,
+    ClerkAuth, ClerkClient, ClerkMiddleware, ClerkOptions, ClerkSession, ClerkUser, ClerkWebhook,
+    Optional, Require, require, require_auth, require_feature, require_permission, require_plan,
     require_role,
 };
+use clerk_core::webhooks::Webhook;
 use clerk_integration_tests::cases::{
     AUTHORIZED_PARTY, Answer, BARE, Case, FEATURE, HOOKED, LOOKUP_TIMEOUT, ORG_SLUG, PERMISSION,
-    PLAN, ROLE, admin_token, contract, contract_clerk, hook_body, huge_header_cases,
-    jwks_failure_contract, outage_contract, run_all,
+    PLAN, ROLE, WEBHOOK, WEBHOOK_SECRET, admin_token, contract, contract_clerk, hook_body,
+    huge_header_cases, jwks_failure_contract, outage_contract, run_all,
 };
 use clerk_testing::LocalClerk;
 
@@ -26,7 +27,8 @@ const MIDDLEWARE: &str = "ClerkMiddleware";
 fn middleware(clerk: clerk_core::Clerk, hooked: bool) -> ClerkMiddleware {
     let options = ClerkOptions::new(clerk)
         .authorized_parties([AUTHORIZED_PARTY])
-        .user_lookup_timeout(LOOKUP_TIMEOUT);
+        .user_lookup_timeout(LOOKUP_TIMEOUT)
+        .webhook(Webhook::new(WEBHOOK_SECRET).expect("a valid secret"));
     if !hooked {
         return ClerkMiddleware::new(options);
     }
@@ -82,6 +84,12 @@ fn routes(config: &mut web::ServiceConfig) {
             "/client",
             web::get().to(|_: ClerkClient| async { "client" }),
         )
+        .route(
+            WEBHOOK,
+            web::post().to(|ClerkWebhook(delivery): ClerkWebhook| async move {
+                format!("{} {}", delivery.event.event_type(), delivery.id)
+            }),
+        )
         .service(guarded("/guard/auth", require_auth()))
         .service(guarded("/guard/role", require_role(ROLE)))
         .service(guarded("/guard/permission", require_permission(PERMISSION)))
@@ -124,7 +132,12 @@ fn contract_app(
 async fn in_process(local: &LocalClerk, cases: &[Case]) {
     let app = test::init_service(contract_app(contract_clerk(local))).await;
     let send = async |case: &Case| {
-        let mut request = test::TestRequest::get().uri(&case.path);
+        let method = actix_web::http::Method::from_bytes(case.method.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut request = test::TestRequest::default()
+            .method(method)
+            .uri(&case.path)
+            .set_payload(case.body.clone());
         for (name, value) in &case.headers {
             let value =
                 HeaderValue::from_bytes(value).map_err(|e| format!("{}: {e}", case.name))?;
@@ -168,7 +181,11 @@ async fn over_http(local: &LocalClerk, cases: &[Case]) {
     actix_web::rt::spawn(server);
     let client = reqwest::Client::new();
     let send = async |case: &Case| {
-        let mut request = client.get(format!("http://{addr}{}", case.path));
+        let method =
+            reqwest::Method::from_bytes(case.method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut request = client
+            .request(method, format!("http://{addr}{}", case.path))
+            .body(case.body.clone());
         for (name, value) in &case.headers {
             request = request.header(*name, value.as_slice());
         }

@@ -5,19 +5,20 @@
 use axum::Router;
 use axum::body::Body;
 use axum::response::IntoResponse as _;
-use axum::routing::get;
+use axum::routing::{get, post};
 use clerk_axum::{
-    ClerkAuth, ClerkClient, ClerkLayer, ClerkOptions, ClerkSession, ClerkUser, require,
-    require_auth, require_feature, require_permission, require_plan, require_role,
+    ClerkAuth, ClerkClient, ClerkLayer, ClerkOptions, ClerkSession, ClerkUser, ClerkWebhook,
+    require, require_auth, require_feature, require_permission, require_plan, require_role,
 };
+use clerk_core::webhooks::Webhook;
 use clerk_integration_tests::cases::{
     AUTHORIZED_PARTY, Answer, BARE, Case, FEATURE, HOOKED, LOOKUP_TIMEOUT, ORG_SLUG, PERMISSION,
-    PLAN, ROLE, admin_token, contract, contract_clerk, hook_body, huge_header_cases,
-    jwks_failure_contract, outage_contract, run_all,
+    PLAN, ROLE, WEBHOOK, WEBHOOK_SECRET, admin_token, contract, contract_clerk, hook_body,
+    huge_header_cases, jwks_failure_contract, outage_contract, run_all,
 };
 use clerk_testing::LocalClerk;
 use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
-use http::{HeaderMap, HeaderValue, Request, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
@@ -28,7 +29,8 @@ const MIDDLEWARE: &str = "ClerkLayer";
 fn layer(clerk: clerk_core::Clerk, hooked: bool) -> ClerkLayer {
     let options = ClerkOptions::new(clerk)
         .authorized_parties([AUTHORIZED_PARTY])
-        .user_lookup_timeout(LOOKUP_TIMEOUT);
+        .user_lookup_timeout(LOOKUP_TIMEOUT)
+        .webhook(Webhook::new(WEBHOOK_SECRET).expect("a valid secret"));
     if !hooked {
         return ClerkLayer::new(options);
     }
@@ -77,6 +79,12 @@ fn routes() -> Router {
             }),
         )
         .route("/client", get(|_: ClerkClient| async { "client" }))
+        .route(
+            WEBHOOK,
+            post(|ClerkWebhook(delivery): ClerkWebhook| async move {
+                format!("{} {}", delivery.event.event_type(), delivery.id)
+            }),
+        )
         .nest("/guard/auth", ok().route_layer(require_auth()))
         .nest("/guard/role", ok().route_layer(require_role(ROLE)))
         .nest(
@@ -120,13 +128,17 @@ fn answer(status: StatusCode, headers: &HeaderMap, body: Vec<u8>) -> Answer {
 async fn in_process(local: &LocalClerk, cases: &[Case]) {
     let app = contract_app(local);
     let send = async |case: &Case| {
-        let mut request = Request::get(case.path.as_str());
+        let mut request = Request::builder()
+            .method(case.method)
+            .uri(case.path.as_str());
         for (name, value) in &case.headers {
             let value =
                 HeaderValue::from_bytes(value).map_err(|e| format!("{}: {e}", case.name))?;
             request = request.header(*name, value);
         }
-        let request = request.body(Body::empty()).map_err(|e| e.to_string())?;
+        let request = request
+            .body(Body::from(case.body.clone()))
+            .map_err(|e| e.to_string())?;
         let Ok(response) = app.clone().oneshot(request).await;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
@@ -144,7 +156,10 @@ async fn over_http(local: &LocalClerk, cases: &[Case]) {
     let server = tokio::spawn(axum::serve(listener, contract_app(local)).into_future());
     let client = reqwest::Client::new();
     let send = async |case: &Case| {
-        let mut request = client.get(format!("http://{addr}{}", case.path));
+        let method = Method::from_bytes(case.method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut request = client
+            .request(method, format!("http://{addr}{}", case.path))
+            .body(case.body.clone());
         for (name, value) in &case.headers {
             let value =
                 HeaderValue::from_bytes(value).map_err(|e| format!("{}: {e}", case.name))?;

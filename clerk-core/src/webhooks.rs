@@ -1,0 +1,372 @@
+//! Clerk webhooks: verify a delivery's signature and decode its event.
+//!
+//! Clerk sends events (`user.created`, `organizationMembership.deleted`, …) to your endpoint
+//! through Svix, signed with the endpoint's secret (`whsec_…`, in the Clerk dashboard; the
+//! environment variable [`SECRET_ENV`]). [`Webhook::verify`] takes the request's headers and its
+//! raw body, exactly as received, and returns the typed event, or a [`WebhookError`] that says
+//! what was wrong. Nothing is decoded before the signature matched.
+//!
+//! The check is Svix's (Standard Webhooks): the headers `svix-id`, `svix-timestamp` and
+//! `svix-signature` (or, when none of these is present, `webhook-id`, `webhook-timestamp` and
+//! `webhook-signature`); the signature is HMAC-SHA256 over `{id}.{timestamp}.{body}` with the
+//! base64-decoded secret, base64-encoded; the signature header holds one or more space-separated
+//! `v1,<signature>` entries (two during a secret rotation), any of which may match, and entries of
+//! other versions are ignored; the comparison takes constant time; the timestamp must be within
+//! [`DEFAULT_TOLERANCE`] (300 s) of the server's clock, either way.
+//!
+//! ```
+//! use clerk_core::webhooks::{Webhook, WebhookError};
+//!
+//! # fn handle(headers: &http::HeaderMap, body: &[u8]) -> Result<(), WebhookError> {
+//! let webhook = Webhook::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")?;
+//! let event = webhook.verify(headers, body)?;
+//! if let Some(user_id) = event.data.user_id() {
+//!     println!("{} about {user_id}", event.event_type());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Deliveries can repeat and arrive out of order: the `svix-id` ([`Verified::id`]) identifies a
+//! delivery across its retries, and the event's `timestamp` orders events.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::{constant_time, hmac};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use http::HeaderMap;
+
+pub use crate::webhook_events::{EVENT_TYPES, WebhookData, WebhookEvent};
+
+/// The environment variable [`Webhook::from_env`] reads: the endpoint's signing secret.
+pub const SECRET_ENV: &str = "CLERK_WEBHOOK_SIGNING_SECRET";
+
+/// How far a delivery's timestamp may be from the server's clock, either way, by default.
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+
+/// The largest body [`Webhook::verify`] accepts by default (1 MiB); checked before any work.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The prefix of a signing secret.
+const SECRET_PREFIX: &str = "whsec_";
+
+/// The headers a delivery is signed with: Svix's names, then the Standard Webhooks names, which
+/// are read only when none of Svix's is present.
+const SVIX: HeaderNames = HeaderNames {
+    id: "svix-id",
+    timestamp: "svix-timestamp",
+    signature: "svix-signature",
+};
+const STANDARD_WEBHOOKS: HeaderNames = HeaderNames {
+    id: "webhook-id",
+    timestamp: "webhook-timestamp",
+    signature: "webhook-signature",
+};
+
+/// Every header [`Webhook::verify`] may read. An adapter whose framework has its own header type
+/// copies these and no others.
+pub const WEBHOOK_HEADERS: [http::HeaderName; 6] = [
+    http::HeaderName::from_static(SVIX.id),
+    http::HeaderName::from_static(SVIX.timestamp),
+    http::HeaderName::from_static(SVIX.signature),
+    http::HeaderName::from_static(STANDARD_WEBHOOKS.id),
+    http::HeaderName::from_static(STANDARD_WEBHOOKS.timestamp),
+    http::HeaderName::from_static(STANDARD_WEBHOOKS.signature),
+];
+
+struct HeaderNames {
+    id: &'static str,
+    timestamp: &'static str,
+    signature: &'static str,
+}
+
+/// Why a delivery was refused. The message never contains the secret or a signature; each
+/// variant has a stable [`code`](Self::code).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// The signing secret is not `whsec_` followed by base64 (copy it again from the Clerk
+    /// dashboard's endpoint page).
+    #[error("the webhook signing secret is malformed: expected `whsec_` followed by base64")]
+    InvalidSecret,
+    /// No signing secret was configured ([`SECRET_ENV`] is not set).
+    #[error("no webhook signing secret: set {SECRET_ENV}")]
+    MissingSecret,
+    /// A header is missing (its name is given): the request is not a webhook delivery.
+    #[error("the `{0}` header is missing")]
+    MissingHeader(&'static str),
+    /// The timestamp header is not a whole number of seconds.
+    #[error("the webhook timestamp is not a Unix time in seconds")]
+    InvalidTimestamp,
+    /// The timestamp is older than the tolerance: a replay, or a delivery held up for long.
+    #[error("the webhook timestamp is too old")]
+    TooOld,
+    /// The timestamp is further in the future than the tolerance: check the server's clock.
+    #[error("the webhook timestamp is too far in the future")]
+    TooNew,
+    /// No `v1` signature matches: the body was altered, or the secret is not this endpoint's.
+    #[error("no webhook signature matches")]
+    NoMatchingSignature,
+    /// The body is larger than the limit ([`Webhook::max_body_bytes`]).
+    #[error("the webhook body is larger than {max} bytes")]
+    BodyTooLarge {
+        /// The limit.
+        max: usize,
+    },
+    /// The body could not be read (the connection failed while it was sent).
+    #[error("the webhook body could not be read")]
+    UnreadableBody,
+    /// The body is signed, but is not a Clerk event (or its data does not match its type).
+    #[error("the webhook body is not a Clerk event: {0}")]
+    InvalidEvent(String),
+}
+
+impl WebhookError {
+    /// The stable code, for logs and for the adapters' 400 responses.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidSecret => "webhook_invalid_secret",
+            Self::MissingSecret => "webhook_missing_secret",
+            Self::MissingHeader(_) => "webhook_missing_header",
+            Self::InvalidTimestamp => "webhook_invalid_timestamp",
+            Self::TooOld => "webhook_timestamp_too_old",
+            Self::TooNew => "webhook_timestamp_too_new",
+            Self::NoMatchingSignature => "webhook_invalid_signature",
+            Self::BodyTooLarge { .. } => "webhook_body_too_large",
+            Self::UnreadableBody => "webhook_unreadable_body",
+            Self::InvalidEvent(_) => "webhook_invalid_event",
+        }
+    }
+}
+
+/// A delivery whose signature matched: its id (`svix-id`, the same across retries) and
+/// timestamp (Unix seconds, when it was sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified<'a> {
+    /// The delivery's id: an idempotency key.
+    pub id: &'a str,
+    /// When the delivery was sent, in Unix seconds.
+    pub timestamp: i64,
+}
+
+/// A verified delivery: its id (`svix-id`, the same across Svix's retries of one event: an
+/// idempotency key), when it was sent (Unix seconds), and its event.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// The delivery's id, the same across retries.
+    pub id: String,
+    /// When this attempt was sent, in Unix seconds.
+    pub sent_at: i64,
+    /// The event.
+    pub event: WebhookEvent,
+}
+
+/// A webhook endpoint's verifier, made from its signing secret. Cheap to clone.
+#[derive(Clone)]
+pub struct Webhook {
+    key: hmac::Key,
+    tolerance: Duration,
+    max_body_bytes: usize,
+}
+
+impl fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Webhook")
+            .field("secret", &"whsec_…")
+            .field("tolerance", &self.tolerance)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+impl Webhook {
+    /// A verifier for the endpoint whose signing secret is `secret` (`whsec_…`).
+    pub fn new(secret: &str) -> Result<Self, WebhookError> {
+        let encoded = secret
+            .trim()
+            .strip_prefix(SECRET_PREFIX)
+            .ok_or(WebhookError::InvalidSecret)?;
+        let key = STANDARD
+            .decode(encoded)
+            .ok()
+            .filter(|key| !key.is_empty())
+            .ok_or(WebhookError::InvalidSecret)?;
+        Ok(Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, &key),
+            tolerance: DEFAULT_TOLERANCE,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        })
+    }
+
+    /// A verifier from the environment: the secret in [`SECRET_ENV`].
+    pub fn from_env() -> Result<Self, WebhookError> {
+        match std::env::var(SECRET_ENV) {
+            Ok(secret) if !secret.trim().is_empty() => Self::new(&secret),
+            _ => Err(WebhookError::MissingSecret),
+        }
+    }
+
+    /// How far a delivery's timestamp may be from the server's clock, either way (default
+    /// [`DEFAULT_TOLERANCE`], 300 s).
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// The largest body accepted (default [`DEFAULT_MAX_BODY_BYTES`], 1 MiB).
+    pub fn max_body_bytes(mut self, max: usize) -> Self {
+        self.max_body_bytes = max;
+        self
+    }
+
+    /// The configured body limit.
+    pub fn body_limit(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// Checks a delivery's signature and decodes its event: `headers` and `body` exactly as
+    /// received.
+    pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<WebhookEvent, WebhookError> {
+        self.check(headers, body)?;
+        decode(body)
+    }
+
+    /// [`verify`](Self::verify), keeping the delivery's id and time.
+    pub fn receive(&self, headers: &HeaderMap, body: &[u8]) -> Result<Delivery, WebhookError> {
+        let verified = self.check(headers, body)?;
+        Ok(Delivery {
+            id: verified.id.to_owned(),
+            sent_at: verified.timestamp,
+            event: decode(body)?,
+        })
+    }
+
+    /// Checks a delivery's signature only (for a body you decode yourself).
+    pub fn check<'h>(
+        &self,
+        headers: &'h HeaderMap,
+        body: &[u8],
+    ) -> Result<Verified<'h>, WebhookError> {
+        self.check_at(headers, body, SystemTime::now())
+    }
+
+    /// [`check`](Self::check) with the server's clock at `now`.
+    pub fn check_at<'h>(
+        &self,
+        headers: &'h HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<Verified<'h>, WebhookError> {
+        if body.len() > self.max_body_bytes {
+            return Err(WebhookError::BodyTooLarge {
+                max: self.max_body_bytes,
+            });
+        }
+        let any = |names: &HeaderNames| {
+            [names.id, names.timestamp, names.signature]
+                .iter()
+                .any(|name| headers.contains_key(*name))
+        };
+        let names = if any(&SVIX) || !any(&STANDARD_WEBHOOKS) {
+            &SVIX
+        } else {
+            &STANDARD_WEBHOOKS
+        };
+        let header = |name: &'static str| {
+            let value = headers.get(name).ok_or(WebhookError::MissingHeader(name))?;
+            value
+                .to_str()
+                .map_err(|_| WebhookError::MissingHeader(name))
+        };
+        let (id, timestamp, signatures) = (
+            header(names.id)?,
+            header(names.timestamp)?,
+            header(names.signature)?,
+        );
+        let sent = self.check_timestamp(timestamp, now)?;
+        let mut context = hmac::Context::with_key(&self.key);
+        for part in [
+            id.as_bytes(),
+            &b"."[..],
+            timestamp.as_bytes(),
+            &b"."[..],
+            body,
+        ] {
+            context.update(part);
+        }
+        let expected = context.sign();
+        let mut decoded = [0u8; 64];
+        let matches = signatures
+            .split(' ')
+            .filter_map(|entry| entry.strip_prefix("v1,"))
+            .any(|signature| {
+                // A SHA-256 tag is 32 bytes (44 base64 characters); longer entries cannot match.
+                STANDARD
+                    .decode_slice(signature, &mut decoded)
+                    .is_ok_and(|len| {
+                        constant_time::verify_slices_are_equal(&decoded[..len], expected.as_ref())
+                            .is_ok()
+                    })
+            });
+        if !matches {
+            return Err(WebhookError::NoMatchingSignature);
+        }
+        Ok(Verified {
+            id,
+            timestamp: sent,
+        })
+    }
+
+    fn check_timestamp(&self, timestamp: &str, now: SystemTime) -> Result<i64, WebhookError> {
+        let sent: i64 = timestamp
+            .parse()
+            .map_err(|_| WebhookError::InvalidTimestamp)?;
+        let now = now.duration_since(UNIX_EPOCH).map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        });
+        let tolerance = i64::try_from(self.tolerance.as_secs()).unwrap_or(i64::MAX);
+        if sent < now.saturating_sub(tolerance) {
+            return Err(WebhookError::TooOld);
+        }
+        if sent > now.saturating_add(tolerance) {
+            return Err(WebhookError::TooNew);
+        }
+        Ok(sent)
+    }
+}
+
+/// Decodes a verified body into its event.
+fn decode(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
+    serde_json::from_slice(body).map_err(|error| WebhookError::InvalidEvent(error.to_string()))
+}
+
+/// Signs a delivery as Svix does, for tests of a webhook handler: the `svix-signature` value
+/// (`v1,<base64>`) of `body` sent with `id` at `timestamp` (Unix seconds).
+///
+/// ```
+/// use clerk_core::webhooks::sign;
+///
+/// let signature = sign(
+///     "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+///     "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk",
+///     1649367553,
+///     br#"{"email":"test@example.com","username":"test_user"}"#,
+/// );
+/// assert_eq!(signature.ok().as_deref(), Some("v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw="));
+/// ```
+pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, WebhookError> {
+    let webhook = Webhook::new(secret)?;
+    let mut context = hmac::Context::with_key(&webhook.key);
+    for part in [
+        id.as_bytes(),
+        &b"."[..],
+        timestamp.to_string().as_bytes(),
+        &b"."[..],
+        body,
+    ] {
+        context.update(part);
+    }
+    Ok(format!("v1,{}", STANDARD.encode(context.sign())))
+}
