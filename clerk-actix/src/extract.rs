@@ -279,6 +279,10 @@ clerk_core::__extractor! {
     ///     .route("/webhooks/clerk", web::post().to(webhook));
     /// # Ok(()) }
     /// ```
+    ///
+    /// A verified `user.*` event (`user.created`, `user.updated`, `user.deleted`) also drops the
+    /// user from this middleware's [`ClerkUser`] cache, so the next request of that user loads it
+    /// again (other instances of the app keep theirs until their TTL ends).
     ClerkWebhook(pub Delivery) -> Delivery
 }
 
@@ -297,7 +301,7 @@ impl FromRequest for ClerkWebhook {
             let check = check?;
             let body = actix_web::body::to_bytes_limited(body, check.body_limit()).await;
             let body = body.ok().and_then(Result::ok);
-            Ok(Self(check.verify(&headers, body.as_deref())?))
+            Ok(Self(check.verify(&headers, body.as_deref()).await?))
         })
     }
 }

@@ -140,6 +140,10 @@ clerk_core::__extractor! {
     ///     .layer(ClerkLayer::new(options)))
     /// # }
     /// ```
+    ///
+    /// A verified `user.*` event (`user.created`, `user.updated`, `user.deleted`) also drops the
+    /// user from this middleware's [`ClerkUser`] cache, so the next request of that user loads it
+    /// again (other instances of the app keep theirs until their TTL ends).
     ClerkWebhook(pub Delivery) -> Delivery
 }
 
@@ -150,7 +154,7 @@ impl<S: Send + Sync> FromRequest<S> for ClerkWebhook {
         let (parts, body) = request.into_parts();
         let check = seen(&parts.extensions)?.webhook()?;
         let body = axum::body::to_bytes(body, check.body_limit()).await.ok();
-        Ok(Self(check.verify(&parts.headers, body.as_deref())?))
+        Ok(Self(check.verify(&parts.headers, body.as_deref()).await?))
     }
 }
 

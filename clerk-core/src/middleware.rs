@@ -369,8 +369,14 @@ impl<R> WebhookCheck<R> {
     }
 
     /// The delivery, or the 400 to answer. `body` is `None` when it could not be read within
-    /// [`body_limit`](Self::body_limit) bytes.
-    pub fn verify(self, headers: &HeaderMap, body: Option<&[u8]>) -> Result<Delivery, Decided<R>> {
+    /// [`body_limit`](Self::body_limit) bytes. A verified `user.*` event (`user.created`,
+    /// `user.updated`, `user.deleted`) also drops that user from the `ClerkUser` cache, so that
+    /// the next request of the user sees the change.
+    pub async fn verify(
+        self,
+        headers: &HeaderMap,
+        body: Option<&[u8]>,
+    ) -> Result<Delivery, Decided<R>> {
         let Some(webhook) = self.webhook() else {
             return Err(self.reject(Rejection::webhook_not_configured()));
         };
@@ -380,7 +386,13 @@ impl<R> WebhookCheck<R> {
                 max: webhook.body_limit(),
             }),
         };
-        received.map_err(|error| self.reject(Rejection::invalid_webhook(&error)))
+        let delivery = received.map_err(|error| self.reject(Rejection::invalid_webhook(&error)))?;
+        if delivery.event.event_type().starts_with("user.")
+            && let Some(user_id) = delivery.event.data.user_id()
+        {
+            self.options.user_cache().invalidate(user_id).await;
+        }
+        Ok(delivery)
     }
 
     fn reject(&self, rejection: Rejection) -> Decided<R> {

@@ -1232,7 +1232,8 @@ pub const WEBHOOK: &str = "/webhook";
 /// without the middleware): signed deliveries of a typed and of an unknown event with Svix's and
 /// with the Standard Webhooks headers and during a secret rotation are answered by the handler;
 /// every way a delivery fails to verify is a 400 with its code (never 401/403), a missing
-/// middleware a 500 naming `middleware`.
+/// middleware a 500 naming `middleware`. Last, a `user.updated` delivery between two `/user`
+/// requests makes the second load the user again (the `ClerkUser` cache drops it).
 pub fn webhook_cases(local: &LocalClerk, middleware: &str) -> Vec<Case> {
     use clerk_core::webhooks::{WebhookError, sign};
     let user = local.create_user(NewUser::with_email("hook@example.com"));
@@ -1395,6 +1396,33 @@ pub fn webhook_cases(local: &LocalClerk, middleware: &str) -> Vec<Case> {
             cases.push(case);
         }
     }
+    // A verified `user.updated` drops the user from the `ClerkUser` cache: the next request
+    // loads it again.
+    let token = local.token(&user.id).azp(AUTHORIZED_PARTY).mint();
+    let updated = event("user.updated");
+    let get_user = |lookups: usize| {
+        let mut case = Case::new(
+            format!("ClerkUser around a user.updated webhook, {lookups} lookup(s) GET /user"),
+            "/user".to_owned(),
+            vec![bearer(&token)],
+        );
+        case.clerk = ClerkState::Up;
+        case.user_lookups = Some(lookups);
+        case.expected = ok(&user.id);
+        case
+    };
+    cases.push(get_user(1));
+    cases.push(get_user(0));
+    let mut hook = Case::new(
+        format!("user.updated POST {WEBHOOK}"),
+        WEBHOOK.to_owned(),
+        svix("msg_u", now, signed("msg_u", now, &updated)),
+    );
+    hook.method = "POST";
+    hook.body = updated;
+    hook.expected = ok("user.updated msg_u");
+    cases.push(hook);
+    cases.push(get_user(1));
     cases
 }
 
