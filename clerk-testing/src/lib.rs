@@ -53,7 +53,8 @@
 //   server     the HTTP loop: operations, counters, faults, the secret key, 501s
 //   emulator   the Backend API routes, one module per resource
 //   token      session-token minting
-//   state      what an instance shares: identity, keys, faults, counters, the store
+//   state      what an instance shares: identity, keys, faults, counters, the store, webhooks
+//   webhooks   webhook endpoints, signing and delivery of the store's events
 //   store      the data and every rule Clerk applies, one module per resource
 //   keys, fault, ids, time, generated    leaves: no imports from this crate
 pub mod demo;
@@ -67,6 +68,7 @@ mod state;
 mod store;
 mod time;
 mod token;
+mod webhooks;
 
 /// Code generated from Clerk's spec by `cargo xtask codegen`.
 mod generated {
@@ -80,3 +82,4 @@ pub use keys::SigningAlgorithm;
 pub use store::NewUser;
 pub use time::unix_now;
 pub use token::{JWT_TEMPLATE_CATEGORY, M2M_CATEGORY, SESSION_CATEGORY, TokenBuilder};
+pub use webhooks::{WebhookDelivery, WebhookEndpoint};

@@ -11,7 +11,8 @@ use crate::ids::object_id;
 
 impl Store {
     /// Creates an organization; without a slug, one derived from the name. With `created_by`,
-    /// that user becomes its first member, as `org:admin`.
+    /// that user becomes its first member, as `org:admin`. Emits `organization.created`, then
+    /// `organizationMembership.created` for the creator.
     pub(crate) fn create_organization(
         &mut self,
         name: String,
@@ -61,6 +62,7 @@ impl Store {
         };
         self.organizations
             .insert(organization.id.clone(), organization.clone());
+        let position = self.events.len();
         if let Some(creator) = created_by {
             self.add_member(
                 &organization.id,
@@ -70,7 +72,9 @@ impl Store {
                 Metadata::new(),
             )?;
         }
-        self.organization(&organization.id).cloned()
+        let organization = self.organization(&organization.id).cloned()?;
+        self.emit_at(position, "organization.created", &organization);
+        Ok(organization)
     }
 
     /// An organization by id or slug.
@@ -93,7 +97,8 @@ impl Store {
         Ok(organization)
     }
 
-    /// `PATCH /v1/organizations/{organization_id}`: an unused slug; absent fields stay.
+    /// `PATCH /v1/organizations/{organization_id}`: an unused slug; absent fields stay. Emits
+    /// `organization.updated`.
     pub(crate) fn update_organization(
         &mut self,
         id_or_slug: &str,
@@ -123,11 +128,13 @@ impl Store {
         if let Nullable::Value(enabled) = request.admin_delete_enabled {
             org.admin_delete_enabled = enabled;
         }
-        Ok(org.clone())
+        let org = org.clone();
+        self.emit("organization.updated", &org);
+        Ok(org)
     }
 
     /// `PATCH /v1/organizations/{organization_id}/metadata`: merges each metadata patch
-    /// ([`merge_metadata`](super::merge_metadata)).
+    /// ([`merge_metadata`](super::merge_metadata)). Emits `organization.updated`.
     pub(crate) fn merge_organization_metadata(
         &mut self,
         id_or_slug: &str,
@@ -139,10 +146,12 @@ impl Store {
             org.private_metadata.get_or_insert_with(Metadata::new),
             request.private_metadata.as_ref(),
         );
-        Ok(org.clone())
+        let org = org.clone();
+        self.emit("organization.updated", &org);
+        Ok(org)
     }
 
-    /// Deletes an organization and its memberships.
+    /// Deletes an organization and its memberships. Emits `organization.deleted`.
     pub(crate) fn delete_organization(
         &mut self,
         id_or_slug: &str,
@@ -151,12 +160,14 @@ impl Store {
         self.organizations.remove(&organization.id);
         self.memberships
             .retain(|(org, _), _| *org != organization.id);
-        Ok(models::DeletedObject {
+        let deleted = models::DeletedObject {
             object: "organization".into(),
             id: Some(organization.id),
             slug: Some(organization.slug),
             deleted: true,
             ..Default::default()
-        })
+        };
+        self.emit("organization.deleted", &deleted);
+        Ok(deleted)
     }
 }
