@@ -25,8 +25,13 @@
 //! [`LocalClerk::sign_in_to_org`] and [`LocalClerk::session_token`]; [`LocalClerk::calls`] counts
 //! requests by operation id, and [`LocalClerk::set_api_fault`] adds latency, 5xx or 429 answers.
 //!
+//! It sends webhooks: [`LocalClerk::add_webhook_endpoint`] registers a URL that every change
+//! is POSTed to as the event Clerk sends (`user.created`, `organizationMembership.deleted`,
+//! `session.revoked`, ...), signed as Svix signs Clerk's, delivered in the background and
+//! retried; [`LocalClerk::webhook_deliveries`] shows every attempt.
+//!
 //! As a standalone server for backends in any language:
-//! `cargo run -p clerk-testing --bin local-clerk -- --port 8790`.
+//! `cargo run -p clerk-testing --bin local-clerk -- --port 8790 [--webhook URL]`.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
