@@ -96,7 +96,8 @@ pub struct WebhookDelivery {
     pub error: Option<String>,
     /// The request body: the event as JSON.
     pub body: String,
-    /// The request headers sent (`svix-id`, `svix-timestamp`, `svix-signature`, ...).
+    /// The request headers LocalClerk set: `content-type`, `user-agent`, `svix-id`,
+    /// `svix-timestamp` (Unix seconds) and `svix-signature`.
     pub headers: Vec<(String, String)>,
 }
 

@@ -63,17 +63,22 @@ impl Store {
         self.organizations
             .insert(organization.id.clone(), organization.clone());
         let position = self.events.len();
-        if let Some(creator) = created_by {
-            self.add_member(
-                &organization.id,
-                &creator,
-                "org:admin",
-                Metadata::new(),
-                Metadata::new(),
-            )?;
-        }
+        let creator_added = match created_by {
+            Some(creator) => self
+                .add_member(
+                    &organization.id,
+                    &creator,
+                    "org:admin",
+                    Metadata::new(),
+                    Metadata::new(),
+                )
+                .map(drop),
+            None => Ok(()),
+        };
+        // Created even when the creator could not be added (the organization stays).
         let organization = self.organization(&organization.id).cloned()?;
         self.emit_at(position, "organization.created", &organization);
+        creator_added?;
         Ok(organization)
     }
 
