@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use clerk_core::models::{Metadata, Organization, OrganizationMembership, Session, User};
@@ -16,6 +17,7 @@ use crate::server::ServerTask;
 use crate::state::{Identity, Shared};
 use crate::store::NewUser;
 use crate::token::TokenBuilder;
+use crate::webhooks::{DEFAULT_RETRY_DELAYS, WebhookDelivery, WebhookEndpoint, Webhooks};
 
 /// Configures a [`LocalClerk`] before it starts.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +27,7 @@ pub struct LocalClerkBuilder {
     jwk_alg: Option<Option<String>>,
     extra_jwks: Vec<serde_json::Value>,
     port: u16,
+    webhook_retry_delays: Option<Vec<Duration>>,
 }
 
 impl LocalClerkBuilder {
@@ -61,6 +64,14 @@ impl LocalClerkBuilder {
         self
     }
 
+    /// The waits before retrying a webhook delivery that failed (a non-2xx answer or a
+    /// transport error): one retry per wait. Default 100 ms, 500 ms, 2 s (Clerk's Svix waits
+    /// seconds to hours); empty for no retries.
+    pub fn webhook_retry_delays(mut self, delays: impl IntoIterator<Item = Duration>) -> Self {
+        self.webhook_retry_delays = Some(delays.into_iter().collect());
+        self
+    }
+
     /// Binds 127.0.0.1 on a free port and starts serving.
     pub async fn start(self) -> std::io::Result<LocalClerk> {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
@@ -81,7 +92,12 @@ impl LocalClerkBuilder {
             jwk_alg: self.jwk_alg.unwrap_or(Some("RS256".into())),
             extra_jwks: self.extra_jwks,
         };
-        let shared = Arc::new(Shared::new(identity, SigningKey::generate(kid)));
+        let webhooks = Webhooks::new(
+            format!("ins_local_{id}"),
+            self.webhook_retry_delays
+                .unwrap_or_else(|| DEFAULT_RETRY_DELAYS.to_vec()),
+        );
+        let shared = Arc::new(Shared::new(identity, SigningKey::generate(kid), webhooks));
         let server = ServerTask::start(listener, shared.clone());
         Ok(LocalClerk {
             shared,
@@ -336,6 +352,87 @@ impl LocalClerk {
             );
         }
         Some(token)
+    }
+
+    /// The instance id (`ins_local_<random>`), the `instance_id` of its webhook events.
+    pub fn instance_id(&self) -> &str {
+        self.shared.webhooks().instance_id()
+    }
+
+    /// Registers a webhook endpoint: from now on, every change LocalClerk makes (through the
+    /// Backend API or the helpers) is POSTed to `url` as the event Clerk sends, signed with the
+    /// endpoint's new secret ([`WebhookEndpoint::secret`], for the app's
+    /// `CLERK_WEBHOOK_SIGNING_SECRET`) as Svix signs Clerk's webhooks.
+    ///
+    /// The events, their `data` the object as the Backend API returns it:
+    ///
+    /// | change | events |
+    /// |---|---|
+    /// | `CreateUser`, [`create_user`](Self::create_user) | `user.created` |
+    /// | `UpdateUser`, `UpdateUserMetadata`, `BanUser`, `UnbanUser`, `LockUser`, `UnlockUser` | `user.updated` |
+    /// | `DeleteUser` | `session.removed` for each of the user's active sessions, then `user.deleted` (`{"object": "user", "id", "deleted": true, "external_id"}`) |
+    /// | `CreateOrganization`, [`create_organization`](Self::create_organization) | `organization.created`, then `organizationMembership.created` for `created_by` |
+    /// | `UpdateOrganization`, `MergeOrganizationMetadata` | `organization.updated` |
+    /// | `DeleteOrganization` | `organization.deleted` (`{"object": "organization", "id", "slug", "deleted": true}`) |
+    /// | `CreateOrganizationMembership`, [`add_member`](Self::add_member) | `organizationMembership.created` |
+    /// | `UpdateOrganizationMembership` | `organizationMembership.updated` |
+    /// | `DeleteOrganizationMembership` | `organizationMembership.deleted` (the membership removed) |
+    /// | [`sign_in`](Self::sign_in), [`sign_in_to_org`](Self::sign_in_to_org) | `session.created` (the session and its `user`) |
+    /// | `RevokeSession` | `session.revoked` (the session and its `user`) |
+    ///
+    /// Instance invitations (`CreateInvitation`, `RevokeInvitation`) have no webhook event in
+    /// Clerk, and send none; the memberships an organization's or a user's deletion takes with
+    /// it send no `organizationMembership.deleted`.
+    ///
+    /// The body is `{"data", "object": "event", "type", "timestamp" (Unix milliseconds),
+    /// "instance_id", "event_attributes": {"http_request": {"client_ip", "user_agent"}}}`, the
+    /// request being the Backend API request that made the change (`127.0.0.1` and
+    /// `LocalClerk` for the helpers). The headers are Svix's: `svix-id` (the message id, the
+    /// same in every attempt and to every endpoint), `svix-timestamp` (Unix seconds) and
+    /// `svix-signature` (`v1,` and the base64 of the HMAC-SHA256 of `{id}.{timestamp}.{body}`
+    /// keyed with the base64-decoded secret after `whsec_`).
+    ///
+    /// Delivery runs in the background (the change's response does not wait for it), one
+    /// message at a time per endpoint, in the order of the changes. A non-2xx answer or a
+    /// transport error is retried after each of the
+    /// [retry delays](LocalClerkBuilder::webhook_retry_delays), with the same `svix-id` and a
+    /// new timestamp and signature. [`webhook_deliveries`](Self::webhook_deliveries) and
+    /// [`wait_for_webhook_deliveries`](Self::wait_for_webhook_deliveries) show every attempt.
+    ///
+    /// # Panics
+    /// Outside a Tokio runtime, when the instance was not started in one either.
+    pub fn add_webhook_endpoint(&self, url: impl Into<String>) -> WebhookEndpoint {
+        self.shared.webhooks().add_endpoint(url.into())
+    }
+
+    /// Unregisters a webhook endpoint by id; messages already queued for it are still
+    /// delivered. `false` if there was none.
+    pub fn remove_webhook_endpoint(&self, endpoint_id: &str) -> bool {
+        self.shared.webhooks().remove_endpoint(endpoint_id)
+    }
+
+    /// The registered webhook endpoints.
+    pub fn webhook_endpoints(&self) -> Vec<WebhookEndpoint> {
+        self.shared.webhooks().endpoints()
+    }
+
+    /// Every webhook delivery attempt so far, in the order they were made.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.shared.webhooks().deliveries()
+    }
+
+    /// Waits until at least `count` webhook delivery attempts were made (retries count), or
+    /// `timeout` passes; then every attempt so far, as
+    /// [`webhook_deliveries`](Self::webhook_deliveries) (fewer than `count` after a timeout).
+    pub async fn wait_for_webhook_deliveries(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Vec<WebhookDelivery> {
+        self.shared
+            .webhooks()
+            .wait_for_deliveries(count, timeout)
+            .await
     }
 
     /// Makes `/v1/jwks` fail (or recover, with `None`).

@@ -25,8 +25,13 @@
 //! [`LocalClerk::sign_in_to_org`] and [`LocalClerk::session_token`]; [`LocalClerk::calls`] counts
 //! requests by operation id, and [`LocalClerk::set_api_fault`] adds latency, 5xx or 429 answers.
 //!
+//! It sends webhooks: [`LocalClerk::add_webhook_endpoint`] registers a URL that every change
+//! is POSTed to as the event Clerk sends (`user.created`, `organizationMembership.deleted`,
+//! `session.revoked`, ...), signed as Svix signs Clerk's, delivered in the background and
+//! retried; [`LocalClerk::webhook_deliveries`] shows every attempt.
+//!
 //! As a standalone server for backends in any language:
-//! `cargo run -p clerk-testing --bin local-clerk -- --port 8790`.
+//! `cargo run -p clerk-testing --bin local-clerk -- --port 8790 [--webhook URL]`.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -53,7 +58,8 @@
 //   server     the HTTP loop: operations, counters, faults, the secret key, 501s
 //   emulator   the Backend API routes, one module per resource
 //   token      session-token minting
-//   state      what an instance shares: identity, keys, faults, counters, the store
+//   state      what an instance shares: identity, keys, faults, counters, the store, webhooks
+//   webhooks   webhook endpoints, signing and delivery of the store's events
 //   store      the data and every rule Clerk applies, one module per resource
 //   keys, fault, ids, time, generated    leaves: no imports from this crate
 pub mod demo;
@@ -67,6 +73,7 @@ mod state;
 mod store;
 mod time;
 mod token;
+mod webhooks;
 
 /// Code generated from Clerk's spec by `cargo xtask codegen`.
 mod generated {
@@ -80,3 +87,4 @@ pub use keys::SigningAlgorithm;
 pub use store::NewUser;
 pub use time::unix_now;
 pub use token::{JWT_TEMPLATE_CATEGORY, M2M_CATEGORY, SESSION_CATEGORY, TokenBuilder};
+pub use webhooks::{WebhookDelivery, WebhookEndpoint};

@@ -3,6 +3,7 @@
 //! [emulated routes](crate::emulator) or answers that the operation is not emulated.
 
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use crate::emulator::{self, clerk_error};
 use crate::fault::Fault;
 use crate::generated::operations::OPERATIONS;
 use crate::state::{Shared, lock};
+use crate::webhooks::{HTTP_REQUEST, HttpRequest};
 
 /// The running server; aborted when dropped (when the last handle goes) or stopped.
 pub(crate) struct ServerTask(Mutex<Option<JoinHandle<()>>>);
@@ -66,7 +68,7 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else {
+                let Ok((stream, peer)) = accepted else {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
@@ -76,7 +78,7 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>) {
                     let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
                         let router = router.clone();
                         let shared = shared.clone();
-                        async move { handle(shared, router, request.map(Body::new)).await }
+                        async move { handle(shared, router, request.map(Body::new), peer.ip()).await }
                     });
                     let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                         .serve_connection(TokioIo::new(stream), service)
@@ -119,8 +121,14 @@ fn operation_for(method: &str, path: &str) -> Option<&'static str> {
         .map(|(_, id)| id)
 }
 
-/// Counts the request, applies injected faults, then routes.
-async fn handle(shared: Arc<Shared>, router: Router, request: Request) -> Result<Response, Closed> {
+/// Counts the request, applies injected faults, then routes, with the request known to the
+/// webhook events of the changes it makes.
+async fn handle(
+    shared: Arc<Shared>,
+    router: Router,
+    request: Request,
+    client_ip: IpAddr,
+) -> Result<Response, Closed> {
     let operation = operation_for(request.method().as_str(), request.uri().path());
     if let Some(id) = operation {
         shared.count_call(id);
@@ -161,7 +169,19 @@ async fn handle(shared: Arc<Shared>, router: Router, request: Request) -> Result
         }
         None => {}
     }
-    match router.oneshot(request).await {
+    let http_request = HttpRequest {
+        client_ip: client_ip.to_string(),
+        user_agent: request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    match HTTP_REQUEST
+        .scope(http_request, router.oneshot(request))
+        .await
+    {
         Ok(response) => Ok(response),
         Err(never) => match never {},
     }

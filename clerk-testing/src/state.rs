@@ -1,6 +1,6 @@
 //! The state an instance shares between its handles, its server and its token builders: the
-//! instance's identity and keys, the injected faults, the request counters and the
-//! [`Store`].
+//! instance's identity and keys, the injected faults, the request counters, the [`Store`] and
+//! the [`Webhooks`] its changes are sent to.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::fault::Fault;
 use crate::keys::SigningKey;
 use crate::store::Store;
+use crate::webhooks::Webhooks;
 
 /// Locks a mutex, going on after a panic in another holder (the data stays usable).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -37,11 +38,43 @@ pub(crate) struct Shared {
     api_fault: Mutex<Option<Fault>>,
     calls: Mutex<HashMap<&'static str, usize>>,
     store: Mutex<Store>,
+    webhooks: Webhooks,
+}
+
+/// The store, locked; the webhook events of the changes made through it are queued for
+/// delivery when it is released, in the order the changes were made.
+pub(crate) struct StoreGuard<'a> {
+    store: MutexGuard<'a, Store>,
+    webhooks: &'a Webhooks,
+}
+
+impl std::ops::Deref for StoreGuard<'_> {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl std::ops::DerefMut for StoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+}
+
+impl Drop for StoreGuard<'_> {
+    fn drop(&mut self) {
+        // Still under the lock, so that the queues hold the events in the order of the changes.
+        let events = self.store.take_events();
+        if !events.is_empty() {
+            self.webhooks.dispatch(events);
+        }
+    }
 }
 
 impl Shared {
     /// A new instance signing with `key`, with no data, faults or requests yet.
-    pub(crate) fn new(identity: Identity, key: SigningKey) -> Self {
+    pub(crate) fn new(identity: Identity, key: SigningKey, webhooks: Webhooks) -> Self {
         Self {
             identity,
             keys: Mutex::new(vec![Arc::new(key)]),
@@ -50,6 +83,7 @@ impl Shared {
             api_fault: Mutex::new(None),
             calls: Mutex::new(HashMap::new()),
             store: Mutex::new(Store::default()),
+            webhooks,
         }
     }
 
@@ -57,8 +91,15 @@ impl Shared {
         &self.identity
     }
 
-    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
-        lock(&self.store)
+    pub(crate) fn store(&self) -> StoreGuard<'_> {
+        StoreGuard {
+            store: lock(&self.store),
+            webhooks: &self.webhooks,
+        }
+    }
+
+    pub(crate) fn webhooks(&self) -> &Webhooks {
+        &self.webhooks
     }
 
     pub(crate) fn issuer(&self) -> String {

@@ -1,12 +1,16 @@
-//! `cargo run -p clerk-testing --bin local-clerk [-- --port N]`: LocalClerk as a standalone
-//! server, for backends in any language. It prints the environment to point an app at it and a
-//! sample session token, then serves until Ctrl+C.
+//! `cargo run -p clerk-testing --bin local-clerk [-- --port N] [--webhook URL]...`: LocalClerk
+//! as a standalone server, for backends in any language. It prints the environment to point an
+//! app at it (with each webhook endpoint's `CLERK_WEBHOOK_SIGNING_SECRET`) and a sample session
+//! token, then serves until Ctrl+C, logging webhook deliveries on stderr.
+
+use std::time::Duration;
 
 use clerk_testing::LocalClerk;
 
 #[tokio::main]
 async fn main() {
     let mut port = 8790u16;
+    let mut webhooks = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -14,8 +18,19 @@ async fn main() {
                 Some(p) => port = p,
                 None => fail("--port needs a number (0 for any free port)"),
             },
+            "--webhook" => match args.next() {
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                    webhooks.push(url)
+                }
+                _ => fail("--webhook needs an http:// or https:// URL"),
+            },
             "-h" | "--help" => {
-                println!("usage: local-clerk [--port N]   (default 8790; 0 picks a free port)");
+                println!(
+                    "usage: local-clerk [--port N] [--webhook URL]...\n\n  \
+                     --port N       the port to listen on (default 8790; 0 picks a free port)\n  \
+                     --webhook URL  POST Clerk's webhook events to URL, signed with a secret printed \
+                     as CLERK_WEBHOOK_SIGNING_SECRET (repeatable)"
+                );
                 return;
             }
             other => fail(&format!("unknown argument `{other}`; try --help")),
@@ -37,6 +52,12 @@ async fn main() {
         "export CLERK_JWT_KEY=\"{}\"",
         local.public_key_pem().trim().replace('\n', "\\n")
     );
+    // Registered after the demo data: as with Clerk, an endpoint gets the events from then on.
+    for url in webhooks {
+        let endpoint = local.add_webhook_endpoint(url);
+        println!("# webhook endpoint {} ({})", endpoint.url(), endpoint.id());
+        println!("export CLERK_WEBHOOK_SIGNING_SECRET={}", endpoint.secret());
+    }
     println!(
         "\nDemo users: {} (Ada, org:admin of {}), {} (Bob, org:member)",
         demo.ada.id, demo.acme.slug, demo.bob.id
@@ -47,8 +68,33 @@ async fn main() {
         clerk_testing::EMULATED_OPERATIONS.join(", ")
     );
     println!("Press Ctrl+C to stop.");
+    if !local.webhook_endpoints().is_empty() {
+        tokio::spawn(log_deliveries(local.clone()));
+    }
     if tokio::signal::ctrl_c().await.is_err() {
         std::future::pending::<()>().await;
+    }
+}
+
+/// Logs each webhook delivery attempt on stderr.
+async fn log_deliveries(local: LocalClerk) {
+    let mut logged = 0;
+    loop {
+        let deliveries = local
+            .wait_for_webhook_deliveries(logged + 1, Duration::from_secs(3600))
+            .await;
+        for delivery in &deliveries[logged.min(deliveries.len())..] {
+            let outcome = match (delivery.status, &delivery.error) {
+                (Some(status), _) => status.to_string(),
+                (None, Some(error)) => error.clone(),
+                (None, None) => "no answer".into(),
+            };
+            eprintln!(
+                "webhook {} {} -> {} (attempt {}): {}",
+                delivery.event_type, delivery.message_id, delivery.url, delivery.attempt, outcome
+            );
+        }
+        logged = deliveries.len();
     }
 }
 

@@ -161,7 +161,11 @@ mod tests {
             jwk_alg: Some("RS256".into()),
             extra_jwks: Vec::new(),
         };
-        let shared = Arc::new(Shared::new(identity, SigningKey::generate("kid".into())));
+        let shared = Arc::new(Shared::new(
+            identity,
+            SigningKey::generate("kid".into()),
+            crate::webhooks::Webhooks::new("ins_test".into(), Vec::new()),
+        ));
         let router = routes()
             .fallback(not_routed)
             .method_not_allowed_fallback(not_routed)

@@ -44,7 +44,8 @@ impl Store {
         }
     }
 
-    /// Adds a user to an organization with a role and the role's permissions.
+    /// Adds a user to an organization with a role and the role's permissions. Emits
+    /// `organizationMembership.created`.
     pub(crate) fn add_member(
         &mut self,
         org_id: &str,
@@ -91,7 +92,9 @@ impl Store {
         };
         self.memberships.insert(key, membership);
         self.refresh_counts(org_id);
-        self.membership(org_id, user_id).cloned()
+        let membership = self.membership(org_id, user_id).cloned()?;
+        self.emit("organizationMembership.created", &membership);
+        Ok(membership)
     }
 
     /// A user's membership of an organization (by id or slug).
@@ -106,7 +109,8 @@ impl Store {
             .ok_or_else(|| Failure::not_found("organization membership"))
     }
 
-    /// Changes a member's role, and with it their permissions.
+    /// Changes a member's role, and with it their permissions. Emits
+    /// `organizationMembership.updated`.
     pub(crate) fn set_member_role(
         &mut self,
         org_id: &str,
@@ -124,10 +128,12 @@ impl Store {
         membership.role_name = Some(role.trim_start_matches("org:").to_owned());
         membership.permissions = permissions;
         membership.updated_at = now;
-        Ok(membership.clone())
+        let membership = membership.clone();
+        self.emit("organizationMembership.updated", &membership);
+        Ok(membership)
     }
 
-    /// Removes a user from an organization.
+    /// Removes a user from an organization. Emits `organizationMembership.deleted`.
     pub(crate) fn remove_member(
         &mut self,
         org_id: &str,
@@ -139,6 +145,7 @@ impl Store {
             .remove(&(org.clone(), user_id.to_owned()))
             .ok_or_else(|| Failure::not_found("organization membership"))?;
         self.refresh_counts(&org);
+        self.emit("organizationMembership.deleted", &removed);
         Ok(removed)
     }
 

@@ -84,6 +84,14 @@ fn set(target: &mut Option<String>, value: Nullable<String>) {
     }
 }
 
+/// A change the store made, as the webhook event Clerk sends for it: the event type
+/// (`user.created`, ...) and its `data`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Event {
+    pub(crate) event_type: &'static str,
+    pub(crate) data: serde_json::Value,
+}
+
 /// Everything the emulator holds.
 #[derive(Default)]
 pub(crate) struct Store {
@@ -96,6 +104,8 @@ pub(crate) struct Store {
     /// Role key → permissions carried in session tokens.
     pub(crate) role_permissions: BTreeMap<String, Vec<String>>,
     last_time: i64,
+    /// The events of the changes made since the last [`take_events`](Self::take_events).
+    events: Vec<Event>,
 }
 
 impl Store {
@@ -103,6 +113,34 @@ impl Store {
     pub(crate) fn tick(&mut self) -> i64 {
         self.last_time = now_ms().max(self.last_time + 1);
         self.last_time
+    }
+
+    /// Records the webhook event of a change.
+    fn emit(&mut self, event_type: &'static str, data: &impl serde::Serialize) {
+        self.emit_at(self.events.len(), event_type, data);
+    }
+
+    /// Records the webhook event of a change before the events recorded since `position`.
+    fn emit_at(&mut self, position: usize, event_type: &'static str, data: &impl serde::Serialize) {
+        let data = serde_json::to_value(data).unwrap_or(serde_json::Value::Null);
+        self.events.insert(position, Event { event_type, data });
+    }
+
+    /// The data of a `session.*` event: the session and its user.
+    fn session_event(session: &Session, user: Option<&User>) -> serde_json::Value {
+        let mut data = serde_json::to_value(session).unwrap_or(serde_json::Value::Null);
+        if let (Some(object), Some(user)) = (data.as_object_mut(), user) {
+            object.insert(
+                "user".into(),
+                serde_json::to_value(user).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        data
+    }
+
+    /// The events recorded since the last call, oldest first.
+    pub(crate) fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
     }
 }
 

@@ -11,7 +11,8 @@ use crate::ids::object_id;
 
 impl Store {
     /// Creates an organization; without a slug, one derived from the name. With `created_by`,
-    /// that user becomes its first member, as `org:admin`.
+    /// that user becomes its first member, as `org:admin`. Emits `organization.created`, then
+    /// `organizationMembership.created` for the creator.
     pub(crate) fn create_organization(
         &mut self,
         name: String,
@@ -61,16 +62,24 @@ impl Store {
         };
         self.organizations
             .insert(organization.id.clone(), organization.clone());
-        if let Some(creator) = created_by {
-            self.add_member(
-                &organization.id,
-                &creator,
-                "org:admin",
-                Metadata::new(),
-                Metadata::new(),
-            )?;
-        }
-        self.organization(&organization.id).cloned()
+        let position = self.events.len();
+        let creator_added = match created_by {
+            Some(creator) => self
+                .add_member(
+                    &organization.id,
+                    &creator,
+                    "org:admin",
+                    Metadata::new(),
+                    Metadata::new(),
+                )
+                .map(drop),
+            None => Ok(()),
+        };
+        // Created even when the creator could not be added (the organization stays).
+        let organization = self.organization(&organization.id).cloned()?;
+        self.emit_at(position, "organization.created", &organization);
+        creator_added?;
+        Ok(organization)
     }
 
     /// An organization by id or slug.
@@ -93,7 +102,8 @@ impl Store {
         Ok(organization)
     }
 
-    /// `PATCH /v1/organizations/{organization_id}`: an unused slug; absent fields stay.
+    /// `PATCH /v1/organizations/{organization_id}`: an unused slug; absent fields stay. Emits
+    /// `organization.updated`.
     pub(crate) fn update_organization(
         &mut self,
         id_or_slug: &str,
@@ -123,11 +133,13 @@ impl Store {
         if let Nullable::Value(enabled) = request.admin_delete_enabled {
             org.admin_delete_enabled = enabled;
         }
-        Ok(org.clone())
+        let org = org.clone();
+        self.emit("organization.updated", &org);
+        Ok(org)
     }
 
     /// `PATCH /v1/organizations/{organization_id}/metadata`: merges each metadata patch
-    /// ([`merge_metadata`](super::merge_metadata)).
+    /// ([`merge_metadata`](super::merge_metadata)). Emits `organization.updated`.
     pub(crate) fn merge_organization_metadata(
         &mut self,
         id_or_slug: &str,
@@ -139,10 +151,12 @@ impl Store {
             org.private_metadata.get_or_insert_with(Metadata::new),
             request.private_metadata.as_ref(),
         );
-        Ok(org.clone())
+        let org = org.clone();
+        self.emit("organization.updated", &org);
+        Ok(org)
     }
 
-    /// Deletes an organization and its memberships.
+    /// Deletes an organization and its memberships. Emits `organization.deleted`.
     pub(crate) fn delete_organization(
         &mut self,
         id_or_slug: &str,
@@ -151,12 +165,14 @@ impl Store {
         self.organizations.remove(&organization.id);
         self.memberships
             .retain(|(org, _), _| *org != organization.id);
-        Ok(models::DeletedObject {
+        let deleted = models::DeletedObject {
             object: "organization".into(),
             id: Some(organization.id),
             slug: Some(organization.slug),
             deleted: true,
             ..Default::default()
-        })
+        };
+        self.emit("organization.deleted", &deleted);
+        Ok(deleted)
     }
 }

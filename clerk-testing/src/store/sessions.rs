@@ -8,7 +8,7 @@ use crate::ids::object_id;
 
 impl Store {
     /// Signs a user in: a new active session (on a new client), with an organization active
-    /// when given, which the user must be a member of.
+    /// when given, which the user must be a member of. Emits `session.created`.
     pub(crate) fn create_session(
         &mut self,
         user_id: &str,
@@ -41,6 +41,8 @@ impl Store {
             user.last_sign_in_at = Some(now);
             user.last_active_at = Some(now);
         }
+        let data = Self::session_event(&session, self.users.get(user_id));
+        self.emit("session.created", &data);
         Ok(session)
     }
 
@@ -69,6 +71,7 @@ impl Store {
         Some((session.clone(), membership))
     }
 
+    /// Revokes a session. Emits `session.revoked`.
     pub(crate) fn revoke_session(&mut self, session_id: &str) -> Outcome<Session> {
         let now = self.tick();
         let session = self
@@ -77,6 +80,9 @@ impl Store {
             .ok_or_else(|| Failure::not_found("session"))?;
         session.status = SessionStatus::Revoked;
         session.updated_at = now;
-        Ok(session.clone())
+        let session = session.clone();
+        let data = Self::session_event(&session, self.users.get(&session.user_id));
+        self.emit("session.revoked", &data);
+        Ok(session)
     }
 }

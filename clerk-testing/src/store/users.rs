@@ -90,8 +90,14 @@ impl Store {
     }
 
     /// Creates a user: valid, unused email addresses (verified, the first one primary) and an
-    /// unused username.
+    /// unused username. Emits `user.created`.
     pub(crate) fn create_user(&mut self, new: NewUser) -> Outcome<User> {
+        let user = self.insert_user(new)?;
+        self.emit("user.created", &user);
+        Ok(user)
+    }
+
+    fn insert_user(&mut self, new: NewUser) -> Outcome<User> {
         for email in &new.email_addresses {
             if !email.contains('@') {
                 return Err(Failure::unprocessable(
@@ -157,9 +163,9 @@ impl Store {
     }
 
     /// `POST /v1/users`: [`create_user`](Self::create_user), then the password and the ban and
-    /// lock flags the request sets.
+    /// lock flags the request sets. Emits `user.created`.
     pub(crate) fn create_user_from(&mut self, request: CreateUserRequest) -> Outcome<User> {
-        let user = self.create_user(NewUser {
+        let user = self.insert_user(NewUser {
             email_addresses: request.email_address.unwrap_or_default(),
             first_name: request.first_name.value().cloned(),
             last_name: request.last_name.value().cloned(),
@@ -173,7 +179,9 @@ impl Store {
         stored.password_enabled = request.password.value().is_some();
         stored.banned = request.banned.value().copied().unwrap_or(false);
         stored.locked = request.locked.value().copied().unwrap_or(false);
-        Ok(stored.clone())
+        let user = stored.clone();
+        self.emit("user.created", &user);
+        Ok(user)
     }
 
     pub(crate) fn user(&self, user_id: &str) -> Outcome<&User> {
@@ -232,7 +240,9 @@ impl Store {
         if let Nullable::Value(password) = request.password {
             user.password_enabled = !password.is_empty();
         }
-        Ok(user.clone())
+        let user = user.clone();
+        self.emit("user.updated", &user);
+        Ok(user)
     }
 
     /// `PATCH /v1/users/{user_id}/metadata`: merges each metadata patch
@@ -252,39 +262,68 @@ impl Store {
             user.unsafe_metadata.get_or_insert_with(Metadata::new),
             request.unsafe_metadata.as_ref(),
         );
-        Ok(user.clone())
+        let user = user.clone();
+        self.emit("user.updated", &user);
+        Ok(user)
     }
 
     /// Bans (`true`) or unbans a user.
     pub(crate) fn set_banned(&mut self, user_id: &str, banned: bool) -> Outcome<User> {
         let user = self.user_mut(user_id)?;
         user.banned = banned;
-        Ok(user.clone())
+        let user = user.clone();
+        self.emit("user.updated", &user);
+        Ok(user)
     }
 
     /// Locks (`true`) or unlocks a user.
     pub(crate) fn set_locked(&mut self, user_id: &str, locked: bool) -> Outcome<User> {
         let user = self.user_mut(user_id)?;
         user.locked = locked;
-        Ok(user.clone())
+        let user = user.clone();
+        self.emit("user.updated", &user);
+        Ok(user)
     }
 
-    /// Deletes a user, their memberships, and ends their sessions.
+    /// Deletes a user, their memberships, and removes their sessions. Emits `session.removed`
+    /// for each session that was active, then `user.deleted`.
     pub(crate) fn delete_user(&mut self, user_id: &str) -> Outcome<models::DeletedObject> {
-        self.users
+        let user = self
+            .users
             .remove(user_id)
             .ok_or_else(|| Failure::not_found("user"))?;
         self.memberships.retain(|(_, user), _| user != user_id);
         let now = self.tick();
+        let mut removed = Vec::new();
         for session in self.sessions.values_mut().filter(|s| s.user_id == user_id) {
+            if session.status == SessionStatus::Active {
+                removed.push(session.id.clone());
+            }
             session.status = SessionStatus::Removed;
             session.updated_at = now;
         }
-        Ok(models::DeletedObject {
+        for id in removed {
+            let data = self
+                .sessions
+                .get(&id)
+                .map(|session| Self::session_event(session, Some(&user)));
+            if let Some(data) = data {
+                self.emit("session.removed", &data);
+            }
+        }
+        let deleted = models::DeletedObject {
             object: "user".into(),
             id: Some(user_id.into()),
             deleted: true,
             ..Default::default()
-        })
+        };
+        self.emit(
+            "user.deleted",
+            &models::DeletedObject {
+                external_id: user.external_id,
+                ..deleted.clone()
+            },
+        );
+        Ok(deleted)
     }
 }
