@@ -36,11 +36,14 @@ pub mod middleware;
 pub mod models;
 pub mod user_cache;
 pub mod verify;
+pub mod webhook_events;
 
-/// Code generated from Clerk's spec by `cargo xtask codegen`; reached through [`api`] and [`models`].
+/// Code generated from Clerk's specs by `cargo xtask codegen`; reached through [`api`],
+/// [`models`] and [`webhook_events`].
 mod generated {
     pub mod api;
     pub mod models;
+    pub mod webhooks;
 }
 
 pub use api::ApiError;
