@@ -39,10 +39,12 @@ pub mod verify;
 pub mod webhook_events;
 pub mod webhooks;
 
-/// Code generated from Clerk's spec by `cargo xtask codegen`; reached through [`api`] and [`models`].
+/// Code generated from Clerk's specs by `cargo xtask codegen`; reached through [`api`],
+/// [`models`] and [`webhook_events`].
 mod generated {
     pub mod api;
     pub mod models;
+    pub mod webhooks;
 }
 
 pub use api::ApiError;

@@ -1,6 +1,6 @@
-//! No two public types of `clerk_core::api` and `clerk_core::models` share a name: a resource
-//! handle (`api::organizations::Organizations`) and a model (`models::OrganizationList`) must never
-//! be told apart by their module alone. Reads the sources, generated and hand-written.
+//! No two public types of `clerk_core::api`, `clerk_core::models` and `clerk_core::webhook_events`
+//! share a name: a resource handle (`api::organizations::Organizations`) and a model
+//! (`models::OrganizationList`) must never be told apart by their module alone. Reads the sources, generated and hand-written.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -91,6 +91,10 @@ fn public_api_and_model_types_have_distinct_names() {
         "SessionStatus",
         "JwkSet",
         "ApiError",
+        "WebhookEvent",
+        "WebhookData",
+        "SessionEventData",
+        "WebhookOrganizationInvitation",
     ] {
         assert!(seen.contains_key(expected), "{expected} was not found");
     }

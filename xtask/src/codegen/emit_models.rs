@@ -82,6 +82,14 @@ pub struct FieldShape {
 pub fn field_shape(field: &Field, request_only: bool, models: &str) -> FieldShape {
     let inner = field.ty.rust(models);
     let mut attrs = Vec::new();
+    if field.flatten {
+        return FieldShape {
+            ty: inner,
+            attrs: vec!["flatten".into()],
+            tri_state: false,
+            optional: false,
+        };
+    }
     if bare(&field.ident) != field.json {
         attrs.push(format!("rename = \"{}\"", field.json));
     }
@@ -155,6 +163,13 @@ pub fn emit(registry: &Registry<'_>, request_only: &BTreeSet<String>, header: &s
          #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]\n\n\
          use serde::{Deserialize, Serialize};\n\n",
     );
+    out.push_str(&emit_defs(registry, request_only));
+    out
+}
+
+/// The Rust definitions of a registry's types.
+pub fn emit_defs(registry: &Registry<'_>, request_only: &BTreeSet<String>) -> String {
+    let mut out = String::new();
     let mut memo = HashMap::new();
     for def in &registry.defs {
         match def {
