@@ -163,6 +163,18 @@ pub struct Delivery {
     pub event: WebhookEvent,
 }
 
+impl Delivery {
+    /// A delivery, for tests of code that handles them (the adapters' extractors make the real
+    /// ones with [`Webhook::receive`]).
+    pub fn new(id: impl Into<String>, sent_at: i64, event: WebhookEvent) -> Self {
+        Self {
+            id: id.into(),
+            sent_at,
+            event,
+        }
+    }
+}
+
 /// A webhook endpoint's verifier, made from its signing secret. Cheap to clone.
 #[derive(Clone)]
 pub struct Webhook {

@@ -3,3 +3,5 @@
 
 pub mod quickstart;
 pub mod quickstart_actix;
+#[cfg(feature = "webhook-sync")]
+pub mod webhook_sync;
