@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
+use clerk_core::middleware::WebhookSlot;
 use clerk_core::models::User;
 use clerk_core::webhooks::{Delivery, WEBHOOK_HEADERS};
 use clerk_core::{Auth, Clerk, SessionClaims};
@@ -295,13 +296,18 @@ impl FromRequest for ClerkWebhook {
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let check = seen(&request.extensions()).and_then(|seen| seen.webhook());
+        let slot = request.extensions().get::<WebhookSlot>().cloned();
         let headers = to_http_headers(request.headers(), &WEBHOOK_HEADERS);
         let body = actix_web::body::BodyStream::new(payload.take());
         Box::pin(async move {
             let check = check?;
             let body = actix_web::body::to_bytes_limited(body, check.body_limit()).await;
             let body = body.ok().and_then(Result::ok);
-            Ok(Self(check.verify(&headers, body.as_deref()).await?))
+            Ok(Self(
+                check
+                    .verify(&headers, body.as_deref(), slot.as_ref())
+                    .await?,
+            ))
         })
     }
 }

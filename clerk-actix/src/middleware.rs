@@ -170,12 +170,20 @@ where
             let headers = to_http_headers(request.headers(), &AUTHENTICATION_HEADERS);
             let state = options.authenticate(&headers).await;
             drop(headers);
+            let slot = options.webhook_slot();
             {
                 let mut extensions = request.extensions_mut();
                 extensions.insert(state);
-                extensions.insert(Installed(options));
+                if let Some(slot) = &slot {
+                    extensions.insert(slot.clone());
+                }
+                extensions.insert(Installed(Arc::clone(&options)));
             }
-            inner.call(request).await
+            let response = inner.call(request).await;
+            if let (Some(slot), Ok(response)) = (&slot, &response) {
+                options.webhook_answered(slot, response.status().as_u16());
+            }
+            response
         })
     }
 }

@@ -154,7 +154,10 @@ impl<S: Send + Sync> FromRequest<S> for ClerkWebhook {
         let (parts, body) = request.into_parts();
         let check = seen(&parts.extensions)?.webhook()?;
         let body = axum::body::to_bytes(body, check.body_limit()).await.ok();
-        Ok(Self(check.verify(&parts.headers, body.as_deref()).await?))
+        let slot = parts.extensions.get();
+        Ok(Self(
+            check.verify(&parts.headers, body.as_deref(), slot).await?,
+        ))
     }
 }
 

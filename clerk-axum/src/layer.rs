@@ -8,7 +8,7 @@ use std::task::{Context, Poll, ready};
 
 use axum::response::Response;
 use clerk_core::Clerk;
-use clerk_core::middleware::{Decided, Installed, Seen};
+use clerk_core::middleware::{Decided, Installed, Seen, WebhookSlot};
 use clerk_core::models::User;
 use clerk_core::user_cache::UserCache;
 use http::Request;
@@ -141,9 +141,9 @@ impl<S: fmt::Debug> fmt::Debug for ClerkService<S> {
     }
 }
 
-impl<S, B> Service<Request<B>> for ClerkService<S>
+impl<S, B, ResBody> Service<Request<B>> for ClerkService<S>
 where
-    S: Service<Request<B>> + Clone,
+    S: Service<Request<B>, Response = http::Response<ResBody>> + Clone,
     B: Send + 'static,
 {
     type Response = S::Response;
@@ -168,16 +168,28 @@ where
     }
 }
 
-/// Authenticates `request` and stores the outcome and the layer's options in its extensions.
-async fn authenticate<B>(options: Arc<ClerkOptions>, mut request: Request<B>) -> Request<B> {
+/// Authenticates `request` and stores the outcome and the layer's options in its extensions,
+/// with a webhook replay-protection slot when the options protect replays (returned too, to be
+/// read once the response is known).
+async fn authenticate<B>(
+    options: Arc<ClerkOptions>,
+    mut request: Request<B>,
+) -> (Request<B>, Option<Answered>) {
     let state = options.authenticate(request.headers()).await;
+    let slot = options.webhook_slot();
     let extensions = request.extensions_mut();
     extensions.insert(state);
-    extensions.insert(Installed(options));
-    request
+    if let Some(slot) = &slot {
+        extensions.insert(slot.clone());
+    }
+    extensions.insert(Installed(Arc::clone(&options)));
+    (request, slot.map(|slot| (slot, options)))
 }
 
-type Authentication<B> = Pin<Box<dyn Future<Output = Request<B>> + Send>>;
+/// A replay-protection slot and the options to tell the response's status.
+type Answered = (WebhookSlot, Arc<ClerkOptions>);
+
+type Authentication<B> = Pin<Box<dyn Future<Output = (Request<B>, Option<Answered>)> + Send>>;
 
 pin_project_lite::pin_project! {
     /// The response future of [`ClerkService`]: authentication, then the inner service's call.
@@ -203,13 +215,14 @@ pin_project_lite::pin_project! {
         Calling {
             #[pin]
             future: S::Future,
+            answered: Option<Answered>,
         },
     }
 }
 
-impl<S, B> Future for ResponseFuture<S, B>
+impl<S, B, ResBody> Future for ResponseFuture<S, B>
 where
-    S: Service<Request<B>>,
+    S: Service<Request<B>, Response = http::Response<ResBody>>,
 {
     type Output = Result<S::Response, S::Error>;
 
@@ -221,14 +234,20 @@ where
                     authentication,
                     inner,
                 } => {
-                    let request = ready!(authentication.as_mut().poll(cx));
+                    let (request, answered) = ready!(authentication.as_mut().poll(cx));
                     let mut inner = inner
                         .take()
                         .expect("ResponseFuture polled after completion");
                     let future = inner.call(request);
-                    this.state.set(State::Calling { future });
+                    this.state.set(State::Calling { future, answered });
                 }
-                StateProj::Calling { future } => return future.poll(cx),
+                StateProj::Calling { future, answered } => {
+                    let result = ready!(future.poll(cx));
+                    if let (Some((slot, options)), Ok(response)) = (answered.take(), &result) {
+                        options.webhook_answered(&slot, response.status().as_u16());
+                    }
+                    return Poll::Ready(result);
+                }
             }
         }
     }

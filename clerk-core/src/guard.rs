@@ -18,6 +18,7 @@
 //! | 502 | [`codes::USER_LOOKUP_FAILED`] | the Backend API answered a user lookup with another error, a 404 without `resource_not_found` included |
 //! | 503 | [`codes::KEYS_UNAVAILABLE`] | the signing keys could not be loaded (Clerk unreachable, nothing cached) |
 //! | 400 | a [`WebhookError::code`](crate::webhooks::WebhookError::code), e.g. `webhook_invalid_signature` | a webhook delivery that does not verify (never 401/403: Svix would take it for an auth problem) |
+//! | 200 | [`codes::WEBHOOK_REPLAYED`] | a webhook delivery already handled, with replay protection on ([`Webhook::replay_protection`](crate::webhooks::Webhook::replay_protection)) |
 //! | 500 | [`codes::WEBHOOK_NOT_CONFIGURED`] | a webhook extractor, but no signing secret configured |
 //! | 503 | [`codes::USER_LOOKUP_UNAVAILABLE`] | the Backend API is unreachable, rate limits the user lookup, or does not answer it in time |
 //!
@@ -64,6 +65,9 @@ pub mod codes {
     pub const USER_LOOKUP_UNAVAILABLE: &str = "user_lookup_unavailable";
     /// 500: a webhook extractor ran, but no webhook signing secret is configured.
     pub const WEBHOOK_NOT_CONFIGURED: &str = "webhook_not_configured";
+    /// 200: a webhook delivery a handler already accepted, acknowledged again without calling
+    /// the handler (replay protection).
+    pub const WEBHOOK_REPLAYED: &str = "webhook_replayed";
 }
 
 /// A custom requirement: a predicate over the signed-in request.
@@ -285,6 +289,9 @@ pub enum RejectionKind {
     InvalidWebhook,
     /// 500 [`codes::WEBHOOK_NOT_CONFIGURED`]: no webhook signing secret is configured.
     WebhookNotConfigured,
+    /// 200 [`codes::WEBHOOK_REPLAYED`]: a webhook delivery a handler already accepted; it is
+    /// acknowledged again without calling the handler (replay protection).
+    WebhookReplayed,
 }
 
 impl RejectionKind {
@@ -464,6 +471,18 @@ impl Rejection {
             code: codes::WEBHOOK_NOT_CONFIGURED,
             message: "Webhooks are not set up on this server: no signing secret is configured."
                 .to_owned(),
+            www_authenticate: None,
+        }
+    }
+
+    /// 200 `webhook_replayed`: a delivery a handler already accepted (replay protection), so
+    /// that Svix stops sending it; the handler is not called again.
+    pub fn webhook_replayed() -> Self {
+        Self {
+            kind: RejectionKind::WebhookReplayed,
+            status: 200,
+            code: codes::WEBHOOK_REPLAYED,
+            message: "This delivery was already received and handled.".to_owned(),
             www_authenticate: None,
         }
     }

@@ -167,9 +167,10 @@ macro_rules! __rejections {
         $crate::__leaf_rejection! {
             /// The rejection of [`ClerkWebhook`](crate::ClerkWebhook): 400 with the
             /// [`WebhookError`](clerk_core::webhooks::WebhookError)'s code when the delivery does
-            /// not verify (never 401/403, which Svix would take for an auth problem), 500
-            /// `webhook_not_configured` without a signing secret, 500 `missing_clerk_layer`
-            /// without the middleware.
+            /// not verify (never 401/403, which Svix would take for an auth problem), 200
+            /// `webhook_replayed` for a delivery already handled (with replay protection on:
+            /// the handler is not called again), 500 `webhook_not_configured` without a signing
+            /// secret, 500 `missing_clerk_layer` without the middleware.
             WebhookRejection($response)
         }
 

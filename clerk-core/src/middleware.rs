@@ -170,6 +170,28 @@ impl<R> ClerkOptions<R> {
             .await
     }
 
+    /// A request's replay-protection slot (adapter plumbing): `Some` when the webhook verifier
+    /// protects replays. The middleware puts it in the request's extensions before the
+    /// handler runs and calls [`webhook_answered`](Self::webhook_answered) with the response's
+    /// status after.
+    #[doc(hidden)]
+    pub fn webhook_slot(&self) -> Option<WebhookSlot> {
+        self.webhook
+            .as_ref()
+            .filter(|webhook| webhook.protects_replays())
+            .map(|_| WebhookSlot::default())
+    }
+
+    /// Remembers the delivery a handler answered with a 2xx `status` (adapter plumbing).
+    #[doc(hidden)]
+    pub fn webhook_answered(&self, slot: &WebhookSlot, status: u16) {
+        if let (Some(webhook), true) = (&self.webhook, (200..300).contains(&status))
+            && let Some(id) = slot.take()
+        {
+            webhook.accepted(&id);
+        }
+    }
+
     /// The response to `rejection`: the [`on_rejection`](Self::on_rejection) hook's if there
     /// is one, else `default`'s.
     pub fn respond(&self, rejection: &Rejection, default: fn(&Rejection) -> R) -> R {
@@ -207,6 +229,24 @@ impl<R> fmt::Debug for ClerkOptions<R> {
             .field("webhook", &self.webhook)
             .field("on_rejection", &self.on_rejection.is_some())
             .finish()
+    }
+}
+
+/// Where the webhook extractor leaves the id of the delivery it verified, for the middleware to
+/// remember once the handler accepted it (replay protection). Adapter plumbing.
+#[doc(hidden)]
+#[derive(Clone, Default)]
+pub struct WebhookSlot(Arc<std::sync::Mutex<Option<String>>>);
+
+impl WebhookSlot {
+    fn put(&self, id: &str) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(id.to_owned());
+        }
+    }
+
+    fn take(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
     }
 }
 
@@ -372,10 +412,15 @@ impl<R> WebhookCheck<R> {
     /// [`body_limit`](Self::body_limit) bytes. A verified `user.*` event (`user.created`,
     /// `user.updated`, `user.deleted`) also drops that user from the `ClerkUser` cache, so that
     /// the next request of the user sees the change.
+    ///
+    /// With replay protection, a delivery a handler already accepted is the 200
+    /// `webhook_replayed` "rejection" (the handler is not called), and the id of any other goes
+    /// into `slot` for the middleware.
     pub async fn verify(
         self,
         headers: &HeaderMap,
         body: Option<&[u8]>,
+        slot: Option<&WebhookSlot>,
     ) -> Result<Delivery, Decided<R>> {
         let Some(webhook) = self.webhook() else {
             return Err(self.reject(Rejection::webhook_not_configured()));
@@ -387,6 +432,12 @@ impl<R> WebhookCheck<R> {
             }),
         };
         let delivery = received.map_err(|error| self.reject(Rejection::invalid_webhook(&error)))?;
+        if webhook.was_accepted(&delivery.id) {
+            return Err(self.reject(Rejection::webhook_replayed()));
+        }
+        if let Some(slot) = slot {
+            slot.put(&delivery.id);
+        }
         if delivery.event.event_type().starts_with("user.")
             && let Some(user_id) = delivery.event.data.user_id()
         {

@@ -51,35 +51,18 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The prefix of a signing secret.
 const SECRET_PREFIX: &str = "whsec_";
 
-/// The headers a delivery is signed with: Svix's names, then the Standard Webhooks names, which
-/// are read only when none of Svix's is present.
-const SVIX: HeaderNames = HeaderNames {
-    id: "svix-id",
-    timestamp: "svix-timestamp",
-    signature: "svix-signature",
-};
-const STANDARD_WEBHOOKS: HeaderNames = HeaderNames {
-    id: "webhook-id",
-    timestamp: "webhook-timestamp",
-    signature: "webhook-signature",
-};
-
-/// Every header [`Webhook::verify`] may read. An adapter whose framework has its own header type
-/// copies these and no others.
-pub const WEBHOOK_HEADERS: [http::HeaderName; 6] = [
-    http::HeaderName::from_static(SVIX.id),
-    http::HeaderName::from_static(SVIX.timestamp),
-    http::HeaderName::from_static(SVIX.signature),
-    http::HeaderName::from_static(STANDARD_WEBHOOKS.id),
-    http::HeaderName::from_static(STANDARD_WEBHOOKS.timestamp),
-    http::HeaderName::from_static(STANDARD_WEBHOOKS.signature),
+/// Every header [`Webhook::verify`] may read: Svix's `svix-id`, `svix-timestamp` and
+/// `svix-signature`, then the Standard Webhooks names `webhook-id`, `webhook-timestamp` and
+/// `webhook-signature`, which are read only when none of Svix's is present. An adapter whose
+/// framework has its own header type copies these and no others.
+pub static WEBHOOK_HEADERS: [http::HeaderName; 6] = [
+    http::HeaderName::from_static("svix-id"),
+    http::HeaderName::from_static("svix-timestamp"),
+    http::HeaderName::from_static("svix-signature"),
+    http::HeaderName::from_static("webhook-id"),
+    http::HeaderName::from_static("webhook-timestamp"),
+    http::HeaderName::from_static("webhook-signature"),
 ];
-
-struct HeaderNames {
-    id: &'static str,
-    timestamp: &'static str,
-    signature: &'static str,
-}
 
 /// Why a delivery was refused. The message never contains the secret or a signature; each
 /// variant has a stable [`code`](Self::code).
@@ -181,6 +164,24 @@ pub struct Webhook {
     key: hmac::Key,
     tolerance: Duration,
     max_body_bytes: usize,
+    replays: Option<Replays>,
+}
+
+/// The deliveries a handler accepted (answered 2xx) recently, for replay protection: kept for
+/// twice the tolerance (a delivery older than the tolerance is refused anyway), at most
+/// `max_entries` of them. Clones share them.
+#[derive(Clone)]
+struct Replays(moka::sync::Cache<String, ()>);
+
+impl Replays {
+    fn new(max_entries: u64, tolerance: Duration) -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(max_entries)
+                .time_to_live(tolerance.saturating_mul(2).max(Duration::from_secs(1)))
+                .build(),
+        )
+    }
 }
 
 impl fmt::Debug for Webhook {
@@ -189,6 +190,7 @@ impl fmt::Debug for Webhook {
             .field("secret", &"whsec_…")
             .field("tolerance", &self.tolerance)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("replay_protection", &self.replays.is_some())
             .finish()
     }
 }
@@ -209,6 +211,7 @@ impl Webhook {
             key: hmac::Key::new(hmac::HMAC_SHA256, &key),
             tolerance: DEFAULT_TOLERANCE,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            replays: None,
         })
     }
 
@@ -224,7 +227,44 @@ impl Webhook {
     /// [`DEFAULT_TOLERANCE`], 300 s).
     pub fn tolerance(mut self, tolerance: Duration) -> Self {
         self.tolerance = tolerance;
+        if let Some(Replays(cache)) = &self.replays {
+            self.replays = Some(Replays::new(
+                cache.policy().max_capacity().unwrap_or(0),
+                tolerance,
+            ));
+        }
         self
+    }
+
+    /// Replay protection for the adapters' `ClerkWebhook` extractor: a delivery whose handler
+    /// already accepted it (answered 2xx) within twice the tolerance is answered 200
+    /// `webhook_replayed` again without calling the handler; at most `max_entries` delivery
+    /// ids are remembered (the oldest are forgotten first). A delivery whose handler failed is
+    /// not remembered, so Svix's retry reaches the handler. Off by default; per process (each
+    /// instance of an app remembers its own), so handlers should stay idempotent.
+    pub fn replay_protection(mut self, max_entries: u64) -> Self {
+        self.replays = Some(Replays::new(max_entries, self.tolerance));
+        self
+    }
+
+    /// Whether replay protection is on.
+    pub fn protects_replays(&self) -> bool {
+        self.replays.is_some()
+    }
+
+    /// Whether a handler accepted delivery `id` recently (always `false` without replay
+    /// protection).
+    pub fn was_accepted(&self, id: &str) -> bool {
+        self.replays
+            .as_ref()
+            .is_some_and(|Replays(cache)| cache.contains_key(id))
+    }
+
+    /// Remembers that a handler accepted delivery `id` (nothing without replay protection).
+    pub fn accepted(&self, id: &str) {
+        if let Some(Replays(cache)) = &self.replays {
+            cache.insert(id.to_owned(), ());
+        }
     }
 
     /// The largest body accepted (default [`DEFAULT_MAX_BODY_BYTES`], 1 MiB).
@@ -276,27 +316,24 @@ impl Webhook {
                 max: self.max_body_bytes,
             });
         }
-        let any = |names: &HeaderNames| {
-            [names.id, names.timestamp, names.signature]
-                .iter()
-                .any(|name| headers.contains_key(*name))
-        };
-        let names = if any(&SVIX) || !any(&STANDARD_WEBHOOKS) {
-            &SVIX
+        // Prepared names: a lookup by `&str` would parse the name every time.
+        let (svix, standard) = WEBHOOK_HEADERS.split_at(3);
+        let present = |names: &[http::HeaderName]| names.iter().any(|n| headers.contains_key(n));
+        let names = if present(svix) || !present(standard) {
+            svix
         } else {
-            &STANDARD_WEBHOOKS
+            standard
         };
-        let header = |name: &'static str| {
-            let value = headers.get(name).ok_or(WebhookError::MissingHeader(name))?;
-            value
+        let header = |name: &'static http::HeaderName| {
+            let missing = || WebhookError::MissingHeader(name.as_str());
+            headers
+                .get(name)
+                .ok_or_else(missing)?
                 .to_str()
-                .map_err(|_| WebhookError::MissingHeader(name))
+                .map_err(|_| missing())
         };
-        let (id, timestamp, signatures) = (
-            header(names.id)?,
-            header(names.timestamp)?,
-            header(names.signature)?,
-        );
+        let (id, timestamp, signatures) =
+            (header(&names[0])?, header(&names[1])?, header(&names[2])?);
         let sent = self.check_timestamp(timestamp, now)?;
         let mut context = hmac::Context::with_key(&self.key);
         for part in [

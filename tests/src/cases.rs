@@ -1224,15 +1224,20 @@ pub fn missing_layer_cases(local: &LocalClerk, middleware: &str) -> Vec<Case> {
 /// `ClerkOptions::webhook`).
 pub const WEBHOOK_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
-/// The path of the contract app's webhook route: `ClerkWebhook`, answering
-/// `<event type> <delivery id>`.
+/// The path of the contract app's webhook route: `ClerkWebhook` with replay protection,
+/// answering `<event type> <delivery id>`, or 500 [`HANDLER_FAILED`] for a delivery id that
+/// starts with `msg_fail`.
 pub const WEBHOOK: &str = "/webhook";
+
+/// The body of the webhook handler's 500.
+pub const HANDLER_FAILED: &str = "handler failed";
 
 /// Webhook deliveries to `/webhook` (and the same to `/hooked/webhook`, and to `/bare/webhook`
 /// without the middleware): signed deliveries of a typed and of an unknown event with Svix's and
 /// with the Standard Webhooks headers and during a secret rotation are answered by the handler;
 /// every way a delivery fails to verify is a 400 with its code (never 401/403), a missing
-/// middleware a 500 naming `middleware`. Last, a `user.updated` delivery between two `/user`
+/// middleware a 500 naming `middleware`. With replay protection, a delivery the handler failed
+/// reaches it again and one it accepted is acknowledged without it. Last, a `user.updated` delivery between two `/user`
 /// requests makes the second load the user again (the `ClerkUser` cache drops it).
 pub fn webhook_cases(local: &LocalClerk, middleware: &str) -> Vec<Case> {
     use clerk_core::webhooks::{WebhookError, sign};
@@ -1392,6 +1397,31 @@ pub fn webhook_cases(local: &LocalClerk, middleware: &str) -> Vec<Case> {
             let mut case = Case::new(format!("{scenario} POST {path}"), path, headers.clone());
             case.method = "POST";
             case.body = body.clone();
+            case.expected = expected;
+            cases.push(case);
+        }
+    }
+    // Replay protection: a delivery whose handler failed reaches the handler again; one it
+    // accepted is acknowledged (200 `webhook_replayed`) without calling it.
+    let failing = Expected {
+        status: 500,
+        ..Expected::text(HANDLER_FAILED)
+    };
+    let replayed = Expected::rejection(&Rejection::webhook_replayed());
+    for (scenario, id, expected) in [
+        ("a delivery the handler fails", "msg_fail", failing.clone()),
+        ("its retry reaches the handler again", "msg_fail", failing),
+        ("a delivery the handler accepted, again", "msg_1", replayed),
+    ] {
+        for (prefix, expected) in [("", expected.clone()), (HOOKED, expected.hooked())] {
+            let path = format!("{prefix}{WEBHOOK}");
+            let mut case = Case::new(
+                format!("{scenario} POST {path}"),
+                path,
+                svix(id, now, signed(id, now, &created)),
+            );
+            case.method = "POST";
+            case.body = created.clone();
             case.expected = expected;
             cases.push(case);
         }

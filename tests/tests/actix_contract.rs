@@ -13,9 +13,9 @@ use clerk_actix::{
 };
 use clerk_core::webhooks::Webhook;
 use clerk_integration_tests::cases::{
-    AUTHORIZED_PARTY, Answer, BARE, Case, FEATURE, HOOKED, LOOKUP_TIMEOUT, ORG_SLUG, PERMISSION,
-    PLAN, ROLE, WEBHOOK, WEBHOOK_SECRET, admin_token, contract, contract_clerk, hook_body,
-    huge_header_cases, jwks_failure_contract, outage_contract, run_all,
+    AUTHORIZED_PARTY, Answer, BARE, Case, FEATURE, HANDLER_FAILED, HOOKED, LOOKUP_TIMEOUT,
+    ORG_SLUG, PERMISSION, PLAN, ROLE, WEBHOOK, WEBHOOK_SECRET, admin_token, contract,
+    contract_clerk, hook_body, huge_header_cases, jwks_failure_contract, outage_contract, run_all,
 };
 use clerk_testing::LocalClerk;
 
@@ -28,7 +28,11 @@ fn middleware(clerk: clerk_core::Clerk, hooked: bool) -> ClerkMiddleware {
     let options = ClerkOptions::new(clerk)
         .authorized_parties([AUTHORIZED_PARTY])
         .user_lookup_timeout(LOOKUP_TIMEOUT)
-        .webhook(Webhook::new(WEBHOOK_SECRET).expect("a valid secret"));
+        .webhook(
+            Webhook::new(WEBHOOK_SECRET)
+                .expect("a valid secret")
+                .replay_protection(1_000),
+        );
     if !hooked {
         return ClerkMiddleware::new(options);
     }
@@ -87,7 +91,11 @@ fn routes(config: &mut web::ServiceConfig) {
         .route(
             WEBHOOK,
             web::post().to(|ClerkWebhook(delivery): ClerkWebhook| async move {
-                format!("{} {}", delivery.event.event_type(), delivery.id)
+                if delivery.id.starts_with("msg_fail") {
+                    return HttpResponse::InternalServerError().body(HANDLER_FAILED);
+                }
+                let answer = format!("{} {}", delivery.event.event_type(), delivery.id);
+                HttpResponse::Ok().body(answer)
             }),
         )
         .service(guarded("/guard/auth", require_auth()))

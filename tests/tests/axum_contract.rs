@@ -12,9 +12,9 @@ use clerk_axum::{
 };
 use clerk_core::webhooks::Webhook;
 use clerk_integration_tests::cases::{
-    AUTHORIZED_PARTY, Answer, BARE, Case, FEATURE, HOOKED, LOOKUP_TIMEOUT, ORG_SLUG, PERMISSION,
-    PLAN, ROLE, WEBHOOK, WEBHOOK_SECRET, admin_token, contract, contract_clerk, hook_body,
-    huge_header_cases, jwks_failure_contract, outage_contract, run_all,
+    AUTHORIZED_PARTY, Answer, BARE, Case, FEATURE, HANDLER_FAILED, HOOKED, LOOKUP_TIMEOUT,
+    ORG_SLUG, PERMISSION, PLAN, ROLE, WEBHOOK, WEBHOOK_SECRET, admin_token, contract,
+    contract_clerk, hook_body, huge_header_cases, jwks_failure_contract, outage_contract, run_all,
 };
 use clerk_testing::LocalClerk;
 use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -30,7 +30,11 @@ fn layer(clerk: clerk_core::Clerk, hooked: bool) -> ClerkLayer {
     let options = ClerkOptions::new(clerk)
         .authorized_parties([AUTHORIZED_PARTY])
         .user_lookup_timeout(LOOKUP_TIMEOUT)
-        .webhook(Webhook::new(WEBHOOK_SECRET).expect("a valid secret"));
+        .webhook(
+            Webhook::new(WEBHOOK_SECRET)
+                .expect("a valid secret")
+                .replay_protection(1_000),
+        );
     if !hooked {
         return ClerkLayer::new(options);
     }
@@ -82,7 +86,11 @@ fn routes() -> Router {
         .route(
             WEBHOOK,
             post(|ClerkWebhook(delivery): ClerkWebhook| async move {
-                format!("{} {}", delivery.event.event_type(), delivery.id)
+                if delivery.id.starts_with("msg_fail") {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, HANDLER_FAILED.to_owned());
+                }
+                let answer = format!("{} {}", delivery.event.event_type(), delivery.id);
+                (StatusCode::OK, answer)
             }),
         )
         .nest("/guard/auth", ok().route_layer(require_auth()))
