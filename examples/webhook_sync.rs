@@ -22,7 +22,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "LocalClerk on {}; creating, editing and deleting users…",
             local.api_url()
         );
-        let rows = demo(&local).await?;
+        let demo = demo(&local).await?;
+        println!(
+            "GET /me as Ada: {:?}; after the user.updated webhook: {:?}",
+            demo.me_before, demo.me_after
+        );
+        let rows = demo.rows;
         println!(
             "{:<34} {:<20} {:<12} {:<10} deleted",
             "id", "email", "first name", "last name"

@@ -336,28 +336,34 @@ impl Webhook {
             (header(&names[0])?, header(&names[1])?, header(&names[2])?);
         let sent = self.check_timestamp(timestamp, now)?;
         let mut context = hmac::Context::with_key(&self.key);
-        for part in [
-            id.as_bytes(),
-            &b"."[..],
-            timestamp.as_bytes(),
-            &b"."[..],
-            body,
-        ] {
-            context.update(part);
+        // `{id}.{timestamp}.` in one update when it fits a small stack buffer (it always does
+        // for Svix's ids), then the body: no copy of the body, few calls into the HMAC.
+        let mut prefix = [0u8; 128];
+        let parts = [id.as_bytes(), b".", timestamp.as_bytes(), b"."];
+        let prefix_len: usize = parts.iter().map(|part| part.len()).sum();
+        if prefix_len <= prefix.len() {
+            let mut at = 0;
+            for part in parts {
+                prefix[at..at + part.len()].copy_from_slice(part);
+                at += part.len();
+            }
+            context.update(&prefix[..prefix_len]);
+        } else {
+            parts.iter().for_each(|part| context.update(part));
         }
-        let expected = context.sign();
-        let mut decoded = [0u8; 64];
+        context.update(body);
+        // Compared as base64 text, in constant time: one encoding of the tag instead of a
+        // decoding of every entry.
+        let mut expected = [0u8; 44];
+        let expected = STANDARD
+            .encode_slice(context.sign(), &mut expected)
+            .map(|len| &expected[..len])
+            .unwrap_or_default();
         let matches = signatures
             .split(' ')
             .filter_map(|entry| entry.strip_prefix("v1,"))
             .any(|signature| {
-                // A SHA-256 tag is 32 bytes (44 base64 characters); longer entries cannot match.
-                STANDARD
-                    .decode_slice(signature, &mut decoded)
-                    .is_ok_and(|len| {
-                        constant_time::verify_slices_are_equal(&decoded[..len], expected.as_ref())
-                            .is_ok()
-                    })
+                constant_time::verify_slices_are_equal(signature.as_bytes(), expected).is_ok()
             });
         if !matches {
             return Err(WebhookError::NoMatchingSignature);

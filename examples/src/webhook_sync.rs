@@ -7,12 +7,15 @@
 //!   version never overwrites a newer one.
 //! - Deletes honoured: `user.deleted` leaves a tombstone, so that a `user.created` or
 //!   `user.updated` delivered late does not bring the user back (Clerk never reuses a user id).
+//! - Fresh `ClerkUser`: the webhook route runs under the same `ClerkLayer` as `GET /me`, so a
+//!   `user.updated` also drops the user from the layer's `ClerkUser` cache, and `/me` shows
+//!   the change at once instead of after the cache's 30 seconds.
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use clerk_axum::{ClerkLayer, ClerkOptions, ClerkWebhook};
+use axum::routing::{get, post};
+use clerk_axum::{ClerkLayer, ClerkOptions, ClerkUser, ClerkWebhook};
 use clerk_core::Clerk;
 use clerk_core::models::User;
 use clerk_core::webhooks::{Delivery, Webhook, WebhookData};
@@ -177,8 +180,9 @@ async fn tombstone(tx: &mut Tx<'_>, id: &str, at: i64) -> sqlx::Result<bool> {
     Ok(result.rows_affected() == 1)
 }
 
-/// The app: `POST /webhooks/clerk` applies each verified event to `db`. A database error is a
-/// 500, so that Svix delivers the event again later.
+/// The app: `POST /webhooks/clerk` applies each verified event to `db` (a database error is a
+/// 500, so that Svix delivers the event again later); `GET /me` answers the signed-in user's
+/// first name, from the Backend API through the layer's `ClerkUser` cache.
 pub fn app(clerk: Clerk, webhook: Webhook, db: Db) -> Router {
     async fn receive(
         State(db): State<Db>,
@@ -192,25 +196,41 @@ pub fn app(clerk: Clerk, webhook: Webhook, db: Db) -> Router {
             }
         }
     }
+    async fn me(user: ClerkUser) -> String {
+        user.first_name.clone().unwrap_or_default()
+    }
     Router::new()
         .route(WEBHOOK_PATH, post(receive))
+        .route("/me", get(me))
         .with_state(db)
         .layer(ClerkLayer::new(ClerkOptions::new(clerk).webhook(webhook)))
 }
 
+/// What the example shows: the synced table, and the signed-in user's `/me` before and after
+/// a `user.updated` webhook.
+#[derive(Debug)]
+pub struct Demo {
+    /// The users table, synced from the events.
+    pub rows: Vec<UserRow>,
+    /// Ada's `GET /me` before she is renamed (loaded, then cached by `ClerkUser`).
+    pub me_before: String,
+    /// Her `GET /me` after the `user.updated` delivery (the cache dropped her).
+    pub me_after: String,
+}
+
 /// The example with no configuration: serves [`app`] on 127.0.0.1 with an in-memory database,
-/// registers it as a webhook endpoint of `local`, creates two users there, renames one and
-/// deletes the other, waits for the deliveries and returns the synced table.
-pub async fn demo(
-    local: &clerk_testing::LocalClerk,
-) -> Result<Vec<UserRow>, Box<dyn std::error::Error>> {
+/// registers it as a webhook endpoint of `local`, creates two users there, signs one in and
+/// renames her, deletes the other, waits for the deliveries and returns the synced table.
+pub async fn demo(local: &clerk_testing::LocalClerk) -> Result<Demo, Box<dyn std::error::Error>> {
+    use std::time::Duration;
     let db = Db::open("sqlite::memory:").await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}{WEBHOOK_PATH}", listener.local_addr()?);
-    let endpoint = local.add_webhook_endpoint(&url);
+    let base = format!("http://{}", listener.local_addr()?);
+    let endpoint = local.add_webhook_endpoint(format!("{base}{WEBHOOK_PATH}"));
     let webhook = Webhook::new(endpoint.secret())?;
     let server =
         tokio::spawn(axum::serve(listener, app(local.clerk(), webhook, db.clone())).into_future());
+    let http = reqwest::Client::new();
 
     let clerk = local.clerk();
     let users = clerk.users();
@@ -227,21 +247,40 @@ pub async fn demo(
         .first_name("Bob")
         .send()
         .await?;
+    let token = local.sign_in(&ada.id).token; // session.created
+    let me = async || -> Result<String, reqwest::Error> {
+        let response = http
+            .get(format!("{base}/me"))
+            .bearer_auth(&token)
+            .send()
+            .await?;
+        response.error_for_status()?.text().await
+    };
+    let me_before = me().await?;
     users
         .update(&ada.id)
         .first_name("Augusta Ada")
         .send()
         .await?;
+    // user.created ×2, session.created, user.updated: handled once the 4th is delivered.
+    local
+        .wait_for_webhook_deliveries(4, Duration::from_secs(10))
+        .await;
+    let me_after = me().await?;
     users.delete(&bob.id).send().await?;
 
-    let expected = 4; // two user.created, one user.updated, one user.deleted
+    let expected = 5; // and user.deleted
     let deliveries = local
-        .wait_for_webhook_deliveries(expected, std::time::Duration::from_secs(10))
+        .wait_for_webhook_deliveries(expected, Duration::from_secs(10))
         .await;
     server.abort();
     let failed: Vec<_> = deliveries.iter().filter(|d| !d.succeeded()).collect();
     if deliveries.len() < expected || !failed.is_empty() {
         return Err(format!("{} deliveries, failed: {failed:?}", deliveries.len()).into());
     }
-    Ok(db.users().await?)
+    Ok(Demo {
+        rows: db.users().await?,
+        me_before,
+        me_after,
+    })
 }

@@ -9,7 +9,11 @@ use clerk_testing::LocalClerk;
 #[tokio::test]
 async fn the_example_syncs_created_updated_and_deleted_users() {
     let local = LocalClerk::start().await;
-    let rows = demo(&local).await.expect("the demo runs");
+    let demo = demo(&local).await.expect("the demo runs");
+    // `ClerkUser` loaded Ada and cached her; the user.updated webhook dropped her from the cache.
+    assert_eq!(demo.me_before, "Ada");
+    assert_eq!(demo.me_after, "Augusta Ada");
+    let rows = demo.rows;
     assert_eq!(rows.len(), 2, "{rows:?}");
     let ada = rows
         .iter()
