@@ -6,8 +6,12 @@
 //!
 //! Run with `cargo bench -p clerk-core --bench verify`. The last line prints the ratios.
 
+mod common;
+
 use std::hint::black_box;
 use std::path::Path;
+
+use common::mean_ns;
 
 use clerk_core::Clerk;
 use clerk_testing::LocalClerk;
@@ -62,17 +66,6 @@ const POOL: usize = 30_000;
 
 /// The verified-token cache of the full-cache case.
 const FULL_CAPACITY: u64 = 2_000;
-
-fn mean_ns(dir: &Path, group: &str, name: &str) -> f64 {
-    let path = dir
-        .join(group)
-        .join(name)
-        .join("new")
-        .join("estimates.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let json: serde_json::Value = serde_json::from_str(&text).expect("criterion estimates");
-    json["mean"]["point_estimate"].as_f64().expect("mean")
-}
 
 fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

@@ -8,8 +8,12 @@
 //!
 //! Run with `cargo bench -p clerk-core --bench webhooks`. The last line prints the ratios.
 
+mod common;
+
 use std::hint::black_box;
 use std::path::Path;
+
+use common::mean_ns;
 
 use aws_lc_rs::hmac;
 use base64::Engine as _;
@@ -56,17 +60,6 @@ fn delivery(size: usize) -> (HeaderMap, Vec<u8>) {
         HeaderValue::from_str(&signature).expect("ascii"),
     );
     (headers, body)
-}
-
-fn mean_ns(dir: &Path, group: &str, name: &str) -> f64 {
-    let path = dir
-        .join(group)
-        .join(name)
-        .join("new")
-        .join("estimates.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let json: serde_json::Value = serde_json::from_str(&text).expect("criterion estimates");
-    json["mean"]["point_estimate"].as_f64().expect("mean")
 }
 
 fn main() {
