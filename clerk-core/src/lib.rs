@@ -31,6 +31,7 @@ pub mod guard;
 mod http_util;
 pub mod jwks;
 mod keys;
+pub mod machine;
 mod macros;
 pub mod middleware;
 pub mod models;
