@@ -283,12 +283,37 @@ async fn machines_are_managed_through_the_api() {
         .await
         .expect("secret");
     assert_eq!(secret.secret, billing.secret_key);
+    // The previous key works for previous_token_ttl seconds, then not at all.
+    let m2m = |key: String| {
+        let url = format!("{}/v1/m2m_tokens", local.api_url());
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(key)
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("sent");
+            response.status().as_u16()
+        }
+    };
     let rotated = machines
-        .rotate_secret_key(&billing.id, 0)
+        .rotate_secret_key(&billing.id, 60)
         .send()
         .await
         .expect("rotate");
     assert_ne!(rotated.secret, billing.secret_key);
+    assert_eq!(m2m(billing.secret_key.clone()).await, 201);
+    assert_eq!(m2m(rotated.secret.clone()).await, 201);
+    let again = machines
+        .rotate_secret_key(&billing.id, 0)
+        .send()
+        .await
+        .expect("rotate");
+    assert_eq!(m2m(rotated.secret.clone()).await, 401);
+    assert_eq!(m2m(again.secret.clone()).await, 201);
+    let too_long = machines.rotate_secret_key(&billing.id, 28_801).send().await;
+    assert_eq!(too_long.expect_err("422").status(), Some(422));
 
     let deleted = machines
         .delete(&billing.id)

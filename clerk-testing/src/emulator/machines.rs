@@ -5,7 +5,6 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use clerk_core::models::{
@@ -100,9 +99,9 @@ async fn get_secret_key(State(s): AppState, Path(id): Path<String>) -> Response 
 }
 
 async fn rotate_secret_key(State(s): AppState, Path(id): Path<String>, bytes: Bytes) -> Response {
-    let outcome = body::<RotateMachineSecretKeyRequest>(&bytes).and_then(|_| {
+    let outcome = body::<RotateMachineSecretKeyRequest>(&bytes).and_then(|r| {
         s.store()
-            .rotate_machine_secret_key(&id)
+            .rotate_machine_secret_key(&id, r.previous_token_ttl)
             .map(|secret| RotateMachineSecretKeyResponse {
                 object: "machine_secret_key".into(),
                 secret,
@@ -114,10 +113,7 @@ async fn rotate_secret_key(State(s): AppState, Path(id): Path<String>, bytes: By
 async fn create_scope(State(s): AppState, Path(id): Path<String>, bytes: Bytes) -> Response {
     let outcome = body::<CreateMachineScopeRequest>(&bytes)
         .and_then(|r| s.store().create_machine_scope(&id, &r.to_machine_id));
-    match outcome {
-        Ok(scope) => (StatusCode::OK, axum::Json(scope)).into_response(),
-        Err(failure) => failure.into_response(),
-    }
+    reply(outcome)
 }
 
 async fn delete_scope(State(s): AppState, Path((id, other)): Path<(String, String)>) -> Response {

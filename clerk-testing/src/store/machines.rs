@@ -28,6 +28,8 @@ pub(crate) const DEFAULT_OAUTH_TTL_SECS: i64 = 86_400;
 pub(crate) struct MachineRecord {
     pub(crate) machine: MachineWithoutScopedMachines,
     pub(crate) secret_key: String,
+    /// The secret key before the last rotation and until when (Unix ms) it still works.
+    previous_secret_key: Option<(String, i64)>,
     pub(crate) scopes: BTreeSet<String>,
 }
 
@@ -168,6 +170,7 @@ impl Store {
             MachineRecord {
                 machine,
                 secret_key: secret_key.clone(),
+                previous_secret_key: None,
                 scopes: scoped_machines.into_iter().collect(),
             },
         );
@@ -231,23 +234,41 @@ impl Store {
         Ok(self.machine_record(machine_id)?.secret_key.clone())
     }
 
-    /// A new secret key for a machine; the previous one stops working at once.
-    pub(crate) fn rotate_machine_secret_key(&mut self, machine_id: &str) -> Outcome<String> {
+    /// A new secret key for a machine; the previous one keeps working for
+    /// `previous_token_ttl` seconds (0 to 28800, as Clerk allows).
+    pub(crate) fn rotate_machine_secret_key(
+        &mut self,
+        machine_id: &str,
+        previous_token_ttl: i64,
+    ) -> Outcome<String> {
+        if !(0..=28_800).contains(&previous_token_ttl) {
+            return Err(Failure::unprocessable(
+                "form_param_value_invalid",
+                "previous_token_ttl must be between 0 and 28800 seconds",
+            ));
+        }
         let now = self.tick();
         let record = self
             .machines
             .get_mut(machine_id)
             .ok_or_else(|| Failure::not_found("machine"))?;
-        record.secret_key = format!("ak_{}", random_id(40));
+        let previous = std::mem::replace(&mut record.secret_key, format!("ak_{}", random_id(40)));
+        record.previous_secret_key =
+            (previous_token_ttl > 0).then(|| (previous, now + previous_token_ttl * 1000));
         record.machine.updated_at = now;
         Ok(record.secret_key.clone())
     }
 
-    /// The machine whose secret key this is.
+    /// The machine whose secret key (or previous one, while it still works) this is.
     pub(crate) fn machine_by_secret_key(&self, secret_key: &str) -> Option<&str> {
         self.machines
             .values()
-            .find(|r| r.secret_key == secret_key)
+            .find(|r| {
+                r.secret_key == secret_key
+                    || r.previous_secret_key
+                        .as_ref()
+                        .is_some_and(|(key, until)| key == secret_key && *until > now_ms())
+            })
             .map(|r| r.machine.id.as_str())
     }
 
