@@ -466,6 +466,36 @@ async fn the_instance_key_creates_the_only_machines_tokens() {
         .await
         .expect("createM2MToken");
     assert_eq!(created.subject, machine.id);
+    // min_remaining_ttl_seconds reuses a live token with the same claims and scopes.
+    let pooled = clerk
+        .m2m()
+        .create_token()
+        .min_remaining_ttl_seconds(60)
+        .send()
+        .await
+        .expect("pooled");
+    assert_eq!(
+        (pooled.id.as_str(), pooled.token.as_str()),
+        (created.id.as_str(), created.token.as_str())
+    );
+    let other = clerk
+        .m2m()
+        .create_token()
+        .claims(json!({"job": "x"}))
+        .min_remaining_ttl_seconds(60)
+        .send()
+        .await
+        .expect("new claims");
+    assert_ne!(other.id, created.id);
+    let too_long = clerk
+        .m2m()
+        .create_token()
+        .seconds_until_expiration(30.0)
+        .min_remaining_ttl_seconds(30)
+        .send()
+        .await
+        .expect_err("400");
+    assert_eq!(too_long.status(), Some(400));
     let verified = clerk
         .m2m()
         .verify_token(&created.token)

@@ -262,6 +262,9 @@ async fn create_m2m_token(State(s): AppState, headers: HeaderMap, bytes: Bytes) 
                     updated_at: iat * 1000,
                 }
             })
+        } else if let Some(min) = request.min_remaining_ttl_seconds {
+            s.store()
+                .create_or_reuse_m2m_token(&machine_id, claims, ttl, min)
         } else {
             s.store().create_m2m_token(&machine_id, None, claims, ttl)
         };

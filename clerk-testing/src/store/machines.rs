@@ -530,6 +530,49 @@ impl Store {
         Ok(answer)
     }
 
+    /// `createM2MToken` with `min_remaining_ttl_seconds`: a live opaque token of the machine
+    /// with the same claims and scopes and at least that many seconds left is answered again
+    /// instead of a new one. The minimum must be below the new token's lifetime (else 400).
+    pub(crate) fn create_or_reuse_m2m_token(
+        &mut self,
+        machine_id: &str,
+        claims: Option<serde_json::Value>,
+        ttl_secs: Option<f64>,
+        min_remaining_ttl_secs: i64,
+    ) -> Outcome<CreateM2MTokenResponse> {
+        let record = self.machine_record(machine_id)?;
+        let ttl = ttl_secs.unwrap_or_else(|| {
+            record
+                .machine
+                .default_token_ttl
+                .unwrap_or(DEFAULT_M2M_TTL_SECS) as f64
+        });
+        if min_remaining_ttl_secs < 0 || min_remaining_ttl_secs as f64 >= ttl {
+            return Err(Failure {
+                status: 400,
+                code: "form_param_value_invalid",
+                message: "min_remaining_ttl_seconds must be less than the token's lifetime".into(),
+            });
+        }
+        let scopes: Vec<String> = record.scopes.iter().cloned().collect();
+        let now = now_ms();
+        let reusable = self.m2m_tokens.values().find(|r| {
+            r.token.subject == machine_id
+                && !r.token.revoked
+                && r.token.claims == claims
+                && r.token.scopes.as_deref() == Some(scopes.as_slice())
+                && r.token
+                    .expiration
+                    .is_some_and(|e| e - now >= min_remaining_ttl_secs * 1000)
+        });
+        if let Some(record) = reusable {
+            let mut answer: CreateM2MTokenResponse = convert(&Self::m2m_view(record));
+            answer.token = record.secret.clone();
+            return Ok(answer);
+        }
+        self.create_m2m_token(machine_id, None, claims, ttl_secs)
+    }
+
     fn m2m_view(record: &M2mRecord) -> VerifyM2MTokenResponse {
         let mut token = record.token.clone();
         token.expired = expired(token.expiration);
