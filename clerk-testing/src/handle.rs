@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use clerk_core::models::{Metadata, Organization, OrganizationMembership, Session, User};
+use clerk_core::models::{
+    CreateMachineResponse, GetApiKeyResponse, Metadata, Organization, OrganizationMembership,
+    Session, User,
+};
 use clerk_core::{Clerk, ClerkBuilder};
 use tokio::net::TcpListener;
 
@@ -15,8 +18,8 @@ use crate::ids::random_id;
 use crate::keys::SigningKey;
 use crate::server::ServerTask;
 use crate::state::{Identity, Shared};
-use crate::store::NewUser;
-use crate::token::TokenBuilder;
+use crate::store::{DEFAULT_OAUTH_TTL_SECS, NewApiKey, NewUser, convert};
+use crate::token::{self, TokenBuilder};
 use crate::webhooks::{DEFAULT_RETRY_DELAYS, WebhookDelivery, WebhookEndpoint, Webhooks};
 
 /// Configures a [`LocalClerk`] before it starts.
@@ -352,6 +355,180 @@ impl LocalClerk {
             );
         }
         Some(token)
+    }
+
+    /// Creates a machine (`mch_…`); the answer carries its secret key (`ak_…`), which
+    /// authenticates `createM2MToken` and `verifyM2MToken` as Clerk's machine secret keys do.
+    pub fn create_machine(&self, name: &str) -> CreateMachineResponse {
+        let instance_id = self.instance_id().to_owned();
+        self.shared
+            .store()
+            .create_machine(&instance_id, name.to_owned(), Vec::new(), None)
+            .unwrap_or_else(|f| panic!("create_machine: {}", f.message))
+    }
+
+    /// Lets machine `from` reach machine `to`: M2M tokens of `from` carry `to` in their scopes.
+    ///
+    /// # Panics
+    /// If either machine does not exist.
+    pub fn add_machine_scope(&self, from: &str, to: &str) {
+        self.shared
+            .store()
+            .create_machine_scope(from, to)
+            .unwrap_or_else(|f| panic!("add_machine_scope: {}", f.message));
+    }
+
+    /// Creates an API key for a subject (`user_…`, `org_…` or `mch_…`) with scopes; returns
+    /// the key and its secret (`ak_…`), which `verifyApiKey` accepts.
+    ///
+    /// # Panics
+    /// If the subject is not a user, organization or machine id.
+    pub fn create_api_key<I, S>(
+        &self,
+        subject: &str,
+        name: &str,
+        scopes: I,
+    ) -> (GetApiKeyResponse, String)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let created = self
+            .shared
+            .store()
+            .create_api_key(NewApiKey {
+                name: name.to_owned(),
+                subject: subject.to_owned(),
+                scopes: scopes.into_iter().map(Into::into).collect(),
+                ..NewApiKey::default()
+            })
+            .unwrap_or_else(|f| panic!("create_api_key: {}", f.message));
+        let secret = created.secret.clone();
+        (convert(&created), secret)
+    }
+
+    /// Revokes an API key, as `revokeApiKey`: it still verifies, with `revoked: true`.
+    ///
+    /// # Panics
+    /// If there is no such API key.
+    pub fn revoke_api_key(&self, api_key_id: &str, reason: Option<&str>) {
+        self.shared
+            .store()
+            .revoke_api_key(api_key_id, reason.map(str::to_owned))
+            .unwrap_or_else(|f| panic!("revoke_api_key: {}", f.message));
+    }
+
+    /// Mints an opaque M2M token (`mt_…`) of a machine with these scopes (the ids of the
+    /// machines it may reach), living `ttl_secs` seconds (zero or negative: already expired).
+    ///
+    /// # Panics
+    /// If the machine does not exist.
+    pub fn mint_m2m_token<I, S>(&self, machine_id: &str, scopes: I, ttl_secs: i64) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.shared
+            .store()
+            .create_m2m_token(
+                machine_id,
+                Some(scopes.into_iter().map(Into::into).collect()),
+                None,
+                Some(ttl_secs as f64),
+            )
+            .unwrap_or_else(|f| panic!("mint_m2m_token: {}", f.message))
+            .token
+    }
+
+    /// Revokes an opaque M2M token by its secret, as `revokeM2MToken`: it still verifies, with
+    /// `revoked: true`. Returns whether there was such a token.
+    pub fn revoke_m2m_token(&self, token: &str, reason: Option<&str>) -> bool {
+        let mut store = self.shared.store();
+        let id = store
+            .m2m_tokens
+            .values()
+            .find(|r| r.secret == token)
+            .map(|r| r.token.id.clone());
+        id.is_some_and(|id| {
+            store
+                .revoke_m2m_token(&id, reason.map(str::to_owned))
+                .is_ok()
+        })
+    }
+
+    /// Mints an M2M token in JWT form, as Clerk does for `token_format: jwt`: signed (RS256)
+    /// with the instance's key, header `cat: cl_B7d4PD333AAA` ([`M2M_CATEGORY`](crate::M2M_CATEGORY)),
+    /// claims `iss`, `sub` (the machine), `jti` (`mt_…`), `iat`, `nbf`, `exp` (`ttl_secs`
+    /// after `iat`; negative for an expired token) and `scopes` (space-separated, when any).
+    /// The machine need not exist.
+    pub fn mint_m2m_jwt<I, S>(&self, machine_id: &str, scopes: I, ttl_secs: i64) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
+        token::m2m_jwt(&self.shared, machine_id, &scopes, None, ttl_secs).0
+    }
+
+    /// Mints an opaque OAuth access token (`oat_…`) that a user granted an OAuth application
+    /// (`client_id`), with scopes, valid for a day; `verifyOAuthAccessToken` accepts it.
+    pub fn mint_oauth_access_token<I, S>(&self, user_id: &str, client_id: &str, scopes: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.mint_oauth_access_token_with_ttl(user_id, client_id, scopes, DEFAULT_OAUTH_TTL_SECS)
+    }
+
+    /// [`mint_oauth_access_token`](Self::mint_oauth_access_token) living `ttl_secs` seconds
+    /// (zero or negative: already expired, answered with `expired: true`).
+    pub fn mint_oauth_access_token_with_ttl<I, S>(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scopes: I,
+        ttl_secs: i64,
+    ) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let scopes = scopes.into_iter().map(Into::into).collect();
+        self.shared
+            .store()
+            .create_oauth_access_token(user_id, client_id, scopes, ttl_secs)
+            .1
+    }
+
+    /// Revokes an opaque OAuth access token by its secret: it still verifies, with
+    /// `revoked: true`. Returns whether there was such a token.
+    pub fn revoke_oauth_access_token(&self, token: &str) -> bool {
+        let mut store = self.shared.store();
+        let id = store
+            .oauth_access_tokens
+            .values()
+            .find(|r| r.secret == token)
+            .map(|r| r.token.id.clone());
+        id.is_some_and(|id| store.revoke_oauth_access_token(&id, None).is_ok())
+    }
+
+    /// Mints an OAuth access token in JWT form, as Clerk does: signed (RS256) with the
+    /// instance's key, header `typ: at+jwt`, claims `iss`, `sub` (the user), `client_id`, `scp`
+    /// (the scopes), `jti` (`oat_…`), `iat`, `nbf` and `exp` (`ttl_secs` after `iat`; negative
+    /// for an expired token, which `verifyOAuthAccessToken` answers `{"active": false}`).
+    pub fn mint_oauth_jwt<I, S>(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scopes: I,
+        ttl_secs: i64,
+    ) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
+        token::oauth_jwt(&self.shared, user_id, client_id, &scopes, ttl_secs)
     }
 
     /// The instance id (`ins_local_<random>`), the `instance_id` of its webhook events.

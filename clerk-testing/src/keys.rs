@@ -84,6 +84,16 @@ impl SigningKey {
         signature
     }
 
+    /// Whether `signature` is this key's RS256 signature of `message`.
+    pub(crate) fn verify_rs256(&self, message: &[u8], signature: &[u8]) -> bool {
+        signature::UnparsedPublicKey::new(
+            &signature::RSA_PKCS1_2048_8192_SHA256,
+            self.pair.public_key().as_ref(),
+        )
+        .verify(message, signature)
+        .is_ok()
+    }
+
     /// The public JWK; `alg` binds the key to one algorithm, as Clerk's keys are (`RS256`).
     pub(crate) fn jwk(&self, alg: Option<&str>) -> serde_json::Value {
         let mut jwk = serde_json::json!({

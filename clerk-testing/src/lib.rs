@@ -18,11 +18,25 @@
 //! | sessions | `GetSessionList` (`user_id`, `client_id`, `status`, `paginated`), `GetSession`, `RevokeSession` |
 //! | invitations | `CreateInvitation`, `ListInvitations` (`status`, `query`, `order_by`, `paginated`), `RevokeInvitation` |
 //! | keys | `GetJWKS` |
+//! | machines | `ListMachines` (`query`, `order_by`, `limit`, `offset`), `CreateMachine` (answers the machine's secret key, `ak_…`), `GetMachine`, `UpdateMachine`, `DeleteMachine`, `GetMachineSecretKey`, `RotateMachineSecretKey`, `CreateMachineScope`, `DeleteMachineScope` |
+//! | API keys | `getApiKeys` (`subject`, `type`, `include_invalid`, `query`, `limit`, `offset`), `createApiKey` (secret `ak_…`), `getApiKey`, `updateApiKey`, `deleteApiKey`, `getApiKeySecret`, `revokeApiKey`, `verifyApiKey` |
+//! | M2M tokens | `getM2MTokens` (`subject`, `revoked`, `expired`), `createM2MToken` (201; opaque `mt_…` or `token_format: jwt`; `min_remaining_ttl_seconds` reuses a live opaque token; with a machine's secret key, or the instance's when it has exactly one machine), `revokeM2MToken`, `verifyM2MToken` (opaque or JWT) |
+//! | OAuth | `verifyOAuthAccessToken` (`access_token` or the deprecated `secret`; opaque `oat_…` or JWT) |
+//!
+//! The three verify operations also answer at the API root, without `/v1`
+//! (`POST /api_keys/verify`, `/m2m_tokens/verify`, `/oauth_applications/access_tokens/verify`),
+//! where Clerk's JavaScript and Python SDKs call them, and are counted under the same operation
+//! ids. A revoked or expired credential verifies with 200 and `revoked: true` / `expired: true`
+//! (the caller rejects it, as Clerk's SDKs do); an unknown one is a 404 `resource_not_found`; an
+//! expired OAuth access token in JWT form answers `{"active": false}`.
 //!
 //! Helpers seed data and sign users in without HTTP: [`LocalClerk::create_user`],
 //! [`LocalClerk::create_organization`], [`LocalClerk::add_member`],
 //! [`LocalClerk::set_role_permissions`], [`LocalClerk::sign_in`],
-//! [`LocalClerk::sign_in_to_org`] and [`LocalClerk::session_token`]; [`LocalClerk::calls`] counts
+//! [`LocalClerk::sign_in_to_org`] and [`LocalClerk::session_token`]; machine credentials with
+//! [`LocalClerk::create_machine`], [`LocalClerk::create_api_key`],
+//! [`LocalClerk::mint_m2m_token`], [`LocalClerk::mint_m2m_jwt`],
+//! [`LocalClerk::mint_oauth_access_token`] and [`LocalClerk::mint_oauth_jwt`]; [`LocalClerk::calls`] counts
 //! requests by operation id, and [`LocalClerk::set_api_fault`] adds latency, 5xx or 429 answers.
 //!
 //! It sends webhooks: [`LocalClerk::add_webhook_endpoint`] registers a URL that every change

@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt as _;
 
-use crate::emulator::{self, clerk_error};
+use crate::emulator::{self, ROOT_VERIFY_PATHS, clerk_error};
 use crate::fault::Fault;
 use crate::generated::operations::OPERATIONS;
 use crate::state::{Shared, lock};
@@ -91,9 +91,14 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 /// The operation a request is for: the spec path template that matches with the most literal
-/// segments (`/users/count` before `/users/{user_id}`).
+/// segments (`/users/count` before `/users/{user_id}`). The machine-token verify operations
+/// are also theirs at the API root, where Clerk's SDKs call them.
 fn operation_for(method: &str, path: &str) -> Option<&'static str> {
-    let path = path.strip_prefix("/v1")?;
+    let path = match path.strip_prefix("/v1") {
+        Some(path) => path,
+        None if ROOT_VERIFY_PATHS.contains(&path) => path,
+        None => return None,
+    };
     let segments: Vec<&str> = path.split('/').collect();
     OPERATIONS
         .iter()
@@ -211,7 +216,11 @@ async fn require_secret_key(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|key| key == shared.identity().secret_key);
+        .is_some_and(|key| {
+            key == shared.identity().secret_key
+                || (is_m2m_path(request.uri().path())
+                    && shared.store().machine_by_secret_key(key).is_some())
+        });
     if !authorized {
         return clerk_error(
             StatusCode::UNAUTHORIZED,
@@ -220,6 +229,13 @@ async fn require_secret_key(
         );
     }
     next.run(request).await
+}
+
+/// The M2M token operations, which a machine's secret key may call as well.
+fn is_m2m_path(path: &str) -> bool {
+    path.strip_prefix("/v1")
+        .unwrap_or(path)
+        .starts_with("/m2m_tokens")
 }
 
 /// 501 naming an operation of the spec that is not emulated; 404 for what is not an operation.

@@ -114,6 +114,11 @@ impl Shared {
             .expect("a LocalClerk always has a key")
     }
 
+    /// Every published signing key.
+    pub(crate) fn keys(&self) -> Vec<Arc<SigningKey>> {
+        lock(&self.keys).clone()
+    }
+
     /// Replaces every signing key with `key`.
     pub(crate) fn replace_keys(&self, key: SigningKey) {
         *lock(&self.keys) = vec![Arc::new(key)];

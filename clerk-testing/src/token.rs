@@ -383,6 +383,123 @@ fn encode_permissions(permissions: &[String], features: &mut Vec<String>) -> (St
     (per.join(","), masks.join(","))
 }
 
+/// Signs `claims` with the instance's current key (RS256), with `header` added to
+/// `{"alg", "kid", "typ": "JWT"}` (a `null` value removes a field).
+pub(crate) fn sign_jwt(
+    shared: &Shared,
+    header: Map<String, Value>,
+    claims: Map<String, Value>,
+) -> String {
+    let key = shared.current_key();
+    let mut full = Map::new();
+    full.insert("alg".into(), SigningAlgorithm::RS256.name().into());
+    full.insert("kid".into(), key.kid.clone().into());
+    full.insert("typ".into(), "JWT".into());
+    for (name, value) in header {
+        if value.is_null() {
+            full.remove(&name);
+        } else {
+            full.insert(name, value);
+        }
+    }
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(Value::Object(full).to_string()),
+        URL_SAFE_NO_PAD.encode(Value::Object(claims).to_string())
+    );
+    let signature = key.sign(SigningAlgorithm::RS256, message.as_bytes());
+    format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// The header and claims of a JWT signed (RS256) by one of the instance's keys; `None` for
+/// anything else (not a JWT, another signer, a tampered token).
+pub(crate) fn decode_jwt(
+    shared: &Shared,
+    token: &str,
+) -> Option<(Map<String, Value>, Map<String, Value>)> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let decode = |part: &str| -> Option<Map<String, Value>> {
+        let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+        match serde_json::from_slice(&bytes).ok()? {
+            Value::Object(map) => Some(map),
+            _ => None,
+        }
+    };
+    let header_map = decode(header)?;
+    let claims_map = decode(claims)?;
+    if header_map.get("alg").and_then(Value::as_str) != Some("RS256") {
+        return None;
+    }
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    let message = format!("{header}.{claims}");
+    let kid = header_map.get("kid").and_then(Value::as_str);
+    let signed = shared
+        .keys()
+        .iter()
+        .filter(|k| kid.is_none_or(|kid| k.kid == kid))
+        .any(|k| k.verify_rs256(message.as_bytes(), &signature));
+    signed.then_some((header_map, claims_map))
+}
+
+/// A machine-to-machine JWT as Clerk issues them (`token_format: jwt`): header `cat`
+/// [`M2M_CATEGORY`], claims `iss`, `sub` (the machine), `jti` (`mt_…`), `iat`, `nbf`, `exp`
+/// and `scopes` (the machines it reaches, space-separated, when any), plus custom `claims`.
+pub(crate) fn m2m_jwt(
+    shared: &Shared,
+    machine_id: &str,
+    scopes: &[String],
+    claims: Option<&Map<String, Value>>,
+    ttl_secs: i64,
+) -> (String, String, i64) {
+    let iat = unix_now();
+    let jti = crate::ids::hex_id("mt");
+    let mut c = Map::new();
+    if let Some(custom) = claims {
+        c.extend(custom.clone());
+    }
+    c.insert("iss".into(), shared.issuer().into());
+    c.insert("sub".into(), machine_id.into());
+    c.insert("jti".into(), jti.clone().into());
+    c.insert("iat".into(), iat.into());
+    c.insert("nbf".into(), (iat - 5).into());
+    c.insert("exp".into(), (iat + ttl_secs).into());
+    if !scopes.is_empty() {
+        c.insert("scopes".into(), scopes.join(" ").into());
+    }
+    let mut header = Map::new();
+    header.insert("cat".into(), M2M_CATEGORY.into());
+    (sign_jwt(shared, header, c), jti, iat)
+}
+
+/// An OAuth access token in JWT form as Clerk issues them: header `typ: at+jwt`, claims `iss`,
+/// `sub` (the user), `client_id`, `scp` (the scopes), `jti` (`oat_…`), `iat`, `nbf`, `exp`.
+pub(crate) fn oauth_jwt(
+    shared: &Shared,
+    user_id: &str,
+    client_id: &str,
+    scopes: &[String],
+    ttl_secs: i64,
+) -> String {
+    let iat = unix_now();
+    let mut c = Map::new();
+    c.insert("iss".into(), shared.issuer().into());
+    c.insert("sub".into(), user_id.into());
+    c.insert("client_id".into(), client_id.into());
+    c.insert("scp".into(), json!(scopes));
+    c.insert("jti".into(), crate::ids::hex_id("oat").into());
+    c.insert("iat".into(), iat.into());
+    c.insert("nbf".into(), (iat - 5).into());
+    c.insert("exp".into(), (iat + ttl_secs).into());
+    let mut header = Map::new();
+    header.insert("typ".into(), "at+jwt".into());
+    sign_jwt(shared, header, c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

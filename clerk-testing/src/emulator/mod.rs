@@ -7,6 +7,8 @@
 
 mod invitations;
 mod jwks;
+mod machine_tokens;
+mod machines;
 mod memberships;
 mod organizations;
 mod query;
@@ -25,7 +27,9 @@ use serde::de::DeserializeOwned;
 
 use crate::ids::random_id;
 use crate::state::Shared;
+
 use crate::store::{Failure, Outcome};
+pub(crate) use machine_tokens::ROOT_VERIFY_PATHS;
 
 type AppState = State<Arc<Shared>>;
 type Routes = Router<Arc<Shared>>;
@@ -69,9 +73,35 @@ pub const EMULATED_OPERATIONS: &[&str] = &[
     "RevokeInvitation",
     // jwks
     "GetJWKS",
+    // machines
+    "ListMachines",
+    "CreateMachine",
+    "GetMachine",
+    "UpdateMachine",
+    "DeleteMachine",
+    "GetMachineSecretKey",
+    "RotateMachineSecretKey",
+    "CreateMachineScope",
+    "DeleteMachineScope",
+    // API keys
+    "getApiKeys",
+    "createApiKey",
+    "getApiKey",
+    "updateApiKey",
+    "deleteApiKey",
+    "getApiKeySecret",
+    "revokeApiKey",
+    "verifyApiKey",
+    // M2M tokens
+    "getM2MTokens",
+    "createM2MToken",
+    "revokeM2MToken",
+    "verifyM2MToken",
+    // OAuth access tokens
+    "verifyOAuthAccessToken",
 ];
 
-/// The emulated routes, under `/v1`.
+/// The emulated routes, under `/v1`; the machine-token verify operations also at the root.
 pub(crate) fn routes() -> Routes {
     Router::new()
         .merge(users::routes())
@@ -80,6 +110,8 @@ pub(crate) fn routes() -> Routes {
         .merge(sessions::routes())
         .merge(invitations::routes())
         .merge(jwks::routes())
+        .merge(machines::routes())
+        .merge(machine_tokens::routes())
 }
 
 /// A response in Clerk's error shape.

@@ -6,6 +6,7 @@
 //! One submodule per resource; each adds its rules to [`Store`].
 
 mod invitations;
+mod machines;
 mod memberships;
 mod organizations;
 mod sessions;
@@ -19,6 +20,9 @@ use clerk_core::models::{
 
 use crate::time::now_ms;
 
+pub(crate) use machines::{
+    ApiKeyRecord, DEFAULT_OAUTH_TTL_SECS, M2mRecord, MachineRecord, NewApiKey, OauthRecord, convert,
+};
 pub use users::NewUser;
 
 /// Why an emulated operation failed, as Clerk would answer.
@@ -101,6 +105,10 @@ pub(crate) struct Store {
     pub(crate) memberships: BTreeMap<(String, String), OrganizationMembership>,
     pub(crate) sessions: BTreeMap<String, Session>,
     pub(crate) invitations: BTreeMap<String, Invitation>,
+    pub(crate) machines: BTreeMap<String, MachineRecord>,
+    pub(crate) api_keys: BTreeMap<String, ApiKeyRecord>,
+    pub(crate) m2m_tokens: BTreeMap<String, M2mRecord>,
+    pub(crate) oauth_access_tokens: BTreeMap<String, OauthRecord>,
     /// Role key → permissions carried in session tokens.
     pub(crate) role_permissions: BTreeMap<String, Vec<String>>,
     last_time: i64,
