@@ -22,6 +22,8 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
+use clerk_core::guard::Caller;
+use clerk_core::machine::MachineAuth;
 use clerk_core::middleware::WebhookSlot;
 use clerk_core::models::User;
 use clerk_core::webhooks::{Delivery, WEBHOOK_HEADERS};
@@ -155,6 +157,98 @@ clerk_core::__extractor! {
     /// }
     /// ```
     ClerkUser(pub Arc<User>) -> User
+}
+
+clerk_core::__extractor! {
+    /// The verified machine token of a request: an API key, an M2M token or an OAuth access
+    /// token (see [`MachineAuth`]: kind, id, subject, scopes, claims). Dereferences to
+    /// [`MachineAuth`]. The middleware must accept the kind
+    /// ([`ClerkOptions::accepts`](clerk_core::middleware::ClerkOptions::accepts)).
+    ///
+    /// Rejects with 401 when signed out or when the token is a session
+    /// (`token-type-mismatch`), 503 when it cannot be verified now, 500 without
+    /// [`ClerkMiddleware`](crate::ClerkMiddleware). [`Optional<ClerkMachine>`](Optional) is
+    /// `None` for signed-out and session requests.
+    ///
+    /// ```
+    /// use clerk_actix::ClerkMachine;
+    ///
+    /// async fn export(machine: ClerkMachine) -> String {
+    ///     format!("{} {} may {:?}", machine.kind().name(), machine.subject(), machine.scopes())
+    /// }
+    /// ```
+    ClerkMachine(pub MachineAuth) -> MachineAuth
+}
+
+clerk_core::__extractor! {
+    /// The caller of a request, a session or a machine ([`Caller`]), for routes that take
+    /// both: its kind, its user (if any) and its token. Dereferences to [`Caller`].
+    ///
+    /// Rejects with 401 when signed out, 503 when the token cannot be verified now, 500
+    /// without [`ClerkMiddleware`](crate::ClerkMiddleware). [`Optional<ClerkCaller>`](Optional)
+    /// accepts signed-out requests.
+    ///
+    /// ```
+    /// use clerk_actix::ClerkCaller;
+    /// use clerk_core::guard::Caller;
+    ///
+    /// async fn orders(caller: ClerkCaller) -> String {
+    ///     match &*caller {
+    ///         Caller::Session(auth) => format!("user {}", auth.user_id()),
+    ///         Caller::Machine(machine) => format!("{} {}", machine.kind().name(), machine.subject()),
+    ///     }
+    /// }
+    /// ```
+    ClerkCaller(pub Caller) -> Caller
+}
+
+impl FromRequest for ClerkMachine {
+    type Error = SessionRejection;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let extensions = request.extensions();
+        let machine = seen(&extensions).and_then(|seen| seen.machine().cloned());
+        ready(machine.map(Self).map_err(Into::into))
+    }
+}
+
+impl FromRequest for Optional<ClerkMachine> {
+    type Error = SessionRejection;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let extensions = request.extensions();
+        let machine = seen(&extensions).and_then(|seen| seen.maybe_machine());
+        let machine = machine.map(|machine| Optional(machine.cloned().map(ClerkMachine)));
+        ready(machine.map_err(Into::into))
+    }
+}
+
+impl FromRequest for ClerkCaller {
+    type Error = SessionRejection;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let extensions = request.extensions();
+        let caller = seen(&extensions).and_then(|seen| seen.caller());
+        ready(caller.map(Self).map_err(Into::into))
+    }
+}
+
+impl FromRequest for Optional<ClerkCaller> {
+    type Error = SessionRejection;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let extensions = request.extensions();
+        let caller = seen(&extensions).and_then(|seen| seen.maybe_caller());
+        ready(
+            caller
+                .map(|caller| Optional(caller.map(ClerkCaller)))
+                .map_err(Into::into),
+        )
+    }
 }
 
 impl FromRequest for ClerkSession {

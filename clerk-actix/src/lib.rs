@@ -51,8 +51,8 @@ mod require;
 
 pub use clerk_core;
 pub use extract::{
-    ClerkAuth, ClerkClient, ClerkSession, ClerkUser, ClerkWebhook, Optional, UserFuture,
-    WebhookFuture,
+    ClerkAuth, ClerkCaller, ClerkClient, ClerkMachine, ClerkSession, ClerkUser, ClerkWebhook,
+    Optional, UserFuture, WebhookFuture,
 };
 pub use middleware::{
     ClerkMiddleware, ClerkMiddlewareFuture, ClerkMiddlewareService, ClerkOptions,
@@ -63,5 +63,5 @@ pub use rejection::{
 };
 pub use require::{
     Require, RequireFuture, RequireService, require, require_auth, require_feature, require_has,
-    require_permission, require_plan, require_role,
+    require_machine, require_permission, require_plan, require_role, require_scope, require_tokens,
 };

@@ -334,6 +334,7 @@ mod tests {
         ];
         let summary = |state: RequestState| match state {
             RequestState::SignedIn(auth) => format!("in {} {:?}", auth.user_id(), auth.source()),
+            RequestState::Machine(machine) => format!("machine {}", machine.subject()),
             RequestState::SignedOut(why) => format!("out {}", why.reason()),
         };
         for source in &sources {

@@ -1,4 +1,5 @@
-//! Extractors: [`ClerkSession`], [`ClerkAuth`], [`ClerkUser`] and [`ClerkClient`].
+//! Extractors: [`ClerkSession`], [`ClerkAuth`], [`ClerkUser`], [`ClerkClient`],
+//! [`ClerkMachine`], [`ClerkCaller`] and [`ClerkWebhook`].
 //!
 //! Each needs [`ClerkLayer`](crate::ClerkLayer) in front of the route; without it they answer
 //! 500 [`MissingClerkLayer`](crate::MissingClerkLayer) instead of panicking.
@@ -12,6 +13,8 @@
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
+use clerk_core::guard::Caller;
+use clerk_core::machine::MachineAuth;
 use clerk_core::models::User;
 use clerk_core::webhooks::Delivery;
 use clerk_core::{Auth, Clerk, SessionClaims};
@@ -145,6 +148,87 @@ clerk_core::__extractor! {
     /// user from this middleware's [`ClerkUser`] cache, so the next request of that user loads it
     /// again (other instances of the app keep theirs until their TTL ends).
     ClerkWebhook(pub Delivery) -> Delivery
+}
+
+clerk_core::__extractor! {
+    /// The verified machine token of a request: an API key, an M2M token or an OAuth access
+    /// token (see [`MachineAuth`]: kind, id, subject, scopes, claims). Dereferences to
+    /// [`MachineAuth`]. The layer must accept the kind
+    /// ([`ClerkOptions::accepts`](clerk_core::middleware::ClerkOptions::accepts)).
+    ///
+    /// Rejects with 401 when signed out or when the token is a session
+    /// (`token-type-mismatch`), 503 when it cannot be verified now, 500 without
+    /// [`ClerkLayer`](crate::ClerkLayer). `Option<ClerkMachine>` is `None` for signed-out and
+    /// session requests.
+    ///
+    /// ```
+    /// use clerk_axum::ClerkMachine;
+    ///
+    /// async fn export(machine: ClerkMachine) -> String {
+    ///     format!("{} {} may {:?}", machine.kind().name(), machine.subject(), machine.scopes())
+    /// }
+    /// ```
+    ClerkMachine(pub MachineAuth) -> MachineAuth
+}
+
+clerk_core::__extractor! {
+    /// The caller of a request, a session or a machine ([`Caller`]), for routes that take
+    /// both: its kind, its user (if any) and its token. Dereferences to [`Caller`].
+    ///
+    /// Rejects with 401 when signed out, 503 when the token cannot be verified now, 500
+    /// without [`ClerkLayer`](crate::ClerkLayer). `Option<ClerkCaller>` accepts signed-out
+    /// requests.
+    ///
+    /// ```
+    /// use clerk_axum::ClerkCaller;
+    /// use clerk_core::guard::Caller;
+    ///
+    /// async fn orders(caller: ClerkCaller) -> String {
+    ///     match &*caller {
+    ///         Caller::Session(auth) => format!("user {}", auth.user_id()),
+    ///         Caller::Machine(machine) => format!("{} {}", machine.kind().name(), machine.subject()),
+    ///     }
+    /// }
+    /// ```
+    ClerkCaller(pub Caller) -> Caller
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClerkMachine {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(seen(&parts.extensions)?.machine()?.clone()))
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for ClerkMachine {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(seen(&parts.extensions)?.maybe_machine()?.cloned().map(Self))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClerkCaller {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(seen(&parts.extensions)?.caller()?))
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for ClerkCaller {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(seen(&parts.extensions)?.maybe_caller()?.map(Self))
+    }
 }
 
 impl<S: Send + Sync> FromRequest<S> for ClerkWebhook {

@@ -46,7 +46,9 @@ mod rejection;
 mod require;
 
 pub use clerk_core;
-pub use extract::{ClerkAuth, ClerkClient, ClerkSession, ClerkUser, ClerkWebhook};
+pub use extract::{
+    ClerkAuth, ClerkCaller, ClerkClient, ClerkMachine, ClerkSession, ClerkUser, ClerkWebhook,
+};
 pub use layer::{ClerkLayer, ClerkOptions, ClerkService, ResponseFuture};
 pub use rejection::{
     AuthUnavailable, MissingClerkLayer, SessionRejection, Unauthenticated, UserLookupFailed,
@@ -54,5 +56,5 @@ pub use rejection::{
 };
 pub use require::{
     Require, RequireFuture, RequireLayer, require, require_auth, require_feature, require_has,
-    require_permission, require_plan, require_role,
+    require_machine, require_permission, require_plan, require_role, require_scope, require_tokens,
 };

@@ -14,6 +14,11 @@
 //!    ([`SignedOut::ClientUatWithoutSession`]); a token issued (`iat`) before `__client_uat` is
 //!    stale ([`SignedOut::StaleToken`]).
 //!
+//! Machine tokens (API keys, M2M and OAuth access tokens; see [`crate::machine`]) come only in the
+//! `Authorization` header, and only when [`AuthenticateOptions::accepts`] takes their kind (by
+//! default it takes session tokens only, as Clerk's SDKs do). A token of a kind not accepted is
+//! [`SignedOut::TokenTypeMismatch`] before any verification: it costs no Backend API call.
+//!
 //! Nothing here panics on hostile input: non-UTF-8 bytes, duplicate or enormous headers all end
 //! as [`RequestState::SignedOut`] with a reason.
 
@@ -26,6 +31,7 @@ use http::header::{AUTHORIZATION, COOKIE};
 use crate::Clerk;
 use crate::claims::{Has, SessionClaims};
 use crate::error::VerifyError;
+use crate::machine::{Accepts, MachineAuth, MachineError, TokenKind};
 use crate::verify::{MAX_TOKEN_BYTES, VerifyOptions};
 
 /// The only headers [`Clerk::authenticate`] reads: `Authorization` (the bearer token) and
@@ -36,24 +42,35 @@ pub const AUTHENTICATION_HEADERS: [http::HeaderName; 2] = [AUTHORIZATION, COOKIE
 /// The outcome of [`Clerk::authenticate`].
 #[derive(Debug, Clone)]
 pub enum RequestState {
-    /// A valid session token was found.
+    /// A valid session token was found: a person, signed in through Clerk's frontend.
     SignedIn(Auth),
-    /// No valid session token; the reason says why.
+    /// A valid machine token of an accepted kind was found (see
+    /// [`AuthenticateOptions::accepts`]): an API key, an M2M token or an OAuth access token.
+    Machine(MachineAuth),
+    /// No valid token; the reason says why.
     SignedOut(SignedOut),
 }
 
 impl RequestState {
-    /// The authentication, when signed in.
+    /// The session's authentication, when signed in with a session token.
     pub fn auth(&self) -> Option<&Auth> {
         match self {
             Self::SignedIn(auth) => Some(auth),
-            Self::SignedOut(_) => None,
+            _ => None,
         }
     }
 
-    /// Whether the request is signed in.
+    /// The machine's authentication, when authenticated with a machine token.
+    pub fn machine(&self) -> Option<&MachineAuth> {
+        match self {
+            Self::Machine(machine) => Some(machine),
+            _ => None,
+        }
+    }
+
+    /// Whether a valid token of an accepted kind was found, session or machine.
     pub fn is_signed_in(&self) -> bool {
-        matches!(self, Self::SignedIn(_))
+        !matches!(self, Self::SignedOut(_))
     }
 }
 
@@ -134,8 +151,14 @@ pub enum SignedOut {
     /// The session cookie was issued before the client's last update (`__client_uat`); the
     /// browser must refresh it (Clerk's frontend does so by itself).
     StaleToken,
-    /// A token was found but failed verification.
+    /// A session token was found but failed verification.
     Token(VerifyError),
+    /// The bearer token is of a kind the route does not accept (`None`: no bearer token, on a
+    /// route that accepts no session token, so the cookie is not read). Decided before any
+    /// verification.
+    TokenTypeMismatch(Option<TokenKind>),
+    /// A machine token of an accepted kind failed verification.
+    Machine(MachineError),
 }
 
 impl SignedOut {
@@ -148,12 +171,17 @@ impl SignedOut {
             Self::ClientUatWithoutSession => "client-uat-but-no-session-token",
             Self::StaleToken => "session-token-iat-before-client-uat",
             Self::Token(error) => error.reason(),
+            Self::TokenTypeMismatch(_) => "token-type-mismatch",
+            Self::Machine(error) => error.reason(),
         }
     }
 
     /// Whether a token was presented at all (an absent token is a 401 without an error code).
     pub fn token_presented(&self) -> bool {
-        !matches!(self, Self::NoToken | Self::ClientUatWithoutSession)
+        !matches!(
+            self,
+            Self::NoToken | Self::ClientUatWithoutSession | Self::TokenTypeMismatch(None)
+        )
     }
 
     /// Whether the browser should refresh its cookies before retrying (Clerk's "handshake").
@@ -164,9 +192,14 @@ impl SignedOut {
         ) || matches!(self, Self::Token(VerifyError::Expired))
     }
 
-    /// Whether the server, not the request, is at fault (keys could not be loaded): answer 503.
+    /// Whether the server, not the request, is at fault (keys could not be loaded, the Backend
+    /// API could not verify a machine token): answer 503.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Token(error) if error.is_unavailable())
+        match self {
+            Self::Token(error) => error.is_unavailable(),
+            Self::Machine(error) => error.is_unavailable(),
+            _ => false,
+        }
     }
 }
 
@@ -183,6 +216,14 @@ impl fmt::Display for SignedOut {
             }
             Self::StaleToken => f.write_str("the session cookie is older than the client state"),
             Self::Token(error) => fmt::Display::fmt(error, f),
+            Self::TokenTypeMismatch(Some(kind)) => {
+                write!(f, "a token of a kind not accepted here ({})", kind.name())
+            }
+            Self::TokenTypeMismatch(None) => f.write_str("no bearer token of a kind accepted here"),
+            Self::Machine(MachineError::Unavailable(_)) => {
+                f.write_str("the machine token could not be verified now")
+            }
+            Self::Machine(error) => fmt::Display::fmt(error, f),
         }
     }
 }
@@ -195,14 +236,18 @@ pub struct AuthenticateOptions {
     /// Whether the `__session` cookie is accepted (default yes). APIs called only with bearer
     /// tokens can turn it off.
     pub accept_cookie: bool,
+    /// The token kinds accepted (default: session tokens only, as in Clerk's SDKs).
+    pub accepts: Accepts,
 }
 
 impl AuthenticateOptions {
-    /// The options of a client: its verification defaults, cookies accepted.
+    /// The options of a client: its verification defaults, cookies accepted, session tokens
+    /// only.
     pub fn new(clerk: &Clerk) -> Self {
         Self {
             verify: clerk.verify_options(),
             accept_cookie: true,
+            accepts: Accepts::default(),
         }
     }
 }
@@ -422,7 +467,7 @@ impl Clerk {
         options: &AuthenticateOptions,
     ) -> RequestState {
         match self.find_and_verify(headers, options).await {
-            Ok(auth) => RequestState::SignedIn(auth),
+            Ok(state) => state,
             Err(why) => RequestState::SignedOut(why),
         }
     }
@@ -431,7 +476,7 @@ impl Clerk {
         &self,
         headers: &HeaderMap,
         options: &AuthenticateOptions,
-    ) -> Result<Auth, SignedOut> {
+    ) -> Result<RequestState, SignedOut> {
         let mut authorization = headers.get_all(AUTHORIZATION).iter();
         if let Some(value) = authorization.next() {
             if authorization.next().is_some() {
@@ -439,10 +484,40 @@ impl Clerk {
             }
             if let Some(token) = bearer(value.as_bytes()) {
                 let token = token_text(token)?;
-                return self
+                // Session tokens only (the default): a machine JWT fails the session checks
+                // with `token-type-mismatch` anyway (its `cat`, `typ` or `sub`), so only the
+                // opaque prefixes need looking at, and a session's path stays as fast.
+                let kind = if options.accepts == Accepts::default() {
+                    TokenKind::of_prefix(token).unwrap_or(TokenKind::SessionToken)
+                } else {
+                    TokenKind::of(token)
+                };
+                if !options.accepts.accepts(kind) {
+                    return Err(SignedOut::TokenTypeMismatch(Some(kind)));
+                }
+                if kind.is_machine() {
+                    let verified = self.verify_machine(kind, token).await;
+                    return verified
+                        .map(RequestState::Machine)
+                        .map_err(SignedOut::Machine);
+                }
+                return match self
                     .verified(token, TokenSource::Header, &options.verify)
-                    .await;
+                    .await
+                {
+                    Ok(auth) => Ok(RequestState::SignedIn(auth)),
+                    // A machine JWT on the session-only path: the same answer as on any other.
+                    Err(SignedOut::Token(VerifyError::TypeMismatch))
+                        if TokenKind::of(token).is_machine() =>
+                    {
+                        Err(SignedOut::TokenTypeMismatch(Some(TokenKind::of(token))))
+                    }
+                    Err(why) => Err(why),
+                };
             }
+        }
+        if !options.accepts.accepts(TokenKind::SessionToken) {
+            return Err(SignedOut::TokenTypeMismatch(None));
         }
         if !options.accept_cookie {
             return Err(SignedOut::NoToken);
@@ -463,7 +538,7 @@ impl Clerk {
         if auth.claims.issued_at().is_some_and(|iat| iat < client_uat) {
             return Err(SignedOut::StaleToken);
         }
-        Ok(auth)
+        Ok(RequestState::SignedIn(auth))
     }
 
     async fn verified(

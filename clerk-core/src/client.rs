@@ -64,6 +64,7 @@ pub(crate) struct Inner {
     pub(crate) clock_skew_ms: i64,
     pub(crate) verify_options: VerifyOptions,
     pub(crate) cookie_names: Option<CookieNames>,
+    pub(crate) verdicts: crate::machine::VerdictCache,
 }
 
 impl fmt::Debug for Clerk {
@@ -110,8 +111,14 @@ impl Clerk {
         self.inner.secret_key.as_ref()
     }
 
-    /// How many verified tokens the cache holds now (after applying pending evictions), for
-    /// metrics and tests.
+    /// How long verdicts of opaque machine tokens are kept (see
+    /// [`ClerkBuilder::machine_token_cache_ttl`]).
+    pub fn machine_token_cache_ttl(&self) -> Duration {
+        self.inner.verdicts.ttl()
+    }
+
+    /// How many verified session tokens the cache holds now (after applying pending
+    /// evictions), for metrics and tests.
     pub fn cached_token_count(&self) -> u64 {
         self.inner.tokens.run_pending_tasks();
         self.inner.tokens.entry_count()
@@ -136,6 +143,7 @@ pub struct ClerkBuilder {
     clock_skew: Duration,
     jwks: JwksSettings,
     token_cache_capacity: u64,
+    machine_token_cache_ttl: Duration,
     connect_timeout: Duration,
     request_timeout: Duration,
     retry: RetryPolicy,
@@ -158,6 +166,7 @@ impl Default for ClerkBuilder {
             clock_skew: Duration::from_secs(5),
             jwks: JwksSettings::default(),
             token_cache_capacity: 10_000,
+            machine_token_cache_ttl: crate::machine::DEFAULT_VERDICT_TTL,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
@@ -307,6 +316,16 @@ impl ClerkBuilder {
         self
     }
 
+    /// How long the verdict of an opaque machine token (API key, opaque M2M or OAuth token) is
+    /// kept (default [`DEFAULT_VERDICT_TTL`](crate::machine::DEFAULT_VERDICT_TTL), 10 seconds;
+    /// never past the token's expiration); 0 disables the cache. A token revoked in Clerk keeps
+    /// working here for at most this long. Up to
+    /// [`token_cache_capacity`](Self::token_cache_capacity) verdicts are kept.
+    pub fn machine_token_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.machine_token_cache_ttl = ttl;
+        self
+    }
+
     /// Time allowed to connect to Clerk (default 10 seconds).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -415,6 +434,10 @@ impl ClerkBuilder {
         Ok(Clerk {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                verdicts: crate::machine::VerdictCache::new(
+                    self.machine_token_cache_ttl,
+                    self.token_cache_capacity,
+                ),
                 cookie_names: publishable_key.as_ref().map(|pk| CookieNames {
                     suffix: pk.cookie_suffix(),
                     frontend_api: pk.frontend_api().to_owned(),

@@ -16,7 +16,11 @@
 //! | 403 | [`codes::FORBIDDEN`] | signed in, but the requirement is not met |
 //! | 500 | [`codes::MISSING_CLERK_LAYER`] | the authentication middleware is not installed in front of the route |
 //! | 502 | [`codes::USER_LOOKUP_FAILED`] | the Backend API answered a user lookup with another error, a 404 without `resource_not_found` included |
+//! | 401 | `token-type-mismatch` | a token of a kind the middleware or the route does not accept (a machine token where a session is required, or the reverse) |
+//! | 401 | a [`MachineError::reason`](crate::machine::MachineError::reason), e.g. `token-invalid` | a machine token that is unknown, revoked, expired or does not verify |
+//! | 403 | [`codes::FORBIDDEN`] | a machine token without the scope the route requires |
 //! | 503 | [`codes::KEYS_UNAVAILABLE`] | the signing keys could not be loaded (Clerk unreachable, nothing cached) |
+//! | 503 | [`codes::TOKEN_VERIFICATION_UNAVAILABLE`] | the Backend API could not verify an opaque machine token (unreachable, 429, 5xx, too slow) |
 //! | 400 | a [`WebhookError::code`](crate::webhooks::WebhookError::code), e.g. `webhook_invalid_signature` | a webhook delivery that does not verify (never 401/403: Svix would take it for an auth problem) |
 //! | 200 | [`codes::WEBHOOK_REPLAYED`] | a webhook delivery already handled, with replay protection on ([`Webhook::replay_protection`](crate::webhooks::Webhook::replay_protection)) |
 //! | 500 | [`codes::WEBHOOK_NOT_CONFIGURED`] | a webhook extractor, but no signing secret configured |
@@ -47,6 +51,7 @@ use std::sync::Arc;
 use crate::api::ApiError;
 use crate::authenticate::{Auth, RequestState, SignedOut};
 use crate::claims::Has;
+use crate::machine::{Accepts, MachineAuth, MachineError, TokenKind};
 
 /// The stable rejection codes that are not a [`SignedOut::reason`] name.
 pub mod codes {
@@ -56,6 +61,8 @@ pub mod codes {
     pub const MISSING_CLERK_LAYER: &str = "missing_clerk_layer";
     /// 503: the signing keys could not be loaded, so no session can be verified now.
     pub const KEYS_UNAVAILABLE: &str = "keys_unavailable";
+    /// 503: the Backend API could not verify an opaque machine token now.
+    pub const TOKEN_VERIFICATION_UNAVAILABLE: &str = "token_verification_unavailable";
     /// 401: the Backend API does not know the session's user (deleted since the token was issued).
     pub const USER_NOT_FOUND: &str = "user-not-found";
     /// 502: the Backend API answered a user lookup with an error.
@@ -75,6 +82,14 @@ pub type Predicate = Arc<dyn Fn(&Auth) -> bool + Send + Sync>;
 
 /// What a route requires of a request. Cheap to clone.
 ///
+/// Session requirements ([`signed_in`](Self::signed_in), [`role`](Self::role), …,
+/// [`custom`](Self::custom)) take session tokens only: a machine token is refused with 401
+/// `token-type-mismatch`. Machine requirements ([`machine`](Self::machine),
+/// [`scope`](Self::scope)) take machine tokens only. [`tokens`](Self::tokens) takes the kinds
+/// it names. A route can only narrow what the middleware accepts
+/// ([`AuthenticateOptions::accepts`](crate::AuthenticateOptions::accepts)): a kind the
+/// middleware does not accept never gets this far.
+///
 /// ```
 /// use clerk_core::guard::Requirement;
 /// use clerk_core::{Has, Reverification};
@@ -92,6 +107,8 @@ enum Kind {
     SignedIn,
     Has(Has),
     Custom(Predicate),
+    Tokens(Accepts),
+    Scope(Arc<str>),
 }
 
 impl Requirement {
@@ -131,17 +148,38 @@ impl Requirement {
         Self(Kind::Custom(Arc::new(predicate)))
     }
 
-    /// Whether a signed-in request meets the requirement.
+    /// A token of one of these kinds, session or machine (e.g.
+    /// `Accepts::kinds([TokenKind::SessionToken, TokenKind::ApiKey])`); another kind is 401
+    /// `token-type-mismatch`.
+    pub fn tokens(accepts: Accepts) -> Self {
+        Self(Kind::Tokens(accepts))
+    }
+
+    /// Any machine token (API key, M2M token, OAuth access token) the middleware accepts.
+    pub fn machine() -> Self {
+        Self::tokens(Accepts::machines())
+    }
+
+    /// A machine token granted this scope (see [`MachineAuth::has_scope`]); one without it is
+    /// 403 `forbidden`.
+    pub fn scope(scope: impl Into<String>) -> Self {
+        Self(Kind::Scope(scope.into().into()))
+    }
+
+    /// Whether a signed-in session meets the requirement (a machine requirement never does,
+    /// except [`tokens`](Self::tokens) naming session tokens).
     pub fn allows(&self, auth: &Auth) -> bool {
         match &self.0 {
             Kind::SignedIn => true,
             Kind::Has(has) => auth.claims().satisfies(has),
             Kind::Custom(predicate) => predicate(auth),
+            Kind::Tokens(accepts) => accepts.accepts(TokenKind::SessionToken),
+            Kind::Scope(_) => false,
         }
     }
 
     /// Decides a request; see [`check`].
-    pub fn check<'a>(&self, state: &'a RequestState) -> Result<&'a Auth, Rejection> {
+    pub fn check(&self, state: &RequestState) -> Result<(), Rejection> {
         check(state, self)
     }
 }
@@ -152,22 +190,103 @@ impl fmt::Debug for Requirement {
             Kind::SignedIn => f.write_str("Requirement::SignedIn"),
             Kind::Has(has) => f.debug_tuple("Requirement::Has").field(has).finish(),
             Kind::Custom(_) => f.write_str("Requirement::Custom(..)"),
+            Kind::Tokens(accepts) => f.debug_tuple("Requirement::Tokens").field(accepts).finish(),
+            Kind::Scope(scope) => f.debug_tuple("Requirement::Scope").field(scope).finish(),
         }
     }
 }
 
-/// Decides whether a request meets a requirement: the signed-in [`Auth`], or the [`Rejection`]
-/// to answer with.
+/// Decides whether a request meets a requirement: `Ok`, or the [`Rejection`] to answer with.
 ///
-/// Signed out → 401 (or 503 when the keys could not be loaded, see [`Rejection::signed_out`]);
-/// signed in without the requirement → 403.
-pub fn check<'a>(
-    state: &'a RequestState,
-    requirement: &Requirement,
-) -> Result<&'a Auth, Rejection> {
+/// Signed out → 401 (or 503 when the token could not be verified now, see
+/// [`Rejection::signed_out`]); a token of a kind the requirement does not take → 401
+/// `token-type-mismatch`; signed in without the requirement → 403.
+pub fn check(state: &RequestState, requirement: &Requirement) -> Result<(), Rejection> {
+    let allowed = match (state, &requirement.0) {
+        (RequestState::SignedOut(why), _) => return Err(Rejection::signed_out(why)),
+        (RequestState::SignedIn(auth), kind) => match kind {
+            Kind::Scope(_) | Kind::Tokens(_) if !requirement.allows(auth) => {
+                return Err(Rejection::token_type_mismatch(TokenKind::SessionToken));
+            }
+            _ => requirement.allows(auth),
+        },
+        (RequestState::Machine(machine), Kind::Tokens(accepts)) => {
+            if !accepts.accepts(machine.kind()) {
+                return Err(Rejection::token_type_mismatch(machine.kind()));
+            }
+            true
+        }
+        (RequestState::Machine(machine), Kind::Scope(scope)) => machine.has_scope(scope),
+        (RequestState::Machine(machine), _) => {
+            return Err(Rejection::token_type_mismatch(machine.kind()));
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Rejection::forbidden())
+    }
+}
+
+/// A request's authenticated caller: a person's session or a machine.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// A session token.
+    Session(Auth),
+    /// A machine token (API key, M2M token, OAuth access token).
+    Machine(MachineAuth),
+}
+
+impl Caller {
+    /// The token's kind.
+    pub fn kind(&self) -> TokenKind {
+        match self {
+            Self::Session(_) => TokenKind::SessionToken,
+            Self::Machine(machine) => machine.kind(),
+        }
+    }
+
+    /// The session, if the caller is one.
+    pub fn session(&self) -> Option<&Auth> {
+        match self {
+            Self::Session(auth) => Some(auth),
+            Self::Machine(_) => None,
+        }
+    }
+
+    /// The machine, if the caller is one.
+    pub fn machine(&self) -> Option<&MachineAuth> {
+        match self {
+            Self::Machine(machine) => Some(machine),
+            Self::Session(_) => None,
+        }
+    }
+
+    /// The user the request acts for: the session's user, or the user of an API key or OAuth
+    /// access token (`None` for an organization's API key and for M2M tokens).
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Self::Session(auth) => Some(auth.user_id()),
+            Self::Machine(machine) => machine.user_id(),
+        }
+    }
+
+    /// The raw token.
+    pub fn token(&self) -> &str {
+        match self {
+            Self::Session(auth) => auth.token(),
+            Self::Machine(machine) => machine.token(),
+        }
+    }
+}
+
+/// The caller of a request that must be authenticated, with a token of any kind the middleware
+/// accepts: the [`Caller`], or the signed-out [`Rejection`] (401, or 503 when the token could
+/// not be verified now).
+pub fn caller(state: &RequestState) -> Result<Caller, Rejection> {
     match state {
-        RequestState::SignedIn(auth) if requirement.allows(auth) => Ok(auth),
-        RequestState::SignedIn(_) => Err(Rejection::forbidden()),
+        RequestState::SignedIn(auth) => Ok(Caller::Session(auth.clone())),
+        RequestState::Machine(machine) => Ok(Caller::Machine(machine.clone())),
         RequestState::SignedOut(why) => Err(Rejection::signed_out(why)),
     }
 }
@@ -184,11 +303,13 @@ pub fn check<'a>(
 /// let state = RequestState::SignedOut(SignedOut::NoToken);
 /// assert!(optional(&state).expect("not an outage").is_none());
 /// ```
+///
+/// A machine's request is `None` here: it has no session.
 pub fn optional(state: &RequestState) -> Result<Option<&Auth>, Rejection> {
     match state {
         RequestState::SignedIn(auth) => Ok(Some(auth)),
         RequestState::SignedOut(why) if why.is_unavailable() => Err(Rejection::signed_out(why)),
-        RequestState::SignedOut(_) => Ok(None),
+        RequestState::SignedOut(_) | RequestState::Machine(_) => Ok(None),
     }
 }
 
@@ -276,6 +397,9 @@ pub enum RejectionKind {
     MissingLayer,
     /// 503 [`codes::KEYS_UNAVAILABLE`]: the signing keys could not be loaded.
     KeysUnavailable,
+    /// 503 [`codes::TOKEN_VERIFICATION_UNAVAILABLE`]: the Backend API could not verify an
+    /// opaque machine token now.
+    VerificationUnavailable,
     /// 401 [`codes::USER_NOT_FOUND`]: the Backend API no longer knows the session's user.
     UserNotFound,
     /// 503 [`codes::USER_LOOKUP_UNAVAILABLE`]: the Backend API could not answer the user
@@ -295,6 +419,12 @@ pub enum RejectionKind {
 }
 
 impl RejectionKind {
+    /// Whether the token could not be verified now (503): the keys or the Backend API are
+    /// unavailable.
+    pub fn is_unavailable(self) -> bool {
+        matches!(self, Self::KeysUnavailable | Self::VerificationUnavailable)
+    }
+
     /// Whether the rejection comes from the lookup of the session's user (the session itself
     /// is valid).
     pub fn is_user_lookup(self) -> bool {
@@ -358,6 +488,9 @@ impl Rejection {
     /// - otherwise: 401 with the reason as code and
     ///   `WWW-Authenticate: Bearer error="invalid_token"`.
     pub fn signed_out(why: &SignedOut) -> Self {
+        if let SignedOut::Machine(MachineError::Unavailable(_)) = why {
+            return Self::verification_unavailable();
+        }
         if why.is_unavailable() {
             return Self::keys_unavailable();
         }
@@ -389,13 +522,30 @@ impl Rejection {
         }
     }
 
+    /// 503 `token_verification_unavailable`: the Backend API could not verify an opaque machine
+    /// token now (unreachable, 429, 5xx, or too slow).
+    pub fn verification_unavailable() -> Self {
+        Self {
+            kind: RejectionKind::VerificationUnavailable,
+            status: 503,
+            code: codes::TOKEN_VERIFICATION_UNAVAILABLE,
+            message: "Authentication is temporarily unavailable; try again later.".to_owned(),
+            www_authenticate: None,
+        }
+    }
+
+    /// 401 `token-type-mismatch`: a token of a kind the route does not take.
+    pub fn token_type_mismatch(presented: TokenKind) -> Self {
+        Self::signed_out(&SignedOut::TokenTypeMismatch(Some(presented)))
+    }
+
     /// 403 `forbidden`: signed in, but the requirement is not met.
     pub fn forbidden() -> Self {
         Self {
             kind: RejectionKind::Forbidden,
             status: 403,
             code: codes::FORBIDDEN,
-            message: "The session is not allowed to access this resource.".to_owned(),
+            message: "The caller is not allowed to access this resource.".to_owned(),
             www_authenticate: Some(BEARER_INSUFFICIENT_SCOPE.to_owned()),
         }
     }

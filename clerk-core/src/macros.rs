@@ -144,15 +144,18 @@ macro_rules! __rejections {
         }
 
         $crate::__leaf_rejection! {
-            /// 401: the request has no valid session. The code is the reason
-            /// ([`SignedOut::reason`](clerk_core::SignedOut::reason)), e.g. `token-expired`.
+            /// 401: the request has no valid token of the kind required. The code is the reason
+            /// ([`SignedOut::reason`](clerk_core::SignedOut::reason)), e.g. `token-expired`,
+            /// `token-type-mismatch`.
             Unauthenticated($response)
         }
 
         $crate::__leaf_rejection! {
-            /// 503 `keys_unavailable`: Clerk's signing keys could not be loaded (Clerk
-            /// unreachable and nothing cached), so the session cannot be verified now. Clients
-            /// should retry rather than sign the user out.
+            /// 503: the token cannot be verified now. `keys_unavailable`: Clerk's signing keys
+            /// could not be loaded (Clerk unreachable and nothing cached);
+            /// `token_verification_unavailable`: the Backend API could not verify an opaque
+            /// machine token (unreachable, 429, 5xx, too slow). Clients should retry rather
+            /// than drop their credentials.
             AuthUnavailable($response)
         }
 
@@ -175,14 +178,16 @@ macro_rules! __rejections {
         }
 
         $crate::__composite_rejection! {
-            /// The rejection of [`ClerkSession`](crate::ClerkSession) and
-            /// [`ClerkAuth`](crate::ClerkAuth).
+            /// The rejection of [`ClerkSession`](crate::ClerkSession),
+            /// [`ClerkAuth`](crate::ClerkAuth), [`ClerkMachine`](crate::ClerkMachine) and
+            /// [`ClerkCaller`](crate::ClerkCaller).
             SessionRejection($response) {
                 /// The middleware is missing (500).
                 MissingLayer($missing),
-                /// No valid session (401).
+                /// No valid token of the kind required (401).
                 Unauthenticated(Unauthenticated),
-                /// The keys could not be loaded (503).
+                /// The token could not be verified now: the keys or the Backend API are
+                /// unavailable (503).
                 Unavailable(AuthUnavailable),
             }
         }
@@ -206,9 +211,7 @@ macro_rules! __rejections {
                     $crate::guard::RejectionKind::MissingLayer => {
                         Self::MissingLayer(decided.into())
                     }
-                    $crate::guard::RejectionKind::KeysUnavailable => {
-                        Self::Unavailable(decided.into())
-                    }
+                    kind if kind.is_unavailable() => Self::Unavailable(decided.into()),
                     _ => Self::Unauthenticated(decided.into()),
                 }
             }
@@ -254,7 +257,8 @@ macro_rules! __extractor {
 }
 
 /// Declares the guard constructors `require_auth`, `require_role`, `require_permission`,
-/// `require_feature`, `require_plan`, `require_has` and `require`, each returning
+/// `require_feature`, `require_plan`, `require_has`, `require_machine`, `require_scope`,
+/// `require_tokens` and `require`, each returning
 /// `$guard::new(requirement)`.
 #[doc(hidden)]
 #[macro_export]
@@ -291,6 +295,25 @@ macro_rules! __require_functions {
         /// `require_has(Has::permission("org:billing:manage").reverification(Reverification::Strict))`.
         pub fn require_has(check: impl Into<$crate::Has>) -> $guard {
             $guard::new($crate::guard::Requirement::has(check))
+        }
+
+        /// Lets through machine tokens (API keys, M2M tokens, OAuth access tokens) of the kinds
+        /// the middleware accepts; sessions get 401 `token-type-mismatch`.
+        pub fn require_machine() -> $guard {
+            $guard::new($crate::guard::Requirement::machine())
+        }
+
+        /// Lets through machine tokens granted this scope (403 without it; 401
+        /// `token-type-mismatch` for sessions).
+        pub fn require_scope(scope: impl Into<String>) -> $guard {
+            $guard::new($crate::guard::Requirement::scope(scope))
+        }
+
+        /// Lets through tokens of these kinds only, narrowing what the middleware accepts,
+        /// e.g. `require_tokens(Accepts::kinds([TokenKind::ApiKey]))`; another kind gets 401
+        /// `token-type-mismatch`.
+        pub fn require_tokens(accepts: $crate::machine::Accepts) -> $guard {
+            $guard::new($crate::guard::Requirement::tokens(accepts))
         }
 
         /// Lets through signed-in requests for which `predicate` returns `true`, e.g.

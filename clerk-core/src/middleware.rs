@@ -31,7 +31,8 @@ use http::HeaderMap;
 
 use crate::authenticate::{Auth, AuthenticateOptions, RequestState};
 use crate::client::Clerk;
-use crate::guard::{self, Rejection, Requirement};
+use crate::guard::{self, Caller, Rejection, Requirement};
+use crate::machine::MachineAuth;
 use crate::models::User;
 use crate::user_cache::{UserCache, UserLookup};
 use crate::webhooks::{Delivery, Webhook};
@@ -86,6 +87,17 @@ impl<R> ClerkOptions<R> {
     /// tokens can turn it off.
     pub fn accept_cookie(mut self, accept: bool) -> Self {
         self.authenticate.accept_cookie = accept;
+        self
+    }
+
+    /// The token kinds accepted (default: session tokens only, as in Clerk's SDKs), e.g.
+    /// `Accepts::kinds([TokenKind::SessionToken, TokenKind::ApiKey])` or `Accepts::any()`. A
+    /// bearer token of another kind is signed out with `token-type-mismatch` before any
+    /// verification (no Backend API call). Routes narrow it with a guard
+    /// ([`Requirement::tokens`], [`Requirement::machine`], [`Requirement::scope`]); session
+    /// extractors and guards still take session tokens only.
+    pub fn accepts(mut self, accepts: crate::machine::Accepts) -> Self {
+        self.authenticate.accepts = accepts;
         self
     }
 
@@ -340,14 +352,46 @@ impl<'a, R> Seen<'a, R> {
         }
     }
 
-    /// A guard: the signed-in request, if it meets `requirement` (see [`guard::check`]).
-    pub fn require(&self, requirement: &Requirement) -> Result<&'a Auth, Decided<R>> {
+    /// A guard: whether the request meets `requirement` (see [`guard::check`]).
+    pub fn require(&self, requirement: &Requirement) -> Result<(), Decided<R>> {
         guard::check(self.state, requirement).map_err(|rejection| self.decided(rejection))
     }
 
-    /// An extractor that needs a session.
+    /// An extractor that needs a session (a machine's token is 401 `token-type-mismatch`).
     pub fn signed_in(&self) -> Result<&'a Auth, Decided<R>> {
-        self.require(&Requirement::signed_in())
+        self.require(&Requirement::signed_in())?;
+        self.state
+            .auth()
+            .ok_or_else(|| self.decided(Rejection::forbidden()))
+    }
+
+    /// An extractor that needs a machine token (a session is 401 `token-type-mismatch`).
+    pub fn machine(&self) -> Result<&'a MachineAuth, Decided<R>> {
+        self.require(&Requirement::machine())?;
+        self.state
+            .machine()
+            .ok_or_else(|| self.decided(Rejection::forbidden()))
+    }
+
+    /// An extractor of a request that may come without a machine token: `None` when signed
+    /// out or a session (503 still rejects, as [`maybe_signed_in`](Self::maybe_signed_in)).
+    pub fn maybe_machine(&self) -> Result<Option<&'a MachineAuth>, Decided<R>> {
+        self.maybe_caller()
+            .map(|caller| caller.and_then(|_| self.state.machine()))
+    }
+
+    /// An extractor of any authenticated caller, session or machine.
+    pub fn caller(&self) -> Result<Caller, Decided<R>> {
+        guard::caller(self.state).map_err(|rejection| self.decided(rejection))
+    }
+
+    /// An extractor of a caller that may be signed out (503 still rejects).
+    pub fn maybe_caller(&self) -> Result<Option<Caller>, Decided<R>> {
+        match guard::caller(self.state) {
+            Ok(caller) => Ok(Some(caller)),
+            Err(rejection) if rejection.kind().is_unavailable() => Err(self.decided(rejection)),
+            Err(_) => Ok(None),
+        }
     }
 
     /// An extractor of a request that may be signed out (see [`guard::optional`]).

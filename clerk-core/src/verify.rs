@@ -111,12 +111,13 @@ fn is_clerk_issuer(iss: &str) -> bool {
             .any(|suffix| host.ends_with(suffix) && host.len() > suffix.len()))
 }
 
+/// The header fields of a JWT that verification reads.
 #[derive(Deserialize)]
-struct RawHeader<'a> {
+pub(crate) struct JwtHeader<'a> {
     alg: Option<&'a str>,
     kid: Option<String>,
-    typ: Option<&'a str>,
-    cat: Option<&'a str>,
+    pub(crate) typ: Option<&'a str>,
+    pub(crate) cat: Option<&'a str>,
 }
 
 /// The current time in Unix milliseconds.
@@ -359,67 +360,25 @@ impl Clerk {
 
     /// Header, key, signature, then the claims that do not depend on options.
     async fn verify_fresh(&self, token: &str, now: i64) -> Result<SessionClaims, VerifyError> {
-        let mut parts = token.split('.');
-        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(VerifyError::Malformed(
-                "a JWT has three parts separated by dots",
-            ));
-        };
-        let header_json = b64url(header_b64)?;
-        let header: RawHeader<'_> = serde_json::from_slice(&header_json)
-            .map_err(|_| VerifyError::Malformed("the header is not a JSON object"))?;
-        let alg = header
-            .alg
-            .and_then(rsa_algorithm)
-            .ok_or(VerifyError::InvalidAlgorithm)?;
-        if header
-            .typ
-            .is_some_and(|typ| !typ.eq_ignore_ascii_case("JWT"))
-        {
-            return Err(VerifyError::TypeMismatch);
-        }
-        if header
-            .cat
-            .is_some_and(|cat| cat != SESSION_TOKEN_CATEGORY && cat != IGNORE_CATEGORY)
-        {
-            return Err(VerifyError::TypeMismatch);
-        }
-        let key = self.inner.jwks.key(header.kid.as_deref()).await?;
-        if key.alg.is_some_and(|key_alg| key_alg != alg) {
-            return Err(VerifyError::InvalidAlgorithm);
-        }
-        let message = &token[..header_b64.len() + 1 + payload_b64.len()];
-        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(signature_b64)
-            .map_err(|_| VerifyError::InvalidSignature)?;
-        if !key.verify(alg, message.as_bytes(), &signature) {
-            return Err(VerifyError::InvalidSignature);
-        }
-
-        let payload = String::from_utf8(b64url(payload_b64)?)
-            .map_err(|_| VerifyError::Malformed("the payload is not UTF-8"))?;
+        let payload = self
+            .signed_payload(token, |header| {
+                if header
+                    .typ
+                    .is_some_and(|typ| !typ.eq_ignore_ascii_case("JWT"))
+                {
+                    return Err(VerifyError::TypeMismatch);
+                }
+                if header
+                    .cat
+                    .is_some_and(|cat| cat != SESSION_TOKEN_CATEGORY && cat != IGNORE_CATEGORY)
+                {
+                    return Err(VerifyError::TypeMismatch);
+                }
+                Ok(())
+            })
+            .await?;
         let raw = RawClaims::parse(&payload)?;
-        let skew = self.inner.clock_skew_ms;
-        let exp = raw
-            .exp
-            .ok_or(VerifyError::Malformed("the `exp` claim is missing"))?;
-        if exp.saturating_mul(1000) <= now.saturating_sub(skew) {
-            return Err(VerifyError::Expired);
-        }
-        if raw
-            .nbf
-            .is_some_and(|nbf| nbf.saturating_mul(1000) > now.saturating_add(skew))
-        {
-            return Err(VerifyError::NotActiveYet);
-        }
-        if raw
-            .iat
-            .is_some_and(|iat| iat.saturating_mul(1000) > now.saturating_add(skew))
-        {
-            return Err(VerifyError::IatInTheFuture);
-        }
+        self.check_times(raw.exp, raw.nbf, raw.iat, now)?;
         if !raw
             .iss
             .as_deref()
@@ -432,6 +391,70 @@ impl Clerk {
             return Err(VerifyError::TypeMismatch);
         }
         Ok(claims)
+    }
+
+    /// A JWT's form, its header (`alg`, then `header_ok`'s checks), its key and its signature:
+    /// the payload's text, not yet checked. Session and machine tokens share it.
+    pub(crate) async fn signed_payload(
+        &self,
+        token: &str,
+        header_ok: impl FnOnce(&JwtHeader<'_>) -> Result<(), VerifyError>,
+    ) -> Result<String, VerifyError> {
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(VerifyError::Malformed(
+                "a JWT has three parts separated by dots",
+            ));
+        };
+        let header_json = b64url(header_b64)?;
+        let header: JwtHeader<'_> = serde_json::from_slice(&header_json)
+            .map_err(|_| VerifyError::Malformed("the header is not a JSON object"))?;
+        let alg = header
+            .alg
+            .and_then(rsa_algorithm)
+            .ok_or(VerifyError::InvalidAlgorithm)?;
+        header_ok(&header)?;
+        let key = self.inner.jwks.key(header.kid.as_deref()).await?;
+        if key.alg.is_some_and(|key_alg| key_alg != alg) {
+            return Err(VerifyError::InvalidAlgorithm);
+        }
+        let message = &token[..header_b64.len() + 1 + payload_b64.len()];
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature_b64)
+            .map_err(|_| VerifyError::InvalidSignature)?;
+        if !key.verify(alg, message.as_bytes(), &signature) {
+            return Err(VerifyError::InvalidSignature);
+        }
+        String::from_utf8(b64url(payload_b64)?)
+            .map_err(|_| VerifyError::Malformed("the payload is not UTF-8"))
+    }
+
+    /// `exp` (required, not past), `nbf` and `iat` (not in the future), all in seconds, within
+    /// the clock skew of `now` (milliseconds).
+    pub(crate) fn check_times(
+        &self,
+        exp: Option<i64>,
+        nbf: Option<i64>,
+        iat: Option<i64>,
+        now: i64,
+    ) -> Result<(), VerifyError> {
+        let skew = self.inner.clock_skew_ms;
+        let exp = exp.ok_or(VerifyError::Malformed("the `exp` claim is missing"))?;
+        if exp.saturating_mul(1000) <= now.saturating_sub(skew) {
+            return Err(VerifyError::Expired);
+        }
+        let future = |at: Option<i64>| {
+            at.is_some_and(|at| at.saturating_mul(1000) > now.saturating_add(skew))
+        };
+        if future(nbf) {
+            return Err(VerifyError::NotActiveYet);
+        }
+        if future(iat) {
+            return Err(VerifyError::IatInTheFuture);
+        }
+        Ok(())
     }
 }
 

@@ -20,6 +20,7 @@ fn signed_out(state: RequestState) -> SignedOut {
     match state {
         RequestState::SignedOut(why) => why,
         RequestState::SignedIn(auth) => panic!("unexpectedly signed in as {}", auth.user_id()),
+        RequestState::Machine(machine) => panic!("unexpectedly a machine: {machine:?}"),
     }
 }
 

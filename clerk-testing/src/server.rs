@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt as _;
 
-use crate::emulator::{self, ROOT_VERIFY_PATHS, clerk_error};
+use crate::emulator::{self, clerk_error, served_at_root};
 use crate::fault::Fault;
 use crate::generated::operations::OPERATIONS;
 use crate::state::{Shared, lock};
@@ -91,12 +91,12 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 /// The operation a request is for: the spec path template that matches with the most literal
-/// segments (`/users/count` before `/users/{user_id}`). The machine-token verify operations
+/// segments (`/users/count` before `/users/{user_id}`). The API-key and M2M-token operations
 /// are also theirs at the API root, where Clerk's SDKs call them.
 fn operation_for(method: &str, path: &str) -> Option<&'static str> {
     let path = match path.strip_prefix("/v1") {
         Some(path) => path,
-        None if ROOT_VERIFY_PATHS.contains(&path) => path,
+        None if served_at_root(path) => path,
         None => return None,
     };
     let segments: Vec<&str> = path.split('/').collect();

@@ -32,11 +32,19 @@
 //! | `/user` | `ClerkUser` | the user's id (as the Backend API returns it) |
 //! | `/optional-user` | `Option<ClerkUser>` | the user's id, or `anonymous` |
 //! | `/client` | `ClerkClient` | `client` |
+//! | `/machine` | `ClerkMachine` | `<kind> <subject>`, e.g. `api_key user_…` |
+//! | `/optional-machine` | `Option<ClerkMachine>` | `<kind> <subject>`, or `anonymous` |
+//! | `/caller` | `ClerkCaller` | `<kind> <subject>` (a session: `session_token <user id>`) |
+//! | `/guard/machine` | `require_machine()` | `ok` |
+//! | `/guard/scope` | `require_scope(SCOPE)` | `ok` |
+//! | `/guard/api-key` | `require_tokens(Accepts::kinds([TokenKind::ApiKey]))` | `ok` |
 //!
-//! The app mounts these routes three times:
+//! The app mounts these routes four times:
 //!
 //! - at the root, under the middleware configured as above, with the user lookup bounded by
-//!   [`LOOKUP_TIMEOUT`];
+//!   [`LOOKUP_TIMEOUT`]: it accepts session tokens only (the default);
+//! - under `/machines` ([`MACHINES`]), under a third middleware configured as the root's plus
+//!   `accepts(Accepts::any())`: every token kind (see [`machine_cases`]);
 //! - under `/hooked`, under a second middleware configured the same way plus an `on_rejection`
 //!   hook that answers every rejection with its status and the body [`hook_body`] (see
 //!   [`hooked`]);
@@ -57,6 +65,7 @@ use std::time::{Duration, Instant};
 
 use clerk_core::api::RetryPolicy;
 use clerk_core::guard::{LookupFailure, Rejection};
+use clerk_core::machine::{MachineError, TokenKind};
 use clerk_core::{SignedOut, VerifyError};
 use clerk_testing::{Fault, LocalClerk, NewUser, unix_now};
 
@@ -90,6 +99,12 @@ pub const HOOKED: &str = "/hooked";
 
 /// The path prefix of the mounting without the middleware.
 pub const BARE: &str = "/bare";
+
+/// The path prefix of the mounting whose middleware accepts every token kind.
+pub const MACHINES: &str = "/machines";
+
+/// The scope `/guard/scope` requires.
+pub const SCOPE: &str = "orders:read";
 
 /// The body the `/hooked` mounting's `on_rejection` hook answers with, given the rejection's
 /// code (and the rejection's status, no other header).
@@ -141,11 +156,23 @@ pub enum Route {
     OptionalUser,
     /// `/client`
     Client,
+    /// `/machine`
+    Machine,
+    /// `/optional-machine`
+    OptionalMachine,
+    /// `/caller`
+    Caller,
+    /// `/guard/machine`
+    GuardMachine,
+    /// `/guard/scope`
+    GuardScope,
+    /// `/guard/api-key`
+    GuardApiKey,
 }
 
 impl Route {
     /// Every route but the user routes ([`Route::USER`]).
-    pub const ALL: [Route; 12] = [
+    pub const ALL: [Route; 18] = [
         Route::Public,
         Route::Session,
         Route::Auth,
@@ -158,6 +185,12 @@ impl Route {
         Route::GuardPlan,
         Route::GuardCustom,
         Route::Client,
+        Route::Machine,
+        Route::OptionalMachine,
+        Route::Caller,
+        Route::GuardMachine,
+        Route::GuardScope,
+        Route::GuardApiKey,
     ];
 
     /// The routes that load the user from the Backend API; [`user_cases`] sends requests of
@@ -181,13 +214,27 @@ impl Route {
             Route::User => "/user",
             Route::OptionalUser => "/optional-user",
             Route::Client => "/client",
+            Route::Machine => "/machine",
+            Route::OptionalMachine => "/optional-machine",
+            Route::Caller => "/caller",
+            Route::GuardMachine => "/guard/machine",
+            Route::GuardScope => "/guard/scope",
+            Route::GuardApiKey => "/guard/api-key",
         }
     }
 
     fn is_optional(self) -> bool {
         matches!(
             self,
-            Route::Optional | Route::OptionalAuth | Route::OptionalUser
+            Route::Optional | Route::OptionalAuth | Route::OptionalUser | Route::OptionalMachine
+        )
+    }
+
+    /// Whether the route takes machine tokens only (a session is `token-type-mismatch`).
+    fn machines_only(self) -> bool {
+        matches!(
+            self,
+            Route::Machine | Route::GuardMachine | Route::GuardScope | Route::GuardApiKey
         )
     }
 
@@ -225,6 +272,12 @@ enum Outcome {
     },
     /// Signed out for this reason.
     SignedOut(SignedOut),
+    /// A machine token of this kind and subject, with [`SCOPE`] or not.
+    Machine {
+        kind: TokenKind,
+        subject: String,
+        scoped: bool,
+    },
 }
 
 /// The state LocalClerk must be in when a case is sent; [`run_all`] puts it there first.
@@ -653,6 +706,28 @@ fn expect(route: Route, outcome: &Outcome) -> Expected {
     match outcome {
         _ if route == Route::Public => Expected::text("public"),
         _ if route == Route::Client => Expected::text("client"),
+        Outcome::SignedIn { .. } if route.machines_only() => {
+            Expected::rejection(&Rejection::token_type_mismatch(TokenKind::SessionToken))
+        }
+        Outcome::SignedIn { user, .. } if route == Route::Caller => {
+            Expected::text(&format!("session_token {user}"))
+        }
+        Outcome::SignedIn { .. } if route == Route::OptionalMachine => Expected::text("anonymous"),
+        Outcome::Machine {
+            kind,
+            subject,
+            scoped,
+        } => match route {
+            Route::Machine | Route::OptionalMachine | Route::Caller => {
+                Expected::text(&format!("{} {subject}", kind.name()))
+            }
+            Route::GuardMachine => Expected::text("ok"),
+            Route::GuardScope if *scoped => Expected::text("ok"),
+            Route::GuardScope => Expected::rejection(&Rejection::forbidden()),
+            Route::GuardApiKey if *kind == TokenKind::ApiKey => Expected::text("ok"),
+            _ if route.is_optional() => Expected::text("anonymous"),
+            _ => Expected::rejection(&Rejection::token_type_mismatch(*kind)),
+        },
         Outcome::SignedIn { user, admin } => {
             if !route.is_guard() {
                 Expected::text(user)
@@ -1525,12 +1600,226 @@ pub fn contract(local: &LocalClerk, middleware: &str) -> Vec<Case> {
     all.extend(hostile_cases(local));
     all.extend(missing_layer_cases(local, middleware));
     all.extend(webhook_cases(local, middleware));
+    all.extend(machine_cases(local));
     all.extend(lookup_failure_cases(local));
     all.extend(hooked(lookup_failure_cases(local)));
     let outage = lookup_outage_cases(local);
     all.extend(hooked(outage.clone()));
     all.extend(outage);
     all
+}
+
+/// Machine tokens of every kind, sent to every route of the `/machines` mounting (which accepts
+/// every kind) and of the root mounting (which accepts session tokens only), against a running
+/// `local`; creates the user, machines, API keys and tokens there.
+///
+/// Under `/machines`: a valid token of each kind (API key with and without [`SCOPE`], opaque
+/// and JWT M2M tokens, opaque and JWT OAuth access tokens) reaches the machine routes with its
+/// kind and subject, passes `require_machine`, passes `require_scope` only with the scope
+/// (403 without), `require_tokens([ApiKey])` only as an API key, and is `token-type-mismatch`
+/// on session routes (anonymous on their options, with no user lookup); a session reaches
+/// `/caller` and is `token-type-mismatch` on the machine routes; revoked, expired and unknown
+/// tokens are signed out with Clerk's reason; then, with fresh tokens (no cached verdict), the
+/// Backend API down, rate limiting or refusing: 503 `token_verification_unavailable`, also on
+/// the optional route, while a JWT form still verifies; then up again. At the root, every
+/// machine token is `token-type-mismatch`.
+pub fn machine_cases(local: &LocalClerk) -> Vec<Case> {
+    let (user, _) = new_user(local);
+    let (_, scoped) = local.create_api_key(&user, "scoped", [SCOPE]);
+    let (_, plain) = local.create_api_key(&user, "plain", ["orders:write"]);
+    let (revoked_key, revoked) = local.create_api_key(&user, "revoked", [SCOPE]);
+    local.revoke_api_key(&revoked_key.id, Some("leaked"));
+    let machine = local.create_machine("billing").id;
+    let m2m = local.mint_m2m_token(&machine, Vec::<String>::new(), 3600);
+    let m2m_jwt = local.mint_m2m_jwt(&machine, [SCOPE], 3600);
+    let expired_m2m_jwt = local.mint_m2m_jwt(&machine, [SCOPE], -60);
+    let expired_m2m = local.mint_m2m_token(&machine, Vec::<String>::new(), -60);
+    let oauth = local.mint_oauth_access_token(&user, "client_1", [SCOPE]);
+    let oauth_jwt = local.mint_oauth_jwt(&user, "client_1", ["email"], 3600);
+    let unknown = format!("ak_{}", "0".repeat(32));
+    let valid = |kind, subject: &str, scoped| Outcome::Machine {
+        kind,
+        subject: subject.to_owned(),
+        scoped,
+    };
+    let out = |error| Outcome::SignedOut(SignedOut::Machine(error));
+    let valid_tokens = [
+        (
+            "API key with the scope",
+            scoped.clone(),
+            valid(TokenKind::ApiKey, &user, true),
+        ),
+        (
+            "API key without the scope",
+            plain,
+            valid(TokenKind::ApiKey, &user, false),
+        ),
+        (
+            "opaque M2M token",
+            m2m.clone(),
+            valid(TokenKind::M2mToken, &machine, false),
+        ),
+        (
+            "M2M JWT",
+            m2m_jwt.clone(),
+            valid(TokenKind::M2mToken, &machine, true),
+        ),
+        (
+            "opaque OAuth token",
+            oauth.clone(),
+            valid(TokenKind::OAuthToken, &user, true),
+        ),
+        (
+            "OAuth JWT",
+            oauth_jwt.clone(),
+            valid(TokenKind::OAuthToken, &user, false),
+        ),
+    ];
+    let mut scenarios: Vec<Scenario> = valid_tokens
+        .iter()
+        .map(|(name, token, outcome)| Scenario {
+            name,
+            headers: vec![bearer(token)],
+            outcome: outcome.clone(),
+        })
+        .collect();
+    let admin = admin_token(local);
+    scenarios.extend([
+        Scenario {
+            name: "session",
+            headers: vec![bearer(&admin)],
+            outcome: Outcome::SignedIn {
+                user: ADMIN.to_owned(),
+                admin: true,
+            },
+        },
+        Scenario {
+            name: "no token",
+            headers: vec![],
+            outcome: Outcome::SignedOut(SignedOut::NoToken),
+        },
+        Scenario {
+            name: "revoked API key",
+            headers: vec![bearer(&revoked)],
+            outcome: out(MachineError::Revoked),
+        },
+        Scenario {
+            name: "unknown API key",
+            headers: vec![bearer(&unknown)],
+            outcome: out(MachineError::NotFound),
+        },
+        Scenario {
+            name: "expired opaque M2M token",
+            headers: vec![bearer(&expired_m2m)],
+            outcome: out(MachineError::Expired),
+        },
+        Scenario {
+            name: "expired M2M JWT",
+            headers: vec![bearer(&expired_m2m_jwt)],
+            outcome: out(MachineError::Invalid(VerifyError::Expired)),
+        },
+    ]);
+    let routes: Vec<Route> = Route::ALL.into_iter().chain(Route::USER).collect();
+    let mut cases = Vec::new();
+    for Scenario {
+        name,
+        headers,
+        outcome,
+    } in &scenarios
+    {
+        // The session is of a user the Backend API does not have: no user routes for it.
+        let signed_in = matches!(outcome, Outcome::SignedIn { .. });
+        for &route in routes
+            .iter()
+            .filter(|r| !signed_in || !Route::USER.contains(r))
+        {
+            let mut case = Case::new(
+                format!("accepting any kind, {name} GET {}", route.path()),
+                format!("{MACHINES}{}", route.path()),
+                headers.clone(),
+            );
+            case.expected = expect(route, outcome);
+            if matches!(outcome, Outcome::Machine { .. }) {
+                case.user_lookups = Some(0);
+            }
+            cases.push(case);
+        }
+    }
+    // The root accepts session tokens only: every machine token is refused by its kind.
+    for (name, token, outcome) in &valid_tokens {
+        let Outcome::Machine { kind, .. } = outcome else {
+            continue;
+        };
+        let refused = Outcome::SignedOut(SignedOut::TokenTypeMismatch(Some(*kind)));
+        for route in Route::ALL {
+            let mut case = Case::new(
+                format!("accepting sessions only, {name} GET {}", route.path()),
+                route.path().to_owned(),
+                vec![bearer(token)],
+            );
+            case.expected = expect(route, &refused);
+            cases.push(case);
+        }
+    }
+    // Fresh tokens (no verdict cached) while the Backend API fails: 503, not 401; JWT forms
+    // are verified locally and still pass; then the API recovers.
+    let unavailable =
+        Outcome::SignedOut(SignedOut::Machine(MachineError::Unavailable(String::new())));
+    for fault in [
+        Fault::Status(503),
+        Fault::RateLimited {
+            retry_after_secs: 60,
+        },
+        Fault::Close,
+    ] {
+        let (_, fresh) = local.create_api_key(&user, "fresh", [SCOPE]);
+        let fresh_m2m_jwt = local.mint_m2m_jwt(&machine, [SCOPE], 3600);
+        for (route, token, outcome) in [
+            (Route::Machine, &fresh, &unavailable),
+            (Route::OptionalMachine, &fresh, &unavailable),
+            (Route::GuardScope, &fresh, &unavailable),
+            (
+                Route::Machine,
+                &fresh_m2m_jwt,
+                &valid(TokenKind::M2mToken, &machine, true),
+            ),
+        ] {
+            let mut case = Case::new(
+                format!("Backend API failing ({fault:?}) GET {}", route.path()),
+                format!("{MACHINES}{}", route.path()),
+                vec![bearer(token)],
+            );
+            case.clerk = ClerkState::ApiFault(fault);
+            case.expected = expect(route, outcome);
+            case.within = Some(Duration::from_secs(3));
+            cases.push(case);
+        }
+        let mut recovered = Case::new(
+            format!("Backend API recovered from {fault:?} GET /machine"),
+            format!("{MACHINES}/machine"),
+            vec![bearer(&fresh)],
+        );
+        recovered.clerk = ClerkState::Up;
+        recovered.expected = expect(Route::Machine, &valid(TokenKind::ApiKey, &user, true));
+        cases.push(recovered);
+    }
+    let mut refused = Case::new(
+        "Backend API refusing the secret key GET /machine".to_owned(),
+        format!("{MACHINES}/machine"),
+        vec![bearer(&local.create_api_key(&user, "fresh", [SCOPE]).1)],
+    );
+    refused.clerk = ClerkState::ApiFault(Fault::Status(401));
+    refused.expected = expect(Route::Machine, &out(MachineError::SecretKeyInvalid));
+    cases.push(refused);
+    let mut up = Case::new(
+        "Backend API up again GET /public".to_owned(),
+        format!("{MACHINES}/public"),
+        vec![],
+    );
+    up.clerk = ClerkState::Up;
+    up.expected = Expected::text("public");
+    cases.push(up);
+    cases
 }
 
 /// [`outage_cases`] on both mountings.

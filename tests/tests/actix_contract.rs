@@ -7,15 +7,18 @@ use actix_web::dev::{HttpServiceFactory, ServiceFactory, ServiceRequest, Service
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use actix_web::{App, Error, HttpResponse, test, web};
 use clerk_actix::{
-    ClerkAuth, ClerkClient, ClerkMiddleware, ClerkOptions, ClerkSession, ClerkUser, ClerkWebhook,
-    Optional, Require, require, require_auth, require_feature, require_permission, require_plan,
-    require_role,
+    ClerkAuth, ClerkCaller, ClerkClient, ClerkMachine, ClerkMiddleware, ClerkOptions, ClerkSession,
+    ClerkUser, ClerkWebhook, Optional, Require, require, require_auth, require_feature,
+    require_machine, require_permission, require_plan, require_role, require_scope, require_tokens,
 };
+use clerk_core::guard::Caller;
+use clerk_core::machine::{Accepts, TokenKind};
 use clerk_core::webhooks::Webhook;
 use clerk_integration_tests::cases::{
     AUTHORIZED_PARTY, Answer, BARE, Case, FEATURE, HANDLER_FAILED, HOOKED, LOOKUP_TIMEOUT,
-    ORG_SLUG, PERMISSION, PLAN, ROLE, WEBHOOK, WEBHOOK_SECRET, admin_token, contract,
-    contract_clerk, hook_body, huge_header_cases, jwks_failure_contract, outage_contract, run_all,
+    MACHINES, ORG_SLUG, PERMISSION, PLAN, ROLE, SCOPE, WEBHOOK, WEBHOOK_SECRET, admin_token,
+    contract, contract_clerk, hook_body, huge_header_cases, jwks_failure_contract, outage_contract,
+    run_all,
 };
 use clerk_testing::LocalClerk;
 
@@ -23,9 +26,10 @@ use clerk_testing::LocalClerk;
 const MIDDLEWARE: &str = "ClerkMiddleware";
 
 /// The contract app's middleware; `hooked`: with the `on_rejection` hook of the `/hooked`
-/// mounting.
-fn middleware(clerk: clerk_core::Clerk, hooked: bool) -> ClerkMiddleware {
+/// mounting; `accepts`: the token kinds (the `/machines` mounting takes any).
+fn middleware(clerk: clerk_core::Clerk, hooked: bool, accepts: Accepts) -> ClerkMiddleware {
     let options = ClerkOptions::new(clerk)
+        .accepts(accepts)
         .authorized_parties([AUTHORIZED_PARTY])
         .user_lookup_timeout(LOOKUP_TIMEOUT)
         .webhook(
@@ -89,6 +93,36 @@ fn routes(config: &mut web::ServiceConfig) {
             web::get().to(|_: ClerkClient| async { "client" }),
         )
         .route(
+            "/machine",
+            web::get().to(|machine: ClerkMachine| async move {
+                format!("{} {}", machine.kind().name(), machine.subject())
+            }),
+        )
+        .route(
+            "/optional-machine",
+            web::get().to(|Optional(machine): Optional<ClerkMachine>| async move {
+                machine.map_or("anonymous".to_owned(), |m| {
+                    format!("{} {}", m.kind().name(), m.subject())
+                })
+            }),
+        )
+        .route(
+            "/caller",
+            web::get().to(|ClerkCaller(caller): ClerkCaller| async move {
+                let subject = match &caller {
+                    Caller::Session(auth) => auth.user_id().to_owned(),
+                    Caller::Machine(machine) => machine.subject().to_owned(),
+                };
+                format!("{} {subject}", caller.kind().name())
+            }),
+        )
+        .service(guarded("/guard/machine", require_machine()))
+        .service(guarded("/guard/scope", require_scope(SCOPE)))
+        .service(guarded(
+            "/guard/api-key",
+            require_tokens(Accepts::kinds([TokenKind::ApiKey])),
+        ))
+        .route(
             WEBHOOK,
             web::post().to(|ClerkWebhook(delivery): ClerkWebhook| async move {
                 if delivery.id.starts_with("msg_fail") {
@@ -110,7 +144,8 @@ fn routes(config: &mut web::ServiceConfig) {
 }
 
 /// The contract app (see `clerk_integration_tests::cases`): the routes under the middleware,
-/// under the hooked middleware at `/hooked`, and without a middleware at `/bare`.
+/// under the hooked middleware at `/hooked`, under a middleware accepting every token kind at
+/// `/machines`, and without a middleware at `/bare`.
 fn contract_app(
     clerk: clerk_core::Clerk,
 ) -> App<
@@ -122,16 +157,22 @@ fn contract_app(
         InitError = (),
     >,
 > {
+    let sessions = Accepts::default();
     App::new()
         .service(
             web::scope(HOOKED)
-                .wrap(middleware(clerk.clone(), true))
+                .wrap(middleware(clerk.clone(), true, sessions))
+                .configure(routes),
+        )
+        .service(
+            web::scope(MACHINES)
+                .wrap(middleware(clerk.clone(), false, Accepts::any()))
                 .configure(routes),
         )
         .service(web::scope(BARE).configure(routes))
         .service(
             web::scope("")
-                .wrap(middleware(clerk, false))
+                .wrap(middleware(clerk, false, sessions))
                 .configure(routes),
         )
 }

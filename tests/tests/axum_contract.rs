@@ -7,14 +7,18 @@ use axum::body::Body;
 use axum::response::IntoResponse as _;
 use axum::routing::{get, post};
 use clerk_axum::{
-    ClerkAuth, ClerkClient, ClerkLayer, ClerkOptions, ClerkSession, ClerkUser, ClerkWebhook,
-    require, require_auth, require_feature, require_permission, require_plan, require_role,
+    ClerkAuth, ClerkCaller, ClerkClient, ClerkLayer, ClerkMachine, ClerkOptions, ClerkSession,
+    ClerkUser, ClerkWebhook, require, require_auth, require_feature, require_machine,
+    require_permission, require_plan, require_role, require_scope, require_tokens,
 };
+use clerk_core::guard::Caller;
+use clerk_core::machine::{Accepts, TokenKind};
 use clerk_core::webhooks::Webhook;
 use clerk_integration_tests::cases::{
     AUTHORIZED_PARTY, Answer, BARE, Case, FEATURE, HANDLER_FAILED, HOOKED, LOOKUP_TIMEOUT,
-    ORG_SLUG, PERMISSION, PLAN, ROLE, WEBHOOK, WEBHOOK_SECRET, admin_token, contract,
-    contract_clerk, hook_body, huge_header_cases, jwks_failure_contract, outage_contract, run_all,
+    MACHINES, ORG_SLUG, PERMISSION, PLAN, ROLE, SCOPE, WEBHOOK, WEBHOOK_SECRET, admin_token,
+    contract, contract_clerk, hook_body, huge_header_cases, jwks_failure_contract, outage_contract,
+    run_all,
 };
 use clerk_testing::LocalClerk;
 use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -25,9 +29,11 @@ use tower::ServiceExt as _;
 /// What the missing-layer answer names.
 const MIDDLEWARE: &str = "ClerkLayer";
 
-/// The contract app's layer; `hooked`: with the `on_rejection` hook of the `/hooked` mounting.
-fn layer(clerk: clerk_core::Clerk, hooked: bool) -> ClerkLayer {
+/// The contract app's layer; `hooked`: with the `on_rejection` hook of the `/hooked` mounting;
+/// `accepts`: the token kinds (the `/machines` mounting takes any).
+fn layer(clerk: clerk_core::Clerk, hooked: bool, accepts: Accepts) -> ClerkLayer {
     let options = ClerkOptions::new(clerk)
+        .accepts(accepts)
         .authorized_parties([AUTHORIZED_PARTY])
         .user_lookup_timeout(LOOKUP_TIMEOUT)
         .webhook(
@@ -84,6 +90,36 @@ fn routes() -> Router {
         )
         .route("/client", get(|_: ClerkClient| async { "client" }))
         .route(
+            "/machine",
+            get(|machine: ClerkMachine| async move {
+                format!("{} {}", machine.kind().name(), machine.subject())
+            }),
+        )
+        .route(
+            "/optional-machine",
+            get(|machine: Option<ClerkMachine>| async move {
+                machine.map_or("anonymous".to_owned(), |m| {
+                    format!("{} {}", m.kind().name(), m.subject())
+                })
+            }),
+        )
+        .route(
+            "/caller",
+            get(|ClerkCaller(caller): ClerkCaller| async move {
+                let subject = match &caller {
+                    Caller::Session(auth) => auth.user_id().to_owned(),
+                    Caller::Machine(machine) => machine.subject().to_owned(),
+                };
+                format!("{} {subject}", caller.kind().name())
+            }),
+        )
+        .nest("/guard/machine", ok().route_layer(require_machine()))
+        .nest("/guard/scope", ok().route_layer(require_scope(SCOPE)))
+        .nest(
+            "/guard/api-key",
+            ok().route_layer(require_tokens(Accepts::kinds([TokenKind::ApiKey]))),
+        )
+        .route(
             WEBHOOK,
             post(|ClerkWebhook(delivery): ClerkWebhook| async move {
                 if delivery.id.starts_with("msg_fail") {
@@ -108,12 +144,18 @@ fn routes() -> Router {
 }
 
 /// The contract app (see `clerk_integration_tests::cases`): the routes under the layer, under
-/// the hooked layer at `/hooked`, and without a layer at `/bare`.
+/// the hooked layer at `/hooked`, under a layer accepting every token kind at `/machines`, and
+/// without a layer at `/bare`.
 fn contract_app(local: &LocalClerk) -> Router {
     let clerk = contract_clerk(local);
+    let sessions = Accepts::default();
     routes()
-        .layer(layer(clerk.clone(), false))
-        .nest(HOOKED, routes().layer(layer(clerk, true)))
+        .layer(layer(clerk.clone(), false, sessions))
+        .nest(HOOKED, routes().layer(layer(clerk.clone(), true, sessions)))
+        .nest(
+            MACHINES,
+            routes().layer(layer(clerk, false, Accepts::any())),
+        )
         .nest(BARE, routes())
 }
 

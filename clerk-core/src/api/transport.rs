@@ -84,6 +84,8 @@ pub(crate) struct Request {
     max_attempts: Option<u32>,
     /// No attempt runs and no retry waits past this instant.
     deadline: Option<Instant>,
+    /// Under `/v1` (all but the machine-token endpoints Clerk's SDKs call at the root).
+    versioned: bool,
 }
 
 impl Request {
@@ -95,7 +97,15 @@ impl Request {
             body: RequestBody::None,
             max_attempts: None,
             deadline: None,
+            versioned: true,
         }
+    }
+
+    /// Sends the request to `{api_url}{path}` instead of `{api_url}/v1{path}`: the machine-token
+    /// endpoints Clerk's own SDKs call at the API root (see `crate::machine`).
+    pub(crate) fn unversioned(mut self) -> Self {
+        self.versioned = false;
+        self
     }
 
     /// Caps the attempts of this request (the client's policy may allow fewer).
@@ -180,7 +190,8 @@ impl Clerk {
             .secret_key
             .as_ref()
             .ok_or(ApiError::MissingSecretKey)?;
-        let mut url = format!("{}/v1{}", self.inner.api_url, request.path);
+        let version = if request.versioned { "/v1" } else { "" };
+        let mut url = format!("{}{version}{}", self.inner.api_url, request.path);
         if !request.query.as_str().is_empty() {
             url.push('?');
             url.push_str(request.query.as_str());

@@ -3,8 +3,9 @@
 //! (`getM2MTokens`, `createM2MToken`, `revokeM2MToken`, `verifyM2MToken`) and
 //! `verifyOAuthAccessToken`.
 //!
-//! The three verify operations also answer at the API root, without `/v1`
-//! (`POST /api_keys/verify`, ...), where Clerk's JavaScript and Python SDKs call them.
+//! Every API-key and M2M-token operation, and `verifyOAuthAccessToken`, also answers at the API
+//! root, without `/v1` (`POST /api_keys/verify`, `POST /m2m_tokens`, ...), where Clerk's
+//! JavaScript and Python SDKs call them.
 //!
 //! A revoked or expired credential verifies with 200 and `revoked: true` / `expired: true`
 //! (the fields of the spec's 200 answer; Clerk's SDKs reject such a token themselves); an
@@ -33,34 +34,53 @@ use crate::store::{Failure, NewApiKey, Outcome, convert};
 use crate::time::{now_ms, unix_now};
 use crate::token::{decode_jwt, m2m_jwt};
 
-/// The verify operations' paths under `/v1`, each also served at the API root.
-pub(crate) const ROOT_VERIFY_PATHS: &[&str] = &[
-    "/api_keys/verify",
-    "/m2m_tokens/verify",
+/// What Clerk's SDKs call at the API root, without `/v1` (Clerk's JS SDK sends every API-key and
+/// M2M-token operation, and the OAuth access-token verification, there): these paths and the
+/// paths under them also answer at the root.
+pub(crate) const ROOT_PATHS: &[&str] = &[
+    "/api_keys",
+    "/m2m_tokens",
     "/oauth_applications/access_tokens/verify",
 ];
 
+/// Whether `path` (without `/v1`) is one that also answers at the API root.
+pub(crate) fn served_at_root(path: &str) -> bool {
+    ROOT_PATHS.iter().any(|root| {
+        path.strip_prefix(root)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 pub(super) fn routes() -> Routes {
-    let mut router = Router::new()
-        .route("/v1/api_keys", get(list_api_keys).post(create_api_key))
-        .route(
-            "/v1/api_keys/{api_key_id}",
-            get(get_api_key)
-                .patch(update_api_key)
-                .delete(delete_api_key),
-        )
-        .route("/v1/api_keys/{api_key_id}/secret", get(get_api_key_secret))
-        .route("/v1/api_keys/{api_key_id}/revoke", post(revoke_api_key))
-        .route(
-            "/v1/m2m_tokens",
-            get(list_m2m_tokens).post(create_m2m_token),
-        )
-        .route(
-            "/v1/m2m_tokens/{m2m_token_id}/revoke",
-            post(revoke_m2m_token),
-        );
+    let mut router = Router::new();
     for prefix in ["/v1", ""] {
         router = router
+            .route(
+                &format!("{prefix}/api_keys"),
+                get(list_api_keys).post(create_api_key),
+            )
+            .route(
+                &format!("{prefix}/api_keys/{{api_key_id}}"),
+                get(get_api_key)
+                    .patch(update_api_key)
+                    .delete(delete_api_key),
+            )
+            .route(
+                &format!("{prefix}/api_keys/{{api_key_id}}/secret"),
+                get(get_api_key_secret),
+            )
+            .route(
+                &format!("{prefix}/api_keys/{{api_key_id}}/revoke"),
+                post(revoke_api_key),
+            )
+            .route(
+                &format!("{prefix}/m2m_tokens"),
+                get(list_m2m_tokens).post(create_m2m_token),
+            )
+            .route(
+                &format!("{prefix}/m2m_tokens/{{m2m_token_id}}/revoke"),
+                post(revoke_m2m_token),
+            )
             .route(&format!("{prefix}/api_keys/verify"), post(verify_api_key))
             .route(
                 &format!("{prefix}/m2m_tokens/verify"),

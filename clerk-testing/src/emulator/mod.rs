@@ -29,7 +29,7 @@ use crate::ids::random_id;
 use crate::state::Shared;
 
 use crate::store::{Failure, Outcome};
-pub(crate) use machine_tokens::ROOT_VERIFY_PATHS;
+pub(crate) use machine_tokens::served_at_root;
 
 type AppState = State<Arc<Shared>>;
 type Routes = Router<Arc<Shared>>;

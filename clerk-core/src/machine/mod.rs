@@ -1,0 +1,525 @@
+//! Machine tokens: which kind of token a request carries.
+//!
+//! Clerk issues four kinds of bearer tokens: session tokens (people, through Clerk's frontend),
+//! API keys (`ak_…`, which users create for their own scripts), machine-to-machine tokens
+//! (`mt_…` opaque, or JWTs whose `sub` is a machine `mch_…`) and OAuth access tokens (`oat_…`
+//! opaque, or JWTs whose header `typ` is `at+jwt`), issued by Clerk as an identity provider.
+//! [`TokenKind::of`] tells them apart exactly as Clerk's own SDKs do, in the same order: M2M,
+//! then OAuth, then API key; anything else is a session token. It looks at the token's form
+//! only: nothing is verified here.
+//!
+//! Which kinds a route takes is the app's choice ([`Accepts`]): by default session tokens only,
+//! as in Clerk's SDKs.
+//!
+//! ```
+//! use clerk_core::machine::{Accepts, TokenKind};
+//!
+//! assert_eq!(TokenKind::of("ak_2x8…"), TokenKind::ApiKey);
+//! assert_eq!(TokenKind::of("mt_9f…"), TokenKind::M2mToken);
+//! assert_eq!(TokenKind::of("eyJhbGciOiJSUzI1NiJ9.e30.sig"), TokenKind::SessionToken);
+//! assert!(!Accepts::default().accepts(TokenKind::ApiKey));
+//! assert!(Accepts::kinds([TokenKind::SessionToken, TokenKind::ApiKey]).accepts(TokenKind::ApiKey));
+//! ```
+//!
+//! # Verification
+//!
+//! [`Clerk::verify_machine_token`](crate::Clerk::verify_machine_token) verifies a machine token
+//! of any kind into a [`MachineAuth`]:
+//!
+//! - **JWT forms** (M2M JWTs, OAuth JWT access tokens) are verified locally with the instance's
+//!   keys, as session tokens are (RS256/384/512, `exp`/`nbf`/`iat` within the clock skew). An
+//!   M2M JWT's header `cat` must be [`M2M_TOKEN_CATEGORY`] or absent (Clerk's rollout); an
+//!   OAuth JWT's `typ` must be `at+jwt` or `application/at+jwt`. No Backend API call; a JWT
+//!   cannot be revoked and lives until its `exp`.
+//! - **Opaque tokens** (`ak_`, `mt_`, `oat_`) are verified by the Backend API:
+//!   `POST /api_keys/verify`, `POST /m2m_tokens/verify`,
+//!   `POST /oauth_applications/access_tokens/verify` ([`VERIFY_PATHS`]). These are called at the
+//!   API root, without the `/v1` of the spec's server URL, as Clerk's JS and Python SDKs call
+//!   them (Clerk serves these machine endpoints unversioned; the version travels in the
+//!   `Clerk-API-Version` header). The generated client (`clerk.api_keys().verify()`, …) keeps
+//!   the spec's `/v1` path. A 200 answer that says `revoked`, `expired` (or `active: false`), or
+//!   whose `expiration` has passed, is refused: stricter than Clerk's SDKs, which trust the
+//!   answer's status alone.
+//!
+//! Verdicts of opaque tokens are cached per instance ([`ClerkBuilder::machine_token_cache_ttl`],
+//! default [`DEFAULT_VERDICT_TTL`], 10 s; 0 disables): a valid token is not asked about again
+//! for that long, and never past its expiration; concurrent verifications of one token share
+//! one Backend API call; a token Clerk does not know (404) is remembered as unknown for
+//! [`UNKNOWN_TOKEN_TTL`] (or the TTL, if shorter); other failures are not cached. **The
+//! trade-off:** a token revoked in Clerk keeps working on an instance that verified it within
+//! the last TTL, for at most that long. Set the TTL to 0 where a revocation must take effect at
+//! once (every request then costs a Backend API call, which Clerk bills).
+//!
+//! A Backend API that cannot be reached, answers 429 or 5xx, or does not answer within
+//! [`VERIFY_TIMEOUT`] is [`MachineError::Unavailable`]: the request is answered 503, not 401,
+//! so that callers retry rather than drop their credentials.
+//!
+//! [`ClerkBuilder::machine_token_cache_ttl`]: crate::ClerkBuilder::machine_token_cache_ttl
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::error::VerifyError;
+
+mod outgoing;
+mod verify;
+
+pub use outgoing::{DEFAULT_REFRESH_MARGIN, M2mTokenSource, OutgoingError};
+pub(crate) use verify::VerdictCache;
+
+/// The header `cat` of Clerk's M2M JWTs.
+pub const M2M_TOKEN_CATEGORY: &str = "cl_B7d4PD333AAA";
+
+/// Where the Backend API verifies each kind of opaque token, relative to the API root (no
+/// `/v1`, as Clerk's SDKs call them), and the JSON field that carries the token.
+pub const VERIFY_PATHS: [(TokenKind, &str, &str); 3] = [
+    (TokenKind::ApiKey, "/api_keys/verify", "secret"),
+    (TokenKind::M2mToken, "/m2m_tokens/verify", "token"),
+    (
+        TokenKind::OAuthToken,
+        "/oauth_applications/access_tokens/verify",
+        "access_token",
+    ),
+];
+
+/// How long a verdict of an opaque token is kept by default.
+pub const DEFAULT_VERDICT_TTL: Duration = Duration::from_secs(10);
+
+/// How long a token the Backend API does not know (404) is remembered as unknown (never longer
+/// than the verdict TTL).
+pub const UNKNOWN_TOKEN_TTL: Duration = Duration::from_secs(5);
+
+/// The longest a Backend API verification may take, retries included (at most two attempts);
+/// past it the token is [`MachineError::Unavailable`].
+pub const VERIFY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The prefix of an opaque M2M token.
+pub const M2M_TOKEN_PREFIX: &str = "mt_";
+/// The prefix of a machine id, the `sub` of an M2M JWT.
+pub const M2M_SUBJECT_PREFIX: &str = "mch_";
+/// The prefix of an opaque OAuth access token.
+pub const OAUTH_TOKEN_PREFIX: &str = "oat_";
+/// The prefix of an API key.
+pub const API_KEY_PREFIX: &str = "ak_";
+/// The header `typ` values of an OAuth 2.0 JWT access token (RFC 9068, section 2.1).
+pub const OAUTH_ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
+
+/// The kind of a bearer token, by its form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenKind {
+    /// A session token: a person signed in through Clerk's frontend.
+    SessionToken,
+    /// An API key (`ak_…`).
+    ApiKey,
+    /// A machine-to-machine token: opaque (`mt_…`) or a JWT whose `sub` is a machine.
+    M2mToken,
+    /// An OAuth access token: opaque (`oat_…`) or a JWT with header `typ: at+jwt`.
+    OAuthToken,
+}
+
+impl TokenKind {
+    /// Every kind.
+    pub const ALL: [TokenKind; 4] = [
+        TokenKind::SessionToken,
+        TokenKind::ApiKey,
+        TokenKind::M2mToken,
+        TokenKind::OAuthToken,
+    ];
+
+    /// The kind of `token`, by its form, as Clerk's SDKs decide it: M2M (prefix `mt_`, or a
+    /// JWT whose `sub` starts `mch_`), then OAuth (prefix `oat_`, or a JWT whose header `typ`
+    /// is `at+jwt` or `application/at+jwt`), then API key (prefix `ak_`); anything else,
+    /// malformed tokens included, is a session token (and fails its verification as one).
+    pub fn of(token: &str) -> Self {
+        if token.starts_with(M2M_TOKEN_PREFIX) || is_m2m_jwt(token) {
+            Self::M2mToken
+        } else if token.starts_with(OAUTH_TOKEN_PREFIX) || is_oauth_jwt(token) {
+            Self::OAuthToken
+        } else if token.starts_with(API_KEY_PREFIX) {
+            Self::ApiKey
+        } else {
+            Self::SessionToken
+        }
+    }
+
+    /// The kind of an opaque machine token, by its prefix alone (`mt_`, `oat_`, `ak_`).
+    pub(crate) fn of_prefix(token: &str) -> Option<Self> {
+        [
+            (M2M_TOKEN_PREFIX, Self::M2mToken),
+            (OAUTH_TOKEN_PREFIX, Self::OAuthToken),
+            (API_KEY_PREFIX, Self::ApiKey),
+        ]
+        .into_iter()
+        .find_map(|(prefix, kind)| token.starts_with(prefix).then_some(kind))
+    }
+
+    /// Clerk's name of the kind: `session_token`, `api_key`, `m2m_token` or `oauth_token`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SessionToken => "session_token",
+            Self::ApiKey => "api_key",
+            Self::M2mToken => "m2m_token",
+            Self::OAuthToken => "oauth_token",
+        }
+    }
+
+    /// Whether it is a machine's token (anything but a session token).
+    pub fn is_machine(self) -> bool {
+        self != Self::SessionToken
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// The token kinds a route accepts. The default is session tokens only, as in Clerk's SDKs: a
+/// token of another kind is refused (signed out with `token-type-mismatch`) before any
+/// verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Accepts(u8);
+
+impl Default for Accepts {
+    fn default() -> Self {
+        Self::kinds([TokenKind::SessionToken])
+    }
+}
+
+impl Accepts {
+    /// These kinds only.
+    pub fn kinds(kinds: impl IntoIterator<Item = TokenKind>) -> Self {
+        Self(kinds.into_iter().fold(0, |bits, kind| bits | kind.bit()))
+    }
+
+    /// Every kind.
+    pub fn any() -> Self {
+        Self::kinds(TokenKind::ALL)
+    }
+
+    /// Every machine kind: API keys, M2M tokens, OAuth access tokens (no session tokens).
+    pub fn machines() -> Self {
+        Self::kinds([
+            TokenKind::ApiKey,
+            TokenKind::M2mToken,
+            TokenKind::OAuthToken,
+        ])
+    }
+
+    /// The kinds accepted, in [`TokenKind::ALL`]'s order.
+    pub fn iter(self) -> impl Iterator<Item = TokenKind> {
+        TokenKind::ALL
+            .into_iter()
+            .filter(move |&kind| self.accepts(kind))
+    }
+
+    /// Whether a token of `kind` is accepted.
+    pub fn accepts(self, kind: TokenKind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+}
+
+/// A verified machine token: who presented it and what it may do. Cheap to clone.
+///
+/// Which ids it has depends on its kind and subject, as in Clerk's SDKs: an API key's subject
+/// is a user, an organization or a machine; an M2M token's is the machine that holds it; an
+/// OAuth access token's is the user who granted it to an OAuth application
+/// ([`client_id`](Self::client_id)).
+#[derive(Clone)]
+pub struct MachineAuth(Arc<Identity>);
+
+struct Identity {
+    kind: TokenKind,
+    id: String,
+    subject: String,
+    scopes: Vec<String>,
+    claims: Option<serde_json::Map<String, serde_json::Value>>,
+    name: Option<String>,
+    client_id: Option<String>,
+    expires_at_ms: Option<i64>,
+    token: Arc<str>,
+}
+
+impl MachineAuth {
+    /// The token's kind (never [`TokenKind::SessionToken`]).
+    pub fn kind(&self) -> TokenKind {
+        self.0.kind
+    }
+
+    /// The token's id: `ak_…` for an API key, `mt_…` for an M2M token (a JWT's `jti`), `oat_…`
+    /// for an OAuth access token (a JWT's `jti`, empty if it has none).
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    /// Whom the token stands for: `user_…`, `org_…` or `mch_…`.
+    pub fn subject(&self) -> &str {
+        &self.0.subject
+    }
+
+    /// The scopes granted (for M2M tokens: the ids of the machines it may reach).
+    pub fn scopes(&self) -> &[String] {
+        &self.0.scopes
+    }
+
+    /// Whether `scope` is granted: the machine counterpart of a session's `has()`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.0.scopes.iter().any(|granted| granted == scope)
+    }
+
+    /// Whether every one of `scopes` is granted (fails closed: asking nothing denies).
+    pub fn has_scopes<'s>(&self, scopes: impl IntoIterator<Item = &'s str>) -> bool {
+        let mut asked = false;
+        let all = scopes.into_iter().all(|scope| {
+            asked = true;
+            self.has_scope(scope)
+        });
+        asked && all
+    }
+
+    /// Custom claims: an API key's or M2M token's `claims`, or an M2M JWT's claims other than
+    /// `iss`, `sub`, `exp`, `nbf`, `iat` and `jti`.
+    pub fn claims(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.0.claims.as_ref()
+    }
+
+    /// An API key's name.
+    pub fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+
+    /// The OAuth application an OAuth access token was issued to.
+    pub fn client_id(&self) -> Option<&str> {
+        self.0.client_id.as_deref()
+    }
+
+    fn subject_with(&self, prefix: &str) -> Option<&str> {
+        Some(self.subject()).filter(|subject| subject.starts_with(prefix))
+    }
+
+    /// The user the token stands for (an API key of a user, an OAuth access token).
+    pub fn user_id(&self) -> Option<&str> {
+        self.subject_with("user_")
+    }
+
+    /// The organization an API key belongs to.
+    pub fn org_id(&self) -> Option<&str> {
+        self.subject_with("org_")
+    }
+
+    /// The machine (`mch_…`) an M2M token (or a machine's API key) belongs to.
+    pub fn machine_id(&self) -> Option<&str> {
+        self.subject_with(M2M_SUBJECT_PREFIX)
+    }
+
+    /// When the token expires, if it does.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        let ms = u64::try_from(self.0.expires_at_ms?).ok()?;
+        SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(ms))
+    }
+
+    /// The raw token, to forward.
+    pub fn token(&self) -> &str {
+        &self.0.token
+    }
+
+    pub(crate) fn expires_at_ms(&self) -> Option<i64> {
+        self.0.expires_at_ms
+    }
+}
+
+impl fmt::Debug for MachineAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MachineAuth")
+            .field("kind", &self.0.kind)
+            .field("id", &self.0.id)
+            .field("subject", &self.0.subject)
+            .field("scopes", &self.0.scopes)
+            .field("name", &self.0.name)
+            .field("client_id", &self.0.client_id)
+            .field("expires_at_ms", &self.0.expires_at_ms)
+            .field("token", &"(redacted)")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a machine token did not verify. [`reason`](Self::reason) gives Clerk's reason name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MachineError {
+    /// The Backend API does not know the token (404).
+    #[error("Clerk does not know this token")]
+    NotFound,
+    /// The token was revoked.
+    #[error("the token was revoked")]
+    Revoked,
+    /// The token has expired (or Clerk answered `active: false`).
+    #[error("the token has expired")]
+    Expired,
+    /// A JWT form that does not verify: signature, key, `exp`/`nbf`/`iat`, or its `cat`/`typ`
+    /// header ([`VerifyError::TypeMismatch`]).
+    #[error("the token does not verify: {0}")]
+    Invalid(VerifyError),
+    /// The Backend API refused the secret key (401 or 403): the server's configuration is wrong.
+    #[error("the Backend API refused the secret key")]
+    SecretKeyInvalid,
+    /// The Backend API could not be reached, answered 429 or 5xx, or did not answer within
+    /// [`VERIFY_TIMEOUT`]: try again later.
+    #[error("the Backend API is unavailable: {0}")]
+    Unavailable(String),
+    /// The Backend API answered in an unexpected way (another status, or a body that does not
+    /// decode).
+    #[error("the Backend API answered unexpectedly: {0}")]
+    Unexpected(String),
+}
+
+impl MachineError {
+    /// The reason name, as Clerk's SDKs spell it: `token-invalid` (unknown, revoked, expired,
+    /// or a JWT of another category), `token-verification-failed` (a JWT form that does not
+    /// verify), `secret-key-invalid`, `unexpected-error`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::NotFound | Self::Revoked | Self::Expired => "token-invalid",
+            Self::Invalid(VerifyError::TypeMismatch) => "token-invalid",
+            Self::Invalid(error) if error.is_unavailable() => error.reason(),
+            Self::Invalid(_) => "token-verification-failed",
+            Self::SecretKeyInvalid => "secret-key-invalid",
+            Self::Unavailable(_) | Self::Unexpected(_) => "unexpected-error",
+        }
+    }
+
+    /// Whether the failure is on the server's side (Backend API or signing keys unavailable,
+    /// no key configured): answer 503, not 401.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Unavailable(_) => true,
+            Self::Invalid(error) => error.is_unavailable(),
+            _ => false,
+        }
+    }
+}
+
+/// The decoded JSON of a JWT's header and payload, if `token` has a JWT's form (three non-empty
+/// base64url parts of `[A-Za-z0-9_-]`, as Clerk's `JwtFormatRegExp`) and both parts decode.
+fn jwt_parts(token: &str) -> Option<(serde_json::Value, serde_json::Value)> {
+    let mut parts = token.split('.');
+    let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    let base64url = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if parts.next().is_some() || ![header, payload, signature].into_iter().all(base64url) {
+        return None;
+    }
+    let json = |part: &str| -> Option<serde_json::Value> {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()
+    };
+    Some((json(header)?, json(payload)?))
+}
+
+/// A JWT whose `sub` is a machine (`mch_…`).
+fn is_m2m_jwt(token: &str) -> bool {
+    jwt_parts(token).is_some_and(|(_, payload)| {
+        payload["sub"]
+            .as_str()
+            .is_some_and(|sub| sub.starts_with(M2M_SUBJECT_PREFIX))
+    })
+}
+
+/// A JWT whose header `typ` is an OAuth access token's.
+fn is_oauth_jwt(token: &str) -> bool {
+    jwt_parts(token).is_some_and(|(header, _)| {
+        header["typ"]
+            .as_str()
+            .is_some_and(|typ| OAUTH_ACCESS_TOKEN_TYPES.contains(&typ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(header: &str, payload: &str) -> String {
+        format!(
+            "{}.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        )
+    }
+
+    #[test]
+    fn kinds_are_told_apart_in_clerks_order() {
+        let m2m_jwt = jwt(r#"{"alg":"RS256"}"#, r#"{"sub":"mch_1","jti":"mt_1"}"#);
+        let oauth_jwt = jwt(r#"{"alg":"RS256","typ":"at+jwt"}"#, r#"{"sub":"user_1"}"#);
+        let oauth_media = jwt(
+            r#"{"alg":"RS256","typ":"application/at+jwt"}"#,
+            r#"{"sub":"user_1"}"#,
+        );
+        // Both an M2M subject and an OAuth typ: M2M wins, as in Clerk's SDK.
+        let both = jwt(r#"{"typ":"at+jwt"}"#, r#"{"sub":"mch_1"}"#);
+        let session = jwt(r#"{"alg":"RS256","typ":"JWT"}"#, r#"{"sub":"user_1"}"#);
+        let cases = [
+            ("mt_abc", TokenKind::M2mToken),
+            (m2m_jwt.as_str(), TokenKind::M2mToken),
+            (both.as_str(), TokenKind::M2mToken),
+            ("oat_abc", TokenKind::OAuthToken),
+            (oauth_jwt.as_str(), TokenKind::OAuthToken),
+            (oauth_media.as_str(), TokenKind::OAuthToken),
+            ("ak_abc", TokenKind::ApiKey),
+            (session.as_str(), TokenKind::SessionToken),
+            ("", TokenKind::SessionToken),
+            ("not-a-token", TokenKind::SessionToken),
+            ("AK_abc", TokenKind::SessionToken),
+        ];
+        for (token, kind) in cases {
+            assert_eq!(TokenKind::of(token), kind, "{token}");
+        }
+    }
+
+    #[test]
+    fn only_a_jwts_exact_form_is_read() {
+        let payload = URL_SAFE_NO_PAD.encode(r#"{"sub":"mch_1"}"#);
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256"}"#);
+        for token in [
+            format!("{header}.{payload}"),
+            format!("{header}.{payload}.sig.extra"),
+            format!("{header}.{payload}."),
+            format!("{header}.{payload}.si+g"),
+            format!("{header}=.{payload}.sig"),
+            format!("{header}.{}.sig", URL_SAFE_NO_PAD.encode("not json")),
+            format!("{header}.{}.sig", URL_SAFE_NO_PAD.encode(r#"{"sub":7}"#)),
+            format!(
+                "{header}.{}.sig",
+                URL_SAFE_NO_PAD.encode(r#"{"sub":"user_1"}"#)
+            ),
+        ] {
+            assert_eq!(TokenKind::of(&token), TokenKind::SessionToken, "{token}");
+        }
+    }
+
+    #[test]
+    fn names_and_accepted_kinds() {
+        let names: Vec<_> = TokenKind::ALL.iter().map(|kind| kind.name()).collect();
+        assert_eq!(
+            names,
+            ["session_token", "api_key", "m2m_token", "oauth_token"]
+        );
+        assert!(!TokenKind::SessionToken.is_machine());
+        assert!(TokenKind::ApiKey.is_machine());
+        let default = Accepts::default();
+        assert!(default.accepts(TokenKind::SessionToken));
+        assert!(TokenKind::ALL[1..].iter().all(|&k| !default.accepts(k)));
+        assert!(TokenKind::ALL.iter().all(|&k| Accepts::any().accepts(k)));
+        let machines = Accepts::kinds([TokenKind::M2mToken, TokenKind::ApiKey]);
+        assert!(machines.accepts(TokenKind::ApiKey) && machines.accepts(TokenKind::M2mToken));
+        assert!(!machines.accepts(TokenKind::SessionToken));
+        assert!(!machines.accepts(TokenKind::OAuthToken));
+        assert!(!Accepts::kinds([]).accepts(TokenKind::SessionToken));
+    }
+}

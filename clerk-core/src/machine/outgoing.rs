@@ -1,0 +1,232 @@
+//! The calling side of machine-to-machine authentication: [`M2mTokenSource`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::client::{DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT};
+use crate::http_util::read_limited;
+use crate::jwks::describe_transport_error;
+use crate::verify::now_ms;
+
+/// How long before its expiration a token is replaced by default.
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(30);
+
+/// Why no M2M token could be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutgoingError {
+    /// No machine secret key: set `CLERK_MACHINE_SECRET_KEY`.
+    #[error("no machine secret key: set CLERK_MACHINE_SECRET_KEY")]
+    MissingSecretKey,
+    /// Clerk could not be reached.
+    #[error("the Clerk Backend API could not be reached: {0}")]
+    Transport(String),
+    /// Clerk refused to issue a token (e.g. 401 for a wrong or rotated machine secret key).
+    #[error("Clerk answered {status} to the M2M token request")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// Clerk's answer did not carry a token.
+    #[error("Clerk's answer to the M2M token request could not be read: {0}")]
+    Decode(String),
+}
+
+/// Gets M2M tokens for a machine and attaches them to outgoing requests: the calling service
+/// holds its machine secret key (`CLERK_MACHINE_SECRET_KEY`, from the machine's page of the
+/// Clerk dashboard, or `createMachine`'s answer), asks Clerk for a token (`POST /m2m_tokens`,
+/// at the API root as Clerk's SDKs call it), and reuses it until
+/// [`refresh_margin`](Self::refresh_margin) before it expires. Concurrent callers share one
+/// request to Clerk. Clones share the token.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use clerk_core::machine::M2mTokenSource;
+///
+/// let tokens = M2mTokenSource::from_env()?; // CLERK_MACHINE_SECRET_KEY, CLERK_API_URL
+/// let http = reqwest::Client::new();
+/// let request = tokens.authorize(http.get("https://orders.internal/v1/orders")).await?;
+/// let orders = request.send().await?.text().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct M2mTokenSource {
+    http: reqwest::Client,
+    api_url: String,
+    api_version: String,
+    secret: String,
+    lifetime: Option<Duration>,
+    jwt: bool,
+    refresh_margin: Duration,
+    current: Arc<Mutex<Option<Held>>>,
+}
+
+/// The token in use and until when it may be handed out.
+struct Held {
+    token: Arc<str>,
+    until: Option<Instant>,
+}
+
+#[derive(Deserialize)]
+struct Issued {
+    token: Option<String>,
+    /// Milliseconds; `null` for a token that does not expire.
+    #[serde(default)]
+    expiration: Option<f64>,
+}
+
+impl M2mTokenSource {
+    /// A source for the machine whose secret key this is, against Clerk's production API.
+    pub fn new(machine_secret_key: impl Into<String>) -> Self {
+        Self::build(machine_secret_key.into(), DEFAULT_API_URL.to_owned())
+    }
+
+    /// A source from `CLERK_MACHINE_SECRET_KEY` and, if set, `CLERK_API_URL`.
+    pub fn from_env() -> Result<Self, OutgoingError> {
+        let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let secret = var("CLERK_MACHINE_SECRET_KEY").ok_or(OutgoingError::MissingSecretKey)?;
+        let api_url = var("CLERK_API_URL").unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+        Ok(Self::build(secret, api_url))
+    }
+
+    fn build(secret: String, api_url: String) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+            api_url: api_url.trim().trim_end_matches('/').to_owned(),
+            api_version: DEFAULT_API_VERSION.to_owned(),
+            secret: secret.trim().to_owned(),
+            lifetime: None,
+            jwt: false,
+            refresh_margin: DEFAULT_REFRESH_MARGIN,
+            current: Arc::default(),
+        }
+    }
+
+    /// The Backend API's URL (default `https://api.clerk.com`; LocalClerk's in tests).
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = url.into().trim().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// How long each token lives (`seconds_until_expiration`; default: Clerk's, one hour).
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = Some(lifetime);
+        self
+    }
+
+    /// Asks for JWTs (verified by the receiver without a Backend API call, not revocable)
+    /// instead of opaque tokens (the default: revocable, verified by the Backend API).
+    pub fn jwt(mut self, jwt: bool) -> Self {
+        self.jwt = jwt;
+        self
+    }
+
+    /// How long before its expiration a token is replaced (default
+    /// [`DEFAULT_REFRESH_MARGIN`], 30 s), so that no request leaves with a token about to
+    /// expire.
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// A token to send: the current one, or a new one from Clerk when it is missing or within
+    /// the refresh margin of its expiration.
+    pub async fn token(&self) -> Result<Arc<str>, OutgoingError> {
+        let mut current = self.current.lock().await;
+        if let Some(held) = current.as_ref()
+            && held.until.is_none_or(|until| Instant::now() < until)
+        {
+            return Ok(held.token.clone());
+        }
+        let held = self.issue().await?;
+        let token = held.token.clone();
+        *current = Some(held);
+        Ok(token)
+    }
+
+    /// `request` with `Authorization: Bearer <token>`.
+    pub async fn authorize(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, OutgoingError> {
+        Ok(request.bearer_auth(&*self.token().await?))
+    }
+
+    /// Drops the current token, so the next call gets a new one (after the receiver refused
+    /// it, for example because it was revoked).
+    pub async fn invalidate(&self) {
+        *self.current.lock().await = None;
+    }
+
+    async fn issue(&self) -> Result<Held, OutgoingError> {
+        if self.secret.is_empty() {
+            return Err(OutgoingError::MissingSecretKey);
+        }
+        let mut body = serde_json::Map::new();
+        if let Some(lifetime) = self.lifetime {
+            body.insert(
+                "seconds_until_expiration".into(),
+                lifetime.as_secs().max(1).into(),
+            );
+        }
+        let format = if self.jwt { "jwt" } else { "opaque" };
+        body.insert("token_format".into(), format.into());
+        let asked = Instant::now();
+        let response = self
+            .http
+            .post(format!("{}/m2m_tokens", self.api_url))
+            .bearer_auth(&self.secret)
+            .header("Clerk-API-Version", &self.api_version)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| OutgoingError::Transport(describe_transport_error(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(OutgoingError::Refused {
+                status: status.as_u16(),
+            });
+        }
+        let body = read_limited(response, 1024 * 1024)
+            .await
+            .map_err(|_| OutgoingError::Decode("the answer could not be read".into()))?;
+        let issued: Issued =
+            serde_json::from_slice(&body).map_err(|e| OutgoingError::Decode(e.to_string()))?;
+        let token = issued
+            .token
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| OutgoingError::Decode("the answer has no `token`".into()))?;
+        // Until `refresh_margin` before the expiration, counted from when it was asked for (the
+        // clock of this process, not Clerk's).
+        let until = issued.expiration.map(|expiration| {
+            let left = Duration::from_millis((expiration as i64 - now_ms()).max(0) as u64);
+            asked + left.saturating_sub(self.refresh_margin)
+        });
+        Ok(Held {
+            token: token.into(),
+            until,
+        })
+    }
+}
+
+impl fmt::Debug for M2mTokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("M2mTokenSource")
+            .field("api_url", &self.api_url)
+            .field("secret", &"(redacted)")
+            .field("lifetime", &self.lifetime)
+            .field("jwt", &self.jwt)
+            .field("refresh_margin", &self.refresh_margin)
+            .finish_non_exhaustive()
+    }
+}

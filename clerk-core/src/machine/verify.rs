@@ -1,0 +1,454 @@
+//! Verification of machine tokens: JWT forms locally, opaque tokens by the Backend API over a
+//! cache of verdicts (see the [module documentation](super)).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Method;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{
+    Identity, M2M_TOKEN_CATEGORY, MachineAuth, MachineError, OAUTH_ACCESS_TOKEN_TYPES, TokenKind,
+    UNKNOWN_TOKEN_TTL, VERIFY_PATHS, VERIFY_TIMEOUT,
+};
+use crate::Clerk;
+use crate::api::{ApiError, Request};
+use crate::error::VerifyError;
+use crate::user_cache::LOOKUP_MAX_ATTEMPTS;
+use crate::verify::{MAX_TOKEN_BYTES, now_ms};
+
+/// What the Backend API said of an opaque token, as cached.
+#[derive(Clone)]
+enum Verdict {
+    Valid(MachineAuth),
+    /// 404: Clerk does not know the token.
+    Unknown,
+}
+
+/// A token's cache key: its SHA-256, so that no secret is kept as a key.
+type Key = [u8; 32];
+
+/// Keeps a valid verdict for the TTL, never past the token's expiration; an unknown token for
+/// [`UNKNOWN_TOKEN_TTL`], never longer than the TTL.
+struct VerdictExpiry {
+    ttl: Duration,
+}
+
+impl moka::Expiry<Key, Verdict> for VerdictExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &Key,
+        verdict: &Verdict,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(match verdict {
+            Verdict::Valid(auth) => match auth.expires_at_ms() {
+                Some(expires) => {
+                    let left = expires.saturating_sub(now_ms()).max(0) as u64;
+                    Duration::from_millis(left).min(self.ttl)
+                }
+                None => self.ttl,
+            },
+            Verdict::Unknown => UNKNOWN_TOKEN_TTL.min(self.ttl),
+        })
+    }
+}
+
+/// The per-instance cache of opaque tokens' verdicts: bounded, short-lived, one Backend API
+/// call in flight per token. `None` when the TTL is 0 (every verification asks Clerk).
+#[derive(Clone)]
+pub(crate) struct VerdictCache {
+    cache: Option<moka::future::Cache<Key, Verdict>>,
+    ttl: Duration,
+}
+
+impl VerdictCache {
+    pub(crate) fn new(ttl: Duration, capacity: u64) -> Self {
+        let cache = (!ttl.is_zero() && capacity > 0).then(|| {
+            moka::future::Cache::builder()
+                .max_capacity(capacity)
+                .expire_after(VerdictExpiry { ttl })
+                .build()
+        });
+        Self { cache, ttl }
+    }
+
+    pub(crate) fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    async fn get_or_verify(
+        &self,
+        token: &str,
+        verify: impl Future<Output = Result<Verdict, MachineError>>,
+    ) -> Result<Verdict, MachineError> {
+        let Some(cache) = &self.cache else {
+            return verify.await;
+        };
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+        let mut key = [0u8; 32];
+        key.copy_from_slice(digest.as_ref());
+        cache
+            .try_get_with(key, verify)
+            .await
+            .map_err(|error| MachineError::clone(&error))
+    }
+}
+
+impl Clerk {
+    /// Verifies a machine token of any kind (API key, M2M token, OAuth access token, opaque or
+    /// JWT; see [`TokenKind::of`]), as the [module documentation](crate::machine) describes.
+    /// A session token is [`MachineError::Invalid`] with [`VerifyError::TypeMismatch`]: verify
+    /// it with [`verify_token`](Self::verify_token).
+    ///
+    /// ```no_run
+    /// # async fn demo(clerk: clerk_core::Clerk, token: &str) {
+    /// match clerk.verify_machine_token(token).await {
+    ///     Ok(machine) => println!("{} {} {:?}", machine.kind().name(), machine.subject(), machine.scopes()),
+    ///     Err(error) if error.is_unavailable() => println!("try again later: {error}"),
+    ///     Err(error) => println!("refused: {}", error.reason()),
+    /// }
+    /// # }
+    /// ```
+    pub async fn verify_machine_token(&self, token: &str) -> Result<MachineAuth, MachineError> {
+        self.verify_machine(TokenKind::of(token), token).await
+    }
+
+    /// Verifies a machine token whose kind was told already.
+    pub(crate) async fn verify_machine(
+        &self,
+        kind: TokenKind,
+        token: &str,
+    ) -> Result<MachineAuth, MachineError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(MachineError::Invalid(VerifyError::TooLarge {
+                max: MAX_TOKEN_BYTES,
+            }));
+        }
+        let opaque = TokenKind::of_prefix(token).is_some();
+        match kind {
+            TokenKind::SessionToken => Err(MachineError::Invalid(VerifyError::TypeMismatch)),
+            _ if opaque => self.verify_opaque(kind, token).await,
+            _ => Box::pin(self.verify_machine_jwt(kind, token)).await,
+        }
+    }
+
+    async fn verify_opaque(
+        &self,
+        kind: TokenKind,
+        token: &str,
+    ) -> Result<MachineAuth, MachineError> {
+        let verdict = self
+            .inner
+            .verdicts
+            .get_or_verify(token, self.ask_clerk(kind, token))
+            .await?;
+        match verdict {
+            Verdict::Valid(auth) if auth.expires_at_ms().is_some_and(|at| at <= now_ms()) => {
+                Err(MachineError::Expired)
+            }
+            Verdict::Valid(auth) => Ok(auth),
+            Verdict::Unknown => Err(MachineError::NotFound),
+        }
+    }
+
+    /// One verification by the Backend API, bounded by [`VERIFY_TIMEOUT`].
+    async fn ask_clerk(&self, kind: TokenKind, token: &str) -> Result<Verdict, MachineError> {
+        let Some(&(_, path, field)) = VERIFY_PATHS.iter().find(|(k, _, _)| *k == kind) else {
+            return Err(MachineError::Invalid(VerifyError::TypeMismatch));
+        };
+        let mut body = Map::new();
+        body.insert(field.to_owned(), Value::from(token));
+        let request = Request::new(Method::POST, path.to_owned())
+            .unversioned()
+            .json(&body)
+            .map_err(|error| MachineError::Unexpected(error.to_string()))?
+            .max_attempts(LOOKUP_MAX_ATTEMPTS)
+            .deadline(tokio::time::Instant::now() + VERIFY_TIMEOUT);
+        let answer = tokio::time::timeout(VERIFY_TIMEOUT, self.execute_json::<Answer>(request));
+        match answer.await {
+            Err(_) => Err(MachineError::Unavailable(format!(
+                "no answer within {VERIFY_TIMEOUT:?}"
+            ))),
+            Ok(Err(error)) => match error.status() {
+                Some(404) => Ok(Verdict::Unknown),
+                _ => Err(classify(error)),
+            },
+            Ok(Ok(answer)) => answer.into_auth(kind, token).map(Verdict::Valid),
+        }
+    }
+
+    /// A JWT form: the instance's keys, the header (`cat` for M2M, `typ` for OAuth), the time
+    /// claims; then Clerk's mapping of the claims.
+    async fn verify_machine_jwt(
+        &self,
+        kind: TokenKind,
+        token: &str,
+    ) -> Result<MachineAuth, MachineError> {
+        let payload = self
+            .signed_payload(token, |header| {
+                let valid = match kind {
+                    // Clerk's default header type (`JWT` or none), and the M2M category (or
+                    // none, during Clerk's rollout).
+                    TokenKind::M2mToken => {
+                        header.typ.is_none_or(|typ| typ == "JWT")
+                            && header.cat.is_none_or(|cat| cat == M2M_TOKEN_CATEGORY)
+                    }
+                    _ => header
+                        .typ
+                        .is_some_and(|typ| OAUTH_ACCESS_TOKEN_TYPES.contains(&typ)),
+                };
+                if valid {
+                    Ok(())
+                } else {
+                    Err(VerifyError::TypeMismatch)
+                }
+            })
+            .await
+            .map_err(MachineError::Invalid)?;
+        let malformed = |what| MachineError::Invalid(VerifyError::Malformed(what));
+        let Ok(mut claims) = serde_json::from_str::<Map<String, Value>>(&payload) else {
+            return Err(malformed("the payload is not a JSON object"));
+        };
+        let seconds = |name: &str| -> Result<Option<i64>, MachineError> {
+            match claims.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(value) => value
+                    .as_i64()
+                    .or_else(|| value.as_f64().map(|f| f as i64))
+                    .map(Some)
+                    .ok_or(malformed("a time claim is not a number")),
+            }
+        };
+        let (exp, nbf, iat) = (seconds("exp")?, seconds("nbf")?, seconds("iat")?);
+        self.check_times(exp, nbf, iat, now_ms())
+            .map_err(MachineError::Invalid)?;
+        let text = |claims: &Map<String, Value>, name: &str| {
+            claims.get(name).and_then(Value::as_str).map(str::to_owned)
+        };
+        let subject = text(&claims, "sub").ok_or(malformed("the `sub` claim is missing"))?;
+        let id = text(&claims, "jti").unwrap_or_default();
+        let words = |value: Option<&Value>| -> Option<Vec<String>> {
+            match value? {
+                Value::String(text) => Some(
+                    text.split(' ')
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                ),
+                Value::Array(items) => Some(
+                    items
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect(),
+                ),
+                _ => None,
+            }
+        };
+        let (scopes, client_id, custom) = if kind == TokenKind::M2mToken {
+            let scopes = words(claims.get("scopes"))
+                .or_else(|| words(claims.get("aud")))
+                .unwrap_or_default();
+            for reserved in ["iss", "sub", "exp", "nbf", "iat", "jti"] {
+                claims.remove(reserved);
+            }
+            (scopes, None, Some(claims).filter(|c| !c.is_empty()))
+        } else {
+            let scopes = words(claims.get("scp"))
+                .or_else(|| words(claims.get("scope")))
+                .unwrap_or_default();
+            (scopes, text(&claims, "client_id"), None)
+        };
+        Ok(MachineAuth(Arc::new(Identity {
+            kind,
+            id,
+            subject,
+            scopes,
+            claims: custom,
+            name: None,
+            client_id,
+            expires_at_ms: exp.map(|exp| exp.saturating_mul(1000)),
+            token: token.into(),
+        })))
+    }
+}
+
+/// A failed Backend API verification, but a 404 (which is a verdict).
+fn classify(error: ApiError) -> MachineError {
+    match error.status() {
+        Some(401 | 403) => MachineError::SecretKeyInvalid,
+        Some(429 | 500..=599) | None if !matches!(error, ApiError::InvalidRequest(_)) => {
+            MachineError::Unavailable(error.to_string())
+        }
+        _ => MachineError::Unexpected(error.to_string()),
+    }
+}
+
+/// The 200 answer of the three verify endpoints, read leniently: what Clerk's SDKs read.
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+    #[serde(default)]
+    claims: Option<Value>,
+    #[serde(default)]
+    revoked: Option<bool>,
+    #[serde(default)]
+    expired: Option<bool>,
+    /// Milliseconds.
+    #[serde(default)]
+    expiration: Option<f64>,
+    #[serde(default)]
+    client_id: Option<String>,
+    /// `false` in the answer of `verifyOAuthAccessToken` for an expired token.
+    #[serde(default)]
+    active: Option<bool>,
+}
+
+impl Answer {
+    fn into_auth(self, kind: TokenKind, token: &str) -> Result<MachineAuth, MachineError> {
+        if self.active == Some(false) || self.expired == Some(true) {
+            return Err(MachineError::Expired);
+        }
+        if self.revoked == Some(true) {
+            return Err(MachineError::Revoked);
+        }
+        let expires_at_ms = self.expiration.map(|ms| ms as i64);
+        if expires_at_ms.is_some_and(|at| at <= now_ms()) {
+            return Err(MachineError::Expired);
+        }
+        let (Some(id), Some(subject)) = (self.id, self.subject) else {
+            return Err(MachineError::Unexpected(
+                "the answer has no `id` or `subject`".to_owned(),
+            ));
+        };
+        let claims = match self.claims {
+            Some(Value::Object(claims)) => Some(claims),
+            _ => None,
+        };
+        Ok(MachineAuth(Arc::new(Identity {
+            kind,
+            id,
+            subject,
+            scopes: self.scopes.unwrap_or_default(),
+            claims,
+            name: self.name.filter(|_| kind == TokenKind::ApiKey),
+            client_id: self.client_id,
+            expires_at_ms,
+            token: token.into(),
+        })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_classified_as_clerks_sdks_do_but_outages_are_unavailable() {
+        let response = |status: u16| {
+            ApiError::Response(Box::new(crate::api::ErrorResponse {
+                status,
+                errors: Vec::new(),
+                meta: None,
+                clerk_trace_id: None,
+                retry_after: None,
+                raw_body: None,
+            }))
+        };
+        assert_eq!(classify(response(401)), MachineError::SecretKeyInvalid);
+        assert_eq!(classify(response(403)), MachineError::SecretKeyInvalid);
+        for status in [429, 500, 502, 503] {
+            assert!(classify(response(status)).is_unavailable(), "{status}");
+        }
+        assert!(classify(ApiError::Transport("refused".into())).is_unavailable());
+        assert!(classify(ApiError::MissingSecretKey).is_unavailable());
+        assert!(!classify(response(400)).is_unavailable());
+        assert!(!classify(ApiError::InvalidRequest("x".into())).is_unavailable());
+        let decode = ApiError::Decode {
+            status: 200,
+            message: "x".into(),
+        };
+        assert_eq!(classify(decode).reason(), "unexpected-error");
+    }
+
+    #[test]
+    fn answers_that_say_revoked_expired_or_inactive_are_refused() {
+        let answer = |json: &str| serde_json::from_str::<Answer>(json).expect("decodes");
+        let ok = r#"{"id":"ak_1","subject":"user_1","scopes":["read"],"name":"ci","claims":{"a":1},"revoked":false,"expired":false,"expiration":null}"#;
+        let auth = answer(ok)
+            .into_auth(TokenKind::ApiKey, "ak_x")
+            .expect("valid");
+        assert_eq!(auth.user_id(), Some("user_1"));
+        assert_eq!(auth.name(), Some("ci"));
+        assert!(auth.has_scope("read") && !auth.has_scope("write"));
+        assert_eq!(
+            auth.claims().and_then(|c| c.get("a")),
+            Some(&Value::from(1))
+        );
+        let refused = |json: &str| answer(json).into_auth(TokenKind::ApiKey, "ak_x").err();
+        assert_eq!(
+            refused(r#"{"id":"ak_1","subject":"user_1","revoked":true}"#),
+            Some(MachineError::Revoked)
+        );
+        assert_eq!(
+            refused(r#"{"id":"ak_1","subject":"user_1","expired":true}"#),
+            Some(MachineError::Expired)
+        );
+        assert_eq!(
+            refused(r#"{"id":"ak_1","subject":"user_1","expiration":1000}"#),
+            Some(MachineError::Expired)
+        );
+        assert_eq!(refused(r#"{"active":false}"#), Some(MachineError::Expired));
+        assert!(matches!(
+            refused(r#"{"object":"api_key"}"#),
+            Some(MachineError::Unexpected(_))
+        ));
+    }
+
+    #[test]
+    fn a_valid_verdict_lives_the_ttl_never_past_expiration_and_unknown_briefly() {
+        let expiry = VerdictExpiry {
+            ttl: Duration::from_secs(10),
+        };
+        let auth = |expires_at_ms: Option<i64>| {
+            Verdict::Valid(MachineAuth(Arc::new(Identity {
+                kind: TokenKind::ApiKey,
+                id: "ak_1".into(),
+                subject: "user_1".into(),
+                scopes: Vec::new(),
+                claims: None,
+                name: None,
+                client_id: None,
+                expires_at_ms,
+                token: "ak_x".into(),
+            })))
+        };
+        let lives = |verdict: &Verdict| {
+            moka::Expiry::expire_after_create(&expiry, &[0; 32], verdict, std::time::Instant::now())
+                .expect("expires")
+        };
+        assert_eq!(lives(&auth(None)), Duration::from_secs(10));
+        assert!(lives(&auth(Some(now_ms() + 3_000))) <= Duration::from_secs(3));
+        assert_eq!(lives(&auth(Some(now_ms() - 1))), Duration::ZERO);
+        assert_eq!(lives(&Verdict::Unknown), UNKNOWN_TOKEN_TTL);
+        let short = VerdictExpiry {
+            ttl: Duration::from_secs(1),
+        };
+        let unknown = moka::Expiry::expire_after_create(
+            &short,
+            &[0; 32],
+            &Verdict::Unknown,
+            std::time::Instant::now(),
+        );
+        assert_eq!(unknown, Some(Duration::from_secs(1)));
+    }
+}
