@@ -1,6 +1,7 @@
 //! Runnable example apps for the Clerk Rust SDK, and the pieces they share with the end-to-end
 //! tests: run them with `cargo run -p clerk-examples --example <name>`.
 
+pub mod machine_auth;
 pub mod quickstart;
 pub mod quickstart_actix;
 #[cfg(feature = "webhook-sync")]
