@@ -68,7 +68,8 @@ impl RequestState {
         }
     }
 
-    /// Whether a valid token of an accepted kind was found, session or machine.
+    /// Whether a valid token of an accepted kind was found, session or machine (with machine
+    /// kinds accepted, this no longer means "has a session": use [`auth`](Self::auth)).
     pub fn is_signed_in(&self) -> bool {
         !matches!(self, Self::SignedOut(_))
     }
@@ -222,6 +223,10 @@ impl fmt::Display for SignedOut {
             Self::TokenTypeMismatch(None) => f.write_str("no bearer token of a kind accepted here"),
             Self::Machine(MachineError::Unavailable(_)) => {
                 f.write_str("the machine token could not be verified now")
+            }
+            // Its text is the Backend API's answer: never shown to a client.
+            Self::Machine(MachineError::Unexpected(_)) => {
+                f.write_str("the machine token could not be verified")
             }
             Self::Machine(error) => fmt::Display::fmt(error, f),
         }
@@ -506,10 +511,9 @@ impl Clerk {
                     .await
                 {
                     Ok(auth) => Ok(RequestState::SignedIn(auth)),
-                    // A machine JWT on the session-only path: the same answer as on any other.
-                    Err(SignedOut::Token(VerifyError::TypeMismatch))
-                        if TokenKind::of(token).is_machine() =>
-                    {
+                    // A machine JWT on the session-only path (it fails the session checks one
+                    // way or another): refused by its kind, as on any other path.
+                    Err(SignedOut::Token(_)) if TokenKind::of(token).is_machine() => {
                         Err(SignedOut::TokenTypeMismatch(Some(TokenKind::of(token))))
                     }
                     Err(why) => Err(why),

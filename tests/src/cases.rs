@@ -1660,9 +1660,9 @@ pub fn machine_cases(local: &LocalClerk) -> Vec<Case> {
             valid(TokenKind::M2mToken, &machine, false),
         ),
         (
-            "M2M JWT",
+            "M2M JWT (its scopes are its own claims: they grant nothing)",
             m2m_jwt.clone(),
-            valid(TokenKind::M2mToken, &machine, true),
+            valid(TokenKind::M2mToken, &machine, false),
         ),
         (
             "opaque OAuth token",

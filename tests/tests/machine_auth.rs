@@ -149,6 +149,10 @@ async fn every_kind_verifies_and_revoked_expired_unknown_and_forged_tokens_do_no
     assert_eq!(machine.machine_id(), Some(billing.as_str()));
     assert!(machine.id().starts_with("mt_"), "{}", machine.id());
     assert_eq!(machine.scopes(), ["mch_orders"]);
+    assert!(
+        !machine.has_scope("mch_orders"),
+        "an M2M JWT's scopes are claims its machine chose: they grant nothing"
+    );
     assert!(machine.expires_at().is_some());
     let oauth_jwt = local.mint_oauth_jwt(&ada, "client_1", ["email"], 3600);
     let machine = clerk.verify_machine_token(&oauth_jwt).await.expect("valid");
@@ -158,6 +162,10 @@ async fn every_kind_verifies_and_revoked_expired_unknown_and_forged_tokens_do_no
         (Some(ada.as_str()), Some("client_1"))
     );
     assert_eq!(machine.scopes(), ["email"]);
+    assert!(
+        machine.has_scope("email"),
+        "Clerk issued the OAuth JWT's scopes"
+    );
     let expired = local.mint_m2m_jwt(&billing, ["mch_orders"], -60);
     let error = clerk
         .verify_machine_token(&expired)
@@ -206,12 +214,15 @@ async fn a_kind_not_accepted_is_token_type_mismatch_without_a_backend_api_call()
     let m2m_jwt = local.mint_m2m_jwt(&billing, Vec::<String>::new(), 3600);
     let oauth_jwt = local.mint_oauth_jwt(&ada, "client_1", ["email"], 3600);
     let session = local.token(&ada).mint();
+    // An M2M JWT without `cat` (tolerated during Clerk's rollout): a machine's by its subject.
+    let m2m_without_cat = local.token(&billing).category(None).mint();
 
     // The default: session tokens only, as in Clerk's SDKs.
     for (token, kind) in [
         (&api_key, TokenKind::ApiKey),
         (&m2m, TokenKind::M2mToken),
         (&m2m_jwt, TokenKind::M2mToken),
+        (&m2m_without_cat, TokenKind::M2mToken),
         (&oauth_jwt, TokenKind::OAuthToken),
     ] {
         let state = clerk.authenticate(&bearer(token)).await;
@@ -446,7 +457,8 @@ async fn a_service_gets_an_m2m_token_reuses_it_and_the_receiver_verifies_it() {
     assert_eq!(machine.machine_id(), Some(caller.id.as_str()));
     assert!(machine.has_scope(&receiver.id), "{:?}", machine.scopes());
 
-    // Concurrent callers share one request; a token within the refresh margin is replaced.
+    // Concurrent callers share one request; a token within the refresh margin is replaced (a
+    // margin longer than half the lifetime counts as half: replaced after 1 s of 2).
     let soon = M2mTokenSource::new(caller.secret_key.clone())
         .api_url(local.api_url())
         .lifetime(Duration::from_secs(2))
@@ -454,15 +466,52 @@ async fn a_service_gets_an_m2m_token_reuses_it_and_the_receiver_verifies_it() {
     let before = local.calls("createM2MToken");
     let all = (0..10).map(|_| soon.token());
     let issued: Vec<_> = futures::future::join_all(all).await;
+    let first_soon = issued[0].clone().expect("a token");
     assert!(
         issued
             .iter()
-            .all(|token| token.as_ref().ok() == issued[0].as_ref().ok())
+            .all(|token| token.as_ref().ok() == Some(&first_soon))
     );
     assert_eq!(local.calls("createM2MToken"), before + 1);
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let next = soon.token().await.expect("a token");
-    assert_ne!(Ok(next), issued[0].clone(), "replaced before it expires");
+    assert_eq!(
+        soon.token().await.expect("a token"),
+        first_soon,
+        "still fresh"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let second = soon.token().await.expect("a token");
+    assert_ne!(second, first_soon, "replaced before it expires");
+    assert_eq!(local.calls("createM2MToken"), before + 2);
+
+    // Clerk failing: the token that has not expired yet is still handed out, and the failure
+    // is remembered (callers do not each ask); once it has expired, the error.
+    local.set_api_fault(Some(Fault::Status(503)));
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    for _ in 0..5 {
+        assert_eq!(soon.token().await.expect("the live token"), second);
+    }
+    assert_eq!(
+        local.calls("createM2MToken"),
+        before + 3,
+        "one failed request"
+    );
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(
+        soon.token().await,
+        Err(OutgoingError::Refused { status: 503 })
+    );
+    local.set_api_fault(None);
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let third = soon.token().await.expect("Clerk is back");
+    soon.invalidate(&second).await;
+    assert_eq!(
+        soon.token().await.expect("kept"),
+        third,
+        "an older token's invalidation keeps the newer"
+    );
+    soon.invalidate(&third).await;
+    assert_ne!(soon.token().await.expect("a new one"), third);
 
     // JWTs, verified by the receiver with no Backend API call.
     let jwts = M2mTokenSource::new(caller.secret_key.clone())

@@ -41,14 +41,15 @@
 //!   whose `expiration` has passed, is refused: stricter than Clerk's SDKs, which trust the
 //!   answer's status alone.
 //!
-//! Verdicts of opaque tokens are cached per instance ([`ClerkBuilder::machine_token_cache_ttl`],
-//! default [`DEFAULT_VERDICT_TTL`], 10 s; 0 disables): a valid token is not asked about again
-//! for that long, and never past its expiration; concurrent verifications of one token share
-//! one Backend API call; a token Clerk does not know (404) is remembered as unknown for
-//! [`UNKNOWN_TOKEN_TTL`] (or the TTL, if shorter); other failures are not cached. **The
-//! trade-off:** a token revoked in Clerk keeps working on an instance that verified it within
-//! the last TTL, for at most that long. Set the TTL to 0 where a revocation must take effect at
-//! once (every request then costs a Backend API call, which Clerk bills).
+//! Verdicts are cached per instance ([`ClerkBuilder::machine_token_cache_ttl`], default
+//! [`DEFAULT_VERDICT_TTL`], 10 s; 0 disables), keyed by the token's SHA-256: a valid token is
+//! not asked about (or, for a JWT form, checked) again for that long, and never past its
+//! expiration; concurrent verifications of one token share one Backend API call; a token Clerk
+//! does not know (404) is remembered as unknown for [`UNKNOWN_TOKEN_TTL`] (or the TTL, if
+//! shorter); other failures are not cached. **The trade-off:** an opaque token revoked in Clerk
+//! keeps working on an instance that verified it within the last TTL, for at most that long.
+//! Set the TTL to 0 where a revocation must take effect at once (every request then costs a
+//! Backend API call, which Clerk bills).
 //!
 //! A Backend API that cannot be reached, answers 429 or 5xx, or does not answer within
 //! [`VERIFY_TIMEOUT`] is [`MachineError::Unavailable`]: the request is answered 503, not 401,
@@ -237,6 +238,8 @@ struct Identity {
     id: String,
     subject: String,
     scopes: Vec<String>,
+    /// Whether Clerk vouches for the scopes (not an M2M JWT's self-chosen claim).
+    scopes_granted: bool,
     claims: Option<serde_json::Map<String, serde_json::Value>>,
     name: Option<String>,
     client_id: Option<String>,
@@ -261,14 +264,23 @@ impl MachineAuth {
         &self.0.subject
     }
 
-    /// The scopes granted (for M2M tokens: the ids of the machines it may reach).
+    /// The token's scopes, as Clerk's SDKs report them: an API key's, an OAuth token's, an
+    /// opaque M2M token's (the ids of the machines it may reach), or an M2M JWT's `scopes`
+    /// (else `aud`) claim, which its machine chose (see [`has_scope`](Self::has_scope)).
     pub fn scopes(&self) -> &[String] {
         &self.0.scopes
     }
 
-    /// Whether `scope` is granted: the machine counterpart of a session's `has()`.
+    /// Whether Clerk granted `scope`: the machine counterpart of a session's `has()`, what
+    /// `require_scope` checks.
+    ///
+    /// Always `false` for an M2M token in JWT form: its `scopes` (or `aud`) claim is a custom
+    /// claim the calling machine chose when it asked for the token (Clerk neither sets nor
+    /// checks it), so it grants nothing here, though [`scopes`](Self::scopes) lists it as
+    /// Clerk's SDKs do. Stricter than Clerk's SDKs on purpose (see the README): use opaque M2M
+    /// tokens (whose scopes the Backend API reports) where scopes decide access.
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.0.scopes.iter().any(|granted| granted == scope)
+        self.0.scopes_granted && self.0.scopes.iter().any(|granted| granted == scope)
     }
 
     /// Whether every one of `scopes` is granted (fails closed: asking nothing denies).
@@ -403,20 +415,27 @@ impl MachineError {
     }
 }
 
-/// The decoded JSON of a JWT's header and payload, if `token` has a JWT's form (three non-empty
-/// base64url parts of `[A-Za-z0-9_-]`, as Clerk's `JwtFormatRegExp`) and both parts decode.
-fn jwt_parts(token: &str) -> Option<(serde_json::Value, serde_json::Value)> {
-    let mut parts = token.split('.');
-    let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
+/// Whether `token` has a JWT's form: three non-empty base64url parts of `[A-Za-z0-9_-]`, as
+/// Clerk's `JwtFormatRegExp`.
+pub(crate) fn has_jwt_form(token: &str) -> bool {
     let base64url = |part: &str| {
         !part.is_empty()
             && part
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
-    if parts.next().is_some() || ![header, payload, signature].into_iter().all(base64url) {
+    let mut parts = token.split('.');
+    (0..3).all(|_| parts.next().is_some_and(base64url)) && parts.next().is_none()
+}
+
+/// The decoded JSON of a JWT's header and payload, if `token` has a JWT's form and both parts
+/// decode.
+fn jwt_parts(token: &str) -> Option<(serde_json::Value, serde_json::Value)> {
+    if !has_jwt_form(token) {
         return None;
     }
+    let mut parts = token.split('.');
+    let (header, payload) = (parts.next()?, parts.next()?);
     let json = |part: &str| -> Option<serde_json::Value> {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()
     };

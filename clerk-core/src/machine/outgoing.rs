@@ -26,7 +26,8 @@ pub enum OutgoingError {
     /// Clerk could not be reached.
     #[error("the Clerk Backend API could not be reached: {0}")]
     Transport(String),
-    /// Clerk refused to issue a token (e.g. 401 for a wrong or rotated machine secret key).
+    /// Clerk refused to issue a token: 401 for a wrong or rotated machine secret key; 429 or
+    /// 5xx when it cannot now (the next call, a second later, asks again).
     #[error("Clerk answered {status} to the M2M token request")]
     Refused {
         /// The HTTP status.
@@ -63,13 +64,35 @@ pub struct M2mTokenSource {
     lifetime: Option<Duration>,
     jwt: bool,
     refresh_margin: Duration,
-    current: Arc<Mutex<Option<Held>>>,
+    state: Arc<Mutex<State>>,
 }
 
-/// The token in use and until when it may be handed out.
+/// How long a failure to get a token is answered again without asking Clerk, so that callers
+/// queued behind a failing request do not each make one.
+const FAILURE_MEMORY: Duration = Duration::from_secs(1);
+
+#[derive(Default)]
+struct State {
+    held: Option<Held>,
+    failed: Option<(Instant, OutgoingError)>,
+}
+
+/// The token in use, until when it is handed out without asking for a new one, and when it
+/// expires (it is still handed out when Clerk cannot issue a new one).
 struct Held {
     token: Arc<str>,
-    until: Option<Instant>,
+    refresh_at: Option<Instant>,
+    expires_at: Option<Instant>,
+}
+
+impl Held {
+    fn fresh(&self, now: Instant) -> bool {
+        self.refresh_at.is_none_or(|at| now < at)
+    }
+
+    fn alive(&self, now: Instant) -> bool {
+        self.expires_at.is_none_or(|at| now < at)
+    }
 }
 
 #[derive(Deserialize)]
@@ -108,7 +131,7 @@ impl M2mTokenSource {
             lifetime: None,
             jwt: false,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
-            current: Arc::default(),
+            state: Arc::default(),
         }
     }
 
@@ -118,7 +141,8 @@ impl M2mTokenSource {
         self
     }
 
-    /// How long each token lives (`seconds_until_expiration`; default: Clerk's, one hour).
+    /// How long each token lives (`seconds_until_expiration`; default: the machine's default
+    /// token lifetime in Clerk).
     pub fn lifetime(mut self, lifetime: Duration) -> Self {
         self.lifetime = Some(lifetime);
         self
@@ -140,18 +164,36 @@ impl M2mTokenSource {
     }
 
     /// A token to send: the current one, or a new one from Clerk when it is missing or within
-    /// the refresh margin of its expiration.
+    /// the refresh margin of its expiration. When Clerk cannot issue one, a current token that
+    /// has not expired yet is still handed out; otherwise the error, which is remembered for a
+    /// second (callers waiting meanwhile get it without asking Clerk again).
     pub async fn token(&self) -> Result<Arc<str>, OutgoingError> {
-        let mut current = self.current.lock().await;
-        if let Some(held) = current.as_ref()
-            && held.until.is_none_or(|until| Instant::now() < until)
-        {
+        let mut state = self.state.lock().await;
+        let now = Instant::now();
+        let held = state.held.as_ref();
+        if let Some(held) = held.filter(|held| held.fresh(now)) {
             return Ok(held.token.clone());
         }
-        let held = self.issue().await?;
-        let token = held.token.clone();
-        *current = Some(held);
-        Ok(token)
+        let alive = held.filter(|held| held.alive(now)).map(|h| h.token.clone());
+        if let Some((at, error)) = &state.failed
+            && now.duration_since(*at) < FAILURE_MEMORY
+        {
+            return alive.ok_or_else(|| error.clone());
+        }
+        match self.issue().await {
+            Ok(held) => {
+                let token = held.token.clone();
+                *state = State {
+                    held: Some(held),
+                    failed: None,
+                };
+                Ok(token)
+            }
+            Err(error) => {
+                state.failed = Some((Instant::now(), error.clone()));
+                alive.ok_or(error)
+            }
+        }
     }
 
     /// `request` with `Authorization: Bearer <token>`.
@@ -162,10 +204,17 @@ impl M2mTokenSource {
         Ok(request.bearer_auth(&*self.token().await?))
     }
 
-    /// Drops the current token, so the next call gets a new one (after the receiver refused
-    /// it, for example because it was revoked).
-    pub async fn invalidate(&self) {
-        *self.current.lock().await = None;
+    /// Drops `token` if it is the current one (the receiver refused it, for example because
+    /// it was revoked), so that the next call gets a new one; a newer token is kept.
+    pub async fn invalidate(&self, token: &str) {
+        let mut state = self.state.lock().await;
+        if state
+            .held
+            .as_ref()
+            .is_some_and(|held| &*held.token == token)
+        {
+            state.held = None;
+        }
     }
 
     async fn issue(&self) -> Result<Held, OutgoingError> {
@@ -206,15 +255,17 @@ impl M2mTokenSource {
             .token
             .filter(|token| !token.is_empty())
             .ok_or_else(|| OutgoingError::Decode("the answer has no `token`".into()))?;
-        // Until `refresh_margin` before the expiration, counted from when it was asked for (the
-        // clock of this process, not Clerk's).
-        let until = issued.expiration.map(|expiration| {
-            let left = Duration::from_millis((expiration as i64 - now_ms()).max(0) as u64);
-            asked + left.saturating_sub(self.refresh_margin)
+        // Counted from when it was asked for, on this process's clock; replaced `refresh_margin`
+        // before it expires, but never before half its life (a margin as long as the lifetime
+        // would ask Clerk on every call).
+        let left = issued.expiration.map(|expiration| {
+            let ms = (expiration as i64).saturating_sub(now_ms()).max(0);
+            Duration::from_millis(ms as u64)
         });
         Ok(Held {
             token: token.into(),
-            until,
+            refresh_at: left.map(|left| asked + left - self.refresh_margin.min(left / 2)),
+            expires_at: left.map(|left| asked + left),
         })
     }
 }

@@ -18,10 +18,15 @@ use crate::error::VerifyError;
 use crate::user_cache::LOOKUP_MAX_ATTEMPTS;
 use crate::verify::{MAX_TOKEN_BYTES, now_ms};
 
-/// What the Backend API said of an opaque token, as cached.
+/// What the Backend API (opaque tokens) or the local verification (JWT forms) said of a token,
+/// as cached.
 #[derive(Clone)]
 enum Verdict {
-    Valid(MachineAuth),
+    /// Valid until `until_ms` (the expiration; plus the clock skew for a JWT's `exp`).
+    Valid {
+        auth: MachineAuth,
+        until_ms: Option<i64>,
+    },
     /// 404: Clerk does not know the token.
     Unknown,
 }
@@ -43,7 +48,7 @@ impl moka::Expiry<Key, Verdict> for VerdictExpiry {
         _created_at: std::time::Instant,
     ) -> Option<Duration> {
         Some(match verdict {
-            Verdict::Valid(auth) => match auth.expires_at_ms() {
+            Verdict::Valid { until_ms, .. } => match *until_ms {
                 Some(expires) => {
                     let left = expires.saturating_sub(now_ms()).max(0) as u64;
                     Duration::from_millis(left).min(self.ttl)
@@ -112,6 +117,11 @@ impl Clerk {
     /// # }
     /// ```
     pub async fn verify_machine_token(&self, token: &str) -> Result<MachineAuth, MachineError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(MachineError::Invalid(VerifyError::TooLarge {
+                max: MAX_TOKEN_BYTES,
+            }));
+        }
         self.verify_machine(TokenKind::of(token), token).await
     }
 
@@ -126,29 +136,37 @@ impl Clerk {
                 max: MAX_TOKEN_BYTES,
             }));
         }
-        let opaque = TokenKind::of_prefix(token).is_some();
-        match kind {
-            TokenKind::SessionToken => Err(MachineError::Invalid(VerifyError::TypeMismatch)),
-            _ if opaque => self.verify_opaque(kind, token).await,
-            _ => Box::pin(self.verify_machine_jwt(kind, token)).await,
+        if kind == TokenKind::SessionToken {
+            return Err(MachineError::Invalid(VerifyError::TypeMismatch));
         }
-    }
-
-    async fn verify_opaque(
-        &self,
-        kind: TokenKind,
-        token: &str,
-    ) -> Result<MachineAuth, MachineError> {
+        // As Clerk's SDK: a JWT's form first (`mt_a.b.c` is a malformed JWT, not an opaque
+        // token to ask the Backend API about), then the prefixes.
+        let opaque = !super::has_jwt_form(token) && TokenKind::of_prefix(token).is_some();
+        let verify = async {
+            if opaque {
+                return self.ask_clerk(kind, token).await;
+            }
+            let auth = self.verify_machine_jwt(kind, token).await?;
+            let until_ms = auth
+                .expires_at_ms()
+                .map(|at| at.saturating_add(self.inner.clock_skew_ms));
+            Ok(Verdict::Valid { auth, until_ms })
+        };
         let verdict = self
             .inner
             .verdicts
-            .get_or_verify(token, self.ask_clerk(kind, token))
+            .get_or_verify(token, Box::pin(verify))
             .await?;
         match verdict {
-            Verdict::Valid(auth) if auth.expires_at_ms().is_some_and(|at| at <= now_ms()) => {
-                Err(MachineError::Expired)
-            }
-            Verdict::Valid(auth) => Ok(auth),
+            Verdict::Valid {
+                until_ms: Some(until),
+                ..
+            } if until <= now_ms() => Err(if opaque {
+                MachineError::Expired
+            } else {
+                MachineError::Invalid(VerifyError::Expired)
+            }),
+            Verdict::Valid { auth, .. } => Ok(auth),
             Verdict::Unknown => Err(MachineError::NotFound),
         }
     }
@@ -175,7 +193,11 @@ impl Clerk {
                 Some(404) => Ok(Verdict::Unknown),
                 _ => Err(classify(error)),
             },
-            Ok(Ok(answer)) => answer.into_auth(kind, token).map(Verdict::Valid),
+            Ok(Ok(answer)) => {
+                let auth = answer.into_auth(kind, token)?;
+                let until_ms = auth.expires_at_ms();
+                Ok(Verdict::Valid { auth, until_ms })
+            }
         }
     }
 
@@ -188,21 +210,27 @@ impl Clerk {
     ) -> Result<MachineAuth, MachineError> {
         let payload = self
             .signed_payload(token, |header| {
-                let valid = match kind {
-                    // Clerk's default header type (`JWT` or none), and the M2M category (or
-                    // none, during Clerk's rollout).
-                    TokenKind::M2mToken => {
-                        header.typ.is_none_or(|typ| typ == "JWT")
-                            && header.cat.is_none_or(|cat| cat == M2M_TOKEN_CATEGORY)
-                    }
+                // The M2M category (or none, during Clerk's rollout): another is a JWT of
+                // another kind (`token-invalid`, as Clerk).
+                if kind == TokenKind::M2mToken
+                    && header.cat.is_some_and(|cat| cat != M2M_TOKEN_CATEGORY)
+                {
+                    return Err(VerifyError::TypeMismatch);
+                }
+                // Clerk's header types: `JWT` (or none) for M2M, `at+jwt` for OAuth; another
+                // fails the verification (`token-verification-failed`, as Clerk).
+                let typ_ok = match kind {
+                    TokenKind::M2mToken => header.typ.is_none_or(|typ| typ == "JWT"),
                     _ => header
                         .typ
                         .is_some_and(|typ| OAUTH_ACCESS_TOKEN_TYPES.contains(&typ)),
                 };
-                if valid {
+                if typ_ok {
                     Ok(())
                 } else {
-                    Err(VerifyError::TypeMismatch)
+                    Err(VerifyError::Malformed(
+                        "the header's `typ` is not this kind's",
+                    ))
                 }
             })
             .await
@@ -247,25 +275,27 @@ impl Clerk {
                 _ => None,
             }
         };
-        let (scopes, client_id, custom) = if kind == TokenKind::M2mToken {
+        // An M2M JWT's `scopes`/`aud` are custom claims its machine chose: reported, not granted.
+        let (scopes, client_id, custom, scopes_granted) = if kind == TokenKind::M2mToken {
             let scopes = words(claims.get("scopes"))
                 .or_else(|| words(claims.get("aud")))
                 .unwrap_or_default();
             for reserved in ["iss", "sub", "exp", "nbf", "iat", "jti"] {
                 claims.remove(reserved);
             }
-            (scopes, None, Some(claims).filter(|c| !c.is_empty()))
+            (scopes, None, Some(claims).filter(|c| !c.is_empty()), false)
         } else {
             let scopes = words(claims.get("scp"))
                 .or_else(|| words(claims.get("scope")))
                 .unwrap_or_default();
-            (scopes, text(&claims, "client_id"), None)
+            (scopes, text(&claims, "client_id"), None, true)
         };
         Ok(MachineAuth(Arc::new(Identity {
             kind,
             id,
             subject,
             scopes,
+            scopes_granted,
             claims: custom,
             name: None,
             client_id,
@@ -278,7 +308,7 @@ impl Clerk {
 /// A failed Backend API verification, but a 404 (which is a verdict).
 fn classify(error: ApiError) -> MachineError {
     match error.status() {
-        Some(401 | 403) => MachineError::SecretKeyInvalid,
+        Some(401) => MachineError::SecretKeyInvalid,
         Some(429 | 500..=599) | None if !matches!(error, ApiError::InvalidRequest(_)) => {
             MachineError::Unavailable(error.to_string())
         }
@@ -339,6 +369,7 @@ impl Answer {
             id,
             subject,
             scopes: self.scopes.unwrap_or_default(),
+            scopes_granted: true,
             claims,
             name: self.name.filter(|_| kind == TokenKind::ApiKey),
             client_id: self.client_id,
@@ -365,7 +396,7 @@ mod tests {
             }))
         };
         assert_eq!(classify(response(401)), MachineError::SecretKeyInvalid);
-        assert_eq!(classify(response(403)), MachineError::SecretKeyInvalid);
+        assert_eq!(classify(response(403)).reason(), "unexpected-error");
         for status in [429, 500, 502, 503] {
             assert!(classify(response(status)).is_unavailable(), "{status}");
         }
@@ -419,18 +450,20 @@ mod tests {
         let expiry = VerdictExpiry {
             ttl: Duration::from_secs(10),
         };
-        let auth = |expires_at_ms: Option<i64>| {
-            Verdict::Valid(MachineAuth(Arc::new(Identity {
+        let auth = |expires_at_ms: Option<i64>| Verdict::Valid {
+            until_ms: expires_at_ms,
+            auth: MachineAuth(Arc::new(Identity {
                 kind: TokenKind::ApiKey,
                 id: "ak_1".into(),
                 subject: "user_1".into(),
                 scopes: Vec::new(),
+                scopes_granted: true,
                 claims: None,
                 name: None,
                 client_id: None,
                 expires_at_ms,
                 token: "ak_x".into(),
-            })))
+            })),
         };
         let lives = |verdict: &Verdict| {
             moka::Expiry::expire_after_create(&expiry, &[0; 32], verdict, std::time::Instant::now())
