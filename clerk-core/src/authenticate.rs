@@ -456,6 +456,7 @@ impl Clerk {
     /// use clerk_core::RequestState;
     /// match clerk.authenticate(&headers).await {
     ///     RequestState::SignedIn(auth) => println!("user {}", auth.user_id()),
+    ///     RequestState::Machine(machine) => println!("machine {}", machine.subject()),
     ///     RequestState::SignedOut(why) => println!("signed out: {}", why.reason()),
     /// }
     /// # }

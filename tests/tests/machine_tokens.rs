@@ -668,3 +668,49 @@ async fn oauth_access_tokens_verify_opaque_and_jwt() {
     .await;
     assert_eq!((status, body), (200, json!({"active": false})));
 }
+
+#[tokio::test]
+async fn api_key_and_m2m_operations_answer_at_the_api_root_as_clerks_sdks_call_them() {
+    let local = LocalClerk::start().await;
+    let user = local.create_user(NewUser::with_email("ada@example.com"));
+    let machine = local.create_machine("worker");
+    let http = reqwest::Client::new();
+    // Clerk's JS SDK sends every API-key and M2M-token operation without `/v1`.
+    let (status, created) = post_root(
+        &local,
+        local.secret_key(),
+        "/api_keys",
+        json!({"name": "ci", "subject": user.id}),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let listed = http
+        .get(format!("{}/api_keys?subject={}", local.api_url(), user.id))
+        .bearer_auth(local.secret_key())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(listed.status(), 200);
+    let (status, token) = post_root(&local, &machine.secret_key, "/m2m_tokens", json!({})).await;
+    assert_eq!(status, 201, "{token}");
+    let secret = token["token"].as_str().expect("a token").to_owned();
+    // Clerk's Python SDK (and older JS SDKs) post `{"secret"}` to the M2M verification.
+    for body in [json!({"token": secret}), json!({"secret": secret})] {
+        let (status, verified) =
+            post_root(&local, local.secret_key(), "/m2m_tokens/verify", body).await;
+        assert_eq!(
+            (status, verified["subject"].as_str()),
+            (200, Some(machine.id.as_str()))
+        );
+    }
+    assert_eq!(local.calls("verifyM2MToken"), 2);
+    assert_eq!(local.calls("createApiKey"), 1);
+    // Other operations stay under `/v1` only.
+    let users = http
+        .get(format!("{}/users", local.api_url()))
+        .bearer_auth(local.secret_key())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(users.status(), 404);
+}

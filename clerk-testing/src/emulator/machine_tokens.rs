@@ -23,7 +23,7 @@ use clerk_core::models::{
     CreateM2MTokenResponse, GetApiKeySecretResponse, GetApiKeysResponseItem, GetM2MTokensResponse,
     GetM2MTokensResponseM2mTokensItem, Nullable, RevokeApiKeyRequest, RevokeApiKeyResponse,
     RevokeM2MTokenRequest, RevokeM2MTokenResponse, UpdateApiKeyRequest, UpdateApiKeyResponse,
-    VerifyApiKeyRequest, VerifyApiKeyResponse, VerifyM2MTokenRequest, VerifyM2MTokenResponse,
+    VerifyApiKeyRequest, VerifyApiKeyResponse, VerifyM2MTokenResponse,
     VerifyOauthAccessTokenRequest, VerifyOauthAccessTokenResponseClerkIdpOauthAccessToken,
 };
 use serde_json::Value;
@@ -310,17 +310,28 @@ fn int_claim(claims: &serde_json::Map<String, Value>, name: &str) -> Option<i64>
     claims.get(name).and_then(Value::as_i64)
 }
 
+/// The body of `verifyM2MToken`: the spec's `token`, or `secret`, which Clerk's Python SDK (and
+/// older JS SDKs) send.
+#[derive(Default, serde::Deserialize)]
+struct VerifyM2MBody {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    secret: Option<String>,
+}
+
 /// Opaque tokens are looked up; a JWT signed by the instance with the M2M category is
 /// answered from its claims (`expired` from `exp`; it cannot be revoked).
 async fn verify_m2m_token(State(s): AppState, bytes: Bytes) -> Response {
-    let request = match body::<VerifyM2MTokenRequest>(&bytes) {
+    let request = match body::<VerifyM2MBody>(&bytes) {
         Ok(request) => request,
         Err(failure) => return failure.into_response(),
     };
-    if request.token.starts_with("mt_") {
-        return reply(s.store().verify_m2m_token(&request.token));
+    let token = request.token.or(request.secret).unwrap_or_default();
+    if token.starts_with("mt_") {
+        return reply(s.store().verify_m2m_token(&token));
     }
-    let Some((header, claims)) = decode_jwt(&s, &request.token) else {
+    let Some((header, claims)) = decode_jwt(&s, &token) else {
         return Failure::not_found("M2M token").into_response();
     };
     if header.get("cat").and_then(Value::as_str) != Some(crate::token::M2M_CATEGORY) {
