@@ -1,10 +1,12 @@
 //! Guards for scopes and resources: [`require_auth`], [`require_role`], [`require_permission`],
-//! [`require_feature`], [`require_plan`], [`require_has`] and [`require`], each a middleware
-//! ([`Require`]) for `Scope::wrap` / `Resource::wrap`.
+//! [`require_feature`], [`require_plan`], [`require_has`] and [`require`] for sessions;
+//! [`require_machine`], [`require_scope`] and [`require_tokens`] for machine tokens; each a
+//! middleware ([`Require`]) for `Scope::wrap` / `Resource::wrap`.
 //!
 //! A guard reads what [`ClerkMiddleware`](crate::ClerkMiddleware) stored and answers, without
-//! calling the route: 401 when signed out, 403 when signed in without the right, 503 when the
-//! keys cannot be loaded, 500 when the middleware is missing. The decision is clerk-core's
+//! calling the route: 401 when signed out or with a token of another kind
+//! (`token-type-mismatch`), 403 when signed in without the right (or the scope), 503 when the
+//! token cannot be verified now, 500 when the middleware is missing. The decision is clerk-core's
 //! ([`clerk_core::guard::check`]), so every adapter answers alike.
 //!
 //! ```

@@ -496,6 +496,21 @@ impl Clerk {
                 let kind = if options.accepts == Accepts::default() {
                     TokenKind::of_prefix(token).unwrap_or(TokenKind::SessionToken)
                 } else {
+                    // A token verified before needs no telling of its kind (which decodes it):
+                    // the cached session, then the cached machine verdict.
+                    if options.accepts.accepts(TokenKind::SessionToken)
+                        && let Some(cached) =
+                            self.cached_session(token, &options.verify, crate::verify::now_ms())
+                    {
+                        return cached
+                            .map(|verified| RequestState::SignedIn(Auth::header(verified)))
+                            .map_err(SignedOut::Token);
+                    }
+                    if let Some(machine) = self.cached_machine(token).await
+                        && options.accepts.accepts(machine.kind())
+                    {
+                        return Ok(RequestState::Machine(machine));
+                    }
                     TokenKind::of(token)
                 };
                 if !options.accepts.accepts(kind) {
@@ -559,6 +574,17 @@ impl Clerk {
                 source,
             }),
             Err(error) => Err(SignedOut::Token(error)),
+        }
+    }
+}
+
+impl Auth {
+    /// The authentication of a verified bearer token.
+    fn header(verified: crate::verify::Verified) -> Self {
+        Self {
+            claims: verified.claims,
+            token: verified.token,
+            source: TokenSource::Header,
         }
     }
 }

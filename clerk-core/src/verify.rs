@@ -274,39 +274,11 @@ impl Clerk {
             });
         }
         let now = now_ms();
-        // The cache is off with a capacity of 0: then nothing is remembered, not even here.
+        if let Some(cached) = self.cached_session(token, options, now) {
+            return cached;
+        }
         let remember = self.inner.token_cache_capacity > 0;
         let id = self.inner.id;
-        let last = remember
-            .then(|| {
-                LAST.with_borrow_mut(|last| match last {
-                    Some(last) if last.owner == id && *last.verified.token == *token => {
-                        let admit = !last.shared;
-                        last.shared = true;
-                        Some((last.verified.clone(), admit))
-                    }
-                    _ => None,
-                })
-            })
-            .flatten();
-        if let Some((verified, admit)) = last {
-            self.check_policy(&verified.claims, options, now)?;
-            if admit {
-                self.inner
-                    .tokens
-                    .insert(verified.token.clone(), verified.clone());
-            }
-            return Ok(verified);
-        }
-        if let Some(verified) = self.inner.tokens.get(token) {
-            self.check_policy(&verified.claims, options, now)?;
-            LAST.set(Some(Last {
-                owner: id,
-                verified: verified.clone(),
-                shared: true,
-            }));
-            return Ok(verified);
-        }
         // Boxed: a fresh verification costs an RSA check anyway, and every request's future
         // (cache hits included) would otherwise carry its state.
         let claims = Box::pin(self.verify_fresh(token, now)).await?;
@@ -330,6 +302,52 @@ impl Clerk {
             }));
         }
         Ok(verified)
+    }
+
+    /// A session token this instance verified before (the thread's last token, then the shared
+    /// cache), with the checks that depend on the time and the options run again; `None` when
+    /// it is not cached. Request authentication also asks it first when it accepts machine
+    /// tokens: a cached session needs no telling of its kind.
+    pub(crate) fn cached_session(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+        now: i64,
+    ) -> Option<Result<Verified, VerifyError>> {
+        // The cache is off with a capacity of 0: then nothing is remembered, not even here.
+        if self.inner.token_cache_capacity == 0 {
+            return None;
+        }
+        let id = self.inner.id;
+        let last = LAST.with_borrow_mut(|last| match last {
+            Some(last) if last.owner == id && *last.verified.token == *token => {
+                let admit = !last.shared;
+                last.shared = true;
+                Some((last.verified.clone(), admit))
+            }
+            _ => None,
+        });
+        if let Some((verified, admit)) = last {
+            if let Err(error) = self.check_policy(&verified.claims, options, now) {
+                return Some(Err(error));
+            }
+            if admit {
+                self.inner
+                    .tokens
+                    .insert(verified.token.clone(), verified.clone());
+            }
+            return Some(Ok(verified));
+        }
+        let verified = self.inner.tokens.get(token)?;
+        if let Err(error) = self.check_policy(&verified.claims, options, now) {
+            return Some(Err(error));
+        }
+        LAST.set(Some(Last {
+            owner: id,
+            verified: verified.clone(),
+            shared: true,
+        }));
+        Some(Ok(verified))
     }
 
     /// The checks that depend on the time or on the options, run on cached tokens too.

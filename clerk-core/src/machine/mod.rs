@@ -137,9 +137,20 @@ impl TokenKind {
     /// is `at+jwt` or `application/at+jwt`), then API key (prefix `ak_`); anything else,
     /// malformed tokens included, is a session token (and fails its verification as one).
     pub fn of(token: &str) -> Self {
-        if token.starts_with(M2M_TOKEN_PREFIX) || is_m2m_jwt(token) {
+        // One decode of the header and payload, only for a JWT's form (a session token's path).
+        let peek = || {
+            has_jwt_form(token)
+                .then(|| JwtPeek::of(token))
+                .flatten()
+                .unwrap_or_default()
+        };
+        if token.starts_with(M2M_TOKEN_PREFIX) {
+            return Self::M2mToken;
+        }
+        let peek = peek();
+        if peek.machine_subject {
             Self::M2mToken
-        } else if token.starts_with(OAUTH_TOKEN_PREFIX) || is_oauth_jwt(token) {
+        } else if token.starts_with(OAUTH_TOKEN_PREFIX) || peek.oauth_type {
             Self::OAuthToken
         } else if token.starts_with(API_KEY_PREFIX) {
             Self::ApiKey
@@ -428,36 +439,56 @@ pub(crate) fn has_jwt_form(token: &str) -> bool {
     (0..3).all(|_| parts.next().is_some_and(base64url)) && parts.next().is_none()
 }
 
-/// The decoded JSON of a JWT's header and payload, if `token` has a JWT's form and both parts
-/// decode.
-fn jwt_parts(token: &str) -> Option<(serde_json::Value, serde_json::Value)> {
-    if !has_jwt_form(token) {
-        return None;
+/// What telling the kinds apart reads of a JWT: whether its `sub` is a machine's, and whether
+/// its header `typ` is an OAuth access token's.
+#[derive(Default)]
+struct JwtPeek {
+    machine_subject: bool,
+    oauth_type: bool,
+}
+
+/// The `sub` of a payload.
+#[derive(serde::Deserialize)]
+struct Sub {
+    #[serde(default)]
+    sub: Option<serde_json::Value>,
+}
+
+/// The `typ` of a header.
+#[derive(serde::Deserialize)]
+struct Typ {
+    #[serde(default)]
+    typ: Option<serde_json::Value>,
+}
+
+/// The string a part's field holds: `Some(None)` when the part is JSON without it (or not an
+/// object, whose properties JavaScript reads as absent), `None` when the part is not JSON.
+fn field<T: serde::de::DeserializeOwned>(
+    part: &str,
+    get: fn(T) -> Option<serde_json::Value>,
+) -> Option<Option<String>> {
+    let json = URL_SAFE_NO_PAD.decode(part).ok()?;
+    match serde_json::from_slice::<T>(&json) {
+        Ok(fields) => Some(get(fields).and_then(|v| v.as_str().map(str::to_owned))),
+        Err(_) => serde_json::from_slice::<serde::de::IgnoredAny>(&json)
+            .ok()
+            .map(|_| None),
     }
-    let mut parts = token.split('.');
-    let (header, payload) = (parts.next()?, parts.next()?);
-    let json = |part: &str| -> Option<serde_json::Value> {
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()
-    };
-    Some((json(header)?, json(payload)?))
 }
 
-/// A JWT whose `sub` is a machine (`mch_…`).
-fn is_m2m_jwt(token: &str) -> bool {
-    jwt_parts(token).is_some_and(|(_, payload)| {
-        payload["sub"]
-            .as_str()
-            .is_some_and(|sub| sub.starts_with(M2M_SUBJECT_PREFIX))
-    })
-}
-
-/// A JWT whose header `typ` is an OAuth access token's.
-fn is_oauth_jwt(token: &str) -> bool {
-    jwt_parts(token).is_some_and(|(header, _)| {
-        header["typ"]
-            .as_str()
-            .is_some_and(|typ| OAUTH_ACCESS_TOKEN_TYPES.contains(&typ))
-    })
+impl JwtPeek {
+    /// The peek of a JWT's form whose header and payload both decode to JSON (as Clerk's
+    /// `decodeJwt`); `None` otherwise.
+    fn of(token: &str) -> Option<Self> {
+        let mut parts = token.split('.');
+        let (header, payload) = (parts.next()?, parts.next()?);
+        let sub = field::<Sub>(payload, |p| p.sub)?;
+        let typ = field::<Typ>(header, |h| h.typ)?;
+        Some(Self {
+            machine_subject: sub.is_some_and(|sub| sub.starts_with(M2M_SUBJECT_PREFIX)),
+            oauth_type: typ.is_some_and(|typ| OAUTH_ACCESS_TOKEN_TYPES.contains(&typ.as_str())),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -68,6 +68,14 @@ pub(crate) struct VerdictCache {
     ttl: Duration,
 }
 
+/// A token's key in the verdict cache.
+fn key(token: &str) -> Key {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    let mut key = [0u8; 32];
+    key.copy_from_slice(digest.as_ref());
+    key
+}
+
 impl VerdictCache {
     pub(crate) fn new(ttl: Duration, capacity: u64) -> Self {
         let cache = (!ttl.is_zero() && capacity > 0).then(|| {
@@ -83,6 +91,10 @@ impl VerdictCache {
         self.ttl
     }
 
+    async fn get(&self, token: &str) -> Option<Verdict> {
+        self.cache.as_ref()?.get(&key(token)).await
+    }
+
     async fn get_or_verify(
         &self,
         token: &str,
@@ -91,11 +103,8 @@ impl VerdictCache {
         let Some(cache) = &self.cache else {
             return verify.await;
         };
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
-        let mut key = [0u8; 32];
-        key.copy_from_slice(digest.as_ref());
         cache
-            .try_get_with(key, verify)
+            .try_get_with(key(token), verify)
             .await
             .map_err(|error| MachineError::clone(&error))
     }
@@ -157,18 +166,15 @@ impl Clerk {
             .verdicts
             .get_or_verify(token, Box::pin(verify))
             .await?;
-        match verdict {
-            Verdict::Valid {
-                until_ms: Some(until),
-                ..
-            } if until <= now_ms() => Err(if opaque {
-                MachineError::Expired
-            } else {
-                MachineError::Invalid(VerifyError::Expired)
-            }),
-            Verdict::Valid { auth, .. } => Ok(auth),
-            Verdict::Unknown => Err(MachineError::NotFound),
-        }
+        judge(verdict, opaque)
+    }
+
+    /// A machine token this instance verified and still holds a valid verdict for (its kind
+    /// included, so no telling of it is needed); `None` otherwise.
+    pub(crate) async fn cached_machine(&self, token: &str) -> Option<MachineAuth> {
+        let verdict = self.inner.verdicts.get(token).await?;
+        let opaque = !super::has_jwt_form(token) && TokenKind::of_prefix(token).is_some();
+        judge(verdict, opaque).ok()
     }
 
     /// One verification by the Backend API, bounded by [`VERIFY_TIMEOUT`].
@@ -302,6 +308,22 @@ impl Clerk {
             expires_at_ms: exp.map(|exp| exp.saturating_mul(1000)),
             token: token.into(),
         })))
+    }
+}
+
+/// What a verdict means now: the token, or why not (its validity ends at `until_ms`).
+fn judge(verdict: Verdict, opaque: bool) -> Result<MachineAuth, MachineError> {
+    match verdict {
+        Verdict::Valid {
+            until_ms: Some(until),
+            ..
+        } if until <= now_ms() => Err(if opaque {
+            MachineError::Expired
+        } else {
+            MachineError::Invalid(VerifyError::Expired)
+        }),
+        Verdict::Valid { auth, .. } => Ok(auth),
+        Verdict::Unknown => Err(MachineError::NotFound),
     }
 }
 
