@@ -776,3 +776,53 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use http::HeaderValue;
+    use proptest::prelude::*;
+
+    /// A cookie pair that is not Clerk's: a name and value of cookie-safe characters.
+    fn other() -> impl Strategy<Value = String> {
+        ("[a-zA-Z0-9_-]{1,12}", "[a-zA-Z0-9_.!~*-]{0,24}")
+            .prop_filter("not Clerk's", |(name, _)| {
+                !name.starts_with("__session") && !name.starts_with("__client_uat")
+            })
+            .prop_map(|(name, value)| format!("{name}={value}"))
+    }
+
+    proptest! {
+        /// The session cookie and `__client_uat` are found wherever they stand among other
+        /// cookies, in one `Cookie` header or spread over several, with any spacing.
+        #[test]
+        fn the_session_cookie_is_found_wherever_it_stands(
+            before in proptest::collection::vec(other(), 0..6),
+            between in proptest::collection::vec(other(), 0..6),
+            after in proptest::collection::vec(other(), 0..6),
+            token in "[A-Za-z0-9_-]{1,40}",
+            uat in 1u32..,
+            spaces in 0usize..3,
+            split in any::<bool>(),
+        ) {
+            let session = format!("__session={token}");
+            let client = format!("__client_uat={uat}");
+            let all: Vec<String> = before.into_iter().chain([session]).chain(between)
+                .chain([client]).chain(after).collect();
+            let separator = format!(";{}", " ".repeat(spaces));
+            let mut headers = HeaderMap::new();
+            if split {
+                for pair in &all {
+                    headers.append(COOKIE, HeaderValue::from_str(pair).expect("cookie-safe"));
+                }
+            } else {
+                let value = HeaderValue::from_str(&all.join(&separator)).expect("cookie-safe");
+                headers.append(COOKIE, value);
+            }
+            let (found, found_uat) = session_cookies(&headers, None);
+            prop_assert_eq!(found, Some(token.as_bytes()));
+            let expected_uat = uat.to_string();
+            prop_assert_eq!(found_uat, Some(expected_uat.as_bytes()));
+        }
+    }
+}

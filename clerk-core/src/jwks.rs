@@ -349,7 +349,7 @@ struct RawRsaJwk {
 }
 
 /// The RSA signing keys of a JWKS document; other keys are skipped.
-fn parse_jwks(body: &[u8]) -> Result<HashMap<String, Arc<VerifyingKey>>, JwksError> {
+pub(crate) fn parse_jwks(body: &[u8]) -> Result<HashMap<String, Arc<VerifyingKey>>, JwksError> {
     let raw: RawJwks = serde_json::from_slice(body).map_err(|_| JwksError::InvalidBody)?;
     let mut keys = HashMap::new();
     for value in raw.keys {

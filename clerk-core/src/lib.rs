@@ -59,6 +59,23 @@ pub use jwks::JwksSettings;
 pub use keys::{JwtKey, PublishableKey, SecretKey};
 pub use verify::VerifyOptions;
 
+/// Internal parsers, for the fuzz targets in `fuzz/` (feature `fuzzing`); not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz {
+    /// Parses a JWKS document as the key cache does; whether it gave a key set.
+    pub fn parse_jwks(body: &[u8]) -> bool {
+        crate::jwks::parse_jwks(body).is_ok()
+    }
+
+    /// Parses a Backend API error answer as the transport does, and describes it as
+    /// [`ApiError`](crate::ApiError)'s `Display` does.
+    pub fn describe_error_response(status: u16, body: &[u8]) -> String {
+        let response = crate::api::ErrorResponse::parse(status, body, None, None);
+        crate::ApiError::Response(Box::new(response)).to_string()
+    }
+}
+
 /// What the adapters' macros name; not part of the API.
 #[doc(hidden)]
 pub mod __private {

@@ -374,3 +374,43 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    /// Decodes `%XX` escapes (the inverse of `percent_encode`).
+    fn decode(encoded: &str) -> Vec<u8> {
+        let bytes = encoded.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ascii");
+                out.push(u8::from_str_radix(hex, 16).expect("hex"));
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    proptest! {
+        /// Any id round-trips through a path segment, and the segment is one segment: no `/`,
+        /// `?`, `#` or `%` that is not an escape, and never a dot segment.
+        #[test]
+        fn path_segments_round_trip(value in any::<String>()) {
+            match super::path_segment("id", &value) {
+                Ok(segment) => {
+                    prop_assert_eq!(decode(&segment), value.as_bytes());
+                    prop_assert!(segment.bytes().all(|b| b.is_ascii_alphanumeric()
+                        || matches!(b, b'-' | b'.' | b'_' | b'~' | b'%')));
+                    prop_assert!(segment != "." && segment != "..");
+                }
+                Err(_) => prop_assert!(value.is_empty() || value == "." || value == ".."),
+            }
+        }
+    }
+}
