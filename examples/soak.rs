@@ -5,7 +5,7 @@
 //! then checks the expectations and exits 1 if one fails.
 //!
 //! Usage: `soak APP_BINARY` with env `DURATION` (seconds, 120), `POOL` (100000 distinct valid tokens),
-//! `CONNECTIONS` (32).
+//! `CONNECTIONS` (32), `USERS` (500: the pool's tokens are theirs, in turn).
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
@@ -86,12 +86,17 @@ const PHASES: [Phase; 7] = [
     },
 ];
 
+/// How long after a JWKS fault the requests are counted apart: the JWKS fetch timeout (5 s)
+/// and the refetch floor after a failure (1 s).
+const RECOVERY: Duration = Duration::from_secs(6);
+
 #[derive(Default)]
 struct Stats {
-    /// (phase, class, status) → count.
+    /// (slot, class, status) → count; slot `2 × phase`, or `2 × phase + 1` for the first
+    /// [`RECOVERY`] after a JWKS fault.
     counts: BTreeMap<(usize, Class, u16), u64>,
-    /// Phase → latencies (µs).
-    latencies: BTreeMap<usize, Vec<u32>>,
+    /// (slot, class) → latencies (µs).
+    latencies: BTreeMap<(usize, Class), Vec<u32>>,
 }
 
 fn env(name: &str, default: usize) -> usize {
@@ -114,8 +119,8 @@ fn rss_kb(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// Mints `count` tokens of `user` on every core.
-fn mint(local: &LocalClerk, user: &str, count: usize) -> Vec<String> {
+/// Mints `count` tokens, of `users` in turn, on every core.
+fn mint(local: &LocalClerk, users: &[String], count: usize) -> Vec<String> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
@@ -123,7 +128,10 @@ fn mint(local: &LocalClerk, user: &str, count: usize) -> Vec<String> {
                 let n = count / threads + usize::from(i < count % threads);
                 scope.spawn(move || {
                     (0..n)
-                        .map(|_| local.token(user).expires_in(3600).mint())
+                        .map(|j| {
+                            let user = &users[(j * threads + i) % users.len()];
+                            local.token(user.as_str()).expires_in(3600).mint()
+                        })
                         .collect::<Vec<_>>()
                 })
             })
@@ -152,11 +160,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let connections = env("CONNECTIONS", 32);
 
     let local = LocalClerk::start().await;
-    let user = local
-        .create_user(NewUser::with_email("soak@example.com"))
-        .id;
+    // Many users, so that `ClerkUser` lookups keep reaching the Backend API (each user is cached
+    // for 30 s) and meet its faults.
+    let users: Vec<String> = (0..env("USERS", 500))
+        .map(|i| {
+            local
+                .create_user(NewUser::with_email(format!("soak{i}@example.com")))
+                .id
+        })
+        .collect();
+    let user = users[0].clone();
     let started = Instant::now();
-    let pool = Arc::new(mint(&local, &user, pool_size));
+    let pool = Arc::new(mint(&local, &users, pool_size));
     println!(
         "minted {} valid tokens in {:.0?}",
         pool.len(),
@@ -228,7 +243,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let new_key = new_key_tokens.read().ok().and_then(|tokens| {
                     (!tokens.is_empty()).then(|| tokens[n % tokens.len()].clone())
                 });
-                let (class, path, token) = match i % 8 {
+                // Each connection sends one class (the valid ones always, the new-key ones once
+                // there are any), so that a class whose requests wait (an unknown key while the
+                // JWKS hangs, a user lookup while the Backend API fails) does not slow the others.
+                let _ = i;
+                let (class, path, token) = match worker % 8 {
                     0 | 1 => (Class::Invalid, "/me", invalid[n % invalid.len()].clone()),
                     2 => (Class::User, "/profile", pool[n % pool.len()].clone()),
                     3 if new_key.is_some() => (Class::NewKey, "/me", new_key.unwrap_or_default()),
@@ -249,7 +268,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .counts
                     .entry((phase, class, status))
                     .or_default() += 1;
-                local_stats.latencies.entry(phase).or_default().push(micros);
+                local_stats
+                    .latencies
+                    .entry((phase, class))
+                    .or_default()
+                    .push(micros);
             }
             let mut all = stats.lock().await;
             for (key, count) in local_stats.counts {
@@ -267,17 +290,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let phase_length = Duration::from_secs((seconds / PHASES.len()).max(1) as u64);
     let mut rss = Vec::new();
     for (index, phase) in PHASES.iter().enumerate() {
+        // The first seconds after a JWKS fault are counted apart (a slot of their own): a fetch
+        // started during the fault may still hang until its timeout (5 s).
+        let after_jwks_fault =
+            index > 0 && PHASES[index - 1].jwks.is_some() && phase.jwks.is_none();
+        phase_now.store(index * 2 + usize::from(after_jwks_fault), Ordering::Relaxed);
         local.set_jwks_fault(phase.jwks);
         local.set_api_fault(phase.api);
         if phase.add_key {
             local.add_key();
-            let tokens = tokio::task::block_in_place(|| mint(&local, &user, 2_000));
+            let tokens = tokio::task::block_in_place(|| mint(&local, &users, 2_000));
             if let Ok(mut held) = new_key_tokens.write() {
                 *held = tokens;
             }
         }
-        phase_now.store(index, Ordering::Relaxed);
-        tokio::time::sleep(phase_length).await;
+        if after_jwks_fault {
+            let recovery = RECOVERY.min(phase_length);
+            tokio::time::sleep(recovery).await;
+            phase_now.store(index * 2, Ordering::Relaxed);
+            tokio::time::sleep(phase_length - recovery).await;
+        } else {
+            tokio::time::sleep(phase_length).await;
+        }
         rss.push(rss_kb(pid));
     }
     stop.store(true, Ordering::Relaxed);
@@ -296,16 +330,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The table.
     let stats = stats.lock().await;
     println!(
-        "\n| phase | valid /me | new-key /me | invalid /me | /profile (ClerkUser) | p50 | p99 | RSS end of phase |"
+        "\n| phase | valid /me | new-key /me | invalid /me | /profile (ClerkUser) | valid /me p50 / p99 | /profile p50 / p99 | RSS end of phase |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     let mut failures = Vec::new();
-    for (index, phase) in PHASES.iter().enumerate() {
+    for slot in 0..PHASES.len() * 2 {
+        let (index, recovering) = (slot / 2, slot % 2 == 1);
+        let phase = &PHASES[index];
+        if !stats.counts.keys().any(|(s, _, _)| *s == slot) {
+            continue;
+        }
         let cell = |class: Class| {
             let parts: Vec<String> = stats
                 .counts
                 .iter()
-                .filter(|((p, c, _), _)| *p == index && *c == class)
+                .filter(|((p, c, _), _)| *p == slot && *c == class)
                 .map(|((_, _, status), count)| format!("{status}: {count}"))
                 .collect();
             if parts.is_empty() {
@@ -314,28 +353,41 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 parts.join(", ")
             }
         };
-        let mut latencies = stats.latencies.get(&index).cloned().unwrap_or_default();
-        latencies.sort_unstable();
-        let at = |q: f64| {
-            latencies
-                .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
-                .map_or(0.0, |&us| f64::from(us) / 1000.0)
+        let percentiles = |class: Class| {
+            let mut latencies = stats
+                .latencies
+                .get(&(slot, class))
+                .cloned()
+                .unwrap_or_default();
+            latencies.sort_unstable();
+            let at = |q: f64| {
+                let last = latencies.len().saturating_sub(1);
+                latencies
+                    .get(((latencies.len() as f64 * q) as usize).min(last))
+                    .map_or(0.0, |&us| f64::from(us) / 1000.0)
+            };
+            format!("{:.1} / {:.1} ms", at(0.50), at(0.99))
         };
         println!(
-            "| {} | {} | {} | {} | {} | {:.1} ms | {:.1} ms | {} MiB |",
+            "| {}{} | {} | {} | {} | {} | {} | {} | {} MiB |",
             phase.name,
+            if recovering {
+                " (first 6 s, JWKS back)"
+            } else {
+                ""
+            },
             cell(Class::Valid),
             cell(Class::NewKey),
             cell(Class::Invalid),
             cell(Class::User),
-            at(0.50),
-            at(0.99),
+            percentiles(Class::Valid),
+            percentiles(Class::User),
             rss[index] / 1024
         );
-        let keys_down = phase.jwks.is_some();
+        let keys_down = phase.jwks.is_some() || recovering;
         let api_down = phase.api.is_some();
         for ((p, class, status), count) in &stats.counts {
-            if *p != index {
+            if *p != slot {
                 continue;
             }
             let bad = match (class, status) {
@@ -349,8 +401,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             if bad {
                 failures.push(format!(
-                    "{}: {class:?} answered {status} {count} times",
-                    phase.name
+                    "{}{}: {class:?} answered {status} {count} times",
+                    phase.name,
+                    if recovering { " (first 6 s)" } else { "" }
                 ));
             }
         }

@@ -10,7 +10,9 @@
 //! - **unknown `kid`**: triggers a fetch, but at most one per `min_refetch_interval` (counting
 //!   every fetch, and never less than 1 s), so a flood of forged key ids cannot become a flood of
 //!   requests to Clerk; when the last fetch failed, an unknown `kid` is a key outage
-//!   ([`VerifyError::KeysUnavailable`], 503), not a bad token;
+//!   ([`VerifyError::KeysUnavailable`], 503), not a bad token, and the next fetch may come after
+//!   1 s ([`MIN_REFETCH_FLOOR`]), so that the 503s end within a second of Clerk's recovery (a
+//!   soak test found them lasting the whole interval);
 //! - **outage**: while Clerk is unreachable or failing, the last good keys keep serving until they
 //!   are `max_stale` old; after that lookups fail with [`JwksError`];
 //! - **networkless**: with a [`JwtKey`](crate::JwtKey) no request is ever made.
@@ -42,7 +44,8 @@ pub struct JwksSettings {
     /// Age after which keys are refreshed in the background. Default 5 minutes.
     pub refresh_interval: Duration,
     /// The least time between two fetches (after the first). Default 10 seconds; at least
-    /// [`MIN_REFETCH_FLOOR`] (1 second), whatever is set.
+    /// [`MIN_REFETCH_FLOOR`] (1 second), whatever is set. After a failed fetch, the next may
+    /// come after [`MIN_REFETCH_FLOOR`]: the keys are back as soon as Clerk is.
     pub min_refetch_interval: Duration,
     /// Age after which keys are no longer used when no fetch has succeeded. Default 1 hour.
     pub max_stale: Duration,
@@ -214,10 +217,17 @@ impl JwksCache {
         let mut state = self.state();
         let age = state.fetched_at.map(|at| now.saturating_duration_since(at));
         let usable = age.is_some_and(|age| age <= self.settings.max_stale);
+        // After a failed fetch, Clerk may be back any moment: ask again after the floor (one
+        // second), not the whole interval, so that an outage's 503s end with the outage.
+        let interval = if state.last_error.is_some() {
+            MIN_REFETCH_FLOOR
+        } else {
+            self.settings.min_refetch_interval
+        };
         let may_fetch = !fetched
-            && state.last_attempt.is_none_or(|at| {
-                now.saturating_duration_since(at) >= self.settings.min_refetch_interval
-            });
+            && state
+                .last_attempt
+                .is_none_or(|at| now.saturating_duration_since(at) >= interval);
         if usable {
             if let Some(key) = state.keys.get(kid) {
                 let key = key.clone();

@@ -248,6 +248,10 @@ mod tests {
         assert!(SecretKey::new("sk_test_").is_err());
         assert!(SecretKey::new("sk_test_ab cd").is_err());
         assert!(SecretKey::new("").is_err());
+        // Its body is the prefix itself (a fuzz input): still only the prefix is shown.
+        let tricky = SecretKey::new("sk_live_sk_live_").expect("valid");
+        assert_eq!(tricky.to_string(), "sk_live_…(redacted)");
+        assert!(!format!("{tricky:?}").contains("sk_live_sk_live_"));
         let key = SecretKey::new("sk_live_supersecretvalue\n").expect("valid");
         assert_eq!(key.expose(), "sk_live_supersecretvalue");
         assert!(!key.is_test());

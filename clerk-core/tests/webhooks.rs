@@ -309,3 +309,24 @@ fn no_error_repeats_the_secret_or_a_signature() {
         assert!(error.code().starts_with("webhook_"));
     }
 }
+
+/// Found by fuzzing (`fuzz/fuzz_targets/webhook.rs`): an id with bytes above 0x7f (here the UTF-8
+/// of `ϡ`) was present but reported as a missing `svix-id`, so a delivery signed over it never
+/// verified. The sender signs the id's bytes; they are read as UTF-8 now.
+#[test]
+fn a_non_ascii_id_is_read_as_the_sender_signed_it() {
+    let now = now();
+    let signature = sign(SECRET, "ϡ", now, USER_CREATED).expect("signed");
+    let headers = headers("svix", "ϡ", &now.to_string(), &signature);
+    assert!(webhook().check(&headers, USER_CREATED).is_ok());
+    // Bytes that are not UTF-8 are still refused, naming the header.
+    let mut latin1 = headers.clone();
+    latin1.insert(
+        "svix-id",
+        HeaderValue::from_bytes(b"\xe9").expect("obs-text"),
+    );
+    assert_eq!(
+        webhook().check(&latin1, USER_CREATED).err(),
+        Some(WebhookError::MissingHeader("svix-id"))
+    );
+}
