@@ -428,3 +428,33 @@ async fn the_refetch_interval_has_a_floor_of_one_second() {
         "an interval of 0 still rate-limits unknown kids"
     );
 }
+
+/// Found by the soak test (`bench/soak.sh`): after a JWKS outage, a token of a key Clerk had just
+/// added got 503 for the whole refetch interval (10 s by default) after Clerk was back. Now the
+/// next fetch after a failed one may come after the floor (1 s).
+#[tokio::test]
+async fn after_a_failed_fetch_the_keys_are_back_within_a_second_of_clerk() {
+    let local = LocalClerk::start().await;
+    // A 3 s refetch interval: recovering within it shows the floor applies after a failure.
+    let clerk = local
+        .clerk_builder()
+        .jwks_settings(settings(300_000, 3_000, 3_600_000))
+        .build()
+        .expect("valid");
+    clerk
+        .verify_token(&local.token("user_1").mint())
+        .await
+        .expect("keys loaded");
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    local.set_jwks_fault(Some(Fault::Status(503)));
+    local.add_key();
+    let new_key = local.token("user_2").mint();
+    let error = clerk.verify_token(&new_key).await.expect_err("Clerk is down");
+    assert!(error.is_unavailable(), "{error:?}");
+    local.set_jwks_fault(None);
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    clerk
+        .verify_token(&new_key)
+        .await
+        .expect("fetched again 1 s after the failure, not after the 3 s interval");
+}
