@@ -449,7 +449,10 @@ async fn after_a_failed_fetch_the_keys_are_back_within_a_second_of_clerk() {
     local.set_jwks_fault(Some(Fault::Status(503)));
     local.add_key();
     let new_key = local.token("user_2").mint();
-    let error = clerk.verify_token(&new_key).await.expect_err("Clerk is down");
+    let error = clerk
+        .verify_token(&new_key)
+        .await
+        .expect_err("Clerk is down");
     assert!(error.is_unavailable(), "{error:?}");
     local.set_jwks_fault(None);
     tokio::time::sleep(Duration::from_millis(1_100)).await;

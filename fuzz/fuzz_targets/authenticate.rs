@@ -36,7 +36,11 @@ fuzz_target!(|input: Input| {
     let clerk = clerk();
     let options = AuthenticateOptions {
         accept_cookie: input.accept_cookie,
-        accepts: if input.any_kind { Accepts::any() } else { Accepts::default() },
+        accepts: if input.any_kind {
+            Accepts::any()
+        } else {
+            Accepts::default()
+        },
         ..AuthenticateOptions::new(clerk)
     };
     let state = run(clerk.authenticate_with(&headers, &options));

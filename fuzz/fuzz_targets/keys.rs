@@ -24,5 +24,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = JwtKey::new(text);
     let _ = Clerk::builder().jwt_key(text).build();
-    let _ = Clerk::builder().publishable_key(text).jwt_key(clerk_fuzz::PUBLIC_KEY).build();
+    let _ = Clerk::builder()
+        .publishable_key(text)
+        .jwt_key(clerk_fuzz::PUBLIC_KEY)
+        .build();
 });

@@ -53,7 +53,8 @@ fuzz_target!(|input: Input| {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
         let at = now + i64::from(*offset) % 200;
-        let (Ok(id_value), Ok(signature)) = (HeaderValue::from_str(id), sign(SECRET, id, at, &input.body))
+        let (Ok(id_value), Ok(signature)) =
+            (HeaderValue::from_str(id), sign(SECRET, id, at, &input.body))
         else {
             return;
         };
