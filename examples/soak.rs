@@ -235,9 +235,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         workers.push(tokio::spawn(async move {
             let mut local_stats = Stats::default();
-            let mut i = worker;
             while !stop.load(Ordering::Relaxed) {
-                i += 1;
                 let phase = phase_now.load(Ordering::Relaxed);
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 let new_key = new_key_tokens.read().ok().and_then(|tokens| {
@@ -246,7 +244,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 // Each connection sends one class (the valid ones always, the new-key ones once
                 // there are any), so that a class whose requests wait (an unknown key while the
                 // JWKS hangs, a user lookup while the Backend API fails) does not slow the others.
-                let _ = i;
                 let (class, path, token) = match worker % 8 {
                     0 | 1 => (Class::Invalid, "/me", invalid[n % invalid.len()].clone()),
                     2 => (Class::User, "/profile", pool[n % pool.len()].clone()),
