@@ -6,7 +6,7 @@
 //! `CLERK_PUBLISHABLE_KEY`) set it uses your Clerk instance instead.
 //!
 //! `-- --check` runs the printed commands against the server and exits: 0 when every status is
-//! the promised one.
+//! the promised one, and prints what the SDK did meanwhile (`Clerk::stats`).
 
 use clerk_core::Clerk;
 use clerk_examples::quickstart::{app, print_tries, run_checks, tries};
@@ -39,6 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let base = format!("http://{}", listener.local_addr()?);
+    let counted = clerk.clone();
     let server = tokio::spawn(async move { axum::serve(listener, app(clerk)).await });
 
     print_tries(&base, &commands, configured);
@@ -50,6 +51,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(1);
         }
         println!("--check: every command answered as promised");
+        // What the SDK did meanwhile: key fetches, cache hits, Backend API calls.
+        println!("Clerk stats: {}", counted.stats());
         return Ok(());
     }
     println!("Press Ctrl+C to stop.");

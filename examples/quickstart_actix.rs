@@ -4,6 +4,8 @@
 //! prints curl commands with fresh session tokens, and serves on http://127.0.0.1:3000 (`PORT` to
 //! change). With `CLERK_SECRET_KEY` set it uses your Clerk instance. `-- --check` runs the
 //! printed commands against the server and exits.
+//!
+//! Run: `cargo run -p clerk-examples --features actix --example quickstart_actix`
 
 use actix_web::{App, HttpServer};
 use clerk_actix::ClerkMiddleware;

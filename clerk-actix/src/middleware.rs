@@ -171,6 +171,7 @@ where
             let state = options.authenticate(&headers).await;
             drop(headers);
             let slot = options.webhook_slot();
+            let debug = options.debug_headers_for(&state);
             {
                 let mut extensions = request.extensions_mut();
                 extensions.insert(state);
@@ -179,9 +180,17 @@ where
                 }
                 extensions.insert(Installed(Arc::clone(&options)));
             }
-            let response = inner.call(request).await;
+            let mut response = inner.call(request).await;
             if let (Some(slot), Ok(response)) = (&slot, &response) {
                 options.webhook_answered(slot, response.status().as_u16());
+            }
+            if let (Some(debug), Ok(response)) = (debug, &mut response) {
+                for (name, value) in debug.headers() {
+                    response.headers_mut().insert(
+                        actix_web::http::header::HeaderName::from_static(name),
+                        actix_web::http::header::HeaderValue::from_static(value),
+                    );
+                }
             }
             response
         })

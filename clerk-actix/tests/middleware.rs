@@ -428,3 +428,56 @@ async fn guards_work_on_resources_too() {
     let (status, _, _) = send!(app, get("/settings"));
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+#[actix_web::test]
+async fn debug_headers_say_why_a_request_is_signed_out_only_when_turned_on() {
+    let local = LocalClerk::start().await;
+    let token = local.token("user_1").mint();
+    let expired = local.token("user_1").expires_in(-120).mint();
+    async fn me(ClerkSession(claims): ClerkSession) -> String {
+        claims.user_id().to_owned()
+    }
+    let debug = test::init_service(
+        App::new()
+            .wrap(ClerkMiddleware::new(
+                ClerkOptions::new(local.clerk()).debug_headers(true),
+            ))
+            .route("/", web::get().to(|| async { "public" }))
+            .route("/me", web::get().to(me)),
+    )
+    .await;
+    let auth_headers = |headers: &actix_web::http::header::HeaderMap| {
+        (
+            header(headers, "x-clerk-auth-status").to_owned(),
+            header(headers, "x-clerk-auth-reason").to_owned(),
+        )
+    };
+    let pair = |status: &str, reason: &str| (status.to_owned(), reason.to_owned());
+
+    let (status, headers, _) = send!(debug, get("/"));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        auth_headers(&headers),
+        pair("signed-out", "session-token-and-uat-missing")
+    );
+    let (status, headers, _) = send!(debug, get("/me").insert_header(bearer(&expired)));
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "rejections carry them too"
+    );
+    assert_eq!(auth_headers(&headers), pair("signed-out", "token-expired"));
+    let (status, headers, body) = send!(debug, get("/me").insert_header(bearer(&token)));
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "user_1"));
+    assert_eq!(auth_headers(&headers), pair("signed-in", ""));
+
+    // Off by default.
+    let plain = test::init_service(
+        App::new()
+            .wrap(ClerkMiddleware::new(local.clerk()))
+            .route("/me", web::get().to(me)),
+    )
+    .await;
+    let (_, headers, _) = send!(plain, get("/me").insert_header(bearer(&expired)));
+    assert_eq!(auth_headers(&headers), pair("", ""));
+}

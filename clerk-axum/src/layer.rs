@@ -8,7 +8,7 @@ use std::task::{Context, Poll, ready};
 
 use axum::response::Response;
 use clerk_core::Clerk;
-use clerk_core::middleware::{Decided, Installed, Seen, WebhookSlot};
+use clerk_core::middleware::{AuthDebug, Decided, Installed, Seen, WebhookSlot};
 use clerk_core::models::User;
 use clerk_core::user_cache::UserCache;
 use http::Request;
@@ -170,24 +170,35 @@ where
 
 /// Authenticates `request` and stores the outcome and the layer's options in its extensions,
 /// with a webhook replay-protection slot when the options protect replays (returned too, to be
-/// read once the response is known).
+/// read once the response is known), and the debug headers when they are on.
 async fn authenticate<B>(
     options: Arc<ClerkOptions>,
     mut request: Request<B>,
 ) -> (Request<B>, Option<Answered>) {
     let state = options.authenticate(request.headers()).await;
     let slot = options.webhook_slot();
+    let debug = options.debug_headers_for(&state);
     let extensions = request.extensions_mut();
     extensions.insert(state);
     if let Some(slot) = &slot {
         extensions.insert(slot.clone());
     }
     extensions.insert(Installed(Arc::clone(&options)));
-    (request, slot.map(|slot| (slot, options)))
+    let answered = (slot.is_some() || debug.is_some()).then_some(Answered {
+        slot,
+        debug,
+        options,
+    });
+    (request, answered)
 }
 
-/// A replay-protection slot and the options to tell the response's status.
-type Answered = (WebhookSlot, Arc<ClerkOptions>);
+/// What the response still needs once it is known: the replay-protection slot (with the
+/// options, to tell them the response's status) and the debug headers.
+struct Answered {
+    slot: Option<WebhookSlot>,
+    debug: Option<AuthDebug>,
+    options: Arc<ClerkOptions>,
+}
 
 type Authentication<B> = Pin<Box<dyn Future<Output = (Request<B>, Option<Answered>)> + Send>>;
 
@@ -242,9 +253,19 @@ where
                     this.state.set(State::Calling { future, answered });
                 }
                 StateProj::Calling { future, answered } => {
-                    let result = ready!(future.poll(cx));
-                    if let (Some((slot, options)), Ok(response)) = (answered.take(), &result) {
-                        options.webhook_answered(&slot, response.status().as_u16());
+                    let mut result = ready!(future.poll(cx));
+                    if let (Some(answered), Ok(response)) = (answered.take(), &mut result) {
+                        if let Some(slot) = &answered.slot {
+                            answered
+                                .options
+                                .webhook_answered(slot, response.status().as_u16());
+                        }
+                        for (name, value) in answered.debug.iter().flat_map(AuthDebug::headers) {
+                            response.headers_mut().insert(
+                                http::HeaderName::from_static(name),
+                                http::HeaderValue::from_static(value),
+                            );
+                        }
                     }
                     return Poll::Ready(result);
                 }

@@ -287,3 +287,52 @@ async fn handlers_get_the_client_the_auth_and_the_request_state() {
     let (status, _, body) = send(&app, get_with("/client", &[])).await;
     assert_eq!((status, body), (StatusCode::OK, local.api_url()));
 }
+
+#[tokio::test]
+async fn debug_headers_say_why_a_request_is_signed_out_only_when_turned_on() {
+    let local = LocalClerk::start().await;
+    let token = local.token("user_1").mint();
+    let expired = local.token("user_1").expires_in(-120).mint();
+    let routes = || {
+        Router::new().route("/", get(|| async { "public" })).route(
+            "/me",
+            get(|ClerkSession(claims): ClerkSession| async move { claims.user_id().to_owned() }),
+        )
+    };
+    let debug = routes().layer(ClerkLayer::new(
+        ClerkOptions::new(local.clerk()).debug_headers(true),
+    ));
+    let auth_headers = |headers: &http::HeaderMap| {
+        (
+            headers
+                .get("x-clerk-auth-status")
+                .map(|v| v.to_str().expect("ASCII").to_owned()),
+            headers
+                .get("x-clerk-auth-reason")
+                .map(|v| v.to_str().expect("ASCII").to_owned()),
+        )
+    };
+    let signed_out = |reason: &str| (Some("signed-out".to_owned()), Some(reason.to_owned()));
+
+    let (status, headers, _) = send(&debug, get_with("/", &[])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        auth_headers(&headers),
+        signed_out("session-token-and-uat-missing")
+    );
+    let (status, headers, _) = send(&debug, get_with("/me", &[bearer(&expired)])).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "rejections carry them too"
+    );
+    assert_eq!(auth_headers(&headers), signed_out("token-expired"));
+    let (status, headers, body) = send(&debug, get_with("/me", &[bearer(&token)])).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "user_1"));
+    assert_eq!(auth_headers(&headers), (Some("signed-in".to_owned()), None));
+
+    // Off by default.
+    let plain = routes().layer(ClerkLayer::new(local.clerk()));
+    let (_, headers, _) = send(&plain, get_with("/me", &[bearer(&expired)])).await;
+    assert_eq!(auth_headers(&headers), (None, None));
+}

@@ -448,6 +448,22 @@ fn token_text(token: &[u8]) -> Result<&str, SignedOut> {
     }
 }
 
+/// Where a signed-out request's token was looked for, for traces: `authorization_header` when
+/// it has one, `cookie` when it has a `__session` cookie (any suffix), else `none`.
+fn token_source(headers: &HeaderMap) -> &'static str {
+    if headers.contains_key(AUTHORIZATION) {
+        "authorization_header"
+    } else if headers
+        .get_all(COOKIE)
+        .iter()
+        .any(|value| value.as_bytes().windows(9).any(|w| w == b"__session"))
+    {
+        "cookie"
+    } else {
+        "none"
+    }
+}
+
 impl Clerk {
     /// Authenticates a request from its headers with this client's default options.
     ///
@@ -474,7 +490,15 @@ impl Clerk {
     ) -> RequestState {
         match self.find_and_verify(headers, options).await {
             Ok(state) => state,
-            Err(why) => RequestState::SignedOut(why),
+            Err(why) => {
+                // Never the token: its reason, and where it would have come from.
+                tracing::debug!(
+                    clerk.auth.reason = why.reason(),
+                    clerk.auth.token_source = token_source(headers),
+                    "request signed out"
+                );
+                RequestState::SignedOut(why)
+            }
         }
     }
 

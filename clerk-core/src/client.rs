@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     pub(crate) secret_key: Option<SecretKey>,
     pub(crate) publishable_key: Option<PublishableKey>,
     pub(crate) api_url: String,
+    /// The host of `api_url`, for traces (`server.address`).
+    pub(crate) api_host: String,
     pub(crate) api_version: String,
     pub(crate) http: reqwest::Client,
     pub(crate) retry: RetryPolicy,
@@ -65,6 +67,8 @@ pub(crate) struct Inner {
     pub(crate) verify_options: VerifyOptions,
     pub(crate) cookie_names: Option<CookieNames>,
     pub(crate) verdicts: crate::machine::VerdictCache,
+    /// What [`Clerk::stats`] reports; shared with the key cache.
+    pub(crate) counters: Arc<crate::stats::Counters>,
 }
 
 impl fmt::Debug for Clerk {
@@ -431,6 +435,11 @@ impl ClerkBuilder {
             })
             .build_with_hasher(foldhash::fast::RandomState::default());
 
+        let counters = Arc::new(crate::stats::Counters::default());
+        let api_host = reqwest::Url::parse(&api_url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_default();
         Ok(Clerk {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -446,11 +455,13 @@ impl ClerkBuilder {
                 secret_key,
                 publishable_key,
                 api_url,
+                api_host,
                 api_version: self.api_version.trim().to_owned(),
                 http,
                 retry: self.retry,
                 request_timeout: self.request_timeout,
-                jwks: Arc::new(JwksCache::new(source, settings)),
+                jwks: Arc::new(JwksCache::new(source, settings, counters.clone())),
+                counters,
                 tokens,
                 doorkeeper: Doorkeeper::new(self.token_cache_capacity),
                 token_cache_capacity: self.token_cache_capacity,

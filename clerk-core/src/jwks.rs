@@ -156,6 +156,7 @@ pub(crate) struct JwksCache {
     state: Mutex<State>,
     /// Held by the one fetch in flight.
     fetch_lock: tokio::sync::Mutex<()>,
+    counters: Arc<crate::stats::Counters>,
 }
 
 enum Lookup {
@@ -165,13 +166,18 @@ enum Lookup {
 }
 
 impl JwksCache {
-    pub(crate) fn new(source: KeySource, mut settings: JwksSettings) -> Self {
+    pub(crate) fn new(
+        source: KeySource,
+        mut settings: JwksSettings,
+        counters: Arc<crate::stats::Counters>,
+    ) -> Self {
         settings.min_refetch_interval = settings.min_refetch_interval.max(MIN_REFETCH_FLOOR);
         Self {
             source,
             settings,
             state: Mutex::new(State::default()),
             fetch_lock: tokio::sync::Mutex::new(()),
+            counters,
         }
     }
 
@@ -205,7 +211,12 @@ impl JwksCache {
                 Lookup::Fetch(generation) => {
                     // Boxed: the fetch is rare and its future large; every verification
                     // future would otherwise carry it.
-                    Box::pin(self.fetch_once(generation)).await;
+                    let trigger = if self.state().fetched_at.is_some() {
+                        "unknown_kid"
+                    } else {
+                        "load"
+                    };
+                    Box::pin(self.fetch_once(generation, trigger)).await;
                     fetched = true;
                 }
             }
@@ -237,6 +248,13 @@ impl JwksCache {
                 if refresh {
                     state.background_refresh = true;
                 }
+                if let Some(error) = &state.last_error {
+                    tracing::debug!(
+                        jwks.age_s = age.map_or(0, |age| age.as_secs()),
+                        jwks.error = %error,
+                        "serving a Clerk signing key from a key set whose refresh failed"
+                    );
+                }
                 return Lookup::Found(key, refresh);
             }
             if may_fetch {
@@ -266,7 +284,7 @@ impl JwksCache {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
-                    cache.fetch_once(generation).await;
+                    cache.fetch_once(generation, "refresh").await;
                     cache.state().background_refresh = false;
                 });
             }
@@ -276,24 +294,47 @@ impl JwksCache {
 
     /// Fetches the key set unless a fetch finished since `seen_generation` was read; concurrent
     /// callers wait for the one in flight.
-    async fn fetch_once(&self, seen_generation: u64) {
+    ///
+    /// Each fetch is an event (target `clerk_core::jwks`): `debug` when it gave keys, `warn`
+    /// when not, with `jwks.trigger` (`load`, `unknown_kid` or `refresh`), `jwks.outcome`,
+    /// `jwks.keys` (the key count) and `jwks.duration_ms`.
+    async fn fetch_once(&self, seen_generation: u64, trigger: &'static str) {
         let _in_flight = self.fetch_lock.lock().await;
         if self.state().generation != seen_generation {
             return;
         }
+        let started = Instant::now();
         let result = self.fetch().await;
         let now = Instant::now();
+        let duration_ms =
+            u64::try_from(now.duration_since(started).as_millis()).unwrap_or(u64::MAX);
+        crate::stats::bump(&self.counters.jwks_fetches);
         let mut state = self.state();
         state.generation += 1;
         state.last_attempt = Some(now);
         match result {
             Ok(keys) => {
+                tracing::debug!(
+                    jwks.trigger = trigger,
+                    jwks.outcome = "ok",
+                    jwks.keys = keys.len(),
+                    jwks.duration_ms = duration_ms,
+                    "fetched Clerk's JWKS"
+                );
                 state.keys = keys;
                 state.fetched_at = Some(now);
                 state.last_error = None;
             }
             Err(error) => {
-                tracing::warn!(%error, "Clerk JWKS fetch failed");
+                crate::stats::bump(&self.counters.jwks_fetch_failures);
+                tracing::warn!(
+                    jwks.trigger = trigger,
+                    jwks.outcome = "failed",
+                    jwks.keys = state.keys.len(),
+                    jwks.duration_ms = duration_ms,
+                    error = %error,
+                    "Clerk JWKS fetch failed"
+                );
                 state.last_error = Some(error);
             }
         }

@@ -20,6 +20,7 @@
 //! Framework integrations live in `clerk-axum` and `clerk-actix`; a local Clerk emulator for
 //! development and tests lives in `clerk-testing`.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod api;
@@ -35,6 +36,7 @@ pub mod machine;
 mod macros;
 pub mod middleware;
 pub mod models;
+pub mod stats;
 pub mod user_cache;
 pub mod verify;
 pub mod webhook_events;
@@ -57,6 +59,7 @@ pub use client::{Clerk, ClerkBuilder, DEFAULT_API_URL, DEFAULT_API_VERSION, USER
 pub use error::{ConfigError, JwksError, VerifyError};
 pub use jwks::JwksSettings;
 pub use keys::{JwtKey, PublishableKey, SecretKey};
+pub use stats::ClerkStats;
 pub use verify::VerifyOptions;
 
 /// Internal parsers, for the fuzz targets in `fuzz/` (feature `fuzzing`); not part of the API.

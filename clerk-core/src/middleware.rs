@@ -53,6 +53,7 @@ pub struct ClerkOptions<R> {
     users: UserLookup,
     webhook: Option<Webhook>,
     on_rejection: Option<RejectionHook<R>>,
+    debug_headers: bool,
 }
 
 impl<R> ClerkOptions<R> {
@@ -68,6 +69,7 @@ impl<R> ClerkOptions<R> {
             users: UserLookup::default(),
             webhook: None,
             on_rejection: None,
+            debug_headers: false,
         }
     }
 
@@ -174,6 +176,23 @@ impl<R> ClerkOptions<R> {
         self.users.cache()
     }
 
+    /// Adds Clerk's debug headers to every response (default: off): `x-clerk-auth-status`
+    /// (`signed-in` or `signed-out`) and, when signed out, `x-clerk-auth-reason` (the
+    /// [`reason`](crate::SignedOut::reason), e.g. `token-expired`), so a developer sees in the
+    /// browser's network panel or with `curl -i` why a request was signed out. A development
+    /// aid: it tells any client how its token failed, so leave it off in production.
+    pub fn debug_headers(mut self, on: bool) -> Self {
+        self.debug_headers = on;
+        self
+    }
+
+    /// The debug headers to add to the response of a request authenticated as `state`, when
+    /// [`debug_headers`](Self::debug_headers) is on (adapter plumbing).
+    #[doc(hidden)]
+    pub fn debug_headers_for(&self, state: &RequestState) -> Option<AuthDebug> {
+        self.debug_headers.then(|| AuthDebug::of(state))
+    }
+
     /// Authenticates a request from its headers (only
     /// [`AUTHENTICATION_HEADERS`](crate::AUTHENTICATION_HEADERS) are read).
     pub async fn authenticate(&self, headers: &HeaderMap) -> RequestState {
@@ -228,6 +247,7 @@ impl<R> Clone for ClerkOptions<R> {
             users: self.users.clone(),
             webhook: self.webhook.clone(),
             on_rejection: self.on_rejection.clone(),
+            debug_headers: self.debug_headers,
         }
     }
 }
@@ -240,7 +260,44 @@ impl<R> fmt::Debug for ClerkOptions<R> {
             .field("users", &self.users)
             .field("webhook", &self.webhook)
             .field("on_rejection", &self.on_rejection.is_some())
+            .field("debug_headers", &self.debug_headers)
             .finish()
+    }
+}
+
+/// Clerk's debug headers for one response (see [`ClerkOptions::debug_headers`]): header names
+/// and values, all ASCII.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthDebug {
+    status: &'static str,
+    reason: Option<&'static str>,
+}
+
+impl AuthDebug {
+    /// The header that says `signed-in` or `signed-out`.
+    pub const STATUS_HEADER: &'static str = "x-clerk-auth-status";
+    /// The header that says why a request is signed out.
+    pub const REASON_HEADER: &'static str = "x-clerk-auth-reason";
+
+    /// The headers for a request authenticated as `state` (a machine token counts as signed
+    /// in, as in Clerk's SDKs).
+    pub fn of(state: &RequestState) -> Self {
+        match state {
+            RequestState::SignedOut(why) => Self {
+                status: "signed-out",
+                reason: Some(why.reason()),
+            },
+            _ => Self {
+                status: "signed-in",
+                reason: None,
+            },
+        }
+    }
+
+    /// The `(name, value)` pairs to set.
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
+        std::iter::once((Self::STATUS_HEADER, self.status))
+            .chain(self.reason.map(|reason| (Self::REASON_HEADER, reason)))
     }
 }
 

@@ -208,6 +208,7 @@ impl UserLookup {
     /// The user `user_id`, from the cache or from the Backend API (see the type's
     /// documentation for the bounds and the failures).
     pub async fn load(&self, clerk: &Clerk, user_id: &str) -> Result<Arc<User>, LookupFailure> {
+        crate::stats::bump(&clerk.inner.counters.user_lookups);
         self.cache
             .get_or_fetch(user_id, || self.fetch(clerk, user_id))
             .await
@@ -238,12 +239,19 @@ impl UserLookup {
     }
 
     async fn fetch(&self, clerk: &Clerk, user_id: &str) -> Result<Arc<User>, LookupFailure> {
+        crate::stats::bump(&clerk.inner.counters.user_fetches);
+        tracing::trace!(clerk.cache = "user", clerk.cache_hit = false);
         let path = path_segment("user_id", user_id)
             .map_err(|error| LookupFailure::from_api_error(&error))?;
         let deadline = tokio::time::Instant::now() + self.timeout;
-        let request = Request::new(Method::GET, format!("/users/{path}"))
-            .max_attempts(LOOKUP_MAX_ATTEMPTS)
-            .deadline(deadline);
+        let request = Request::new(
+            Method::GET,
+            "GetUser",
+            "/users/{user_id}",
+            format!("/users/{path}"),
+        )
+        .max_attempts(LOOKUP_MAX_ATTEMPTS)
+        .deadline(deadline);
         // The transport already keeps to the deadline; the timeout makes it a promise.
         match tokio::time::timeout_at(deadline, clerk.execute_json::<User>(request)).await {
             Ok(Ok(user)) => Ok(Arc::new(user)),

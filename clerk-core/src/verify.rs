@@ -277,6 +277,8 @@ impl Clerk {
         if let Some(cached) = self.cached_session(token, options, now) {
             return cached;
         }
+        self.inner.counters.token_cache_misses.add();
+        tracing::trace!(clerk.cache = "session_token", clerk.cache_hit = false);
         let remember = self.inner.token_cache_capacity > 0;
         let id = self.inner.id;
         // Boxed: a fresh verification costs an RSA check anyway, and every request's future
@@ -328,6 +330,8 @@ impl Clerk {
             _ => None,
         });
         if let Some((verified, admit)) = last {
+            self.inner.counters.token_cache_hits.add();
+            tracing::trace!(clerk.cache = "session_token", clerk.cache_hit = true);
             if let Err(error) = self.check_policy(&verified.claims, options, now) {
                 return Some(Err(error));
             }
@@ -339,6 +343,8 @@ impl Clerk {
             return Some(Ok(verified));
         }
         let verified = self.inner.tokens.get(token)?;
+        self.inner.counters.token_cache_hits.add();
+        tracing::trace!(clerk.cache = "session_token", clerk.cache_hit = true);
         if let Err(error) = self.check_policy(&verified.claims, options, now) {
             return Some(Err(error));
         }

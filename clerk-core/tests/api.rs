@@ -202,14 +202,9 @@ async fn connection_failures_are_retried_only_for_idempotent_methods() {
 #[tokio::test]
 async fn clerk_errors_are_decoded() {
     let body = r#"{"errors":[{"code":"form_identifier_exists","message":"taken","long_message":"That email address is taken.","meta":{"param_name":"email_address"}},{"code":"other","message":"x"}],"clerk_trace_id":"trace_body"}"#;
-    let server = Recorder::with(move |_, _| {
-        (
-            422,
-            vec![("clerk-trace-id", "trace_header".into())],
-            body.into(),
-        )
-    })
-    .await;
+    let server =
+        Recorder::with(move |_, _| (422, vec![("cf-ray", "trace_header".into())], body.into()))
+            .await;
     let error = server
         .clerk()
         .users()
@@ -244,7 +239,7 @@ async fn clerk_errors_are_decoded() {
     let server = Recorder::with(|_, _| {
         (
             404,
-            vec![("clerk-trace-id", "trace_header".into())],
+            vec![("cf-ray", "trace_header".into())],
             r#"{"errors":[{"code":"resource_not_found","message":"not found"}]}"#.into(),
         )
     })

@@ -1,8 +1,11 @@
 //! Runnable example apps for the Clerk Rust SDK, and the pieces they share with the end-to-end
 //! tests: run them with `cargo run -p clerk-examples --example <name>`.
 
+pub mod custom_claims;
+pub mod export_users;
 pub mod machine_auth;
 pub mod quickstart;
+#[cfg(feature = "actix")]
 pub mod quickstart_actix;
 #[cfg(feature = "webhook-sync")]
 pub mod webhook_sync;

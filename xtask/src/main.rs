@@ -2,8 +2,11 @@
 //!
 //! - `cargo xtask codegen`: regenerate the Backend API client, models and operation tests from
 //!   `spec/` (`--check`: fail if the committed files are out of date).
+//! - `cargo xtask msrv`: check that every dependency of the published crates supports their
+//!   `rust-version`.
 
 mod codegen;
+mod msrv;
 
 use std::path::PathBuf;
 
@@ -19,8 +22,9 @@ fn main() {
         .unwrap_or_default();
     let result = match args.first().map(String::as_str) {
         Some("codegen") => codegen::run(&root, args.iter().any(|a| a == "--check")),
+        Some("msrv") => msrv::run(),
         None | Some("help") => {
-            println!("usage: cargo xtask codegen [--check]");
+            println!("usage: cargo xtask codegen [--check] | cargo xtask msrv");
             Ok(())
         }
         Some(other) => Err(format!("unknown task `{other}`; run `cargo xtask help`")),

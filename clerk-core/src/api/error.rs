@@ -45,7 +45,7 @@ pub struct ErrorResponse {
     pub errors: Vec<ClerkError>,
     /// Extra details about the whole response.
     pub meta: Option<serde_json::Value>,
-    /// Clerk's trace id, from the body or the `Clerk-Trace-Id` header.
+    /// Clerk's trace id, from the body or (as Clerk's SDK reads it) the `cf-ray` header.
     pub clerk_trace_id: Option<String>,
     /// How long Clerk asked to wait before retrying (`Retry-After`), on 429 and 503.
     pub retry_after: Option<Duration>,

@@ -12,6 +12,7 @@ use super::{ApiError, ErrorResponse, Multipart, Query};
 use crate::Clerk;
 use crate::http_util::{ReadError, read_limited};
 use crate::jwks::describe_transport_error;
+use crate::stats::bump;
 
 /// The largest response body read (a page of 500 users is a few MiB).
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
@@ -77,6 +78,11 @@ pub(crate) enum RequestBody {
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
     method: Method,
+    /// The operation id in Clerk's spec (`GetUser`), for traces.
+    operation: &'static str,
+    /// The spec's path template (`/users/{user_id}`), for traces: unlike `path`, it holds no
+    /// ids, which may be personal data.
+    template: &'static str,
     path: String,
     query: Query,
     body: RequestBody,
@@ -89,9 +95,18 @@ pub(crate) struct Request {
 }
 
 impl Request {
-    pub(crate) fn new(method: Method, path: String) -> Self {
+    /// The request `method path` of the operation `operation` (its id in Clerk's spec), whose
+    /// path template is `template`.
+    pub(crate) fn new(
+        method: Method,
+        operation: &'static str,
+        template: &'static str,
+        path: String,
+    ) -> Self {
         Self {
             method,
+            operation,
+            template,
             path,
             query: Query::default(),
             body: RequestBody::None,
@@ -184,12 +199,53 @@ impl Clerk {
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
+    /// Sends `request`, retrying as the [`RetryPolicy`] allows, in a span `clerk.api` whose
+    /// fields follow OpenTelemetry's HTTP client conventions: `http.request.method`,
+    /// `url.template` (the spec's path template: never the ids or query values of the request,
+    /// which may be personal data), `server.address`, `http.response.status_code`,
+    /// `http.request.resend_count` (retries), `error.type`; and Clerk's own `clerk.operation`
+    /// (the operation id), `clerk.trace_id` (from an error's body, else the `cf-ray` header) and
+    /// `clerk.duration_ms` (the whole call, retries and their waits included).
     async fn execute(&self, request: Request) -> Result<(u16, Vec<u8>), ApiError> {
+        use tracing::field::Empty;
+        let span = tracing::info_span!(
+            "clerk.api",
+            otel.name = %format_args!("{} {}", request.method, request.template),
+            otel.kind = "client",
+            clerk.operation = request.operation,
+            http.request.method = %request.method,
+            url.template = request.template,
+            server.address = %self.inner.api_host,
+            http.response.status_code = Empty,
+            http.request.resend_count = Empty,
+            error.type = Empty,
+            clerk.trace_id = Empty,
+            clerk.duration_ms = Empty,
+        );
+        let started = Instant::now();
+        let result = tracing::Instrument::instrument(self.send(request, &span), span.clone()).await;
+        let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        span.record("clerk.duration_ms", elapsed);
+        if let Err(error) = &result {
+            match error {
+                ApiError::Response(response) => span.record("error.type", response.status),
+                other => span.record("error.type", error_type(other)),
+            };
+        }
+        result
+    }
+
+    async fn send(
+        &self,
+        request: Request,
+        span: &tracing::Span,
+    ) -> Result<(u16, Vec<u8>), ApiError> {
         let secret = self
             .inner
             .secret_key
             .as_ref()
             .ok_or(ApiError::MissingSecretKey)?;
+        let counters = &self.inner.counters;
         let version = if request.versioned { "/v1" } else { "" };
         let mut url = format!("{}{version}{}", self.inner.api_url, request.path);
         if !request.query.as_str().is_empty() {
@@ -203,6 +259,10 @@ impl Clerk {
             .max(1);
         let mut attempt = 1;
         loop {
+            if attempt > 1 {
+                bump(&counters.api_retries);
+                span.record("http.request.resend_count", attempt - 1);
+            }
             let mut builder = self
                 .inner
                 .http
@@ -228,10 +288,17 @@ impl Clerk {
             let response = match builder.send().await {
                 Ok(response) => response,
                 Err(error) => {
+                    bump(&counters.api_no_response);
                     let transient = error.is_connect() || error.is_timeout() || error.is_request();
                     let delay = policy.backoff(attempt);
                     if transient && request.idempotent() && retries_left && request.can_wait(delay)
                     {
+                        tracing::debug!(
+                            attempt,
+                            ?delay,
+                            error = describe_transport_error(&error),
+                            "retrying a Clerk Backend API request"
+                        );
                         tokio::time::sleep(delay).await;
                         attempt += 1;
                         continue;
@@ -240,6 +307,18 @@ impl Clerk {
                 }
             };
             let status = response.status().as_u16();
+            counters.api_status(status);
+            span.record("http.response.status_code", status);
+            // Clerk's trace id is in an error's body; else, as Clerk's SDK reads it, the
+            // `cf-ray` header of Clerk's edge.
+            let trace = response
+                .headers()
+                .get("cf-ray")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            if let Some(trace) = &trace {
+                span.record("clerk.trace_id", trace.as_str());
+            }
             if response.status().is_success() {
                 return match read_limited(response, MAX_RESPONSE_BYTES).await {
                     Ok(body) => Ok((status, body)),
@@ -253,15 +332,13 @@ impl Clerk {
                 };
             }
             let wait = retry_after(response.headers());
-            let trace = response
-                .headers()
-                .get("clerk-trace-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
             let body = read_limited(response, 1024 * 1024)
                 .await
                 .unwrap_or_default();
             let error = ErrorResponse::parse(status, &body, trace, wait);
+            if let Some(trace) = &error.clerk_trace_id {
+                span.record("clerk.trace_id", trace.as_str());
+            }
             let retryable = status == 429 || (request.idempotent() && matches!(status, 502..=504));
             if retryable && retries_left {
                 let delay = match wait {
@@ -275,7 +352,7 @@ impl Clerk {
                     return Err(ApiError::Response(Box::new(error)));
                 }
                 tracing::debug!(
-                    status,
+                    http.response.status_code = status,
                     attempt,
                     ?delay,
                     "retrying a Clerk Backend API request"
@@ -286,6 +363,17 @@ impl Clerk {
             }
             return Err(ApiError::Response(Box::new(error)));
         }
+    }
+}
+
+/// OpenTelemetry's `error.type` of a call that got no answer with a status.
+fn error_type(error: &ApiError) -> &'static str {
+    match error {
+        ApiError::Transport(_) => "transport",
+        ApiError::Decode { .. } => "decode",
+        ApiError::MissingSecretKey => "missing_secret_key",
+        ApiError::InvalidRequest(_) => "invalid_request",
+        ApiError::Response(_) => "response",
     }
 }
 

@@ -151,7 +151,13 @@ impl Clerk {
         // As Clerk's SDK: a JWT's form first (`mt_a.b.c` is a malformed JWT, not an opaque
         // token to ask the Backend API about), then the prefixes.
         let opaque = !super::has_jwt_form(token) && TokenKind::of_prefix(token).is_some();
+        let counters = &self.inner.counters;
+        crate::stats::bump(&counters.machine_lookups);
+        let ran = std::sync::atomic::AtomicBool::new(false);
         let verify = async {
+            ran.store(true, std::sync::atomic::Ordering::Relaxed);
+            crate::stats::bump(&counters.machine_verifications);
+            tracing::trace!(clerk.cache = "machine_token", clerk.cache_hit = false);
             if opaque {
                 return self.ask_clerk(kind, token).await;
             }
@@ -166,6 +172,9 @@ impl Clerk {
             .verdicts
             .get_or_verify(token, Box::pin(verify))
             .await?;
+        if !ran.load(std::sync::atomic::Ordering::Relaxed) {
+            tracing::trace!(clerk.cache = "machine_token", clerk.cache_hit = true);
+        }
         judge(verdict, opaque)
     }
 
@@ -173,6 +182,8 @@ impl Clerk {
     /// included, so no telling of it is needed); `None` otherwise.
     pub(crate) async fn cached_machine(&self, token: &str) -> Option<MachineAuth> {
         let verdict = self.inner.verdicts.get(token).await?;
+        crate::stats::bump(&self.inner.counters.machine_lookups);
+        tracing::trace!(clerk.cache = "machine_token", clerk.cache_hit = true);
         let opaque = !super::has_jwt_form(token) && TokenKind::of_prefix(token).is_some();
         judge(verdict, opaque).ok()
     }
@@ -184,7 +195,12 @@ impl Clerk {
         };
         let mut body = Map::new();
         body.insert(field.to_owned(), Value::from(token));
-        let request = Request::new(Method::POST, path.to_owned())
+        let operation = match kind {
+            TokenKind::ApiKey => "verifyApiKey",
+            TokenKind::M2mToken => "verifyM2MToken",
+            _ => "verifyOAuthAccessToken",
+        };
+        let request = Request::new(Method::POST, operation, path, path.to_owned())
             .unversioned()
             .json(&body)
             .map_err(|error| MachineError::Unexpected(error.to_string()))?

@@ -343,8 +343,10 @@ fn emit_op(
         }
     }
     out.push_str(&format!(
-        "        let request = crate::api::Request::new(http::Method::{}, path){};\n",
+        "        let request = crate::api::Request::new(http::Method::{}, {:?}, {:?}, path){};\n",
         op.http_method,
+        op.id,
+        op.path,
         if has_query { ".query(query)" } else { "" }
     ));
     match &op.body {

@@ -91,7 +91,12 @@ impl CreateActorToken {
     /// Sends the request: `POST /actor_tokens`.
     pub async fn send(self) -> Result<models::ActorToken, crate::api::ApiError> {
         let path = String::from("/actor_tokens");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateActorToken",
+            "/actor_tokens",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -112,7 +117,12 @@ impl RevokeActorToken {
             "/actor_tokens/{}/revoke",
             crate::api::path_segment("actor_token_id", &self.actor_token_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RevokeActorToken",
+            "/actor_tokens/{actor_token_id}/revoke",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

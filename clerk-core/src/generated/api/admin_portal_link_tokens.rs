@@ -100,7 +100,12 @@ impl CreateAdminPortalLinkToken {
         self,
     ) -> Result<models::CreateAdminPortalLinkTokenResponse, crate::api::ApiError> {
         let path = String::from("/admin_portal_link_tokens");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "createAdminPortalLinkToken",
+            "/admin_portal_link_tokens",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -136,7 +141,12 @@ impl RevokeAdminPortalLinkToken {
             "/admin_portal_link_tokens/{}/revoke",
             crate::api::path_segment("adminPortalLinkTokenID", &self.admin_portal_link_token_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "revokeAdminPortalLinkToken",
+            "/admin_portal_link_tokens/{adminPortalLinkTokenID}/revoke",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

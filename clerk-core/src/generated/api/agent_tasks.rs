@@ -90,7 +90,8 @@ impl CreateAgentTask {
     /// Sends the request: `POST /agents/tasks`.
     pub async fn send(self) -> Result<models::AgentTask, crate::api::ApiError> {
         let path = String::from("/agents/tasks");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request =
+            crate::api::Request::new(http::Method::POST, "CreateAgentTask", "/agents/tasks", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -111,7 +112,12 @@ impl RevokeAgentTask {
             "/agents/tasks/{}/revoke",
             crate::api::path_segment("agent_task_id", &self.agent_task_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RevokeAgentTask",
+            "/agents/tasks/{agent_task_id}/revoke",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

@@ -105,7 +105,13 @@ impl ListAllowlistIdentifiers {
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
         query.push("paginated", &true);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListAllowlistIdentifiers",
+            "/allowlist_identifiers",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -141,7 +147,12 @@ impl CreateAllowlistIdentifier {
     /// Sends the request: `POST /allowlist_identifiers`.
     pub async fn send(self) -> Result<models::AllowlistIdentifier, crate::api::ApiError> {
         let path = String::from("/allowlist_identifiers");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateAllowlistIdentifier",
+            "/allowlist_identifiers",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -162,7 +173,12 @@ impl DeleteAllowlistIdentifier {
             "/allowlist_identifiers/{}",
             crate::api::path_segment("identifier_id", &self.identifier_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteAllowlistIdentifier",
+            "/allowlist_identifiers/{identifier_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

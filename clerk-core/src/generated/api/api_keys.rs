@@ -194,7 +194,8 @@ impl GetApiKeys {
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
         query.push("query", &self.query);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(http::Method::GET, "getApiKeys", "/api_keys", path)
+            .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -283,7 +284,8 @@ impl CreateApiKey {
     /// Sends the request: `POST /api_keys`.
     pub async fn send(self) -> Result<models::CreateApiKeyResponse, crate::api::ApiError> {
         let path = String::from("/api_keys");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request =
+            crate::api::Request::new(http::Method::POST, "createApiKey", "/api_keys", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -304,7 +306,8 @@ impl GetApiKey {
             "/api_keys/{}",
             crate::api::path_segment("apiKeyID", &self.api_key_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request =
+            crate::api::Request::new(http::Method::GET, "getApiKey", "/api_keys/{apiKeyID}", path);
         self.clerk.execute_json(request).await
     }
 }
@@ -373,7 +376,12 @@ impl UpdateApiKey {
             "/api_keys/{}",
             crate::api::path_segment("apiKeyID", &self.api_key_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "updateApiKey",
+            "/api_keys/{apiKeyID}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -394,7 +402,12 @@ impl DeleteApiKey {
             "/api_keys/{}",
             crate::api::path_segment("apiKeyID", &self.api_key_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "deleteApiKey",
+            "/api_keys/{apiKeyID}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -414,7 +427,12 @@ impl GetApiKeySecret {
             "/api_keys/{}/secret",
             crate::api::path_segment("apiKeyID", &self.api_key_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "getApiKeySecret",
+            "/api_keys/{apiKeyID}/secret",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -447,7 +465,12 @@ impl RevokeApiKey {
             "/api_keys/{}/revoke",
             crate::api::path_segment("apiKeyID", &self.api_key_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "revokeApiKey",
+            "/api_keys/{apiKeyID}/revoke",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -465,7 +488,8 @@ impl VerifyApiKey {
     /// Sends the request: `POST /api_keys/verify`.
     pub async fn send(self) -> Result<models::VerifyApiKeyResponse, crate::api::ApiError> {
         let path = String::from("/api_keys/verify");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request =
+            crate::api::Request::new(http::Method::POST, "verifyApiKey", "/api_keys/verify", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

@@ -133,7 +133,12 @@ impl UpdateInstanceAuthConfig {
         self,
     ) -> Result<models::UpdateInstanceAuthConfigResponse, crate::api::ApiError> {
         let path = String::from("/beta_features/instance_settings");
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateInstanceAuthConfig",
+            "/beta_features/instance_settings",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -163,7 +168,12 @@ impl UpdateProductionInstanceDomain {
     /// Sends the request: `PUT /beta_features/domain`.
     pub async fn send(self) -> Result<(), crate::api::ApiError> {
         let path = String::from("/beta_features/domain");
-        let request = crate::api::Request::new(http::Method::PUT, path);
+        let request = crate::api::Request::new(
+            http::Method::PUT,
+            "UpdateProductionInstanceDomain",
+            "/beta_features/domain",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_empty(request).await
     }

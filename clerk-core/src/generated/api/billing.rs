@@ -284,7 +284,13 @@ impl GetCommercePlanList {
         query.push("offset", &self.offset);
         query.push("payer_type", &self.payer_type);
         query.push("paginated", &true);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetCommercePlanList",
+            "/billing/plans",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -341,7 +347,13 @@ impl GetBillingPriceList {
         query.push("offset", &self.offset);
         query.push("plan_id", &self.plan_id);
         query.push("paginated", &true);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetBillingPriceList",
+            "/billing/prices",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -403,7 +415,12 @@ impl CreateBillingPrice {
     /// Sends the request: `POST /billing/prices`.
     pub async fn send(self) -> Result<models::BillingPriceResponse, crate::api::ApiError> {
         let path = String::from("/billing/prices");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateBillingPrice",
+            "/billing/prices",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -489,7 +506,13 @@ impl GetCommerceSubscriptionItemList {
         query.push("include_free", &self.include_free);
         query.push("query", &self.query);
         query.push("paginated", &true);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetCommerceSubscriptionItemList",
+            "/billing/subscription_items",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -530,7 +553,13 @@ impl CancelCommerceSubscriptionItem {
         );
         let mut query = crate::api::Query::default();
         query.push("end_now", &self.end_now);
-        let request = crate::api::Request::new(http::Method::DELETE, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "CancelCommerceSubscriptionItem",
+            "/billing/subscription_items/{subscription_item_id}",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 }
@@ -551,7 +580,12 @@ impl ExtendBillingSubscriptionItemFreeTrial {
             "/billing/subscription_items/{}/extend_free_trial",
             crate::api::path_segment("subscription_item_id", &self.subscription_item_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "ExtendBillingSubscriptionItemFreeTrial",
+            "/billing/subscription_items/{subscription_item_id}/extend_free_trial",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -575,7 +609,12 @@ impl CreateBillingPriceTransition {
             "/billing/subscription_items/{}/price_transition",
             crate::api::path_segment("subscription_item_id", &self.subscription_item_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateBillingPriceTransition",
+            "/billing/subscription_items/{subscription_item_id}/price_transition",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -599,7 +638,12 @@ impl ApplyBillingSubscriptionItemDiscount {
             "/billing/subscription_items/{}/discounts",
             crate::api::path_segment("subscription_item_id", &self.subscription_item_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "ApplyBillingSubscriptionItemDiscount",
+            "/billing/subscription_items/{subscription_item_id}/discounts",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -624,7 +668,12 @@ impl RemoveBillingSubscriptionItemDiscount {
             crate::api::path_segment("subscription_item_id", &self.subscription_item_id)?,
             crate::api::path_segment("discount_id", &self.discount_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "RemoveBillingSubscriptionItemDiscount",
+            "/billing/subscription_items/{subscription_item_id}/discounts/{discount_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -663,7 +712,13 @@ impl GetBillingStatementList {
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
         query.push("paginated", &true);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetBillingStatementList",
+            "/billing/statements",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -695,7 +750,12 @@ impl GetBillingStatement {
             "/billing/statements/{}",
             crate::api::path_segment("statementID", &self.statement_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetBillingStatement",
+            "/billing/statements/{statementID}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -738,7 +798,13 @@ impl GetBillingStatementPaymentAttempts {
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
         query.push("paginated", &true);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetBillingStatementPaymentAttempts",
+            "/billing/statements/{statementID}/payment_attempts",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 

@@ -79,7 +79,12 @@ impl ListBlocklistIdentifiers {
     /// Sends the request: `GET /blocklist_identifiers`.
     pub async fn send(self) -> Result<models::BlocklistIdentifierList, crate::api::ApiError> {
         let path = String::from("/blocklist_identifiers");
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListBlocklistIdentifiers",
+            "/blocklist_identifiers",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -96,7 +101,12 @@ impl CreateBlocklistIdentifier {
     /// Sends the request: `POST /blocklist_identifiers`.
     pub async fn send(self) -> Result<models::BlocklistIdentifier, crate::api::ApiError> {
         let path = String::from("/blocklist_identifiers");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateBlocklistIdentifier",
+            "/blocklist_identifiers",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -117,7 +127,12 @@ impl DeleteBlocklistIdentifier {
             "/blocklist_identifiers/{}",
             crate::api::path_segment("identifier_id", &self.identifier_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteBlocklistIdentifier",
+            "/blocklist_identifiers/{identifier_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

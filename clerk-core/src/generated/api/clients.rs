@@ -107,7 +107,9 @@ impl GetClientList {
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
         query.push("paginated", &true);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request =
+            crate::api::Request::new(http::Method::GET, "GetClientList", "/clients", path)
+                .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -136,7 +138,8 @@ impl VerifyClient {
     /// Sends the request: `POST /clients/verify`.
     pub async fn send(self) -> Result<models::Client, crate::api::ApiError> {
         let path = String::from("/clients/verify");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request =
+            crate::api::Request::new(http::Method::POST, "VerifyClient", "/clients/verify", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -157,7 +160,8 @@ impl GetClient {
             "/clients/{}",
             crate::api::path_segment("client_id", &self.client_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request =
+            crate::api::Request::new(http::Method::GET, "GetClient", "/clients/{client_id}", path);
         self.clerk.execute_json(request).await
     }
 }

@@ -235,7 +235,9 @@ impl ListDirectories {
         let mut query = crate::api::Query::default();
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request =
+            crate::api::Request::new(http::Method::GET, "ListDirectories", "/directories", path)
+                .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -279,7 +281,8 @@ impl CreateDirectory {
     /// Sends the request: `POST /directories`.
     pub async fn send(self) -> Result<models::Directory, crate::api::ApiError> {
         let path = String::from("/directories");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request =
+            crate::api::Request::new(http::Method::POST, "CreateDirectory", "/directories", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -300,7 +303,12 @@ impl GetDirectory {
             "/directories/{}",
             crate::api::path_segment("directory_id", &self.directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetDirectory",
+            "/directories/{directory_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -352,7 +360,12 @@ impl UpdateDirectory {
             "/directories/{}",
             crate::api::path_segment("directory_id", &self.directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateDirectory",
+            "/directories/{directory_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -373,7 +386,12 @@ impl DeleteDirectory {
             "/directories/{}",
             crate::api::path_segment("directory_id", &self.directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteDirectory",
+            "/directories/{directory_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -393,7 +411,12 @@ impl RotateDirectoryApiKey {
             "/directories/{}/rotate_api_key",
             crate::api::path_segment("directory_id", &self.directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RotateDirectoryAPIKey",
+            "/directories/{directory_id}/rotate_api_key",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -416,7 +439,12 @@ impl ListDirectoryGroupRoleMappings {
             "/directories/{}/group_role_mappings",
             crate::api::path_segment("directory_id", &self.directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListDirectoryGroupRoleMappings",
+            "/directories/{directory_id}/group_role_mappings",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -457,7 +485,12 @@ impl CreateDirectoryGroupRoleMapping {
             "/directories/{}/group_role_mappings",
             crate::api::path_segment("directory_id", &self.directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateDirectoryGroupRoleMapping",
+            "/directories/{directory_id}/group_role_mappings",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -482,7 +515,12 @@ impl ReplaceDirectoryGroupRoleMappings {
             "/directories/{}/group_role_mappings",
             crate::api::path_segment("directory_id", &self.directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::PUT, path);
+        let request = crate::api::Request::new(
+            http::Method::PUT,
+            "ReplaceDirectoryGroupRoleMappings",
+            "/directories/{directory_id}/group_role_mappings",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -507,7 +545,12 @@ impl DeleteDirectoryGroupRoleMapping {
             crate::api::path_segment("directory_id", &self.directory_id)?,
             crate::api::path_segment("mapping_id", &self.mapping_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteDirectoryGroupRoleMapping",
+            "/directories/{directory_id}/group_role_mappings/{mapping_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

@@ -111,7 +111,7 @@ impl ListDomains {
     /// Sends the request: `GET /domains`.
     pub async fn send(self) -> Result<models::DomainList, crate::api::ApiError> {
         let path = String::from("/domains");
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(http::Method::GET, "ListDomains", "/domains", path);
         self.clerk.execute_json(request).await
     }
 }
@@ -140,7 +140,7 @@ impl AddDomain {
     /// Sends the request: `POST /domains`.
     pub async fn send(self) -> Result<models::Domain, crate::api::ApiError> {
         let path = String::from("/domains");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(http::Method::POST, "AddDomain", "/domains", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -203,7 +203,12 @@ impl UpdateDomain {
             "/domains/{}",
             crate::api::path_segment("domain_id", &self.domain_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateDomain",
+            "/domains/{domain_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -224,7 +229,12 @@ impl DeleteDomain {
             "/domains/{}",
             crate::api::path_segment("domain_id", &self.domain_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteDomain",
+            "/domains/{domain_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

@@ -227,7 +227,12 @@ impl CreateEmailAddress {
     /// Sends the request: `POST /email_addresses`.
     pub async fn send(self) -> Result<models::EmailAddress, crate::api::ApiError> {
         let path = String::from("/email_addresses");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateEmailAddress",
+            "/email_addresses",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -248,7 +253,12 @@ impl GetEmailAddress {
             "/email_addresses/{}",
             crate::api::path_segment("email_address_id", &self.email_address_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetEmailAddress",
+            "/email_addresses/{email_address_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -307,7 +317,12 @@ impl UpdateEmailAddress {
             "/email_addresses/{}",
             crate::api::path_segment("email_address_id", &self.email_address_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateEmailAddress",
+            "/email_addresses/{email_address_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -328,7 +343,12 @@ impl DeleteEmailAddress {
             "/email_addresses/{}",
             crate::api::path_segment("email_address_id", &self.email_address_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteEmailAddress",
+            "/email_addresses/{email_address_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -350,7 +370,12 @@ impl PrepareEmailAddressVerification {
             "/email_addresses/{}/prepare_verification",
             crate::api::path_segment("email_address_id", &self.email_address_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "PrepareEmailAddressVerification",
+            "/email_addresses/{email_address_id}/prepare_verification",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -373,7 +398,12 @@ impl AttemptEmailAddressVerification {
             "/email_addresses/{}/attempt_verification",
             crate::api::path_segment("email_address_id", &self.email_address_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "AttemptEmailAddressVerification",
+            "/email_addresses/{email_address_id}/attempt_verification",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -427,7 +457,12 @@ impl ReplaceUserEmailAddress {
             "/users/{}/email_address",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::PUT, path);
+        let request = crate::api::Request::new(
+            http::Method::PUT,
+            "ReplaceUserEmailAddress",
+            "/users/{user_id}/email_address",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

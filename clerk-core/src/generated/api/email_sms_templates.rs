@@ -191,7 +191,13 @@ impl GetTemplateList {
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
         query.push("paginated", &true);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetTemplateList",
+            "/templates/{template_type}",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -225,7 +231,12 @@ impl GetTemplate {
             crate::api::path_segment("template_type", &self.template_type)?,
             crate::api::path_segment("slug", &self.slug)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetTemplate",
+            "/templates/{template_type}/{slug}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -313,7 +324,12 @@ impl UpsertTemplate {
             crate::api::path_segment("template_type", &self.template_type)?,
             crate::api::path_segment("slug", &self.slug)?
         );
-        let request = crate::api::Request::new(http::Method::PUT, path);
+        let request = crate::api::Request::new(
+            http::Method::PUT,
+            "UpsertTemplate",
+            "/templates/{template_type}/{slug}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -336,7 +352,12 @@ impl RevertTemplate {
             crate::api::path_segment("template_type", &self.template_type)?,
             crate::api::path_segment("slug", &self.slug)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RevertTemplate",
+            "/templates/{template_type}/{slug}/revert",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -396,7 +417,12 @@ impl PreviewTemplate {
             crate::api::path_segment("template_type", &self.template_type)?,
             crate::api::path_segment("slug", &self.slug)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "PreviewTemplate",
+            "/templates/{template_type}/{slug}/preview",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -426,7 +452,12 @@ impl ToggleTemplateDelivery {
             crate::api::path_segment("template_type", &self.template_type)?,
             crate::api::path_segment("slug", &self.slug)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "ToggleTemplateDelivery",
+            "/templates/{template_type}/{slug}/toggle_delivery",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

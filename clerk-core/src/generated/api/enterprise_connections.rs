@@ -209,7 +209,13 @@ impl ListEnterpriseConnections {
         query.push("offset", &self.offset);
         query.push("organization_id", &self.organization_id);
         query.push("active", &self.active);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListEnterpriseConnections",
+            "/enterprise_connections",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -308,7 +314,12 @@ impl CreateEnterpriseConnection {
     /// Sends the request: `POST /enterprise_connections`.
     pub async fn send(self) -> Result<models::EnterpriseConnection, crate::api::ApiError> {
         let path = String::from("/enterprise_connections");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateEnterpriseConnection",
+            "/enterprise_connections",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -329,7 +340,12 @@ impl GetEnterpriseConnection {
             "/enterprise_connections/{}",
             crate::api::path_segment("enterprise_connection_id", &self.enterprise_connection_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetEnterpriseConnection",
+            "/enterprise_connections/{enterprise_connection_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -476,7 +492,12 @@ impl UpdateEnterpriseConnection {
             "/enterprise_connections/{}",
             crate::api::path_segment("enterprise_connection_id", &self.enterprise_connection_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateEnterpriseConnection",
+            "/enterprise_connections/{enterprise_connection_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -497,7 +518,12 @@ impl DeleteEnterpriseConnection {
             "/enterprise_connections/{}",
             crate::api::path_segment("enterprise_connection_id", &self.enterprise_connection_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteEnterpriseConnection",
+            "/enterprise_connections/{enterprise_connection_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -550,7 +576,13 @@ impl ListEnterpriseConnectionTestRuns {
         query.push_each("status", &self.status);
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListEnterpriseConnectionTestRuns",
+            "/enterprise_connections/{enterprise_connection_id}/test_runs",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -584,7 +616,12 @@ impl CreateEnterpriseConnectionTestRun {
             "/enterprise_connections/{}/test_runs",
             crate::api::path_segment("enterprise_connection_id", &self.enterprise_connection_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateEnterpriseConnectionTestRun",
+            "/enterprise_connections/{enterprise_connection_id}/test_runs",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

@@ -226,7 +226,7 @@ impl GetInstance {
     /// Sends the request: `GET /instance`.
     pub async fn send(self) -> Result<models::Instance, crate::api::ApiError> {
         let path = String::from("/instance");
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(http::Method::GET, "GetInstance", "/instance", path);
         self.clerk.execute_json(request).await
     }
 }
@@ -353,7 +353,8 @@ impl UpdateInstance {
     /// Sends the request: `PATCH /instance`.
     pub async fn send(self) -> Result<(), crate::api::ApiError> {
         let path = String::from("/instance");
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request =
+            crate::api::Request::new(http::Method::PATCH, "UpdateInstance", "/instance", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_empty(request).await
     }
@@ -431,7 +432,12 @@ impl UpdateInstanceRestrictions {
     /// Sends the request: `PATCH /instance/restrictions`.
     pub async fn send(self) -> Result<models::InstanceRestrictions, crate::api::ApiError> {
         let path = String::from("/instance/restrictions");
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateInstanceRestrictions",
+            "/instance/restrictions",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -448,7 +454,12 @@ impl GetInstanceProtect {
     /// Sends the request: `GET /instance/protect`.
     pub async fn send(self) -> Result<models::InstanceProtect, crate::api::ApiError> {
         let path = String::from("/instance/protect");
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetInstanceProtect",
+            "/instance/protect",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -489,7 +500,12 @@ impl UpdateInstanceProtect {
     /// Sends the request: `PATCH /instance/protect`.
     pub async fn send(self) -> Result<models::InstanceProtect, crate::api::ApiError> {
         let path = String::from("/instance/protect");
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateInstanceProtect",
+            "/instance/protect",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -506,7 +522,12 @@ impl GetInstanceCommunication {
     /// Sends the request: `GET /instance/communication`.
     pub async fn send(self) -> Result<models::InstanceCommunication, crate::api::ApiError> {
         let path = String::from("/instance/communication");
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetInstanceCommunication",
+            "/instance/communication",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -539,7 +560,12 @@ impl UpdateInstanceCommunication {
     /// Sends the request: `PATCH /instance/communication`.
     pub async fn send(self) -> Result<models::InstanceCommunication, crate::api::ApiError> {
         let path = String::from("/instance/communication");
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateInstanceCommunication",
+            "/instance/communication",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -556,7 +582,12 @@ impl GetInstanceOauthApplicationSettings {
     /// Sends the request: `GET /instance/oauth_application_settings`.
     pub async fn send(self) -> Result<models::OauthApplicationSettings, crate::api::ApiError> {
         let path = String::from("/instance/oauth_application_settings");
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetInstanceOAuthApplicationSettings",
+            "/instance/oauth_application_settings",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -660,7 +691,12 @@ impl UpdateInstanceOauthApplicationSettings {
     /// Sends the request: `PATCH /instance/oauth_application_settings`.
     pub async fn send(self) -> Result<models::OauthApplicationSettings, crate::api::ApiError> {
         let path = String::from("/instance/oauth_application_settings");
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateInstanceOAuthApplicationSettings",
+            "/instance/oauth_application_settings",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -692,7 +728,12 @@ impl ChangeProductionInstanceDomain {
     /// Sends the request: `POST /instance/change_domain`.
     pub async fn send(self) -> Result<(), crate::api::ApiError> {
         let path = String::from("/instance/change_domain");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "ChangeProductionInstanceDomain",
+            "/instance/change_domain",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_empty(request).await
     }
@@ -709,7 +750,12 @@ impl GetInstanceOrganizationSettings {
     /// Sends the request: `GET /instance/organization_settings`.
     pub async fn send(self) -> Result<models::OrganizationSettings, crate::api::ApiError> {
         let path = String::from("/instance/organization_settings");
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetInstanceOrganizationSettings",
+            "/instance/organization_settings",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -820,7 +866,12 @@ impl UpdateInstanceOrganizationSettings {
     /// Sends the request: `PATCH /instance/organization_settings`.
     pub async fn send(self) -> Result<models::OrganizationSettings, crate::api::ApiError> {
         let path = String::from("/instance/organization_settings");
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateInstanceOrganizationSettings",
+            "/instance/organization_settings",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

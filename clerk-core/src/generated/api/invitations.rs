@@ -167,7 +167,9 @@ impl ListInvitations {
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
         query.push("paginated", &true);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request =
+            crate::api::Request::new(http::Method::GET, "ListInvitations", "/invitations", path)
+                .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -257,7 +259,8 @@ impl CreateInvitation {
     /// Sends the request: `POST /invitations`.
     pub async fn send(self) -> Result<models::Invitation, crate::api::ApiError> {
         let path = String::from("/invitations");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request =
+            crate::api::Request::new(http::Method::POST, "CreateInvitation", "/invitations", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -275,7 +278,12 @@ impl CreateBulkInvitations {
     /// Sends the request: `POST /invitations/bulk`.
     pub async fn send(self) -> Result<Vec<models::Invitation>, crate::api::ApiError> {
         let path = String::from("/invitations/bulk");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateBulkInvitations",
+            "/invitations/bulk",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -296,7 +304,12 @@ impl RevokeInvitation {
             "/invitations/{}/revoke",
             crate::api::path_segment("invitation_id", &self.invitation_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RevokeInvitation",
+            "/invitations/{invitation_id}/revoke",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

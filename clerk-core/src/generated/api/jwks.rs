@@ -50,7 +50,7 @@ impl GetJwks {
     /// Sends the request: `GET /jwks`.
     pub async fn send(self) -> Result<crate::models::JwkSet, crate::api::ApiError> {
         let path = String::from("/jwks");
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(http::Method::GET, "GetJWKS", "/jwks", path);
         self.clerk.execute_json(request).await
     }
 }

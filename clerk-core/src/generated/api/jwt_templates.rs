@@ -148,7 +148,13 @@ impl ListJwtTemplates {
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
         query.push("paginated", &true);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListJWTTemplates",
+            "/jwt_templates",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -231,7 +237,12 @@ impl CreateJwtTemplate {
     /// Sends the request: `POST /jwt_templates`.
     pub async fn send(self) -> Result<models::JwtTemplate, crate::api::ApiError> {
         let path = String::from("/jwt_templates");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateJWTTemplate",
+            "/jwt_templates",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -252,7 +263,12 @@ impl GetJwtTemplate {
             "/jwt_templates/{}",
             crate::api::path_segment("template_id", &self.template_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetJWTTemplate",
+            "/jwt_templates/{template_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -327,7 +343,12 @@ impl UpdateJwtTemplate {
             "/jwt_templates/{}",
             crate::api::path_segment("template_id", &self.template_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateJWTTemplate",
+            "/jwt_templates/{template_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -348,7 +369,12 @@ impl DeleteJwtTemplate {
             "/jwt_templates/{}",
             crate::api::path_segment("template_id", &self.template_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteJWTTemplate",
+            "/jwt_templates/{template_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

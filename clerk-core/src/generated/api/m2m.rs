@@ -158,7 +158,9 @@ impl GetM2MTokens {
         query.push("expired", &self.expired);
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request =
+            crate::api::Request::new(http::Method::GET, "getM2MTokens", "/m2m_tokens", path)
+                .query(query);
         self.clerk.execute_json(request).await
     }
 }
@@ -220,7 +222,8 @@ impl CreateM2MToken {
     /// Sends the request: `POST /m2m_tokens`.
     pub async fn send(self) -> Result<models::CreateM2MTokenResponse, crate::api::ApiError> {
         let path = String::from("/m2m_tokens");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request =
+            crate::api::Request::new(http::Method::POST, "createM2MToken", "/m2m_tokens", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -254,7 +257,12 @@ impl RevokeM2MToken {
             "/m2m_tokens/{}/revoke",
             crate::api::path_segment("m2m_token_id", &self.m2m_token_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "revokeM2MToken",
+            "/m2m_tokens/{m2m_token_id}/revoke",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -272,7 +280,12 @@ impl VerifyM2MToken {
     /// Sends the request: `POST /m2m_tokens/verify`.
     pub async fn send(self) -> Result<models::VerifyM2MTokenResponse, crate::api::ApiError> {
         let path = String::from("/m2m_tokens/verify");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "verifyM2MToken",
+            "/m2m_tokens/verify",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

@@ -227,7 +227,9 @@ impl ListMachines {
         query.push("offset", &self.offset);
         query.push("query", &self.query);
         query.push("order_by", &self.order_by);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request =
+            crate::api::Request::new(http::Method::GET, "ListMachines", "/machines", path)
+                .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -268,7 +270,8 @@ impl CreateMachine {
     /// Sends the request: `POST /machines`.
     pub async fn send(self) -> Result<models::CreateMachineResponse, crate::api::ApiError> {
         let path = String::from("/machines");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request =
+            crate::api::Request::new(http::Method::POST, "CreateMachine", "/machines", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -289,7 +292,12 @@ impl GetMachine {
             "/machines/{}",
             crate::api::path_segment("machine_id", &self.machine_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetMachine",
+            "/machines/{machine_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -322,7 +330,12 @@ impl UpdateMachine {
             "/machines/{}",
             crate::api::path_segment("machine_id", &self.machine_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateMachine",
+            "/machines/{machine_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -343,7 +356,12 @@ impl DeleteMachine {
             "/machines/{}",
             crate::api::path_segment("machine_id", &self.machine_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteMachine",
+            "/machines/{machine_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -363,7 +381,12 @@ impl GetMachineSecretKey {
             "/machines/{}/secret_key",
             crate::api::path_segment("machine_id", &self.machine_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetMachineSecretKey",
+            "/machines/{machine_id}/secret_key",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -386,7 +409,12 @@ impl RotateMachineSecretKey {
             "/machines/{}/secret_key/rotate",
             crate::api::path_segment("machine_id", &self.machine_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RotateMachineSecretKey",
+            "/machines/{machine_id}/secret_key/rotate",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -408,7 +436,12 @@ impl CreateMachineScope {
             "/machines/{}/scopes",
             crate::api::path_segment("machine_id", &self.machine_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateMachineScope",
+            "/machines/{machine_id}/scopes",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -431,7 +464,12 @@ impl DeleteMachineScope {
             crate::api::path_segment("machine_id", &self.machine_id)?,
             crate::api::path_segment("other_machine_id", &self.other_machine_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteMachineScope",
+            "/machines/{machine_id}/scopes/{other_machine_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

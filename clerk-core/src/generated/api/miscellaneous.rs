@@ -117,7 +117,13 @@ impl GetPublicInterstitial {
         query.push("domain", &self.domain);
         query.push("sign_in_url", &self.sign_in_url);
         query.push("use_domain_for_script", &self.use_domain_for_script);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetPublicInterstitial",
+            "/public/interstitial",
+            path,
+        )
+        .query(query);
         self.clerk.execute_text(request).await
     }
 }

@@ -72,7 +72,12 @@ impl VerifyOauthAccessToken {
         self,
     ) -> Result<models::VerifyOauthAccessTokenResponse, crate::api::ApiError> {
         let path = String::from("/oauth_applications/access_tokens/verify");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "verifyOAuthAccessToken",
+            "/oauth_applications/access_tokens/verify",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

@@ -229,7 +229,13 @@ impl ListOauthApplications {
         query.push("offset", &self.offset);
         query.push("order_by", &self.order_by);
         query.push("name_query", &self.name_query);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListOAuthApplications",
+            "/oauth_applications",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -333,7 +339,12 @@ impl CreateOauthApplication {
     /// Sends the request: `POST /oauth_applications`.
     pub async fn send(self) -> Result<models::OauthApplicationWithSecret, crate::api::ApiError> {
         let path = String::from("/oauth_applications");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateOAuthApplication",
+            "/oauth_applications",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -354,7 +365,12 @@ impl GetOauthApplication {
             "/oauth_applications/{}",
             crate::api::path_segment("oauth_application_id", &self.oauth_application_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetOAuthApplication",
+            "/oauth_applications/{oauth_application_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -463,7 +479,12 @@ impl UpdateOauthApplication {
             "/oauth_applications/{}",
             crate::api::path_segment("oauth_application_id", &self.oauth_application_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateOAuthApplication",
+            "/oauth_applications/{oauth_application_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -484,7 +505,12 @@ impl DeleteOauthApplication {
             "/oauth_applications/{}",
             crate::api::path_segment("oauth_application_id", &self.oauth_application_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteOAuthApplication",
+            "/oauth_applications/{oauth_application_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -512,7 +538,12 @@ impl UploadOauthApplicationLogo {
             "/oauth_applications/{}/logo",
             crate::api::path_segment("oauth_application_id", &self.oauth_application_id)?
         );
-        let request = crate::api::Request::new(http::Method::PUT, path);
+        let request = crate::api::Request::new(
+            http::Method::PUT,
+            "UploadOAuthApplicationLogo",
+            "/oauth_applications/{oauth_application_id}/logo",
+            path,
+        );
         let mut form = crate::api::Multipart::new("file", self.file);
         form.text("uploader_user_id", self.uploader_user_id);
         let request = request.multipart(form);
@@ -535,7 +566,12 @@ impl RotateOauthApplicationSecret {
             "/oauth_applications/{}/rotate_secret",
             crate::api::path_segment("oauth_application_id", &self.oauth_application_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RotateOAuthApplicationSecret",
+            "/oauth_applications/{oauth_application_id}/rotate_secret",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -556,7 +592,12 @@ impl RevokeOauthApplicationToken {
             "/oauth_applications/{}/revoke_token",
             crate::api::path_segment("oauth_application_id", &self.oauth_application_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RevokeOAuthApplicationToken",
+            "/oauth_applications/{oauth_application_id}/revoke_token",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_empty(request).await
     }

@@ -200,7 +200,13 @@ impl ListOrganizationDomains {
         query.push("enrollment_mode", &self.enrollment_mode);
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListOrganizationDomains",
+            "/organizations/{organization_id}/domains",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -257,7 +263,12 @@ impl CreateOrganizationDomain {
             "/organizations/{}/domains",
             crate::api::path_segment("organization_id", &self.organization_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateOrganizationDomain",
+            "/organizations/{organization_id}/domains",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -305,7 +316,12 @@ impl UpdateOrganizationDomain {
             crate::api::path_segment("organization_id", &self.organization_id)?,
             crate::api::path_segment("domain_id", &self.domain_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateOrganizationDomain",
+            "/organizations/{organization_id}/domains/{domain_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -328,7 +344,12 @@ impl DeleteOrganizationDomain {
             crate::api::path_segment("organization_id", &self.organization_id)?,
             crate::api::path_segment("domain_id", &self.domain_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteOrganizationDomain",
+            "/organizations/{organization_id}/domains/{domain_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -350,7 +371,12 @@ impl VerifyOrganizationDomainOwnership {
             crate::api::path_segment("organization_id", &self.organization_id)?,
             crate::api::path_segment("domain_id", &self.domain_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "VerifyOrganizationDomainOwnership",
+            "/organizations/{organization_id}/domains/{domain_id}/verify_ownership",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -450,7 +476,13 @@ impl ListAllOrganizationDomains {
         query.push("order_by", &self.order_by);
         query.push("offset", &self.offset);
         query.push("limit", &self.limit);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListAllOrganizationDomains",
+            "/organization_domains",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 

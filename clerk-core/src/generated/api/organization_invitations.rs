@@ -278,7 +278,13 @@ impl ListInstanceOrganizationInvitations {
         query.push("query", &self.query);
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListInstanceOrganizationInvitations",
+            "/organization_invitations",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -361,7 +367,13 @@ impl ListOrganizationInvitations {
         query.push("order_by", &self.order_by);
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListOrganizationInvitations",
+            "/organizations/{organization_id}/invitations",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -470,7 +482,12 @@ impl CreateOrganizationInvitation {
             "/organizations/{}/invitations",
             crate::api::path_segment("organization_id", &self.organization_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateOrganizationInvitation",
+            "/organizations/{organization_id}/invitations",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -492,7 +509,12 @@ impl CreateOrganizationInvitationBulk {
             "/organizations/{}/invitations/bulk",
             crate::api::path_segment("organization_id", &self.organization_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateOrganizationInvitationBulk",
+            "/organizations/{organization_id}/invitations/bulk",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -533,7 +555,13 @@ impl ListPendingOrganizationInvitations {
         let mut query = crate::api::Query::default();
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListPendingOrganizationInvitations",
+            "/organizations/{organization_id}/invitations/pending",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -567,7 +595,12 @@ impl GetOrganizationInvitation {
             crate::api::path_segment("organization_id", &self.organization_id)?,
             crate::api::path_segment("invitation_id", &self.invitation_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetOrganizationInvitation",
+            "/organizations/{organization_id}/invitations/{invitation_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -603,7 +636,12 @@ impl RevokeOrganizationInvitation {
             crate::api::path_segment("organization_id", &self.organization_id)?,
             crate::api::path_segment("invitation_id", &self.invitation_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RevokeOrganizationInvitation",
+            "/organizations/{organization_id}/invitations/{invitation_id}/revoke",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

@@ -327,7 +327,13 @@ impl ListOrganizationMemberships {
         query.push("created_at_after", &self.created_at_after);
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListOrganizationMemberships",
+            "/organizations/{organization_id}/memberships",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -384,7 +390,12 @@ impl CreateOrganizationMembership {
             "/organizations/{}/memberships",
             crate::api::path_segment("organization_id", &self.organization_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateOrganizationMembership",
+            "/organizations/{organization_id}/memberships",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -408,7 +419,12 @@ impl UpdateOrganizationMembership {
             crate::api::path_segment("organization_id", &self.organization_id)?,
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateOrganizationMembership",
+            "/organizations/{organization_id}/memberships/{user_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -431,7 +447,12 @@ impl DeleteOrganizationMembership {
             crate::api::path_segment("organization_id", &self.organization_id)?,
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteOrganizationMembership",
+            "/organizations/{organization_id}/memberships/{user_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -468,7 +489,12 @@ impl UpdateOrganizationMembershipMetadata {
             crate::api::path_segment("organization_id", &self.organization_id)?,
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateOrganizationMembershipMetadata",
+            "/organizations/{organization_id}/memberships/{user_id}/metadata",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

@@ -160,7 +160,13 @@ impl ListOrganizationPermissions {
         query.push("order_by", &self.order_by);
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListOrganizationPermissions",
+            "/organization_permissions",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -195,7 +201,12 @@ impl CreateOrganizationPermission {
     /// Sends the request: `POST /organization_permissions`.
     pub async fn send(self) -> Result<models::Permission, crate::api::ApiError> {
         let path = String::from("/organization_permissions");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateOrganizationPermission",
+            "/organization_permissions",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -216,7 +227,12 @@ impl GetOrganizationPermission {
             "/organization_permissions/{}",
             crate::api::path_segment("permission_id", &self.permission_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetOrganizationPermission",
+            "/organization_permissions/{permission_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -255,7 +271,12 @@ impl UpdateOrganizationPermission {
             "/organization_permissions/{}",
             crate::api::path_segment("permission_id", &self.permission_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateOrganizationPermission",
+            "/organization_permissions/{permission_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -276,7 +297,12 @@ impl DeleteOrganizationPermission {
             "/organization_permissions/{}",
             crate::api::path_segment("permission_id", &self.permission_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteOrganizationPermission",
+            "/organization_permissions/{permission_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

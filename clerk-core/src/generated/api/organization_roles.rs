@@ -207,7 +207,13 @@ impl ListOrganizationRoles {
         query.push("order_by", &self.order_by);
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListOrganizationRoles",
+            "/organization_roles",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -273,7 +279,12 @@ impl CreateOrganizationRole {
     /// Sends the request: `POST /organization_roles`.
     pub async fn send(self) -> Result<models::Role, crate::api::ApiError> {
         let path = String::from("/organization_roles");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateOrganizationRole",
+            "/organization_roles",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -294,7 +305,12 @@ impl GetOrganizationRole {
             "/organization_roles/{}",
             crate::api::path_segment("organization_role_id", &self.organization_role_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetOrganizationRole",
+            "/organization_roles/{organization_role_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -364,7 +380,12 @@ impl UpdateOrganizationRole {
             "/organization_roles/{}",
             crate::api::path_segment("organization_role_id", &self.organization_role_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateOrganizationRole",
+            "/organization_roles/{organization_role_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -385,7 +406,12 @@ impl DeleteOrganizationRole {
             "/organization_roles/{}",
             crate::api::path_segment("organization_role_id", &self.organization_role_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteOrganizationRole",
+            "/organization_roles/{organization_role_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -407,7 +433,12 @@ impl AssignPermissionToOrganizationRole {
             crate::api::path_segment("organization_role_id", &self.organization_role_id)?,
             crate::api::path_segment("permission_id", &self.permission_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "AssignPermissionToOrganizationRole",
+            "/organization_roles/{organization_role_id}/permissions/{permission_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -429,7 +460,12 @@ impl RemovePermissionFromOrganizationRole {
             crate::api::path_segment("organization_role_id", &self.organization_role_id)?,
             crate::api::path_segment("permission_id", &self.permission_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "RemovePermissionFromOrganizationRole",
+            "/organization_roles/{organization_role_id}/permissions/{permission_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

@@ -364,7 +364,13 @@ impl ListOrganizations {
         query.push("order_by", &self.order_by);
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListOrganizations",
+            "/organizations",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -480,7 +486,12 @@ impl CreateOrganization {
     /// Sends the request: `POST /organizations`.
     pub async fn send(self) -> Result<models::Organization, crate::api::ApiError> {
         let path = String::from("/organizations");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateOrganization",
+            "/organizations",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -521,7 +532,13 @@ impl GetOrganization {
             "include_missing_member_with_elevated_permissions",
             &self.include_missing_member_with_elevated_permissions,
         );
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetOrganization",
+            "/organizations/{organization_id}",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 }
@@ -616,7 +633,12 @@ impl UpdateOrganization {
             "/organizations/{}",
             crate::api::path_segment("organization_id", &self.organization_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateOrganization",
+            "/organizations/{organization_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -637,7 +659,12 @@ impl DeleteOrganization {
             "/organizations/{}",
             crate::api::path_segment("organization_id", &self.organization_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteOrganization",
+            "/organizations/{organization_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -672,7 +699,12 @@ impl ReplaceOrganizationMetadata {
             "/organizations/{}/metadata",
             crate::api::path_segment("organization_id", &self.organization_id)?
         );
-        let request = crate::api::Request::new(http::Method::PUT, path);
+        let request = crate::api::Request::new(
+            http::Method::PUT,
+            "ReplaceOrganizationMetadata",
+            "/organizations/{organization_id}/metadata",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -708,7 +740,12 @@ impl MergeOrganizationMetadata {
             "/organizations/{}/metadata",
             crate::api::path_segment("organization_id", &self.organization_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "MergeOrganizationMetadata",
+            "/organizations/{organization_id}/metadata",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -737,7 +774,12 @@ impl UploadOrganizationLogo {
             "/organizations/{}/logo",
             crate::api::path_segment("organization_id", &self.organization_id)?
         );
-        let request = crate::api::Request::new(http::Method::PUT, path);
+        let request = crate::api::Request::new(
+            http::Method::PUT,
+            "UploadOrganizationLogo",
+            "/organizations/{organization_id}/logo",
+            path,
+        );
         let mut form = crate::api::Multipart::new("file", self.file);
         form.text("uploader_user_id", self.uploader_user_id);
         let request = request.multipart(form);
@@ -760,7 +802,12 @@ impl DeleteOrganizationLogo {
             "/organizations/{}/logo",
             crate::api::path_segment("organization_id", &self.organization_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteOrganizationLogo",
+            "/organizations/{organization_id}/logo",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -780,7 +827,12 @@ impl GetOrganizationBillingSubscription {
             "/organizations/{}/billing/subscription",
             crate::api::path_segment("organization_id", &self.organization_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetOrganizationBillingSubscription",
+            "/organizations/{organization_id}/billing/subscription",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -800,7 +852,12 @@ impl GetOrganizationBillingCreditBalance {
             "/organizations/{}/billing/credits",
             crate::api::path_segment("organization_id", &self.organization_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetOrganizationBillingCreditBalance",
+            "/organizations/{organization_id}/billing/credits",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -833,7 +890,12 @@ impl AdjustOrganizationBillingCreditBalance {
             "/organizations/{}/billing/credits",
             crate::api::path_segment("organization_id", &self.organization_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "AdjustOrganizationBillingCreditBalance",
+            "/organizations/{organization_id}/billing/credits",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

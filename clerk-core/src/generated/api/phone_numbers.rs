@@ -224,7 +224,12 @@ impl CreatePhoneNumber {
     /// Sends the request: `POST /phone_numbers`.
     pub async fn send(self) -> Result<models::PhoneNumber, crate::api::ApiError> {
         let path = String::from("/phone_numbers");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreatePhoneNumber",
+            "/phone_numbers",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -245,7 +250,12 @@ impl GetPhoneNumber {
             "/phone_numbers/{}",
             crate::api::path_segment("phone_number_id", &self.phone_number_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetPhoneNumber",
+            "/phone_numbers/{phone_number_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -304,7 +314,12 @@ impl UpdatePhoneNumber {
             "/phone_numbers/{}",
             crate::api::path_segment("phone_number_id", &self.phone_number_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdatePhoneNumber",
+            "/phone_numbers/{phone_number_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -325,7 +340,12 @@ impl DeletePhoneNumber {
             "/phone_numbers/{}",
             crate::api::path_segment("phone_number_id", &self.phone_number_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeletePhoneNumber",
+            "/phone_numbers/{phone_number_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -347,7 +367,12 @@ impl PreparePhoneNumberVerification {
             "/phone_numbers/{}/prepare_verification",
             crate::api::path_segment("phone_number_id", &self.phone_number_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "PreparePhoneNumberVerification",
+            "/phone_numbers/{phone_number_id}/prepare_verification",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -370,7 +395,12 @@ impl AttemptPhoneNumberVerification {
             "/phone_numbers/{}/attempt_verification",
             crate::api::path_segment("phone_number_id", &self.phone_number_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "AttemptPhoneNumberVerification",
+            "/phone_numbers/{phone_number_id}/attempt_verification",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -410,7 +440,12 @@ impl ReplaceUserPhoneNumber {
             "/users/{}/phone_number",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::PUT, path);
+        let request = crate::api::Request::new(
+            http::Method::PUT,
+            "ReplaceUserPhoneNumber",
+            "/users/{user_id}/phone_number",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

@@ -77,7 +77,12 @@ impl VerifyDomainProxy {
     /// Sends the request: `POST /proxy_checks`.
     pub async fn send(self) -> Result<models::ProxyCheck, crate::api::ApiError> {
         let path = String::from("/proxy_checks");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "VerifyDomainProxy",
+            "/proxy_checks",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

@@ -112,7 +112,13 @@ impl ListRedirectUrLs {
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
         query.push("paginated", &true);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListRedirectURLs",
+            "/redirect_urls",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -141,7 +147,12 @@ impl CreateRedirectUrl {
     /// Sends the request: `POST /redirect_urls`.
     pub async fn send(self) -> Result<models::RedirectUrl, crate::api::ApiError> {
         let path = String::from("/redirect_urls");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateRedirectURL",
+            "/redirect_urls",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -162,7 +173,12 @@ impl GetRedirectUrl {
             "/redirect_urls/{}",
             crate::api::path_segment("id", &self.id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetRedirectURL",
+            "/redirect_urls/{id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -182,7 +198,12 @@ impl DeleteRedirectUrl {
             "/redirect_urls/{}",
             crate::api::path_segment("id", &self.id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteRedirectURL",
+            "/redirect_urls/{id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

@@ -229,7 +229,9 @@ impl ListRoleSets {
         query.push("order_by", &self.order_by);
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request =
+            crate::api::Request::new(http::Method::GET, "ListRoleSets", "/role_sets", path)
+                .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -284,7 +286,8 @@ impl CreateRoleSet {
     /// Sends the request: `POST /role_sets`.
     pub async fn send(self) -> Result<models::RoleSet, crate::api::ApiError> {
         let path = String::from("/role_sets");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request =
+            crate::api::Request::new(http::Method::POST, "CreateRoleSet", "/role_sets", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -305,7 +308,12 @@ impl GetRoleSet {
             "/role_sets/{}",
             crate::api::path_segment("role_set_key_or_id", &self.role_set_key_or_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetRoleSet",
+            "/role_sets/{role_set_key_or_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -401,7 +409,12 @@ impl UpdateRoleSet {
             "/role_sets/{}",
             crate::api::path_segment("role_set_key_or_id", &self.role_set_key_or_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateRoleSet",
+            "/role_sets/{role_set_key_or_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -430,7 +443,12 @@ impl ReplaceRoleSet {
             "/role_sets/{}/replace",
             crate::api::path_segment("role_set_key_or_id", &self.role_set_key_or_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "ReplaceRoleSet",
+            "/role_sets/{role_set_key_or_id}/replace",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -464,7 +482,12 @@ impl AddRolesToRoleSet {
             "/role_sets/{}/roles",
             crate::api::path_segment("role_set_key_or_id", &self.role_set_key_or_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "AddRolesToRoleSet",
+            "/role_sets/{role_set_key_or_id}/roles",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -486,7 +509,12 @@ impl ReplaceRoleInRoleSet {
             "/role_sets/{}/roles/replace",
             crate::api::path_segment("role_set_key_or_id", &self.role_set_key_or_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "ReplaceRoleInRoleSet",
+            "/role_sets/{role_set_key_or_id}/roles/replace",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

@@ -209,7 +209,13 @@ impl ListSamlConnections {
         query.push("query", &self.query);
         query.push("order_by", &self.order_by);
         query.push_each("organization_id", &self.organization_id);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListSAMLConnections",
+            "/saml_connections",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -357,7 +363,12 @@ impl CreateSamlConnection {
     /// Sends the request: `POST /saml_connections`.
     pub async fn send(self) -> Result<models::SamlConnection, crate::api::ApiError> {
         let path = String::from("/saml_connections");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateSAMLConnection",
+            "/saml_connections",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -378,7 +389,12 @@ impl GetSamlConnection {
             "/saml_connections/{}",
             crate::api::path_segment("saml_connection_id", &self.saml_connection_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetSAMLConnection",
+            "/saml_connections/{saml_connection_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -627,7 +643,12 @@ impl UpdateSamlConnection {
             "/saml_connections/{}",
             crate::api::path_segment("saml_connection_id", &self.saml_connection_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateSAMLConnection",
+            "/saml_connections/{saml_connection_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -648,7 +669,12 @@ impl DeleteSamlConnection {
             "/saml_connections/{}",
             crate::api::path_segment("saml_connection_id", &self.saml_connection_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteSAMLConnection",
+            "/saml_connections/{saml_connection_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

@@ -238,7 +238,13 @@ impl ListScimDirectories {
         let mut query = crate::api::Query::default();
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListSCIMDirectories",
+            "/scim_directories",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -282,7 +288,12 @@ impl CreateScimDirectory {
     /// Sends the request: `POST /scim_directories`.
     pub async fn send(self) -> Result<models::ScimDirectory, crate::api::ApiError> {
         let path = String::from("/scim_directories");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateSCIMDirectory",
+            "/scim_directories",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -303,7 +314,12 @@ impl GetScimDirectory {
             "/scim_directories/{}",
             crate::api::path_segment("scim_directory_id", &self.scim_directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetSCIMDirectory",
+            "/scim_directories/{scim_directory_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -355,7 +371,12 @@ impl UpdateScimDirectory {
             "/scim_directories/{}",
             crate::api::path_segment("scim_directory_id", &self.scim_directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateSCIMDirectory",
+            "/scim_directories/{scim_directory_id}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -376,7 +397,12 @@ impl DeleteScimDirectory {
             "/scim_directories/{}",
             crate::api::path_segment("scim_directory_id", &self.scim_directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteSCIMDirectory",
+            "/scim_directories/{scim_directory_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -396,7 +422,12 @@ impl RotateScimDirectoryApiKey {
             "/scim_directories/{}/rotate_api_key",
             crate::api::path_segment("scim_directory_id", &self.scim_directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RotateSCIMDirectoryAPIKey",
+            "/scim_directories/{scim_directory_id}/rotate_api_key",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -418,7 +449,12 @@ impl ListScimGroupRoleMappings {
             "/scim_directories/{}/group_role_mappings",
             crate::api::path_segment("scim_directory_id", &self.scim_directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListSCIMGroupRoleMappings",
+            "/scim_directories/{scim_directory_id}/group_role_mappings",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -447,7 +483,12 @@ impl CreateScimGroupRoleMapping {
             "/scim_directories/{}/group_role_mappings",
             crate::api::path_segment("scim_directory_id", &self.scim_directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateSCIMGroupRoleMapping",
+            "/scim_directories/{scim_directory_id}/group_role_mappings",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -471,7 +512,12 @@ impl ReplaceScimGroupRoleMappings {
             "/scim_directories/{}/group_role_mappings",
             crate::api::path_segment("scim_directory_id", &self.scim_directory_id)?
         );
-        let request = crate::api::Request::new(http::Method::PUT, path);
+        let request = crate::api::Request::new(
+            http::Method::PUT,
+            "ReplaceSCIMGroupRoleMappings",
+            "/scim_directories/{scim_directory_id}/group_role_mappings",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -496,7 +542,12 @@ impl DeleteScimGroupRoleMapping {
             crate::api::path_segment("scim_directory_id", &self.scim_directory_id)?,
             crate::api::path_segment("mapping_id", &self.mapping_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteSCIMGroupRoleMapping",
+            "/scim_directories/{scim_directory_id}/group_role_mappings/{mapping_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

@@ -216,7 +216,9 @@ impl GetSessionList {
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
         query.push("paginated", &true);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request =
+            crate::api::Request::new(http::Method::GET, "GetSessionList", "/sessions", path)
+                .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -251,7 +253,8 @@ impl CreateSession {
     /// Sends the request: `POST /sessions`.
     pub async fn send(self) -> Result<models::Session, crate::api::ApiError> {
         let path = String::from("/sessions");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request =
+            crate::api::Request::new(http::Method::POST, "createSession", "/sessions", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -272,7 +275,12 @@ impl GetSession {
             "/sessions/{}",
             crate::api::path_segment("session_id", &self.session_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetSession",
+            "/sessions/{session_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -329,7 +337,12 @@ impl RefreshSession {
             "/sessions/{}/refresh",
             crate::api::path_segment("session_id", &self.session_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RefreshSession",
+            "/sessions/{session_id}/refresh",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -350,7 +363,12 @@ impl RevokeSession {
             "/sessions/{}/revoke",
             crate::api::path_segment("session_id", &self.session_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RevokeSession",
+            "/sessions/{session_id}/revoke",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -383,7 +401,12 @@ impl CreateSessionToken {
             "/sessions/{}/tokens",
             crate::api::path_segment("session_id", &self.session_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateSessionToken",
+            "/sessions/{session_id}/tokens",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -421,7 +444,12 @@ impl CreateSessionTokenFromTemplate {
             crate::api::path_segment("session_id", &self.session_id)?,
             crate::api::path_segment("template_name", &self.template_name)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateSessionTokenFromTemplate",
+            "/sessions/{session_id}/tokens/{template_name}",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

@@ -99,7 +99,12 @@ impl CreateSignInToken {
     /// Sends the request: `POST /sign_in_tokens`.
     pub async fn send(self) -> Result<models::SignInToken, crate::api::ApiError> {
         let path = String::from("/sign_in_tokens");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateSignInToken",
+            "/sign_in_tokens",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -120,7 +125,12 @@ impl RevokeSignInToken {
             "/sign_in_tokens/{}/revoke",
             crate::api::path_segment("sign_in_token_id", &self.sign_in_token_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RevokeSignInToken",
+            "/sign_in_tokens/{sign_in_token_id}/revoke",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

@@ -71,7 +71,8 @@ impl GetSignUp {
     /// Sends the request: `GET /sign_ups/{id}`.
     pub async fn send(self) -> Result<models::SignUp, crate::api::ApiError> {
         let path = format!("/sign_ups/{}", crate::api::path_segment("id", &self.id)?);
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request =
+            crate::api::Request::new(http::Method::GET, "GetSignUp", "/sign_ups/{id}", path);
         self.clerk.execute_json(request).await
     }
 }
@@ -114,7 +115,8 @@ impl UpdateSignUp {
     /// Sends the request: `PATCH /sign_ups/{id}`.
     pub async fn send(self) -> Result<models::SignUp, crate::api::ApiError> {
         let path = format!("/sign_ups/{}", crate::api::path_segment("id", &self.id)?);
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request =
+            crate::api::Request::new(http::Method::PATCH, "UpdateSignUp", "/sign_ups/{id}", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }

@@ -53,7 +53,12 @@ impl CreateTestingToken {
     /// Sends the request: `POST /testing_tokens`.
     pub async fn send(self) -> Result<models::TestingToken, crate::api::ApiError> {
         let path = String::from("/testing_tokens");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateTestingToken",
+            "/testing_tokens",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

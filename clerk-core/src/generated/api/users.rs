@@ -995,7 +995,8 @@ impl GetUserList {
         query.push("offset", &self.offset);
         query.push("starting_after", &self.starting_after);
         query.push("order_by", &self.order_by);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request =
+            crate::api::Request::new(http::Method::GET, "GetUserList", "/users", path).query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -1369,7 +1370,7 @@ impl CreateUser {
     /// Sends the request: `POST /users`.
     pub async fn send(self) -> Result<models::User, crate::api::ApiError> {
         let path = String::from("/users");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(http::Method::POST, "CreateUser", "/users", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -1600,7 +1601,9 @@ impl GetUsersCount {
         query.push("last_sign_in_at_after", &self.last_sign_in_at_after);
         query.push("provider", &self.provider);
         query.push_each("provider_user_id", &self.provider_user_id);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request =
+            crate::api::Request::new(http::Method::GET, "GetUsersCount", "/users/count", path)
+                .query(query);
         self.clerk.execute_json(request).await
     }
 }
@@ -1620,7 +1623,8 @@ impl GetUser {
             "/users/{}",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request =
+            crate::api::Request::new(http::Method::GET, "GetUser", "/users/{user_id}", path);
         self.clerk.execute_json(request).await
     }
 }
@@ -1920,7 +1924,8 @@ impl UpdateUser {
             "/users/{}",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request =
+            crate::api::Request::new(http::Method::PATCH, "UpdateUser", "/users/{user_id}", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -1941,7 +1946,8 @@ impl DeleteUser {
             "/users/{}",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request =
+            crate::api::Request::new(http::Method::DELETE, "DeleteUser", "/users/{user_id}", path);
         self.clerk.execute_json(request).await
     }
 }
@@ -1961,7 +1967,8 @@ impl BanUser {
             "/users/{}/ban",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request =
+            crate::api::Request::new(http::Method::POST, "BanUser", "/users/{user_id}/ban", path);
         self.clerk.execute_json(request).await
     }
 }
@@ -1981,7 +1988,12 @@ impl UnbanUser {
             "/users/{}/unban",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "UnbanUser",
+            "/users/{user_id}/unban",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -1998,7 +2010,7 @@ impl UsersBan {
     /// Sends the request: `POST /users/ban`.
     pub async fn send(self) -> Result<Vec<models::User>, crate::api::ApiError> {
         let path = String::from("/users/ban");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(http::Method::POST, "UsersBan", "/users/ban", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -2016,7 +2028,8 @@ impl UsersUnban {
     /// Sends the request: `POST /users/unban`.
     pub async fn send(self) -> Result<Vec<models::User>, crate::api::ApiError> {
         let path = String::from("/users/unban");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request =
+            crate::api::Request::new(http::Method::POST, "UsersUnban", "/users/unban", path);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -2037,7 +2050,12 @@ impl LockUser {
             "/users/{}/lock",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "LockUser",
+            "/users/{user_id}/lock",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2057,7 +2075,12 @@ impl UnlockUser {
             "/users/{}/unlock",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "UnlockUser",
+            "/users/{user_id}/unlock",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2078,7 +2101,12 @@ impl SetUserProfileImage {
             "/users/{}/profile_image",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "SetUserProfileImage",
+            "/users/{user_id}/profile_image",
+            path,
+        );
         let form = crate::api::Multipart::new("file", self.file);
         let request = request.multipart(form);
         self.clerk.execute_json(request).await
@@ -2100,7 +2128,12 @@ impl DeleteUserProfileImage {
             "/users/{}/profile_image",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteUserProfileImage",
+            "/users/{user_id}/profile_image",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2144,7 +2177,12 @@ impl ReplaceUserMetadata {
             "/users/{}/metadata",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::PUT, path);
+        let request = crate::api::Request::new(
+            http::Method::PUT,
+            "ReplaceUserMetadata",
+            "/users/{user_id}/metadata",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -2189,7 +2227,12 @@ impl UpdateUserMetadata {
             "/users/{}/metadata",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::PATCH, path);
+        let request = crate::api::Request::new(
+            http::Method::PATCH,
+            "UpdateUserMetadata",
+            "/users/{user_id}/metadata",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -2210,7 +2253,12 @@ impl GetUserBillingSubscription {
             "/users/{}/billing/subscription",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetUserBillingSubscription",
+            "/users/{user_id}/billing/subscription",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2230,7 +2278,12 @@ impl GetUserBillingCreditBalance {
             "/users/{}/billing/credits",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetUserBillingCreditBalance",
+            "/users/{user_id}/billing/credits",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2263,7 +2316,12 @@ impl AdjustUserBillingCreditBalance {
             "/users/{}/billing/credits",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "AdjustUserBillingCreditBalance",
+            "/users/{user_id}/billing/credits",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -2309,7 +2367,13 @@ impl GetOauthAccessToken {
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
         query.push("paginated", &true);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetOAuthAccessToken",
+            "/users/{user_id}/oauth_access_tokens/{provider}",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -2361,7 +2425,13 @@ impl UsersGetOrganizationMemberships {
         let mut query = crate::api::Query::default();
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "UsersGetOrganizationMemberships",
+            "/users/{user_id}/organization_memberships",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -2427,7 +2497,13 @@ impl UsersGetOrganizationInvitations {
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
         query.push("status", &self.status);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "UsersGetOrganizationInvitations",
+            "/users/{user_id}/organization_invitations",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -2468,7 +2544,12 @@ impl RemoveUserPassword {
             "/users/{}/remove_password",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RemoveUserPassword",
+            "/users/{user_id}/remove_password",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -2490,7 +2571,12 @@ impl VerifyPassword {
             "/users/{}/verify_password",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "VerifyPassword",
+            "/users/{user_id}/verify_password",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -2512,7 +2598,12 @@ impl VerifyTotp {
             "/users/{}/verify_totp",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "VerifyTOTP",
+            "/users/{user_id}/verify_totp",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -2533,7 +2624,12 @@ impl DisableMfa {
             "/users/{}/mfa",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DisableMFA",
+            "/users/{user_id}/mfa",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2553,7 +2649,12 @@ impl DeleteBackupCode {
             "/users/{}/backup_code",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteBackupCode",
+            "/users/{user_id}/backup_code",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2575,7 +2676,12 @@ impl UserPasskeyDelete {
             crate::api::path_segment("user_id", &self.user_id)?,
             crate::api::path_segment("passkey_identification_id", &self.passkey_identification_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "UserPasskeyDelete",
+            "/users/{user_id}/passkeys/{passkey_identification_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2597,7 +2703,12 @@ impl ListUserTrustedDevices {
             "/users/{}/trusted_devices",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::GET, path);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListUserTrustedDevices",
+            "/users/{user_id}/trusted_devices",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2619,7 +2730,12 @@ impl RevokeUserTrustedDevice {
             crate::api::path_segment("user_id", &self.user_id)?,
             crate::api::path_segment("trusted_device_id", &self.trusted_device_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "RevokeUserTrustedDevice",
+            "/users/{user_id}/trusted_devices/{trusted_device_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2644,7 +2760,12 @@ impl UserWeb3WalletDelete {
                 &self.web3_wallet_identification_id
             )?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "UserWeb3WalletDelete",
+            "/users/{user_id}/web3_wallets/{web3_wallet_identification_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2664,7 +2785,12 @@ impl DeleteTotp {
             "/users/{}/totp",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteTOTP",
+            "/users/{user_id}/totp",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2686,7 +2812,12 @@ impl DeleteExternalAccount {
             crate::api::path_segment("user_id", &self.user_id)?,
             crate::api::path_segment("external_account_id", &self.external_account_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteExternalAccount",
+            "/users/{user_id}/external_accounts/{external_account_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2719,7 +2850,12 @@ impl SetUserPasswordCompromised {
             "/users/{}/password/set_compromised",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "SetUserPasswordCompromised",
+            "/users/{user_id}/password/set_compromised",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -2740,7 +2876,12 @@ impl UnsetUserPasswordCompromised {
             "/users/{}/password/unset_compromised",
             crate::api::path_segment("user_id", &self.user_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "UnsetUserPasswordCompromised",
+            "/users/{user_id}/password/unset_compromised",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -2786,7 +2927,13 @@ impl InstanceGetOrganizationMemberships {
         query.push("order_by", &self.order_by);
         query.push("limit", &self.limit);
         query.push("offset", &self.offset);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "InstanceGetOrganizationMemberships",
+            "/organization_memberships",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 

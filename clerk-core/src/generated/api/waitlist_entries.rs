@@ -188,7 +188,13 @@ impl ListWaitlistEntries {
         query.push("query", &self.query);
         query.push("status", &self.status);
         query.push("order_by", &self.order_by);
-        let request = crate::api::Request::new(http::Method::GET, path).query(query);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "ListWaitlistEntries",
+            "/waitlist_entries",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 
@@ -230,7 +236,12 @@ impl CreateWaitlistEntry {
     /// Sends the request: `POST /waitlist_entries`.
     pub async fn send(self) -> Result<models::WaitlistEntry, crate::api::ApiError> {
         let path = String::from("/waitlist_entries");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateWaitlistEntry",
+            "/waitlist_entries",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -248,7 +259,12 @@ impl CreateBulkWaitlistEntries {
     /// Sends the request: `POST /waitlist_entries/bulk`.
     pub async fn send(self) -> Result<Vec<models::WaitlistEntry>, crate::api::ApiError> {
         let path = String::from("/waitlist_entries/bulk");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "CreateBulkWaitlistEntries",
+            "/waitlist_entries/bulk",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -269,7 +285,12 @@ impl DeleteWaitlistEntry {
             "/waitlist_entries/{}",
             crate::api::path_segment("waitlist_entry_id", &self.waitlist_entry_id)?
         );
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteWaitlistEntry",
+            "/waitlist_entries/{waitlist_entry_id}",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
@@ -302,7 +323,12 @@ impl InviteWaitlistEntry {
             "/waitlist_entries/{}/invite",
             crate::api::path_segment("waitlist_entry_id", &self.waitlist_entry_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "InviteWaitlistEntry",
+            "/waitlist_entries/{waitlist_entry_id}/invite",
+            path,
+        );
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
@@ -323,7 +349,12 @@ impl RejectWaitlistEntry {
             "/waitlist_entries/{}/reject",
             crate::api::path_segment("waitlist_entry_id", &self.waitlist_entry_id)?
         );
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "RejectWaitlistEntry",
+            "/waitlist_entries/{waitlist_entry_id}/reject",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }

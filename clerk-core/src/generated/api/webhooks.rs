@@ -75,7 +75,8 @@ impl CreateSvixApp {
     /// Sends the request: `POST /webhooks/svix`.
     pub async fn send(self) -> Result<models::SvixUrl, crate::api::ApiError> {
         let path = String::from("/webhooks/svix");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request =
+            crate::api::Request::new(http::Method::POST, "CreateSvixApp", "/webhooks/svix", path);
         self.clerk.execute_json(request).await
     }
 }
@@ -91,7 +92,12 @@ impl DeleteSvixApp {
     /// Sends the request: `DELETE /webhooks/svix`.
     pub async fn send(self) -> Result<(), crate::api::ApiError> {
         let path = String::from("/webhooks/svix");
-        let request = crate::api::Request::new(http::Method::DELETE, path);
+        let request = crate::api::Request::new(
+            http::Method::DELETE,
+            "DeleteSvixApp",
+            "/webhooks/svix",
+            path,
+        );
         self.clerk.execute_empty(request).await
     }
 }
@@ -107,7 +113,12 @@ impl GenerateSvixAuthUrl {
     /// Sends the request: `POST /webhooks/svix_url`.
     pub async fn send(self) -> Result<models::SvixUrl, crate::api::ApiError> {
         let path = String::from("/webhooks/svix_url");
-        let request = crate::api::Request::new(http::Method::POST, path);
+        let request = crate::api::Request::new(
+            http::Method::POST,
+            "GenerateSvixAuthURL",
+            "/webhooks/svix_url",
+            path,
+        );
         self.clerk.execute_json(request).await
     }
 }
