@@ -1,4 +1,4 @@
-//! What a [`Clerk`](crate::Clerk) instance did since it was built: [`Clerk::stats`] returns a
+//! What a [`Clerk`] instance did since it was built: [`Clerk::stats`] returns a
 //! snapshot of counters (JWKS fetches, cache hits and misses, Backend API calls by status
 //! class, retries). Each counter is a relaxed atomic, bumped where the event happens; the
 //! snapshot reads each once, so counters read while requests run may be a few events apart.
