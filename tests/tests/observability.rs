@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use clerk_core::api::RetryPolicy;
-use clerk_core::jwks::MIN_REFETCH_FLOOR;
-use clerk_core::{Clerk, JwksSettings, RequestState};
+mod observed;
+
+use clerk_core::RequestState;
 use clerk_testing::{Fault, LocalClerk, NewUser};
 use http::HeaderMap;
+use observed::{client, refetch_allowed};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
@@ -139,30 +139,6 @@ fn cookies(cookie: &str) -> HeaderMap {
         cookie.parse().expect("a header value"),
     );
     headers
-}
-
-/// LocalClerk's client with quick retries.
-fn client(local: &LocalClerk) -> Clerk {
-    local
-        .clerk_builder()
-        .retry_policy(RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(10),
-            ..RetryPolicy::default()
-        })
-        // A token with a new `kid` may have Clerk asked again after a second (the floor).
-        .jwks_settings(JwksSettings {
-            min_refetch_interval: Duration::ZERO,
-            ..JwksSettings::default()
-        })
-        .build()
-        .expect("LocalClerk's keys are valid")
-}
-
-/// Waits out the least time between two key fetches.
-async fn refetch_allowed() {
-    tokio::time::sleep(MIN_REFETCH_FLOOR + Duration::from_millis(100)).await;
 }
 
 // The only test of this file (its own process): the subscriber is the global default, so what

@@ -1,36 +1,11 @@
 //! `Clerk::stats()` checked against LocalClerk's own request counters.
 
-use std::time::Duration;
+mod observed;
 
-use clerk_core::api::RetryPolicy;
-use clerk_core::jwks::MIN_REFETCH_FLOOR;
+use clerk_core::ClerkStats;
 use clerk_core::user_cache::UserLookup;
-use clerk_core::{Clerk, ClerkStats, JwksSettings};
 use clerk_testing::{Fault, LocalClerk, NewUser};
-
-/// LocalClerk's client with quick retries.
-fn client(local: &LocalClerk) -> Clerk {
-    local
-        .clerk_builder()
-        .retry_policy(RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(10),
-            ..RetryPolicy::default()
-        })
-        // A token with a new `kid` may have Clerk asked again after a second (the floor).
-        .jwks_settings(JwksSettings {
-            min_refetch_interval: Duration::ZERO,
-            ..JwksSettings::default()
-        })
-        .build()
-        .expect("LocalClerk's keys are valid")
-}
-
-/// Waits out the least time between two key fetches.
-async fn refetch_allowed() {
-    tokio::time::sleep(MIN_REFETCH_FLOOR + Duration::from_millis(100)).await;
-}
+use observed::{client, refetch_allowed};
 
 #[tokio::test]
 async fn stats_match_what_local_clerk_counted() {
