@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use actix_web::dev::{Extensions, Service, ServiceRequest, Transform};
 use actix_web::http::header::HeaderMap as ActixHeaderMap;
 use actix_web::{HttpMessage as _, HttpResponse};
-use clerk_core::middleware::{Decided, Installed, Seen};
+use clerk_core::middleware::{Decided, Installed, Pending, Seen};
 use clerk_core::models::User;
 use clerk_core::user_cache::UserCache;
 use clerk_core::{AUTHENTICATION_HEADERS, Clerk};
@@ -170,22 +170,18 @@ where
             let headers = to_http_headers(request.headers(), &AUTHENTICATION_HEADERS);
             let state = options.authenticate(&headers).await;
             drop(headers);
-            let slot = options.webhook_slot();
-            let debug = options.debug_headers_for(&state);
+            let pending = options.pending(&state);
             {
                 let mut extensions = request.extensions_mut();
                 extensions.insert(state);
-                if let Some(slot) = &slot {
+                if let Some(slot) = pending.as_ref().and_then(Pending::webhook_slot) {
                     extensions.insert(slot.clone());
                 }
-                extensions.insert(Installed(Arc::clone(&options)));
+                extensions.insert(Installed(options));
             }
             let mut response = inner.call(request).await;
-            if let (Some(slot), Ok(response)) = (&slot, &response) {
-                options.webhook_answered(slot, response.status().as_u16());
-            }
-            if let (Some(debug), Ok(response)) = (debug, &mut response) {
-                for (name, value) in debug.headers() {
+            if let (Some(pending), Ok(response)) = (pending, &mut response) {
+                for (name, value) in pending.answered(response.status().as_u16()) {
                     response.headers_mut().insert(
                         actix_web::http::header::HeaderName::from_static(name),
                         actix_web::http::header::HeaderValue::from_static(value),

@@ -8,7 +8,7 @@ use std::task::{Context, Poll, ready};
 
 use axum::response::Response;
 use clerk_core::Clerk;
-use clerk_core::middleware::{AuthDebug, Decided, Installed, Seen, WebhookSlot};
+use clerk_core::middleware::{Decided, Installed, Pending, Seen};
 use clerk_core::models::User;
 use clerk_core::user_cache::UserCache;
 use http::Request;
@@ -169,38 +169,25 @@ where
 }
 
 /// Authenticates `request` and stores the outcome and the layer's options in its extensions,
-/// with a webhook replay-protection slot when the options protect replays (returned too, to be
-/// read once the response is known), and the debug headers when they are on.
+/// with a webhook replay-protection slot when the options protect replays; returns what is
+/// still to do once the response is known.
 async fn authenticate<B>(
     options: Arc<ClerkOptions>,
     mut request: Request<B>,
-) -> (Request<B>, Option<Answered>) {
+) -> (Request<B>, Option<Pending<Response>>) {
     let state = options.authenticate(request.headers()).await;
-    let slot = options.webhook_slot();
-    let debug = options.debug_headers_for(&state);
+    let pending = options.pending(&state);
     let extensions = request.extensions_mut();
     extensions.insert(state);
-    if let Some(slot) = &slot {
+    if let Some(slot) = pending.as_ref().and_then(Pending::webhook_slot) {
         extensions.insert(slot.clone());
     }
-    extensions.insert(Installed(Arc::clone(&options)));
-    let answered = (slot.is_some() || debug.is_some()).then_some(Answered {
-        slot,
-        debug,
-        options,
-    });
-    (request, answered)
+    extensions.insert(Installed(options));
+    (request, pending)
 }
 
-/// What the response still needs once it is known: the replay-protection slot (with the
-/// options, to tell them the response's status) and the debug headers.
-struct Answered {
-    slot: Option<WebhookSlot>,
-    debug: Option<AuthDebug>,
-    options: Arc<ClerkOptions>,
-}
-
-type Authentication<B> = Pin<Box<dyn Future<Output = (Request<B>, Option<Answered>)> + Send>>;
+type Authentication<B> =
+    Pin<Box<dyn Future<Output = (Request<B>, Option<Pending<Response>>)> + Send>>;
 
 pin_project_lite::pin_project! {
     /// The response future of [`ClerkService`]: authentication, then the inner service's call.
@@ -226,7 +213,7 @@ pin_project_lite::pin_project! {
         Calling {
             #[pin]
             future: S::Future,
-            answered: Option<Answered>,
+            pending: Option<Pending<Response>>,
         },
     }
 }
@@ -245,22 +232,17 @@ where
                     authentication,
                     inner,
                 } => {
-                    let (request, answered) = ready!(authentication.as_mut().poll(cx));
+                    let (request, pending) = ready!(authentication.as_mut().poll(cx));
                     let mut inner = inner
                         .take()
                         .expect("ResponseFuture polled after completion");
                     let future = inner.call(request);
-                    this.state.set(State::Calling { future, answered });
+                    this.state.set(State::Calling { future, pending });
                 }
-                StateProj::Calling { future, answered } => {
+                StateProj::Calling { future, pending } => {
                     let mut result = ready!(future.poll(cx));
-                    if let (Some(answered), Ok(response)) = (answered.take(), &mut result) {
-                        if let Some(slot) = &answered.slot {
-                            answered
-                                .options
-                                .webhook_answered(slot, response.status().as_u16());
-                        }
-                        for (name, value) in answered.debug.iter().flat_map(AuthDebug::headers) {
+                    if let (Some(pending), Ok(response)) = (pending.take(), &mut result) {
+                        for (name, value) in pending.answered(response.status().as_u16()) {
                             response.headers_mut().insert(
                                 http::HeaderName::from_static(name),
                                 http::HeaderValue::from_static(value),

@@ -186,13 +186,6 @@ impl<R> ClerkOptions<R> {
         self
     }
 
-    /// The debug headers to add to the response of a request authenticated as `state`, when
-    /// [`debug_headers`](Self::debug_headers) is on (adapter plumbing).
-    #[doc(hidden)]
-    pub fn debug_headers_for(&self, state: &RequestState) -> Option<AuthDebug> {
-        self.debug_headers.then(|| AuthDebug::of(state))
-    }
-
     /// Authenticates a request from its headers (only
     /// [`AUTHENTICATION_HEADERS`](crate::AUTHENTICATION_HEADERS) are read).
     pub async fn authenticate(&self, headers: &HeaderMap) -> RequestState {
@@ -201,26 +194,22 @@ impl<R> ClerkOptions<R> {
             .await
     }
 
-    /// A request's replay-protection slot (adapter plumbing): `Some` when the webhook verifier
-    /// protects replays. The middleware puts it in the request's extensions before the
-    /// handler runs and calls [`webhook_answered`](Self::webhook_answered) with the response's
-    /// status after.
+    /// What the middleware must still do once the handler answers a request authenticated as
+    /// `state` (adapter plumbing): `None` when nothing (no replay protection, no debug headers),
+    /// so that most requests carry nothing past the handler.
     #[doc(hidden)]
-    pub fn webhook_slot(&self) -> Option<WebhookSlot> {
-        self.webhook
+    pub fn pending(self: &Arc<Self>, state: &RequestState) -> Option<Pending<R>> {
+        let slot = self
+            .webhook
             .as_ref()
             .filter(|webhook| webhook.protects_replays())
-            .map(|_| WebhookSlot::default())
-    }
-
-    /// Remembers the delivery a handler answered with a 2xx `status` (adapter plumbing).
-    #[doc(hidden)]
-    pub fn webhook_answered(&self, slot: &WebhookSlot, status: u16) {
-        if let (Some(webhook), true) = (&self.webhook, (200..300).contains(&status))
-            && let Some(id) = slot.take()
-        {
-            webhook.accepted(&id);
-        }
+            .map(|_| WebhookSlot::default());
+        let debug = self.debug_headers.then(|| AuthDebug::of(state));
+        (slot.is_some() || debug.is_some()).then(|| Pending {
+            options: Arc::clone(self),
+            slot,
+            debug,
+        })
     }
 
     /// The response to `rejection`: the [`on_rejection`](Self::on_rejection) hook's if there
@@ -295,9 +284,41 @@ impl AuthDebug {
     }
 
     /// The `(name, value)` pairs to set.
-    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
+    pub fn headers(self) -> impl Iterator<Item = (&'static str, &'static str)> {
         std::iter::once((Self::STATUS_HEADER, self.status))
             .chain(self.reason.map(|reason| (Self::REASON_HEADER, reason)))
+    }
+}
+
+/// What the middleware does once the handler answered (adapter plumbing; see
+/// [`ClerkOptions::pending`]): the middleware puts the [`webhook_slot`](Self::webhook_slot) in the
+/// request's extensions before the handler runs, then calls [`answered`](Self::answered) with
+/// the response's status and sets the headers it returns.
+#[doc(hidden)]
+pub struct Pending<R> {
+    options: Arc<ClerkOptions<R>>,
+    slot: Option<WebhookSlot>,
+    debug: Option<AuthDebug>,
+}
+
+impl<R> Pending<R> {
+    /// The replay-protection slot the webhook extractor fills, when replays are protected.
+    pub fn webhook_slot(&self) -> Option<&WebhookSlot> {
+        self.slot.as_ref()
+    }
+
+    /// The response's `status` is known: a delivery answered 2xx is remembered (replay
+    /// protection); returns the debug headers to set, if they are on.
+    pub fn answered(self, status: u16) -> impl Iterator<Item = (&'static str, &'static str)> {
+        if let (Some(webhook), Some(slot), true) = (
+            &self.options.webhook,
+            &self.slot,
+            (200..300).contains(&status),
+        ) && let Some(id) = slot.take()
+        {
+            webhook.accepted(&id);
+        }
+        self.debug.into_iter().flat_map(AuthDebug::headers)
     }
 }
 
