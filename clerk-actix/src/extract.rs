@@ -1,14 +1,12 @@
-//! Extractors: [`ClerkSession`], [`ClerkAuth`], [`ClerkUser`], [`ClerkClient`], and
+//! Extractors: [`ClerkSession`], [`ClerkAuth`], [`ClerkUser`], [`ClerkClient`],
+//! [`ClerkMachine`], [`ClerkCaller`] and [`ClerkWebhook`] (declared, with their documentation,
+//! by [`clerk_core::adapter_extractors!`], so that both adapters have the same ones), and
 //! [`Optional`] for routes that accept signed-out requests.
 //!
-//! Each needs [`ClerkMiddleware`](crate::ClerkMiddleware) in front of the route; without it they
-//! answer 500 [`MissingClerkMiddleware`] instead of panicking.
-//!
-//! `Optional<ClerkSession>`, `Optional<ClerkAuth>` and `Optional<ClerkUser>` mean "may be signed
-//! out": `None` for every signed-out reason (no token, expired, forged, …). They still fail when
-//! the middleware is missing (500: a forgotten middleware must not silently make everyone
-//! anonymous) and when the keys cannot be loaded (503: a signed-in user must not be served as
-//! anonymous during an outage).
+//! Each needs [`ClerkMiddleware`](crate::ClerkMiddleware) in front of the route (and
+//! `ClerkWebhook` a [`WebhookMiddleware`](crate::WebhookMiddleware)); without it they answer 500
+//! [`MissingClerkLayer`] instead of panicking. The decisions are clerk-core's
+//! ([`clerk_core::adapter::RequestAuth`]).
 //!
 //! Why not `Option<ClerkSession>`: actix-web implements `FromRequest` for every `Option<T>`
 //! itself, turning *any* rejection of `T` into `None`, and Rust lets no other crate change that
@@ -18,19 +16,16 @@
 use std::future::{Future, Ready, ready};
 use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
-use clerk_core::guard::Caller;
-use clerk_core::machine::MachineAuth;
-use clerk_core::middleware::WebhookSlot;
-use clerk_core::models::User;
-use clerk_core::webhooks::{Delivery, WEBHOOK_HEADERS};
-use clerk_core::{Auth, Clerk, SessionClaims};
+use clerk_core::rejection::Rejection;
+use clerk_core::webhooks::{WEBHOOK_HEADERS, WebhookReceiver};
 
-use crate::middleware::{seen, to_http_headers};
-use crate::rejection::{MissingClerkMiddleware, SessionRejection, UserRejection, WebhookRejection};
+use crate::middleware::{pipeline, request_auth, to_http_headers};
+use crate::rejection::{
+    MissingClerkLayer, SessionRejection, UserRejection, WebhookRejection, refuse,
+};
 
 /// A value extracted only when the request may be signed out: `Optional(None)` when it is, the
 /// value when signed in. Dereferences to `Option<T>`.
@@ -75,243 +70,83 @@ impl<T> From<Optional<T>> for Option<T> {
     }
 }
 
-clerk_core::__extractor! {
-    /// The verified session claims of a signed-in request: user, session, organization, role,
-    /// permissions, features, plan… (see [`SessionClaims`]).
-    ///
-    /// Rejects with 401 when signed out, 503 when the keys cannot be loaded, 500 without
-    /// [`ClerkMiddleware`](crate::ClerkMiddleware). [`Optional<ClerkSession>`](Optional)
-    /// accepts signed-out requests (not `Option<ClerkSession>`: see [`Optional`]).
-    ///
-    /// ```
-    /// use clerk_actix::ClerkSession;
-    ///
-    /// async fn me(ClerkSession(claims): ClerkSession) -> String {
-    ///     format!("{} in {:?}", claims.user_id(), claims.org_slug())
-    /// }
-    /// ```
-    ClerkSession(pub SessionClaims) -> SessionClaims
+clerk_core::adapter_extractors! {
+    krate: clerk_actix,
+    layer: ClerkMiddleware,
+    webhook_layer: WebhookMiddleware,
+    maybe: Optional,
+    maybe_use: "use clerk_actix::Optional;",
+    maybe_note: "Use [`Optional`], not `Option` (whose actix-web extractor turns every rejection into `None`).",
 }
 
-clerk_core::__extractor! {
-    /// The authentication of a signed-in request: its claims, [`has`](Auth::has) for
-    /// authorization checks, the raw token (to call another service that verifies it itself)
-    /// and where it came from. Dereferences to [`Auth`].
-    ///
-    /// Rejects like [`ClerkSession`]; [`Optional<ClerkAuth>`](Optional) accepts signed-out
-    /// requests.
-    ///
-    /// ```
-    /// use actix_web::HttpResponse;
-    /// use clerk_actix::ClerkAuth;
-    /// use clerk_core::Has;
-    ///
-    /// async fn invoices(auth: ClerkAuth) -> HttpResponse {
-    ///     if !auth.has(Has::permission("org:invoices:read")) {
-    ///         return HttpResponse::Forbidden().finish();
-    ///     }
-    ///     // Forward the session to another service: `Authorization: Bearer {auth.token()}`.
-    ///     HttpResponse::Ok().body(format!("invoices of {:?}", auth.claims().org_id()))
-    /// }
-    /// ```
-    ClerkAuth(pub Auth) -> Auth
+/// Implements `FromRequest` for an extractor whose value is decided synchronously from what the
+/// middleware stored, and for its [`Optional`] form.
+macro_rules! from_request {
+    ($name:ident, $rejection:ty, |$auth:ident| $value:expr) => {
+        impl FromRequest for $name {
+            type Error = $rejection;
+            type Future = Ready<Result<Self, $rejection>>;
+
+            fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let decided = request_auth(&request.extensions()).and_then(|$auth| $value);
+                ready(
+                    decided
+                        .map($name)
+                        .map_err(|rejection| refuse(request, rejection)),
+                )
+            }
+        }
+    };
+    ($name:ident, $rejection:ty, |$auth:ident| $value:expr, optional |$maybe:ident| $option:expr) => {
+        from_request!($name, $rejection, |$auth| $value);
+
+        impl FromRequest for Optional<$name> {
+            type Error = $rejection;
+            type Future = Ready<Result<Self, $rejection>>;
+
+            fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let decided = request_auth(&request.extensions()).and_then(|$maybe| $option);
+                ready(
+                    decided
+                        .map(|value| Optional(value.map($name)))
+                        .map_err(|rejection| refuse(request, rejection)),
+                )
+            }
+        }
+    };
 }
 
-clerk_core::__extractor! {
-    /// The [`Clerk`] client of the middleware in front of the route, for Backend API calls
-    /// from a handler. Dereferences to [`Clerk`]. Works on signed-out requests too; rejects
-    /// with 500 only without [`ClerkMiddleware`](crate::ClerkMiddleware).
-    ///
-    /// ```
-    /// use clerk_actix::{ClerkClient, ClerkSession};
-    ///
-    /// async fn handler(ClerkClient(clerk): ClerkClient, ClerkSession(claims): ClerkSession) -> String {
-    ///     format!("{} via {}", claims.user_id(), clerk.api_url())
-    /// }
-    /// ```
-    ClerkClient(pub Clerk) -> Clerk
-}
-
-clerk_core::__extractor! {
-    /// The session's user, as the Backend API returns it (`GET /v1/users/{user_id}`).
-    /// Dereferences to [`User`].
-    ///
-    /// Users are cached per id (see [`UserLookup`](clerk_core::user_cache::UserLookup) for the
-    /// bounds, and [`ClerkOptions`](crate::ClerkOptions) for the cache's lifetime and the
-    /// lookup's timeout): however many requests of one user arrive together, one API call is
-    /// made. [`ClerkMiddleware::user_cache`](crate::ClerkMiddleware::user_cache) invalidates a
-    /// user.
-    ///
-    /// Rejects like [`ClerkSession`], and when the lookup fails: 401 `user-not-found` (the user
-    /// was deleted: Clerk's 404 `resource_not_found`), 503 `user_lookup_unavailable` (the
-    /// Backend API is unreachable, answered 429/503, or did not answer within the timeout), 502
-    /// `user_lookup_failed` (any other error, a 404 without Clerk's code included, such as a
-    /// wrong `CLERK_API_URL` gives). [`Optional<ClerkUser>`](Optional) is `None` when signed
-    /// out or when the user no longer exists.
-    ///
-    /// ```
-    /// use clerk_actix::ClerkUser;
-    ///
-    /// async fn profile(ClerkUser(user): ClerkUser) -> String {
-    ///     format!("{} {:?}", user.id, user.first_name)
-    /// }
-    /// ```
-    ClerkUser(pub Arc<User>) -> User
-}
-
-clerk_core::__extractor! {
-    /// The verified machine token of a request: an API key, an M2M token or an OAuth access
-    /// token (see [`MachineAuth`]: kind, id, subject, scopes, claims). Dereferences to
-    /// [`MachineAuth`]. The middleware must accept the kind
-    /// ([`ClerkOptions::accepts`](clerk_core::middleware::ClerkOptions::accepts)).
-    ///
-    /// Rejects with 401 when signed out or when the token is a session
-    /// (`token-type-mismatch`), 503 when it cannot be verified now, 500 without
-    /// [`ClerkMiddleware`](crate::ClerkMiddleware). [`Optional<ClerkMachine>`](Optional) is
-    /// `None` for signed-out and session requests.
-    ///
-    /// ```
-    /// use clerk_actix::ClerkMachine;
-    ///
-    /// async fn export(machine: ClerkMachine) -> String {
-    ///     format!("{} {} may {:?}", machine.kind().name(), machine.subject(), machine.scopes())
-    /// }
-    /// ```
-    ClerkMachine(pub MachineAuth) -> MachineAuth
-}
-
-clerk_core::__extractor! {
-    /// The caller of a request, a session or a machine ([`Caller`]), for routes that take
-    /// both: its kind, its user (if any) and its token. Dereferences to [`Caller`].
-    ///
-    /// Rejects with 401 when signed out, 503 when the token cannot be verified now, 500
-    /// without [`ClerkMiddleware`](crate::ClerkMiddleware). [`Optional<ClerkCaller>`](Optional)
-    /// accepts signed-out requests.
-    ///
-    /// ```
-    /// use clerk_actix::ClerkCaller;
-    /// use clerk_core::guard::Caller;
-    ///
-    /// async fn orders(caller: ClerkCaller) -> String {
-    ///     match &*caller {
-    ///         Caller::Session(auth) => format!("user {}", auth.user_id()),
-    ///         Caller::Machine(machine) => format!("{} {}", machine.kind().name(), machine.subject()),
-    ///     }
-    /// }
-    /// ```
-    ClerkCaller(pub Caller) -> Caller
-}
-
-impl FromRequest for ClerkMachine {
-    type Error = SessionRejection;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let extensions = request.extensions();
-        let machine = seen(&extensions).and_then(|seen| seen.machine().cloned());
-        ready(machine.map(Self).map_err(Into::into))
-    }
-}
-
-impl FromRequest for Optional<ClerkMachine> {
-    type Error = SessionRejection;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let extensions = request.extensions();
-        let machine = seen(&extensions).and_then(|seen| seen.maybe_machine());
-        let machine = machine.map(|machine| Optional(machine.cloned().map(ClerkMachine)));
-        ready(machine.map_err(Into::into))
-    }
-}
-
-impl FromRequest for ClerkCaller {
-    type Error = SessionRejection;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let extensions = request.extensions();
-        let caller = seen(&extensions).and_then(|seen| seen.caller());
-        ready(caller.map(Self).map_err(Into::into))
-    }
-}
-
-impl FromRequest for Optional<ClerkCaller> {
-    type Error = SessionRejection;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let extensions = request.extensions();
-        let caller = seen(&extensions).and_then(|seen| seen.maybe_caller());
-        ready(
-            caller
-                .map(|caller| Optional(caller.map(ClerkCaller)))
-                .map_err(Into::into),
-        )
-    }
-}
-
-impl FromRequest for ClerkSession {
-    type Error = SessionRejection;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let extensions = request.extensions();
-        let auth = seen(&extensions).and_then(|seen| seen.signed_in());
-        ready(
-            auth.map(|auth| Self(auth.claims().clone()))
-                .map_err(Into::into),
-        )
-    }
-}
-
-impl FromRequest for Optional<ClerkSession> {
-    type Error = SessionRejection;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let extensions = request.extensions();
-        let auth = seen(&extensions).and_then(|seen| seen.maybe_signed_in());
-        let session = auth.map(|auth| Optional(auth.map(|a| ClerkSession(a.claims().clone()))));
-        ready(session.map_err(Into::into))
-    }
-}
-
-impl FromRequest for ClerkAuth {
-    type Error = SessionRejection;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let extensions = request.extensions();
-        let auth = seen(&extensions).and_then(|seen| seen.signed_in());
-        ready(auth.map(|auth| Self(auth.clone())).map_err(Into::into))
-    }
-}
-
-impl FromRequest for Optional<ClerkAuth> {
-    type Error = SessionRejection;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let extensions = request.extensions();
-        let auth = seen(&extensions).and_then(|seen| seen.maybe_signed_in());
-        ready(
-            auth.map(|auth| Optional(auth.cloned().map(ClerkAuth)))
-                .map_err(Into::into),
-        )
-    }
-}
-
-impl FromRequest for ClerkClient {
-    type Error = MissingClerkMiddleware;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let extensions = request.extensions();
-        let clerk = seen(&extensions).map(|seen| Self(seen.clerk().clone()));
-        ready(clerk.map_err(Into::into))
-    }
-}
+from_request!(
+    ClerkSession,
+    SessionRejection,
+    |auth| auth.session().map(|a| a.claims().clone()),
+    optional
+        | auth
+        | auth
+            .optional_session()
+            .map(|a| a.map(|a| a.claims().clone()))
+);
+from_request!(
+    ClerkAuth,
+    SessionRejection,
+    |auth| auth.session().cloned(),
+    optional | auth | auth.optional_session().map(Option::<&_>::cloned)
+);
+from_request!(
+    ClerkMachine,
+    SessionRejection,
+    |auth| auth.machine().cloned(),
+    optional | auth | auth.optional_machine().map(Option::<&_>::cloned)
+);
+from_request!(
+    ClerkCaller,
+    SessionRejection,
+    |auth| auth.caller(),
+    optional | auth | auth.optional_caller()
+);
+from_request!(ClerkClient, MissingClerkLayer, |auth| Ok::<_, Rejection>(
+    auth.clerk().clone()
+));
 
 /// The future of the [`ClerkUser`] extractors.
 pub type UserFuture<T> = Pin<Box<dyn Future<Output = Result<T, UserRejection>>>>;
@@ -321,8 +156,16 @@ impl FromRequest for ClerkUser {
     type Future = UserFuture<Self>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let load = seen(&request.extensions()).and_then(|seen| seen.user());
-        Box::pin(async move { Ok(Self(load?.required().await?)) })
+        let load = request_auth(&request.extensions()).and_then(|auth| auth.user());
+        let request = request.clone();
+        Box::pin(async move {
+            let user = match load {
+                Ok(load) => load.required().await,
+                Err(rejection) => Err(rejection),
+            };
+            user.map(Self)
+                .map_err(|rejection| refuse(&request, rejection))
+        })
     }
 }
 
@@ -331,54 +174,18 @@ impl FromRequest for Optional<ClerkUser> {
     type Future = UserFuture<Self>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let load = seen(&request.extensions()).and_then(|seen| seen.maybe_user());
+        let load = request_auth(&request.extensions()).and_then(|auth| auth.optional_user());
+        let request = request.clone();
         Box::pin(async move {
-            match load? {
-                Some(load) => Ok(Optional(load.optional().await?.map(ClerkUser))),
-                None => Ok(Optional(None)),
-            }
+            let user = match load {
+                Ok(Some(load)) => load.optional().await,
+                Ok(None) => Ok(None),
+                Err(rejection) => Err(rejection),
+            };
+            user.map(|user| Optional(user.map(ClerkUser)))
+                .map_err(|rejection| refuse(&request, rejection))
         })
     }
-}
-
-clerk_core::__extractor! {
-    /// A verified Clerk webhook delivery: its id (`svix-id`, the same across Svix's retries: an
-    /// idempotency key), when it was sent, and the typed event
-    /// ([`WebhookEvent`](clerk_core::webhooks::WebhookEvent)). Dereferences to [`Delivery`].
-    ///
-    /// Consumes the body (up to the verifier's limit, 1 MiB by default; actix-web's
-    /// `PayloadConfig` does not apply) and verifies it with the
-    /// [`Webhook`](clerk_core::webhooks::Webhook) of the middleware's options
-    /// ([`ClerkOptions::webhook`](clerk_core::middleware::ClerkOptions::webhook)). Rejects with
-    /// 400 and a stable code when the delivery does not verify (`webhook_invalid_signature`,
-    /// `webhook_timestamp_too_old`, …), 500 without a signing secret or without
-    /// [`ClerkMiddleware`](crate::ClerkMiddleware).
-    ///
-    /// ```
-    /// use actix_web::{App, web};
-    /// use clerk_actix::{ClerkMiddleware, ClerkOptions, ClerkWebhook};
-    /// use clerk_core::webhooks::{Webhook, WebhookData};
-    ///
-    /// async fn webhook(ClerkWebhook(delivery): ClerkWebhook) -> &'static str {
-    ///     match &delivery.event.data {
-    ///         WebhookData::UserCreated(user) => println!("new user {}", user.id),
-    ///         other => println!("{} (delivery {})", other.event_type(), delivery.id),
-    ///     }
-    ///     "ok"
-    /// }
-    ///
-    /// # fn app(clerk: clerk_core::Clerk) -> Result<(), Box<dyn std::error::Error>> {
-    /// let middleware = ClerkMiddleware::new(ClerkOptions::new(clerk).webhook(Webhook::from_env()?));
-    /// let app = App::new()
-    ///     .wrap(middleware)
-    ///     .route("/webhooks/clerk", web::post().to(webhook));
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// A verified `user.*` event (`user.created`, `user.updated`, `user.deleted`) also drops the
-    /// user from this middleware's [`ClerkUser`] cache, so the next request of that user loads it
-    /// again (other instances of the app keep theirs until their TTL ends).
-    ClerkWebhook(pub Delivery) -> Delivery
 }
 
 /// The future of the [`ClerkWebhook`] extractor.
@@ -389,19 +196,24 @@ impl FromRequest for ClerkWebhook {
     type Future = WebhookFuture;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let check = seen(&request.extensions()).and_then(|seen| seen.webhook());
-        let slot = request.extensions().get::<WebhookSlot>().cloned();
+        let receiver = request.extensions().get::<WebhookReceiver>().cloned();
+        let pipeline = pipeline(&request.extensions());
         let headers = to_http_headers(request.headers(), &WEBHOOK_HEADERS);
         let body = actix_web::body::BodyStream::new(payload.take());
+        let request = request.clone();
         Box::pin(async move {
-            let check = check?;
-            let body = actix_web::body::to_bytes_limited(body, check.body_limit()).await;
+            let Some(receiver) = receiver else {
+                return Err(refuse(&request, Rejection::webhook_not_configured()));
+            };
+            let body = actix_web::body::to_bytes_limited(body, receiver.body_limit()).await;
             let body = body.ok().and_then(Result::ok);
-            Ok(Self(
-                check
-                    .verify(&headers, body.as_deref(), slot.as_ref())
-                    .await?,
-            ))
+            let delivery = receiver
+                .receive(&headers, body.as_deref())
+                .map_err(|rejection| refuse::<WebhookRejection>(&request, rejection))?;
+            if let Some(pipeline) = pipeline {
+                pipeline.webhook_received(&delivery).await;
+            }
+            Ok(Self(delivery))
         })
     }
 }

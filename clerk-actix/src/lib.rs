@@ -1,23 +1,28 @@
 //! Clerk authentication for actix-web: a middleware, extractors and scope guards.
 //!
-//! - [`ClerkMiddleware`] (configured by [`ClerkOptions`]) authenticates every request once (bearer header or `__session` cookie)
-//!   and stores the outcome, a [`RequestState`](clerk_core::RequestState), in the request's
-//!   extensions. It rejects nothing by itself.
+//! - [`ClerkMiddleware`] (configured by [`ClerkOptions`]) runs Clerk's request pipeline
+//!   ([`clerk_core::adapter`]) once per request (bearer header or `__session` cookie) and stores
+//!   the outcome, a [`RequestState`](clerk_core::RequestState), in the request's extensions. It
+//!   rejects nothing by itself. [`ClerkMiddleware::on_rejection`] answers refusals your way.
 //! - Extractors: [`ClerkSession`] (the verified claims), [`ClerkAuth`] (claims, `has()` and the
-//!   raw token), [`ClerkUser`] (the user from the Backend API, cached) and [`ClerkClient`] (the
-//!   client, for Backend API calls). [`Optional<…>`](Optional) of the first three means "may be
-//!   signed out".
-//! - Guards for `Scope::wrap` and `Resource::wrap`: [`require_auth`], [`require_role`],
-//!   [`require_permission`], [`require_feature`], [`require_plan`], [`require_has`],
-//!   [`require`].
+//!   raw token), [`ClerkUser`] (the Backend API's user, cached), [`ClerkClient`] (the client,
+//!   for Backend API calls), [`ClerkMachine`] (an API key, M2M or OAuth token), [`ClerkCaller`]
+//!   (a session or a machine) and [`ClerkWebhook`] (a verified webhook delivery, with
+//!   [`WebhookMiddleware`] on its resource). [`Optional<…>`](Optional) of the first six means
+//!   "may be signed out" (not `Option`, see [`Optional`]).
+//! - Guards for `Scope::wrap` and `Resource::wrap` ([`RequireMiddleware`]): [`require_auth`],
+//!   [`require_role`], [`require_permission`], [`require_feature`], [`require_plan`],
+//!   [`require_has`], [`require`] for sessions; [`require_machine`], [`require_scope`],
+//!   [`require_tokens`] for machine tokens.
 //!
 //! It behaves exactly like `clerk-axum`: same options, same decisions (made by
-//! [`clerk_core::guard`]), same statuses, bodies and headers. Rejections answer in Clerk's error
-//! shape, `{"errors":[{"code":"...","message":"..."}]}`, with a stable code: 401 signed out
-//! (with `WWW-Authenticate`), 403 forbidden, 503 when Clerk's keys cannot be loaded, 502/503
-//! when the Backend API fails to load a [`ClerkUser`], 500 when the middleware is missing.
-//! [`ClerkOptions::on_rejection`](clerk_core::middleware::ClerkOptions::on_rejection) replaces
-//! them with your own.
+//! [`clerk_core::adapter`]), same statuses, bodies and headers, in Clerk's error shape
+//! `{"errors":[{"code":"...","message":"..."}]}` with a stable code (see
+//! [`clerk_core::rejection`]). Each extractor's rejection is its own type, an actix-web
+//! `ResponseError`: [`SessionRejection`] ([`MissingClerkLayer`], [`Unauthenticated`],
+//! [`AuthUnavailable`]), [`UserRejection`] (also [`UserLookupFailed`]) and
+//! [`WebhookRejection`]; [`rejection_response`] is the default answer, [`HookedRequest`] the
+//! hook's.
 //!
 //! ```
 //! use actix_web::{App, web};
@@ -49,20 +54,24 @@ mod extract;
 mod middleware;
 mod rejection;
 mod require;
+mod webhook;
 
 pub use clerk_core;
+pub use clerk_core::options::ClerkOptions;
 pub use extract::{
     ClerkAuth, ClerkCaller, ClerkClient, ClerkMachine, ClerkSession, ClerkUser, ClerkWebhook,
     Optional, UserFuture, WebhookFuture,
 };
 pub use middleware::{
-    ClerkMiddleware, ClerkMiddlewareFuture, ClerkMiddlewareService, ClerkOptions,
+    ClerkMiddleware, ClerkMiddlewareFuture, ClerkMiddlewareService, RejectionHook,
 };
 pub use rejection::{
-    AuthUnavailable, MissingClerkMiddleware, SessionRejection, Unauthenticated, UserLookupFailed,
-    UserRejection, WebhookRejection, rejection_response,
+    AuthUnavailable, HookedRequest, MissingClerkLayer, SessionRejection, Unauthenticated,
+    UserLookupFailed, UserRejection, WebhookRejection, rejection_response,
 };
 pub use require::{
-    Require, RequireFuture, RequireService, require, require_auth, require_feature, require_has,
-    require_machine, require_permission, require_plan, require_role, require_scope, require_tokens,
+    RequireFuture, RequireMiddleware, RequireService, require, require_auth, require_feature,
+    require_has, require_machine, require_permission, require_plan, require_role, require_scope,
+    require_tokens,
 };
+pub use webhook::{WebhookMiddleware, WebhookService, WebhookServiceFuture};

@@ -1,123 +1,76 @@
-//! [`ClerkMiddleware`]: authenticates every request once and stores the result in its extensions.
+//! [`ClerkMiddleware`]: runs Clerk's request pipeline ([`clerk_core::adapter`]) in front of an
+//! actix-web app or scope.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use actix_web::dev::{Extensions, Service, ServiceRequest, Transform};
-use actix_web::http::header::HeaderMap as ActixHeaderMap;
-use actix_web::{HttpMessage as _, HttpResponse};
-use clerk_core::middleware::{Decided, Installed, Pending, Seen};
-use clerk_core::models::User;
-use clerk_core::user_cache::UserCache;
-use clerk_core::{AUTHENTICATION_HEADERS, Clerk};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Extensions, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::header::{HeaderMap as ActixHeaderMap, HeaderName, HeaderValue};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse};
+use clerk_core::adapter::{Outcome, Pipeline, REQUEST_HEADERS, RequestAuth, RequestHead};
+use clerk_core::rejection::Rejection;
 
-/// Every setting of [`ClerkMiddleware`], with its meaning: authorized parties, cookies, pending
-/// sessions, the [`ClerkUser`](crate::ClerkUser) cache and lookup timeout, and the
-/// `on_rejection` hook (which returns an actix-web [`HttpResponse`]). See
-/// [`clerk_core::middleware::ClerkOptions`] for each option.
-///
-/// ```
-/// use actix_web::HttpResponse;
-/// use actix_web::http::StatusCode;
-/// use clerk_actix::{ClerkMiddleware, ClerkOptions};
-///
-/// # fn middleware(clerk: clerk_core::Clerk) -> ClerkMiddleware {
-/// let options = ClerkOptions::new(clerk)
-///     .authorized_parties(["https://app.example.com"])
-///     .on_rejection(|rejection| {
-///         let status = StatusCode::from_u16(rejection.status()).unwrap_or_default();
-///         HttpResponse::build(status).body(format!("denied: {}", rejection.code()))
-///     });
-/// ClerkMiddleware::new(options)
-/// # }
-/// ```
-pub type ClerkOptions = clerk_core::middleware::ClerkOptions<HttpResponse>;
-
-/// Authenticates every request with Clerk and stores the outcome, a
-/// [`RequestState`](clerk_core::RequestState), in the request's extensions. It rejects nothing
-/// by itself: public and protected routes share it, and the extractors
-/// ([`ClerkSession`](crate::ClerkSession), [`ClerkAuth`](crate::ClerkAuth),
-/// [`ClerkUser`](crate::ClerkUser), …) and guards ([`require_auth`](crate::require_auth), …)
-/// decide per route.
-///
-/// The token is looked for in `Authorization: Bearer …`, then in the `__session` cookie (see
-/// [`Clerk::authenticate`]); a token seen before costs a cache lookup, not a signature check.
-/// Handlers can read the `RequestState` itself with `web::ReqData<RequestState>`.
-///
-/// Use it with [`App::wrap`](actix_web::App::wrap) or [`Scope::wrap`](actix_web::Scope::wrap).
-/// It must wrap the guards: in actix-web the last `wrap` is the outermost, so wrap the `App`
-/// (which runs before every scope's own middleware), or call `.wrap(ClerkMiddleware…)` after
-/// the guard on the same scope.
-///
-/// Build it once and clone it into `HttpServer::new`'s factory: clones share the
-/// [`ClerkUser`](crate::ClerkUser) cache, so every worker sees the same cached users.
-///
-/// ```
-/// use actix_web::{App, web};
-/// use clerk_actix::{ClerkMiddleware, ClerkOptions, ClerkSession};
-///
-/// async fn me(ClerkSession(claims): ClerkSession) -> String {
-///     claims.user_id().to_owned()
-/// }
-///
-/// # fn app(clerk: clerk_core::Clerk) {
-/// let middleware = ClerkMiddleware::new(
-///     ClerkOptions::new(clerk).authorized_parties(["https://app.example.com"]),
-/// );
-/// let app = App::new()
-///     .wrap(middleware)
-///     .route("/me", web::get().to(me));
-/// # }
-/// ```
-#[derive(Clone)]
-pub struct ClerkMiddleware {
-    options: Arc<ClerkOptions>,
-}
-
-impl ClerkMiddleware {
-    /// A middleware with these options; a [`Clerk`] converts to its default options.
-    pub fn new(options: impl Into<ClerkOptions>) -> Self {
-        Self {
-            options: Arc::new(options.into()),
-        }
-    }
-
-    /// The middleware's options.
-    pub fn options(&self) -> &ClerkOptions {
-        &self.options
-    }
-
-    /// The client this middleware authenticates with.
-    pub fn clerk(&self) -> &Clerk {
-        self.options.clerk()
-    }
-
-    /// The users loaded by [`ClerkUser`](crate::ClerkUser), shared by every clone of the
-    /// middleware: invalidate a user after changing it so that the next request sees the
-    /// change.
-    pub fn user_cache(&self) -> &UserCache<Arc<User>> {
-        self.options.user_cache()
+clerk_core::adapter_layer! {
+    /// Handlers can read the `RequestState` itself with `web::ReqData<RequestState>`.
+    ///
+    /// Use it with [`App::wrap`](actix_web::App::wrap) or [`Scope::wrap`](actix_web::Scope::wrap).
+    /// It must wrap the guards: in actix-web the last `wrap` is the outermost, so wrap the `App`
+    /// (which runs before every scope's own middleware), or call `.wrap(ClerkMiddleware…)` after
+    /// the guard on the same scope. Build it once and clone it into `HttpServer::new`'s factory,
+    /// so that every worker shares one user cache.
+    ///
+    /// ```
+    /// use actix_web::{App, web};
+    /// use clerk_actix::{ClerkMiddleware, ClerkOptions, ClerkSession};
+    ///
+    /// async fn me(ClerkSession(claims): ClerkSession) -> String {
+    ///     claims.user_id().to_owned()
+    /// }
+    ///
+    /// # fn app(clerk: clerk_core::Clerk) {
+    /// let middleware = ClerkMiddleware::new(
+    ///     ClerkOptions::new(clerk).authorized_parties(["https://app.example.com"]),
+    /// );
+    /// let app = App::new()
+    ///     .wrap(middleware)
+    ///     .route("/me", web::get().to(me));
+    /// # }
+    /// ```
+    ClerkMiddleware(hook: RejectionHook, head: HttpRequest, response: HttpResponse)
+    on_rejection: {
+        /// ```
+        /// use actix_web::{HttpRequest, HttpResponse};
+        /// use clerk_actix::{ClerkMiddleware, rejection_response};
+        /// use clerk_core::rejection::Rejection;
+        ///
+        /// # fn middleware(clerk: clerk_core::Clerk) -> ClerkMiddleware {
+        /// ClerkMiddleware::new(clerk).on_rejection(|request: &HttpRequest, rejection: &Rejection| {
+        ///     let page = request.headers().get("accept")
+        ///         .is_some_and(|accept| accept.as_bytes().starts_with(b"text/html"));
+        ///     if page && rejection.status() == 401 {
+        ///         HttpResponse::SeeOther().insert_header(("location", "/sign-in")).finish()
+        ///     } else {
+        ///         rejection_response(rejection)
+        ///     }
+        /// })
+        /// # }
+        /// ```
     }
 }
 
-impl fmt::Debug for ClerkMiddleware {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ClerkMiddleware")
-            .field(&self.options)
-            .finish()
-    }
-}
+/// What the middleware leaves in each request beside its `RequestState`.
+pub(crate) type Installed = clerk_core::adapter::Installed<RejectionHook>;
 
 impl<S, B> Transform<S, ServiceRequest> for ClerkMiddleware
 where
-    S: Service<ServiceRequest, Response = actix_web::dev::ServiceResponse<B>> + 'static,
-    B: 'static,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>> + 'static,
+    B: MessageBody + 'static,
 {
-    type Response = S::Response;
+    type Response = ServiceResponse<BoxBody>;
     type Error = S::Error;
     type Transform = ClerkMiddlewareService<S>;
     type InitError = ();
@@ -126,17 +79,17 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         std::future::ready(Ok(ClerkMiddlewareService {
             inner: Rc::new(service),
-            options: self.options.clone(),
+            installed: self.installed.clone(),
         }))
     }
 }
 
-/// The service made by [`ClerkMiddleware`]: authenticates the request, stores the
-/// [`RequestState`](clerk_core::RequestState) in its extensions, then calls the inner service. Readiness is the inner
-/// service's.
+/// The service made by [`ClerkMiddleware`]: runs the pipeline, stores the
+/// [`RequestState`](clerk_core::RequestState) in the request's extensions, then calls the inner
+/// service (or answers itself when the pipeline says so). Readiness is the inner service's.
 pub struct ClerkMiddlewareService<S> {
     inner: Rc<S>,
-    options: Arc<ClerkOptions>,
+    installed: Installed,
 }
 
 impl<S> fmt::Debug for ClerkMiddlewareService<S> {
@@ -146,18 +99,18 @@ impl<S> fmt::Debug for ClerkMiddlewareService<S> {
     }
 }
 
-/// The response future of [`ClerkMiddlewareService`]: authentication, then the inner service's
+/// The response future of [`ClerkMiddlewareService`]: the pipeline, then the inner service's
 /// call.
 pub type ClerkMiddlewareFuture<R, E> = Pin<Box<dyn Future<Output = Result<R, E>>>>;
 
 impl<S, B> Service<ServiceRequest> for ClerkMiddlewareService<S>
 where
-    S: Service<ServiceRequest, Response = actix_web::dev::ServiceResponse<B>> + 'static,
-    B: 'static,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>> + 'static,
+    B: MessageBody + 'static,
 {
-    type Response = S::Response;
+    type Response = ServiceResponse<BoxBody>;
     type Error = S::Error;
-    type Future = ClerkMiddlewareFuture<S::Response, S::Error>;
+    type Future = ClerkMiddlewareFuture<Self::Response, S::Error>;
 
     fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -165,39 +118,40 @@ where
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let inner = Rc::clone(&self.inner);
-        let options = Arc::clone(&self.options);
+        let installed = self.installed.clone();
         Box::pin(async move {
-            let headers = to_http_headers(request.headers(), &AUTHENTICATION_HEADERS);
-            let state = options.authenticate(&headers).await;
+            let method =
+                http::Method::from_bytes(request.method().as_str().as_bytes()).unwrap_or_default();
+            let uri = request.uri().to_string().parse().unwrap_or_default();
+            let headers = to_http_headers(request.headers(), &REQUEST_HEADERS);
+            let head = RequestHead::new(&method, &uri, &headers);
+            let proceed = match installed.pipeline().authenticate(head).await {
+                Outcome::Continue(proceed) => proceed,
+                Outcome::Respond(answer) => {
+                    let mut response = HttpResponse::new(to_actix_status(answer.status));
+                    add_headers(response.headers_mut(), &answer.headers);
+                    return Ok(request.into_response(response));
+                }
+            };
             drop(headers);
-            let pending = options.pending(&state);
             {
                 let mut extensions = request.extensions_mut();
-                extensions.insert(state);
-                if let Some(slot) = pending.as_ref().and_then(Pending::webhook_slot) {
-                    extensions.insert(slot.clone());
-                }
-                extensions.insert(Installed(options));
+                extensions.insert(proceed.state);
+                extensions.insert(installed);
             }
-            let mut response = inner.call(request).await;
-            if let (Some(pending), Ok(response)) = (pending, &mut response) {
-                for (name, value) in pending.answered(response.status().as_u16()) {
-                    response.headers_mut().insert(
-                        actix_web::http::header::HeaderName::from_static(name),
-                        actix_web::http::header::HeaderValue::from_static(value),
-                    );
-                }
-            }
-            response
+            let mut response = inner.call(request).await?;
+            add_headers(response.headers_mut(), &proceed.response_headers);
+            // An app's or a scope's body is already boxed: free for them.
+            Ok(response.map_into_boxed_body())
         })
     }
 }
 
-/// Copies the headers `names` (those that authentication or webhook verification reads) from
-/// actix-web's map (`http` 0.2 types) into
-/// clerk-core's (`http` 1.x), every value, in order. Only those: a browser sends a dozen other
-/// headers, and copying each would cost an allocation on every request. (A test checks that
-/// clerk-core decides the same from this map as from all of a request's headers.)
+/// Copies the headers `names` (those the pipeline or webhook verification reads) from
+/// actix-web's map (`http` 0.2 types) into clerk-core's (`http` 1.x), every value, in order.
+/// Only those: a browser sends a dozen other headers, and copying each would cost an
+/// allocation on every request. (A test checks that clerk-core decides the same from this map
+/// as from all of a request's headers.)
 ///
 /// Never panics: both crates accept the same header bytes (a value that would not convert,
 /// which none does, is skipped), and `try_append` cannot exceed the map's capacity (values of
@@ -219,13 +173,40 @@ pub(crate) fn to_http_headers(
     out
 }
 
+/// Appends clerk-core's headers (`http` 1.x) to an actix-web response's.
+fn add_headers(to: &mut ActixHeaderMap, from: &http::HeaderMap) {
+    for (name, value) in from {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            to.append(name, value);
+        }
+    }
+}
+
+fn to_actix_status(status: http::StatusCode) -> actix_web::http::StatusCode {
+    actix_web::http::StatusCode::from_u16(status.as_u16())
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// How to add the middleware, for the 500 `missing_clerk_layer` rejection.
+const MISSING: &str =
+    "ClerkMiddleware (add `.wrap(ClerkMiddleware::new(clerk))` to the App or scope)";
+
 /// What the middleware stored in a request, or the 500 rejection naming it.
-pub(crate) fn seen(
-    extensions: &Extensions,
-) -> Result<Seen<'_, HttpResponse>, Decided<HttpResponse>> {
-    const MISSING: &str =
-        "ClerkMiddleware (add `.wrap(ClerkMiddleware::new(clerk))` to the App or scope)";
-    Seen::find(extensions.get(), extensions.get(), MISSING)
+pub(crate) fn request_auth(extensions: &Extensions) -> Result<RequestAuth<'_>, Rejection> {
+    RequestAuth::installed::<RejectionHook>(extensions.get(), extensions.get(), MISSING)
+}
+
+/// The middleware's pipeline, if the request went through it.
+pub(crate) fn pipeline(extensions: &Extensions) -> Option<Pipeline> {
+    extensions.get::<Installed>().map(|i| i.pipeline().clone())
+}
+
+/// The `on_rejection` hook of the middleware a request went through, if it has one.
+pub(crate) fn hook(request: &HttpRequest) -> Option<RejectionHook> {
+    request.extensions().get::<Installed>()?.hook().cloned()
 }
 
 #[cfg(test)]
@@ -253,7 +234,7 @@ mod tests {
             ("authorization", b"Bearer b \x80\xc3\x28 h\xc3\xa9"),
             ("cookie", b"__session=\xff\xfe"),
         ]);
-        let converted = to_http_headers(&headers, &AUTHENTICATION_HEADERS);
+        let converted = to_http_headers(&headers, &REQUEST_HEADERS);
         let all = |name: &str| -> Vec<Vec<u8>> {
             converted
                 .get_all(name)
@@ -276,16 +257,18 @@ mod tests {
     }
 
     #[test]
-    fn only_the_authentication_headers_are_copied() {
+    fn only_the_headers_the_pipeline_reads_are_copied() {
         let headers = actix_headers(&[
             ("host", b"app.example.com"),
             ("authorization", b"Bearer a"),
             ("user-agent", b"Mozilla/5.0"),
+            ("accept-language", b"en"),
             ("cookie", b"a=1"),
         ]);
-        let converted = to_http_headers(&headers, &AUTHENTICATION_HEADERS);
-        assert_eq!(converted.len(), 2);
-        assert!(converted.get("host").is_none());
+        let converted = to_http_headers(&headers, &REQUEST_HEADERS);
+        assert_eq!(converted.len(), 3);
+        assert!(converted.get("user-agent").is_none());
+        assert!(converted.get("accept-language").is_none());
     }
 
     /// The reduced map is enough: for requests with a browser's usual headers around every
@@ -356,7 +339,7 @@ mod tests {
                 );
             }
             let from_all = summary(clerk.authenticate_with(&all, &options).await);
-            let copied = to_http_headers(&actix_headers(&pairs), &AUTHENTICATION_HEADERS);
+            let copied = to_http_headers(&actix_headers(&pairs), &REQUEST_HEADERS);
             let from_copied = summary(clerk.authenticate_with(&copied, &options).await);
             assert_eq!(from_copied, from_all, "{source:?}");
         }

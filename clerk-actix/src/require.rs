@@ -1,7 +1,7 @@
 //! Guards for scopes and resources: [`require_auth`], [`require_role`], [`require_permission`],
 //! [`require_feature`], [`require_plan`], [`require_has`] and [`require`] for sessions;
 //! [`require_machine`], [`require_scope`] and [`require_tokens`] for machine tokens; each a
-//! middleware ([`Require`]) for `Scope::wrap` / `Resource::wrap`.
+//! middleware ([`RequireMiddleware`]) for `Scope::wrap` / `Resource::wrap`.
 //!
 //! A guard reads what [`ClerkMiddleware`](crate::ClerkMiddleware) stored and answers, without
 //! calling the route: 401 when signed out or with a token of another kind
@@ -40,19 +40,19 @@ use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use clerk_core::guard::Requirement;
 
-use crate::middleware::seen;
-use crate::rejection::rejection_response;
+use crate::middleware::request_auth;
+use crate::rejection::answer;
 
-clerk_core::__require_functions!(Require);
+clerk_core::adapter_guards!(RequireMiddleware);
 
 /// A guard: a middleware ([`Transform`]) that lets through only requests meeting a
 /// [`Requirement`], and answers the others itself. `Clone + Send + Sync`.
 #[derive(Debug, Clone)]
-pub struct Require {
+pub struct RequireMiddleware {
     requirement: Requirement,
 }
 
-impl Require {
+impl RequireMiddleware {
     /// A guard for any requirement.
     pub fn new(requirement: Requirement) -> Self {
         Self { requirement }
@@ -64,7 +64,7 @@ impl Require {
     }
 }
 
-impl<S, B> Transform<S, ServiceRequest> for Require
+impl<S, B> Transform<S, ServiceRequest> for RequireMiddleware
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>>,
 {
@@ -82,7 +82,7 @@ where
     }
 }
 
-/// The service made by [`Require`]. Readiness is the inner service's.
+/// The service made by [`RequireMiddleware`]. Readiness is the inner service's.
 #[derive(Debug)]
 pub struct RequireService<S> {
     inner: S,
@@ -102,10 +102,10 @@ where
     }
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let rejected = seen(&request.extensions())
-            .and_then(|seen| seen.require(&self.requirement).map(drop))
+        let rejected = request_auth(&request.extensions())
+            .and_then(|auth| auth.require(&self.requirement))
             .err()
-            .map(|decided| decided.respond(rejection_response));
+            .map(|rejection| answer(request.request(), &rejection));
         let kind = match rejected {
             Some(response) => Kind::Rejected {
                 response: Some(request.into_response(response)),

@@ -17,7 +17,7 @@ use actix_web::http::header::{AUTHORIZATION, COOKIE};
 use actix_web::{App, HttpMessage as _, HttpResponse, test, web};
 use clerk_actix::{
     ClerkAuth, ClerkClient, ClerkMiddleware, ClerkOptions, ClerkSession, ClerkUser, Optional,
-    Require, rejection_response, require_auth, require_role,
+    RequireMiddleware, rejection_response, require_auth, require_role,
 };
 use clerk_core::RequestState;
 use clerk_core::guard::Requirement;
@@ -58,7 +58,7 @@ fn bearer(token: &str) -> (actix_web::http::header::HeaderName, String) {
 async fn middleware_and_guards_are_clone_send_sync() {
     fn clone_send_sync<T: Clone + Send + Sync + 'static>() {}
     clone_send_sync::<ClerkMiddleware>();
-    clone_send_sync::<Require>();
+    clone_send_sync::<RequireMiddleware>();
     clone_send_sync::<ClerkSession>();
     clone_send_sync::<ClerkAuth>();
     clone_send_sync::<ClerkUser>();
@@ -141,7 +141,7 @@ async fn the_middleware_passes_readiness_through_and_calls_the_inner_service_onc
 #[actix_web::test]
 async fn guards_pass_readiness_through_and_do_not_call_the_route_when_rejecting() {
     let inner = Recorder::default();
-    let guard = Require::new(Requirement::signed_in())
+    let guard = RequireMiddleware::new(Requirement::signed_in())
         .new_transform(inner.clone())
         .await
         .expect("transform");
@@ -216,15 +216,19 @@ async fn the_rejection_hook_can_extend_the_default_response() {
         .token("user_member")
         .org("org_1", "acme", "org:member", ["org:x:read"])
         .mint();
-    let middleware =
-        ClerkMiddleware::new(ClerkOptions::new(local.clerk()).on_rejection(|rejection| {
-            let mut response = rejection_response(rejection);
-            response.headers_mut().insert(
-                actix_web::http::header::HeaderName::from_static("x-denied"),
-                rejection.code().parse().expect("header value"),
-            );
-            response
-        }));
+    let middleware = ClerkMiddleware::new(local.clerk()).on_rejection(|request, rejection| {
+        let mut response = rejection_response(rejection);
+        let headers = response.headers_mut();
+        headers.insert(
+            actix_web::http::header::HeaderName::from_static("x-denied"),
+            rejection.code().parse().expect("header value"),
+        );
+        headers.insert(
+            actix_web::http::header::HeaderName::from_static("x-path"),
+            request.path().parse().expect("header value"),
+        );
+        response
+    });
     let app = test::init_service(
         App::new().wrap(middleware).service(
             web::scope("/admin")
@@ -237,6 +241,7 @@ async fn the_rejection_hook_can_extend_the_default_response() {
     let (status, headers, body) = send!(app, get("/admin").insert_header(bearer(&member)));
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(header(&headers, "x-denied"), "forbidden");
+    assert_eq!(header(&headers, "x-path"), "/admin");
     assert_eq!(header(&headers, "content-type"), "application/json");
     assert!(body.contains(r#""code":"forbidden""#), "{body}");
     assert_eq!(
@@ -312,8 +317,14 @@ async fn the_middleware_options_change_what_counts_as_signed_in() {
     );
 
     let middleware = ClerkMiddleware::new(ClerkOptions::new(local.clerk()).accept_cookie(false));
-    assert!(!middleware.options().authenticate_options().accept_cookie);
-    assert_eq!(middleware.clerk().api_url(), local.api_url());
+    assert!(
+        !middleware
+            .pipeline()
+            .options()
+            .authenticate_options()
+            .accept_cookie
+    );
+    assert_eq!(middleware.pipeline().clerk().api_url(), local.api_url());
 }
 
 #[actix_web::test]

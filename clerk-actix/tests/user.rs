@@ -176,9 +176,9 @@ async fn the_middlewares_user_cache_invalidates_a_user() {
         assert_eq!(call!(app, "/profile", Some(&token)).0, StatusCode::OK);
     }
     assert_eq!(local.calls("GetUser"), 1, "cached");
-    assert_eq!(middleware.user_cache().entry_count().await, 1);
-    middleware.user_cache().invalidate(&ada.id).await;
-    assert_eq!(middleware.user_cache().entry_count().await, 0);
+    assert_eq!(middleware.pipeline().user_cache().entry_count().await, 1);
+    middleware.pipeline().user_cache().invalidate(&ada.id).await;
+    assert_eq!(middleware.pipeline().user_cache().entry_count().await, 0);
     call!(app, "/profile", Some(&token));
     assert_eq!(
         local.calls("GetUser"),

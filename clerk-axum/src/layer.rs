@@ -1,101 +1,65 @@
-//! [`ClerkLayer`]: authenticates every request once and stores the result in its extensions.
+//! [`ClerkLayer`]: runs Clerk's request pipeline ([`clerk_core::adapter`]) in front of a tower
+//! service, over any request and response body (axum, tonic, hyper).
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use axum::response::Response;
-use clerk_core::Clerk;
-use clerk_core::middleware::{Decided, Installed, Pending, Seen};
-use clerk_core::models::User;
-use clerk_core::user_cache::UserCache;
-use http::Request;
+use clerk_core::adapter::{Outcome, Pipeline, RequestAuth, RequestHead};
+use clerk_core::rejection::Rejection;
+use http::request::Parts;
+use http::{HeaderMap, Request};
 use tower_layer::Layer;
 use tower_service::Service;
 
-/// Every setting of [`ClerkLayer`], with its meaning: authorized parties, cookies, pending
-/// sessions, the [`ClerkUser`](crate::ClerkUser) cache and lookup timeout, and the
-/// `on_rejection` hook (which returns an axum [`Response`]). See
-/// [`clerk_core::middleware::ClerkOptions`] for each option.
-///
-/// ```
-/// use axum::response::{IntoResponse, Response};
-/// use clerk_axum::{ClerkLayer, ClerkOptions};
-///
-/// # fn layer(clerk: clerk_core::Clerk) -> ClerkLayer {
-/// let options = ClerkOptions::new(clerk)
-///     .authorized_parties(["https://app.example.com"])
-///     .on_rejection(|rejection| -> Response {
-///         let status = http::StatusCode::from_u16(rejection.status()).unwrap_or_default();
-///         (status, format!("denied: {}", rejection.code())).into_response()
-///     });
-/// ClerkLayer::new(options)
-/// # }
-/// ```
-pub type ClerkOptions = clerk_core::middleware::ClerkOptions<Response>;
-
-/// Authenticates every request with Clerk and stores the outcome, a [`RequestState`](clerk_core::RequestState), in the
-/// request's extensions. It rejects nothing by itself: public and protected routes share it,
-/// and the extractors ([`ClerkSession`](crate::ClerkSession), [`ClerkAuth`](crate::ClerkAuth),
-/// …) and guards ([`require_auth`](crate::require_auth), …) decide per route.
-///
-/// The token is looked for in `Authorization: Bearer …`, then in the `__session` cookie (see
-/// [`Clerk::authenticate`]); a token seen before costs a cache lookup, not a signature check.
-/// Handlers can read the [`RequestState`](clerk_core::RequestState) itself with `Extension<RequestState>`.
-///
-/// ```
-/// use axum::{Router, routing::get};
-/// use clerk_axum::{ClerkLayer, ClerkOptions, ClerkSession};
-///
-/// # fn app(clerk: clerk_core::Clerk) -> Router {
-/// async fn me(ClerkSession(claims): ClerkSession) -> String {
-///     claims.user_id().to_owned()
-/// }
-///
-/// Router::new()
-///     .route("/me", get(me))
-///     .layer(ClerkLayer::new(
-///         ClerkOptions::new(clerk).authorized_parties(["https://app.example.com"]),
-///     ))
-/// # }
-/// ```
-#[derive(Clone)]
-pub struct ClerkLayer {
-    options: Arc<ClerkOptions>,
-}
-
-impl ClerkLayer {
-    /// A layer with these options; a [`Clerk`] converts to its default options.
-    pub fn new(options: impl Into<ClerkOptions>) -> Self {
-        Self {
-            options: Arc::new(options.into()),
-        }
-    }
-
-    /// The layer's options.
-    pub fn options(&self) -> &ClerkOptions {
-        &self.options
-    }
-
-    /// The client this layer authenticates with.
-    pub fn clerk(&self) -> &Clerk {
-        self.options.clerk()
-    }
-
-    /// The users loaded by [`ClerkUser`](crate::ClerkUser), shared by every clone of the layer:
-    /// invalidate a user after changing it so that the next request sees the change.
-    pub fn user_cache(&self) -> &UserCache<Arc<User>> {
-        self.options.user_cache()
+clerk_core::adapter_layer! {
+    /// Handlers can read the [`RequestState`](clerk_core::RequestState) itself with
+    /// `Extension<RequestState>`. It is a plain tower layer: any request body, and any response
+    /// body with a `Default` (for the answers the pipeline gives itself), so it serves tonic and
+    /// hyper services too.
+    ///
+    /// ```
+    /// use axum::{Router, routing::get};
+    /// use clerk_axum::{ClerkLayer, ClerkOptions, ClerkSession};
+    ///
+    /// # fn app(clerk: clerk_core::Clerk) -> Router {
+    /// async fn me(ClerkSession(claims): ClerkSession) -> String {
+    ///     claims.user_id().to_owned()
+    /// }
+    ///
+    /// Router::new()
+    ///     .route("/me", get(me))
+    ///     .layer(ClerkLayer::new(
+    ///         ClerkOptions::new(clerk).authorized_parties(["https://app.example.com"]),
+    ///     ))
+    /// # }
+    /// ```
+    ClerkLayer(hook: RejectionHook, head: Parts, response: Response)
+    on_rejection: {
+        /// ```
+        /// use axum::response::{IntoResponse, Redirect, Response};
+        /// use clerk_axum::{ClerkLayer, rejection_response};
+        /// use clerk_core::rejection::Rejection;
+        ///
+        /// # fn layer(clerk: clerk_core::Clerk) -> ClerkLayer {
+        /// ClerkLayer::new(clerk).on_rejection(|head: &http::request::Parts, rejection: &Rejection| -> Response {
+        ///     let page = head.headers.get(http::header::ACCEPT)
+        ///         .is_some_and(|accept| accept.as_bytes().starts_with(b"text/html"));
+        ///     if page && rejection.status() == 401 {
+        ///         Redirect::to("/sign-in").into_response()
+        ///     } else {
+        ///         rejection_response(rejection)
+        ///     }
+        /// })
+        /// # }
+        /// ```
     }
 }
 
-impl fmt::Debug for ClerkLayer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ClerkLayer").field(&self.options).finish()
-    }
-}
+/// What the layer leaves in each request beside its `RequestState`.
+pub(crate) type Installed = clerk_core::adapter::Installed<RejectionHook>;
 
 impl<S> Layer<S> for ClerkLayer {
     type Service = ClerkService<S>;
@@ -103,17 +67,18 @@ impl<S> Layer<S> for ClerkLayer {
     fn layer(&self, inner: S) -> Self::Service {
         ClerkService {
             inner,
-            options: self.options.clone(),
+            installed: self.installed.clone(),
         }
     }
 }
 
-/// The service made by [`ClerkLayer`]: authenticates the request, stores the [`RequestState`](clerk_core::RequestState)
-/// in its extensions, then calls the inner service. Readiness is the inner service's.
+/// The service made by [`ClerkLayer`]: runs the pipeline, stores the
+/// [`RequestState`](clerk_core::RequestState) in the request's extensions, then calls the inner
+/// service (or answers itself when the pipeline says so). Readiness is the inner service's.
 #[derive(Clone)]
 pub struct ClerkService<S> {
     inner: S,
-    options: Arc<ClerkOptions>,
+    installed: Installed,
 }
 
 impl<S> ClerkService<S> {
@@ -145,10 +110,11 @@ impl<S, B, ResBody> Service<Request<B>> for ClerkService<S>
 where
     S: Service<Request<B>, Response = http::Response<ResBody>> + Clone,
     B: Send + 'static,
+    ResBody: Default,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = ResponseFuture<S, B>;
+    type Future = ClerkServiceFuture<S, B>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -159,39 +125,26 @@ where
         // leave a fresh clone behind for the next call.
         let fresh = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, fresh);
-        ResponseFuture {
+        let installed = self.installed.clone();
+        let authentication = Box::pin(async move {
+            let head = RequestHead::new(request.method(), request.uri(), request.headers());
+            let outcome = installed.pipeline().authenticate(head).await;
+            (request, outcome, installed)
+        });
+        ClerkServiceFuture {
             state: State::Authenticating {
-                authentication: Box::pin(authenticate(self.options.clone(), request)),
+                authentication,
                 inner: Some(inner),
             },
         }
     }
 }
 
-/// Authenticates `request` and stores the outcome and the layer's options in its extensions,
-/// with a webhook replay-protection slot when the options protect replays; returns what is
-/// still to do once the response is known.
-async fn authenticate<B>(
-    options: Arc<ClerkOptions>,
-    mut request: Request<B>,
-) -> (Request<B>, Option<Pending<Response>>) {
-    let state = options.authenticate(request.headers()).await;
-    let pending = options.pending(&state);
-    let extensions = request.extensions_mut();
-    extensions.insert(state);
-    if let Some(slot) = pending.as_ref().and_then(Pending::webhook_slot) {
-        extensions.insert(slot.clone());
-    }
-    extensions.insert(Installed(options));
-    (request, pending)
-}
-
-type Authentication<B> =
-    Pin<Box<dyn Future<Output = (Request<B>, Option<Pending<Response>>)> + Send>>;
+type Authentication<B> = Pin<Box<dyn Future<Output = (Request<B>, Outcome, Installed)> + Send>>;
 
 pin_project_lite::pin_project! {
-    /// The response future of [`ClerkService`]: authentication, then the inner service's call.
-    pub struct ResponseFuture<S, B>
+    /// The response future of [`ClerkService`]: the pipeline, then the inner service's call.
+    pub struct ClerkServiceFuture<S, B>
     where
         S: Service<Request<B>>,
     {
@@ -213,14 +166,15 @@ pin_project_lite::pin_project! {
         Calling {
             #[pin]
             future: S::Future,
-            pending: Option<Pending<Response>>,
+            response_headers: HeaderMap,
         },
     }
 }
 
-impl<S, B, ResBody> Future for ResponseFuture<S, B>
+impl<S, B, ResBody> Future for ClerkServiceFuture<S, B>
 where
     S: Service<Request<B>, Response = http::Response<ResBody>>,
+    ResBody: Default,
 {
     type Output = Result<S::Response, S::Error>;
 
@@ -232,22 +186,37 @@ where
                     authentication,
                     inner,
                 } => {
-                    let (request, pending) = ready!(authentication.as_mut().poll(cx));
+                    let (mut request, outcome, installed) =
+                        ready!(authentication.as_mut().poll(cx));
+                    let proceed = match outcome {
+                        Outcome::Continue(proceed) => proceed,
+                        Outcome::Respond(answer) => {
+                            return Poll::Ready(Ok(answer.into_response(ResBody::default())));
+                        }
+                    };
+                    let extensions = request.extensions_mut();
+                    extensions.insert(proceed.state);
+                    extensions.insert(installed);
                     let mut inner = inner
                         .take()
-                        .expect("ResponseFuture polled after completion");
+                        .expect("ClerkServiceFuture polled after completion");
                     let future = inner.call(request);
-                    this.state.set(State::Calling { future, pending });
+                    this.state.set(State::Calling {
+                        future,
+                        response_headers: proceed.response_headers,
+                    });
                 }
-                StateProj::Calling { future, pending } => {
+                StateProj::Calling {
+                    future,
+                    response_headers,
+                } => {
                     let mut result = ready!(future.poll(cx));
-                    if let (Some(pending), Ok(response)) = (pending.take(), &mut result) {
-                        for (name, value) in pending.answered(response.status().as_u16()) {
-                            response.headers_mut().insert(
-                                http::HeaderName::from_static(name),
-                                http::HeaderValue::from_static(value),
-                            );
-                        }
+                    if let Ok(response) = &mut result
+                        && !response_headers.is_empty()
+                    {
+                        response
+                            .headers_mut()
+                            .extend(std::mem::take(response_headers));
                     }
                     return Poll::Ready(result);
                 }
@@ -256,17 +225,31 @@ where
     }
 }
 
-impl<S, B> fmt::Debug for ResponseFuture<S, B>
+impl<S, B> fmt::Debug for ClerkServiceFuture<S, B>
 where
     S: Service<Request<B>>,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+        f.debug_struct("ClerkServiceFuture").finish_non_exhaustive()
     }
 }
 
+/// How to add the layer, for the 500 `missing_clerk_layer` rejection.
+const MISSING: &str = "ClerkLayer (add `.layer(ClerkLayer::new(clerk))` to the router)";
+
 /// What the layer stored in a request, or the 500 rejection naming it.
-pub(crate) fn seen(extensions: &http::Extensions) -> Result<Seen<'_, Response>, Decided<Response>> {
-    const MISSING: &str = "ClerkLayer (add `.layer(ClerkLayer::new(clerk))` to the router)";
-    Seen::find(extensions.get(), extensions.get(), MISSING)
+pub(crate) fn request_auth(extensions: &http::Extensions) -> Result<RequestAuth<'_>, Rejection> {
+    RequestAuth::installed::<RejectionHook>(extensions.get(), extensions.get(), MISSING)
+}
+
+/// The layer's pipeline, if the request went through it.
+pub(crate) fn pipeline(extensions: &http::Extensions) -> Option<&Pipeline> {
+    extensions.get::<Installed>().map(Installed::pipeline)
+}
+
+/// The `on_rejection` hook's answer to `rejection`, if the request went through a layer with
+/// one.
+pub(crate) fn hooked(parts: &Parts, rejection: &Rejection) -> Option<Response> {
+    let hook = parts.extensions.get::<Installed>()?.hook()?;
+    Some(hook(parts, rejection))
 }

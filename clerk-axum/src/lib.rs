@@ -1,19 +1,27 @@
-//! Clerk authentication for Axum: a tower layer, extractors and route guards.
+//! Clerk authentication for Axum and any tower service (tonic, hyper): a layer, extractors and
+//! route guards.
 //!
-//! - [`ClerkLayer`] (configured by [`ClerkOptions`]) authenticates every request once (bearer header or `__session` cookie) and
-//!   stores the outcome, a [`RequestState`](clerk_core::RequestState), in the request's
-//!   extensions. It rejects nothing by itself.
+//! - [`ClerkLayer`] (configured by [`ClerkOptions`]) runs Clerk's request pipeline
+//!   ([`clerk_core::adapter`]) once per request (bearer header or `__session` cookie) and stores
+//!   the outcome, a [`RequestState`](clerk_core::RequestState), in the request's extensions. It
+//!   rejects nothing by itself. [`ClerkLayer::on_rejection`] answers refusals your way.
 //! - Extractors: [`ClerkSession`] (the verified claims), [`ClerkAuth`] (claims, `has()` and the
-//!   raw token), [`ClerkUser`] (the Backend API's user, cached) and [`ClerkClient`] (the client,
-//!   for Backend API calls). `Option<…>` of the first three means "may be signed out".
-//! - Guards for `route_layer`: [`require_auth`], [`require_role`], [`require_permission`],
-//!   [`require_feature`], [`require_plan`], [`require_has`], [`require`].
+//!   raw token), [`ClerkUser`] (the Backend API's user, cached), [`ClerkClient`] (the client,
+//!   for Backend API calls), [`ClerkMachine`] (an API key, M2M or OAuth token), [`ClerkCaller`]
+//!   (a session or a machine) and [`ClerkWebhook`] (a verified webhook delivery, with
+//!   [`WebhookLayer`] on its route). `Option<…>` of the first six means "may be signed out".
+//! - Guards for `route_layer` ([`RequireLayer`]): [`require_auth`], [`require_role`],
+//!   [`require_permission`], [`require_feature`], [`require_plan`], [`require_has`],
+//!   [`require`] for sessions; [`require_machine`], [`require_scope`], [`require_tokens`] for
+//!   machine tokens. [`RequireLayer::grpc`] answers with gRPC statuses ([`GrpcStatus`]) for
+//!   tonic; [`RenderRejection`] is the trait for other formats ([`ClerkJson`] by default).
 //!
 //! Rejections answer in Clerk's error shape, `{"errors":[{"code":"...","message":"..."}]}`,
-//! with a stable code (see [`clerk_core::guard`]): 401 signed out (with `WWW-Authenticate`),
-//! 403 forbidden, 503 when Clerk's keys cannot be loaded, 500 when the layer is missing.
-//! [`ClerkOptions::on_rejection`](clerk_core::middleware::ClerkOptions::on_rejection) replaces
-//! them with your own.
+//! with a stable code (see [`clerk_core::rejection`]): 401 signed out (with
+//! `WWW-Authenticate`), 403 forbidden, 503 when Clerk's keys cannot be loaded, 500 when the
+//! layer is missing. Each extractor's rejection is its own type: [`SessionRejection`]
+//! ([`MissingClerkLayer`], [`Unauthenticated`], [`AuthUnavailable`]), [`UserRejection`] (also
+//! [`UserLookupFailed`]) and [`WebhookRejection`]; [`rejection_response`] is the default answer.
 //!
 //! ```
 //! use axum::{Router, routing::get};
@@ -45,17 +53,21 @@ mod extract;
 mod layer;
 mod rejection;
 mod require;
+mod webhook;
 
 pub use clerk_core;
+pub use clerk_core::options::ClerkOptions;
 pub use extract::{
     ClerkAuth, ClerkCaller, ClerkClient, ClerkMachine, ClerkSession, ClerkUser, ClerkWebhook,
 };
-pub use layer::{ClerkLayer, ClerkOptions, ClerkService, ResponseFuture};
+pub use layer::{ClerkLayer, ClerkService, ClerkServiceFuture, RejectionHook};
 pub use rejection::{
-    AuthUnavailable, MissingClerkLayer, SessionRejection, Unauthenticated, UserLookupFailed,
-    UserRejection, WebhookRejection, rejection_response,
+    AuthUnavailable, ClerkJson, GrpcStatus, MissingClerkLayer, RenderRejection, SessionRejection,
+    Unauthenticated, UserLookupFailed, UserRejection, WebhookRejection, rejection_response,
 };
 pub use require::{
-    Require, RequireFuture, RequireLayer, require, require_auth, require_feature, require_has,
-    require_machine, require_permission, require_plan, require_role, require_scope, require_tokens,
+    RequireFuture, RequireLayer, RequireService, require, require_auth, require_feature,
+    require_has, require_machine, require_permission, require_plan, require_role, require_scope,
+    require_tokens,
 };
+pub use webhook::{WebhookFuture, WebhookLayer, WebhookService};

@@ -1,56 +1,125 @@
-//! The extractors' rejections: each is its own type and answers in Clerk's error shape, or with
-//! the layer's `on_rejection` hook. The types are declared by clerk-core, so that both adapters
-//! have the same ones; this module only makes them axum responses.
+//! How a refusal becomes a response: the extractors' rejection types (declared by clerk-core, so
+//! that every adapter has the same ones), [`rejection_response`] for axum, and
+//! [`RenderRejection`] for the guards of services with another response body (tonic, hyper).
+
+use std::any::Any;
 
 use axum::response::{IntoResponse, Response};
-use clerk_core::guard::Rejection;
+use clerk_core::adapter::Refusal;
+use clerk_core::rejection::Rejection;
 use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use http::request::Parts;
+
+use crate::layer::hooked;
 
 /// The default response of a [`Rejection`]: its status, `Content-Type: application/json`, its
 /// `WWW-Authenticate` header if any, and the body
 /// `{"errors":[{"code":"...","message":"..."}]}`.
 ///
-/// Use it in an [`on_rejection`](clerk_core::middleware::ClerkOptions::on_rejection) hook to
-/// start from the default.
+/// Use it in an [`on_rejection`](crate::ClerkLayer::on_rejection) hook to start from the
+/// default.
 pub fn rejection_response(rejection: &Rejection) -> Response {
-    let status =
-        StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, rejection.json_body()).into_response();
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Some(value) = rejection
-        .www_authenticate()
-        .and_then(|v| HeaderValue::from_str(v).ok())
-    {
-        headers.insert(WWW_AUTHENTICATE, value);
-    }
-    response
+    ClerkJson.render(rejection)
 }
 
-clerk_core::__rejections! {
-    response: Response,
-    middleware: ClerkLayer,
-    missing: MissingClerkLayer,
-    how: "Add `.layer(ClerkLayer::new(clerk))` to the router (after the routes, so that it wraps them).",
+/// Renders a refusal as a response with the inner service's body type `B`: how a guard
+/// ([`RequireLayer`](crate::RequireLayer)) answers a request it refuses.
+pub trait RenderRejection<B>: Clone + Send + Sync + 'static {
+    /// The response to `rejection`.
+    fn render(&self, rejection: &Rejection) -> http::Response<B>;
+}
+
+/// Clerk's error shape, for HTTP APIs and axum: the status, `Content-Type: application/json`,
+/// `WWW-Authenticate` when the rejection has one, and `{"errors":[{"code":…,"message":…}]}`.
+/// The default of every guard; any body that can be made from a `String`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClerkJson;
+
+impl<B: From<String>> RenderRejection<B> for ClerkJson {
+    fn render(&self, rejection: &Rejection) -> http::Response<B> {
+        let mut response = http::Response::new(B::from(rejection.json_body()));
+        *response.status_mut() =
+            StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(value) = rejection
+            .www_authenticate()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            headers.insert(WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+/// A gRPC status, for tonic services: HTTP 200 with `content-type: application/grpc`, the
+/// status in `grpc-status` ([`Rejection::grpc_code`]: `UNAUTHENTICATED`, `PERMISSION_DENIED`,
+/// `UNAVAILABLE`, …) and `grpc-message` `<code>: <message>` (Clerk's reason code first), and no
+/// body: a "trailers-only" answer, which every gRPC client reads as the call's status.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrpcStatus;
+
+impl<B: Default> RenderRejection<B> for GrpcStatus {
+    fn render(&self, rejection: &Rejection) -> http::Response<B> {
+        let mut response = http::Response::new(B::default());
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        headers.insert("grpc-status", HeaderValue::from(rejection.grpc_code()));
+        // grpc-message is percent-encoded (gRPC over HTTP/2); codes and messages are ASCII, so
+        // only `%` and controls need it.
+        let message = format!("{}: {}", rejection.code(), rejection.message());
+        let mut encoded = String::with_capacity(message.len());
+        for byte in message.bytes() {
+            if (b' '..=b'~').contains(&byte) && byte != b'%' {
+                encoded.push(char::from(byte));
+            } else {
+                encoded.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        if let Ok(value) = HeaderValue::from_str(&encoded) {
+            headers.insert("grpc-message", value);
+        }
+        response
+    }
+}
+
+/// The answer to `rejection` for a request whose head is `parts`: the layer's `on_rejection`
+/// hook's when the response body is axum's, else `format`'s.
+pub(crate) fn render<B: 'static>(
+    parts: &Parts,
+    rejection: &Rejection,
+    format: &impl RenderRejection<B>,
+) -> http::Response<B> {
+    // The hook makes axum responses: it answers when `B` is axum's body, and a service with
+    // another body type (tonic's) keeps the guard's format.
+    let mut answer: Option<http::Response<B>> = None;
+    if let Some(axum) = (&mut answer as &mut dyn Any).downcast_mut::<Option<Response>>() {
+        *axum = hooked(parts, rejection);
+    }
+    answer.unwrap_or_else(|| format.render(rejection))
+}
+
+/// An extractor's refusal: the rejection, with the hook's answer when there is a hook.
+pub(crate) fn refuse<R: From<Refusal<Response>>>(parts: &Parts, rejection: Rejection) -> R {
+    let answer = hooked(parts, &rejection);
+    Refusal::new(rejection, answer).into()
 }
 
 macro_rules! into_response {
     ($($rejection:ty),+) => {
         $(impl IntoResponse for $rejection {
             fn into_response(self) -> Response {
-                self.decided().respond(rejection_response)
+                let (rejection, answer) = self.into_refusal().into_parts();
+                answer.unwrap_or_else(|| rejection_response(&rejection))
             }
         })+
     };
 }
 
-into_response!(
-    MissingClerkLayer,
-    Unauthenticated,
-    AuthUnavailable,
-    UserLookupFailed,
-    SessionRejection,
-    UserRejection,
-    WebhookRejection
-);
+clerk_core::adapter_rejections! {
+    answer: Response,
+    layer: ClerkLayer,
+    how: "Add `.layer(ClerkLayer::new(clerk))` to the router (after the routes, so that it wraps them).",
+    respond: into_response,
+}

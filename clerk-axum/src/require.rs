@@ -1,13 +1,15 @@
 //! Route guards: [`require_auth`], [`require_role`], [`require_permission`],
 //! [`require_feature`], [`require_plan`], [`require_has`] and [`require`] for sessions;
 //! [`require_machine`], [`require_scope`] and [`require_tokens`] for machine tokens; for
-//! `route_layer`.
+//! `route_layer`. Each is a [`RequireLayer`], for any request and response body.
 //!
 //! A guard reads what [`ClerkLayer`](crate::ClerkLayer) stored and answers, without calling the
 //! route: 401 when signed out or with a token of another kind (`token-type-mismatch`), 403 when
 //! signed in without the right (or the scope), 503 when the token cannot be verified now, 500
 //! when the layer is missing. The decision is clerk-core's
-//! ([`clerk_core::guard::check`]), so every adapter answers alike.
+//! ([`clerk_core::guard::check`]), so every adapter answers alike. Refusals are answered in
+//! Clerk's JSON error shape ([`ClerkJson`], or the layer's `on_rejection` hook), or as gRPC
+//! statuses after [`RequireLayer::grpc`] ([`GrpcStatus`]), for tonic services.
 //!
 //! ```
 //! use axum::{Router, routing::get};
@@ -32,54 +34,76 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use axum::response::Response;
 use clerk_core::guard::Requirement;
 use http::Request;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::layer::seen;
-use crate::rejection::rejection_response;
+use crate::layer::request_auth;
+use crate::rejection::{ClerkJson, GrpcStatus, RenderRejection, render};
 
-clerk_core::__require_functions!(RequireLayer);
+clerk_core::adapter_guards!(RequireLayer);
 
-/// A guard: a [`Layer`] that lets through only requests meeting a [`Requirement`].
+/// A guard: a [`Layer`] that lets through only requests meeting a [`Requirement`], and answers
+/// the others itself, rendered by `F` (Clerk's JSON by default).
 #[derive(Debug, Clone)]
-pub struct RequireLayer {
+pub struct RequireLayer<F = ClerkJson> {
     requirement: Requirement,
+    format: F,
 }
 
 impl RequireLayer {
     /// A guard for any requirement.
     pub fn new(requirement: Requirement) -> Self {
-        Self { requirement }
+        Self {
+            requirement,
+            format: ClerkJson,
+        }
     }
+}
 
+impl<F> RequireLayer<F> {
     /// The requirement checked.
     pub fn requirement(&self) -> &Requirement {
         &self.requirement
     }
+
+    /// Answers refusals with `format` instead, e.g. a custom [`RenderRejection`].
+    pub fn render_with<G>(self, format: G) -> RequireLayer<G> {
+        RequireLayer {
+            requirement: self.requirement,
+            format,
+        }
+    }
+
+    /// Answers refusals as gRPC statuses ([`GrpcStatus`]), for tonic services:
+    /// `UNAUTHENTICATED`, `PERMISSION_DENIED`, `UNAVAILABLE`, with Clerk's code in the message.
+    pub fn grpc(self) -> RequireLayer<GrpcStatus> {
+        self.render_with(GrpcStatus)
+    }
 }
 
-impl<S> Layer<S> for RequireLayer {
-    type Service = Require<S>;
+impl<S, F: Clone> Layer<S> for RequireLayer<F> {
+    type Service = RequireService<S, F>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Require {
+        RequireService {
             inner,
             requirement: self.requirement.clone(),
+            format: self.format.clone(),
         }
     }
 }
 
 /// The service made by [`RequireLayer`]. Readiness is the inner service's.
 #[derive(Debug, Clone)]
-pub struct Require<S> {
+pub struct RequireService<S, F = ClerkJson> {
     inner: S,
     requirement: Requirement,
+    format: F,
 }
 
-impl<S> Require<S> {
+impl<S, F> RequireService<S, F> {
     /// The inner service.
     pub fn get_ref(&self) -> &S {
         &self.inner
@@ -91,13 +115,15 @@ impl<S> Require<S> {
     }
 }
 
-impl<S, B> Service<Request<B>> for Require<S>
+impl<S, F, B, ResBody> Service<Request<B>> for RequireService<S, F>
 where
-    S: Service<Request<B>, Response = Response>,
+    S: Service<Request<B>, Response = http::Response<ResBody>>,
+    F: RenderRejection<ResBody>,
+    ResBody: 'static,
 {
-    type Response = Response;
+    type Response = http::Response<ResBody>;
     type Error = S::Error;
-    type Future = RequireFuture<S::Future>;
+    type Future = RequireFuture<S::Future, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -105,45 +131,48 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let decision =
-            seen(request.extensions()).and_then(|seen| seen.require(&self.requirement).map(drop));
+            request_auth(request.extensions()).and_then(|auth| auth.require(&self.requirement));
         let kind = match decision {
             Ok(()) => Kind::Allowed {
                 future: self.inner.call(request),
             },
-            Err(decided) => Kind::Rejected {
-                response: Some(decided.respond(rejection_response)),
-            },
+            Err(rejection) => {
+                let (parts, _) = request.into_parts();
+                Kind::Rejected {
+                    response: Some(render(&parts, &rejection, &self.format)),
+                }
+            }
         };
         RequireFuture { kind }
     }
 }
 
 pin_project_lite::pin_project! {
-    /// The response future of [`Require`]: the route's, or the rejection.
-    pub struct RequireFuture<F> {
+    /// The response future of [`RequireService`]: the route's, or the refusal.
+    pub struct RequireFuture<Fut, ResBody> {
         #[pin]
-        kind: Kind<F>,
+        kind: Kind<Fut, ResBody>,
     }
 }
 
 pin_project_lite::pin_project! {
     #[project = KindProj]
-    enum Kind<F> {
+    enum Kind<Fut, ResBody> {
         Allowed {
             #[pin]
-            future: F,
+            future: Fut,
         },
         Rejected {
-            response: Option<Response>,
+            response: Option<http::Response<ResBody>>,
         },
     }
 }
 
-impl<F, E> Future for RequireFuture<F>
+impl<Fut, ResBody, E> Future for RequireFuture<Fut, ResBody>
 where
-    F: Future<Output = Result<Response, E>>,
+    Fut: Future<Output = Result<http::Response<ResBody>, E>>,
 {
-    type Output = Result<Response, E>;
+    type Output = Result<http::Response<ResBody>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
@@ -155,7 +184,7 @@ where
     }
 }
 
-impl<F> fmt::Debug for RequireFuture<F> {
+impl<Fut, ResBody> fmt::Debug for RequireFuture<Fut, ResBody> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequireFuture").finish_non_exhaustive()
     }

@@ -9,8 +9,8 @@ use axum::extract::Extension;
 use axum::response::Response;
 use axum::routing::get;
 use clerk_axum::{
-    ClerkAuth, ClerkClient, ClerkLayer, ClerkOptions, ClerkService, ClerkSession, Require,
-    RequireLayer, rejection_response, require_role,
+    ClerkAuth, ClerkClient, ClerkLayer, ClerkOptions, ClerkService, ClerkSession, RequireLayer,
+    RequireService, rejection_response, require_role,
 };
 use clerk_core::RequestState;
 use clerk_core::guard::Requirement;
@@ -52,9 +52,11 @@ fn layer_service_and_futures_are_clone_send_sync() {
     clone_send_sync::<ClerkLayer>();
     clone_send_sync::<ClerkService<Router>>();
     clone_send_sync::<RequireLayer>();
-    clone_send_sync::<Require<Router>>();
-    send::<clerk_axum::ResponseFuture<Router, Body>>();
-    send::<clerk_axum::RequireFuture<<Router as tower_service::Service<Request<Body>>>::Future>>();
+    clone_send_sync::<RequireService<Router>>();
+    send::<clerk_axum::ClerkServiceFuture<Router, Body>>();
+    send::<
+        clerk_axum::RequireFuture<<Router as tower_service::Service<Request<Body>>>::Future, Body>,
+    >();
 }
 
 #[tokio::test]
@@ -149,8 +151,9 @@ async fn guards_pass_readiness_through_and_do_not_call_the_route_when_rejecting(
     assert!(next.await.is_err(), "the guard must not call the route");
 }
 
-/// A hook can build on the default answer (`rejection_response`, an axum `Response`). That every
-/// rejection goes through the hook is in the adapter contract (the `/hooked` mounting).
+/// A hook can build on the default answer (`rejection_response`, an axum `Response`), and sees
+/// the request's head. That every rejection goes through the hook is in the adapter contract
+/// (the `/hooked` mounting).
 #[tokio::test]
 async fn the_rejection_hook_can_extend_the_default_response() {
     let local = LocalClerk::start().await;
@@ -158,13 +161,16 @@ async fn the_rejection_hook_can_extend_the_default_response() {
         .token("user_member")
         .org("org_1", "acme", "org:member", ["org:x:read"])
         .mint();
-    let layer = ClerkLayer::new(ClerkOptions::new(local.clerk()).on_rejection(|rejection| {
+    let layer = ClerkLayer::new(local.clerk()).on_rejection(|head, rejection| {
         let mut response = rejection_response(rejection);
+        let headers = response.headers_mut();
+        headers.insert("x-denied", rejection.code().parse().expect("header value"));
+        // Inside `nest`, axum's request URI is the nested one; the original is an extension.
+        let original = head.extensions.get::<axum::extract::OriginalUri>();
+        let path = original.map_or(head.uri.path(), |uri| uri.path());
+        headers.insert("x-path", path.parse().expect("header value"));
         response
-            .headers_mut()
-            .insert("x-denied", rejection.code().parse().expect("header value"));
-        response
-    }));
+    });
     let app = Router::new()
         .nest(
             "/admin",
@@ -177,6 +183,7 @@ async fn the_rejection_hook_can_extend_the_default_response() {
     let (status, headers, body) = send(&app, get_with("/admin", &[bearer(&member)])).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(headers["x-denied"], "forbidden");
+    assert_eq!(headers["x-path"], "/admin");
     assert_eq!(headers[CONTENT_TYPE], "application/json");
     assert!(body.contains(r#""code":"forbidden""#), "{body}");
     assert_eq!(
@@ -335,4 +342,50 @@ async fn debug_headers_say_why_a_request_is_signed_out_only_when_turned_on() {
     let plain = routes().layer(ClerkLayer::new(local.clerk()));
     let (_, headers, _) = send(&plain, get_with("/me", &[bearer(&expired)])).await;
     assert_eq!(auth_headers(&headers), (None, None));
+}
+
+/// The layer and its guards over a plain tower service with other bodies than axum's (here
+/// `String` both ways, as a hyper or tonic service has its own): the same decisions, the JSON
+/// refusal in the service's own body type, the state in the request's extensions, and the
+/// `on_rejection` hook (which makes axum responses) left out for a body it cannot make.
+#[tokio::test]
+async fn the_layer_and_guards_serve_a_plain_tower_service_with_its_own_bodies() {
+    let local = LocalClerk::start().await;
+    let token = local.token("user_1").mint();
+    let handler = tower::service_fn(|request: Request<String>| async move {
+        let who = match request.extensions().get::<RequestState>() {
+            Some(RequestState::SignedIn(auth)) => auth.user_id().to_owned(),
+            other => format!("{other:?}"),
+        };
+        Ok::<_, std::convert::Infallible>(http::Response::new(format!("{who} {}", request.body())))
+    });
+    let layer = ClerkLayer::new(local.clerk())
+        .on_rejection(|_, _| panic!("an axum response cannot answer a String service"));
+    let service = tower::ServiceBuilder::new()
+        .layer(layer)
+        .layer(clerk_axum::require_auth())
+        .service(handler);
+    let request = |token: Option<&str>| {
+        let mut request = Request::post("/").body("ping".to_owned()).expect("request");
+        if let Some(token) = token {
+            let value = format!("Bearer {token}").parse().expect("header value");
+            request.headers_mut().insert(AUTHORIZATION, value);
+        }
+        request
+    };
+
+    let answer = service
+        .clone()
+        .oneshot(request(Some(&token)))
+        .await
+        .expect("infallible");
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.body(), "user_1 ping");
+
+    let answer = service.oneshot(request(None)).await.expect("infallible");
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.headers()[CONTENT_TYPE], "application/json");
+    assert_eq!(answer.headers()[WWW_AUTHENTICATE], "Bearer");
+    let body: serde_json::Value = serde_json::from_str(answer.body()).expect("JSON");
+    assert_eq!(body["errors"][0]["code"], "session-token-and-uat-missing");
 }

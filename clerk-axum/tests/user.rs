@@ -114,9 +114,9 @@ async fn the_layers_user_cache_invalidates_a_user() {
         assert_eq!(answer, (StatusCode::OK, "Ada ada@example.com".into()));
     }
     assert_eq!(local.calls("GetUser"), 1, "cached");
-    assert_eq!(layer.user_cache().entry_count().await, 1);
-    layer.user_cache().invalidate(&ada.id).await;
-    assert_eq!(layer.user_cache().entry_count().await, 0);
+    assert_eq!(layer.pipeline().user_cache().entry_count().await, 1);
+    layer.pipeline().user_cache().invalidate(&ada.id).await;
+    assert_eq!(layer.pipeline().user_cache().entry_count().await, 0);
     call(&app, "/profile", Some(&token)).await;
     assert_eq!(
         local.calls("GetUser"),

@@ -17,12 +17,14 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Framework integrations live in `clerk-axum` and `clerk-actix`; a local Clerk emulator for
+//! Framework integrations live in `clerk-axum` (tower: axum, tonic, hyper) and `clerk-actix`,
+//! both written against [`adapter`], the public request pipeline; a local Clerk emulator for
 //! development and tests lives in `clerk-testing`.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+pub mod adapter;
 pub mod api;
 mod authenticate;
 pub mod claims;
@@ -34,8 +36,9 @@ pub mod jwks;
 mod keys;
 pub mod machine;
 mod macros;
-pub mod middleware;
 pub mod models;
+pub mod options;
+pub mod rejection;
 pub mod stats;
 pub mod user_cache;
 pub mod verify;
@@ -77,10 +80,4 @@ pub mod __fuzz {
         let response = crate::api::ErrorResponse::parse(status, body, None, None);
         crate::ApiError::Response(Box::new(response)).to_string()
     }
-}
-
-/// What the adapters' macros name; not part of the API.
-#[doc(hidden)]
-pub mod __private {
-    pub use http::StatusCode;
 }

@@ -14,7 +14,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! use std::time::Duration;
-//! use clerk_core::guard::LookupFailure;
+//! use clerk_core::rejection::LookupFailure;
 //! use clerk_core::user_cache::UserCache;
 //!
 //! let cache: UserCache<String> = UserCache::new(Duration::from_secs(30), 10_000);
@@ -34,8 +34,8 @@ use http::Method;
 
 use crate::Clerk;
 use crate::api::{Request, path_segment};
-use crate::guard::{LookupFailure, Rejection};
 use crate::models::User;
+use crate::rejection::{LookupFailure, Rejection};
 
 /// How long the web adapters keep a loaded user by default.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(30);

@@ -3,6 +3,8 @@
 
 pub mod custom_claims;
 pub mod export_users;
+#[cfg(feature = "grpc")]
+pub mod grpc;
 pub mod machine_auth;
 pub mod quickstart;
 #[cfg(feature = "actix")]

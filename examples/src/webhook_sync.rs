@@ -15,7 +15,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use clerk_axum::{ClerkLayer, ClerkOptions, ClerkUser, ClerkWebhook};
+use clerk_axum::{ClerkLayer, ClerkUser, ClerkWebhook, WebhookLayer};
 use clerk_core::Clerk;
 use clerk_core::models::User;
 use clerk_core::webhooks::{Delivery, Webhook, WebhookData};
@@ -200,10 +200,13 @@ pub fn app(clerk: Clerk, webhook: Webhook, db: Db) -> Router {
         user.first_name.clone().unwrap_or_default()
     }
     Router::new()
-        .route(WEBHOOK_PATH, post(receive))
+        .route(
+            WEBHOOK_PATH,
+            post(receive).layer(WebhookLayer::new(webhook)),
+        )
         .route("/me", get(me))
         .with_state(db)
-        .layer(ClerkLayer::new(ClerkOptions::new(clerk).webhook(webhook)))
+        .layer(ClerkLayer::new(clerk))
 }
 
 /// What the example shows: the synced table, and the signed-in user's `/me` before and after

@@ -4,7 +4,8 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use clerk_core::guard::{Rejection, Requirement, check};
+use clerk_core::guard::{Requirement, check};
+use clerk_core::rejection::Rejection;
 use clerk_core::machine::Accepts;
 use clerk_core::{AuthenticateOptions, RequestState};
 use clerk_fuzz::{assert_no_echo, clerk, run};

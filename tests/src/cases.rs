@@ -64,8 +64,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use clerk_core::api::RetryPolicy;
-use clerk_core::guard::{LookupFailure, Rejection};
 use clerk_core::machine::{MachineError, TokenKind};
+use clerk_core::rejection::{LookupFailure, Rejection};
 use clerk_core::{SignedOut, VerifyError};
 use clerk_testing::{Fault, LocalClerk, NewUser, unix_now};
 
@@ -1295,8 +1295,8 @@ pub fn missing_layer_cases(local: &LocalClerk, middleware: &str) -> Vec<Case> {
     cases
 }
 
-/// The signing secret of the contract app's webhook endpoint (the middleware's
-/// `ClerkOptions::webhook`).
+/// The signing secret of the contract app's webhook endpoint (its webhook layer's `Webhook`,
+/// with replay protection for 1 000 deliveries).
 pub const WEBHOOK_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
 /// The path of the contract app's webhook route: `ClerkWebhook` with replay protection,
@@ -1304,17 +1304,23 @@ pub const WEBHOOK_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 /// starts with `msg_fail`.
 pub const WEBHOOK: &str = "/webhook";
 
+/// A route with the webhook extractor but without the webhook layer: 500
+/// `webhook_not_configured`.
+pub const UNCONFIGURED_WEBHOOK: &str = "/webhook-unconfigured";
+
 /// The body of the webhook handler's 500.
 pub const HANDLER_FAILED: &str = "handler failed";
 
 /// Webhook deliveries to `/webhook` (and the same to `/hooked/webhook`, and to `/bare/webhook`
-/// without the middleware): signed deliveries of a typed and of an unknown event with Svix's and
-/// with the Standard Webhooks headers and during a secret rotation are answered by the handler;
-/// every way a delivery fails to verify is a 400 with its code (never 401/403), a missing
-/// middleware a 500 naming `middleware`. With replay protection, a delivery the handler failed
-/// reaches it again and one it accepted is acknowledged without it. Last, a `user.updated` delivery between two `/user`
-/// requests makes the second load the user again (the `ClerkUser` cache drops it).
-pub fn webhook_cases(local: &LocalClerk, middleware: &str) -> Vec<Case> {
+/// without the Clerk middleware: the webhook route needs only its webhook layer): signed
+/// deliveries of a typed and of an unknown event with Svix's and with the Standard Webhooks
+/// headers and during a secret rotation are answered by the handler; every way a delivery fails
+/// to verify is a 400 with its code (never 401/403); a route without the webhook layer
+/// ([`UNCONFIGURED_WEBHOOK`]) a 500 `webhook_not_configured`. With replay protection, a delivery
+/// the handler failed reaches it again and one it accepted is acknowledged without it. Last, a
+/// `user.updated` delivery between two `/user` requests makes the second load the user again
+/// (the `ClerkUser` cache drops it).
+pub fn webhook_cases(local: &LocalClerk) -> Vec<Case> {
     use clerk_core::webhooks::{WebhookError, sign};
     let user = local.create_user(NewUser::with_email("hook@example.com"));
     let data = serde_json::to_string(&user).expect("a user serializes");
@@ -1459,14 +1465,8 @@ pub fn webhook_cases(local: &LocalClerk, middleware: &str) -> Vec<Case> {
     for (scenario, headers, body, expected) in rows {
         for (prefix, expected) in [
             ("", expected.clone()),
-            (HOOKED, expected.hooked()),
-            (
-                BARE,
-                Expected {
-                    names: Some(middleware.to_owned()),
-                    ..Expected::rejection(&Rejection::missing_layer(middleware))
-                },
-            ),
+            (HOOKED, expected.clone().hooked()),
+            (BARE, expected),
         ] {
             let path = format!("{prefix}{WEBHOOK}");
             let mut case = Case::new(format!("{scenario} POST {path}"), path, headers.clone());
@@ -1475,6 +1475,21 @@ pub fn webhook_cases(local: &LocalClerk, middleware: &str) -> Vec<Case> {
             case.expected = expected;
             cases.push(case);
         }
+    }
+    // A webhook extractor on a route without the webhook layer: the server's fault.
+    let unconfigured = Expected::rejection(&Rejection::webhook_not_configured());
+    for (prefix, expected) in [
+        ("", unconfigured.clone()),
+        (HOOKED, unconfigured.clone().hooked()),
+        (BARE, unconfigured),
+    ] {
+        let path = format!("{prefix}{UNCONFIGURED_WEBHOOK}");
+        let headers = svix("msg_1", now, signed("msg_1", now, &created));
+        let mut case = Case::new(format!("no webhook layer POST {path}"), path, headers);
+        case.method = "POST";
+        case.body = created.clone();
+        case.expected = expected;
+        cases.push(case);
     }
     // Replay protection: a delivery whose handler failed reaches the handler again; one it
     // accepted is acknowledged (200 `webhook_replayed`) without calling it.
@@ -1599,7 +1614,7 @@ pub fn contract(local: &LocalClerk, middleware: &str) -> Vec<Case> {
     all.extend(hooked(user_cases(local)));
     all.extend(hostile_cases(local));
     all.extend(missing_layer_cases(local, middleware));
-    all.extend(webhook_cases(local, middleware));
+    all.extend(webhook_cases(local));
     all.extend(machine_cases(local));
     all.extend(lookup_failure_cases(local));
     all.extend(hooked(lookup_failure_cases(local)));

@@ -8,17 +8,18 @@ use actix_web::http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use actix_web::{App, Error, HttpResponse, test, web};
 use clerk_actix::{
     ClerkAuth, ClerkCaller, ClerkClient, ClerkMachine, ClerkMiddleware, ClerkOptions, ClerkSession,
-    ClerkUser, ClerkWebhook, Optional, Require, require, require_auth, require_feature,
-    require_machine, require_permission, require_plan, require_role, require_scope, require_tokens,
+    ClerkUser, ClerkWebhook, Optional, RequireMiddleware, WebhookMiddleware, require, require_auth,
+    require_feature, require_machine, require_permission, require_plan, require_role,
+    require_scope, require_tokens,
 };
 use clerk_core::guard::Caller;
 use clerk_core::machine::{Accepts, TokenKind};
 use clerk_core::webhooks::Webhook;
 use clerk_integration_tests::cases::{
     AUTHORIZED_PARTY, Answer, BARE, Case, FEATURE, HANDLER_FAILED, HOOKED, LOOKUP_TIMEOUT,
-    MACHINES, ORG_SLUG, PERMISSION, PLAN, ROLE, SCOPE, WEBHOOK, WEBHOOK_SECRET, admin_token,
-    contract, contract_clerk, hook_body, huge_header_cases, jwks_failure_contract, outage_contract,
-    run_all,
+    MACHINES, ORG_SLUG, PERMISSION, PLAN, ROLE, SCOPE, UNCONFIGURED_WEBHOOK, WEBHOOK,
+    WEBHOOK_SECRET, admin_token, contract, contract_clerk, hook_body, huge_header_cases,
+    jwks_failure_contract, outage_contract, run_all,
 };
 use clerk_testing::LocalClerk;
 
@@ -31,25 +32,26 @@ fn middleware(clerk: clerk_core::Clerk, hooked: bool, accepts: Accepts) -> Clerk
     let options = ClerkOptions::new(clerk)
         .accepts(accepts)
         .authorized_parties([AUTHORIZED_PARTY])
-        .user_lookup_timeout(LOOKUP_TIMEOUT)
-        .webhook(
-            Webhook::new(WEBHOOK_SECRET)
-                .expect("a valid secret")
-                .replay_protection(1_000),
-        );
+        .user_lookup_timeout(LOOKUP_TIMEOUT);
     if !hooked {
         return ClerkMiddleware::new(options);
     }
-    ClerkMiddleware::new(options.on_rejection(|rejection| {
+    ClerkMiddleware::new(options).on_rejection(|_request, rejection| {
         let status = actix_web::http::StatusCode::from_u16(rejection.status())
             .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
         HttpResponse::build(status).body(hook_body(rejection.code()))
-    }))
+    })
+}
+
+/// The contract's webhook verifier, with replay protection.
+fn webhook() -> WebhookMiddleware {
+    let webhook = Webhook::new(WEBHOOK_SECRET).expect("a valid secret");
+    WebhookMiddleware::new(webhook.replay_protection(1_000))
 }
 
 /// The contract's routes, without the middleware.
 fn routes(config: &mut web::ServiceConfig) {
-    fn guarded(path: &str, guard: Require) -> impl HttpServiceFactory + 'static {
+    fn guarded(path: &str, guard: RequireMiddleware) -> impl HttpServiceFactory + 'static {
         web::scope(path)
             .wrap(guard)
             .route("", web::get().to(|| async { "ok" }))
@@ -122,15 +124,18 @@ fn routes(config: &mut web::ServiceConfig) {
             "/guard/api-key",
             require_tokens(Accepts::kinds([TokenKind::ApiKey])),
         ))
-        .route(
-            WEBHOOK,
-            web::post().to(|ClerkWebhook(delivery): ClerkWebhook| async move {
+        .service(web::resource(WEBHOOK).wrap(webhook()).route(web::post().to(
+            |ClerkWebhook(delivery): ClerkWebhook| async move {
                 if delivery.id.starts_with("msg_fail") {
                     return HttpResponse::InternalServerError().body(HANDLER_FAILED);
                 }
                 let answer = format!("{} {}", delivery.event.event_type(), delivery.id);
                 HttpResponse::Ok().body(answer)
-            }),
+            },
+        )))
+        .route(
+            UNCONFIGURED_WEBHOOK,
+            web::post().to(|_: ClerkWebhook| async { "never" }),
         )
         .service(guarded("/guard/auth", require_auth()))
         .service(guarded("/guard/role", require_role(ROLE)))

@@ -8,7 +8,7 @@ use axum::response::IntoResponse as _;
 use axum::routing::{get, post};
 use clerk_axum::{
     ClerkAuth, ClerkCaller, ClerkClient, ClerkLayer, ClerkMachine, ClerkOptions, ClerkSession,
-    ClerkUser, ClerkWebhook, require, require_auth, require_feature, require_machine,
+    ClerkUser, ClerkWebhook, WebhookLayer, require, require_auth, require_feature, require_machine,
     require_permission, require_plan, require_role, require_scope, require_tokens,
 };
 use clerk_core::guard::Caller;
@@ -16,9 +16,9 @@ use clerk_core::machine::{Accepts, TokenKind};
 use clerk_core::webhooks::Webhook;
 use clerk_integration_tests::cases::{
     AUTHORIZED_PARTY, Answer, BARE, Case, FEATURE, HANDLER_FAILED, HOOKED, LOOKUP_TIMEOUT,
-    MACHINES, ORG_SLUG, PERMISSION, PLAN, ROLE, SCOPE, WEBHOOK, WEBHOOK_SECRET, admin_token,
-    contract, contract_clerk, hook_body, huge_header_cases, jwks_failure_contract, outage_contract,
-    run_all,
+    MACHINES, ORG_SLUG, PERMISSION, PLAN, ROLE, SCOPE, UNCONFIGURED_WEBHOOK, WEBHOOK,
+    WEBHOOK_SECRET, admin_token, contract, contract_clerk, hook_body, huge_header_cases,
+    jwks_failure_contract, outage_contract, run_all,
 };
 use clerk_testing::LocalClerk;
 use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -35,20 +35,21 @@ fn layer(clerk: clerk_core::Clerk, hooked: bool, accepts: Accepts) -> ClerkLayer
     let options = ClerkOptions::new(clerk)
         .accepts(accepts)
         .authorized_parties([AUTHORIZED_PARTY])
-        .user_lookup_timeout(LOOKUP_TIMEOUT)
-        .webhook(
-            Webhook::new(WEBHOOK_SECRET)
-                .expect("a valid secret")
-                .replay_protection(1_000),
-        );
+        .user_lookup_timeout(LOOKUP_TIMEOUT);
     if !hooked {
         return ClerkLayer::new(options);
     }
-    ClerkLayer::new(options.on_rejection(|rejection| {
+    ClerkLayer::new(options).on_rejection(|_head, rejection| {
         let status =
             StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, hook_body(rejection.code())).into_response()
-    }))
+    })
+}
+
+/// The contract's webhook verifier, with replay protection.
+fn webhook() -> WebhookLayer {
+    let webhook = Webhook::new(WEBHOOK_SECRET).expect("a valid secret");
+    WebhookLayer::new(webhook.replay_protection(1_000))
 }
 
 /// The contract's routes, without the layer.
@@ -127,7 +128,12 @@ fn routes() -> Router {
                 }
                 let answer = format!("{} {}", delivery.event.event_type(), delivery.id);
                 (StatusCode::OK, answer)
-            }),
+            })
+            .layer(webhook()),
+        )
+        .route(
+            UNCONFIGURED_WEBHOOK,
+            post(|_: ClerkWebhook| async { "never" }),
         )
         .nest("/guard/auth", ok().route_layer(require_auth()))
         .nest("/guard/role", ok().route_layer(require_role(ROLE)))

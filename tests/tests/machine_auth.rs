@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use clerk_core::guard::{Rejection, RejectionKind};
 use clerk_core::machine::{Accepts, M2mTokenSource, MachineError, OutgoingError, TokenKind};
+use clerk_core::rejection::{Rejection, RejectionKind};
 use clerk_core::{AuthenticateOptions, Clerk, RequestState, SignedOut, VerifyError};
 use clerk_testing::{Fault, LocalClerk, NewUser};
 use http::HeaderMap;
