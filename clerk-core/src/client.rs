@@ -7,19 +7,13 @@ use std::time::Duration;
 use crate::api::RetryPolicy;
 use crate::authenticate::CookieNames;
 use crate::error::ConfigError;
+use crate::http_util::{DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT};
 use crate::jwks::{JwksCache, JwksSettings, KeySource};
 use crate::keys::{JwtKey, PublishableKey, SecretKey};
 use crate::verify::{Doorkeeper, IssuerPolicy, TokenCache, UntilExpiry, VerifyOptions};
 
 /// Instance ids (see `Inner::id`).
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-/// The Backend API base used when `CLERK_API_URL` is not set.
-pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
-/// The Backend API version sent as `Clerk-API-Version` unless configured otherwise.
-pub const DEFAULT_API_VERSION: &str = "2026-05-12";
-/// The `User-Agent` of every request this SDK makes.
-pub const USER_AGENT: &str = concat!("clerk-rust/", env!("CARGO_PKG_VERSION"));
 
 /// The Clerk client: verifies session tokens and calls the Backend API.
 ///
@@ -381,7 +375,7 @@ impl ClerkBuilder {
         }
 
         let http = reqwest::Client::builder()
-            .user_agent(crate::client::USER_AGENT)
+            .user_agent(USER_AGENT)
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)
             // A redirect could carry the secret key to another host; Clerk's API never sends one.

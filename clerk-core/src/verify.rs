@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::Clerk;
 use crate::claims::{RawClaims, SessionClaims, SessionStatus};
 use crate::error::VerifyError;
-use crate::jwks::rsa_algorithm;
+use crate::keys::rsa_algorithm;
 
 /// Tokens longer than this are rejected before any other work.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;

@@ -10,8 +10,7 @@ use tokio::time::Instant;
 
 use super::{ApiError, ErrorResponse, Multipart, Query};
 use crate::Clerk;
-use crate::http_util::{ReadError, read_limited};
-use crate::jwks::describe_transport_error;
+use crate::http_util::{ReadError, describe_transport_error, read_limited};
 use crate::stats::bump;
 
 /// The largest response body read (a page of 500 users is a few MiB).
