@@ -4,12 +4,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::api::RetryPolicy;
+use crate::api::{ApiError, Request, RetryPolicy, Transport};
 use crate::authenticate::CookieNames;
 use crate::error::ConfigError;
 use crate::http_util::{DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT};
 use crate::jwks::{JwksCache, JwksSettings, KeySource};
 use crate::keys::{JwtKey, PublishableKey, SecretKey};
+use crate::stats::{ClerkStats, Counters};
 use crate::verify::{Doorkeeper, IssuerPolicy, TokenCache, UntilExpiry, VerifyOptions};
 
 /// Instance ids (see `Inner::id`).
@@ -42,16 +43,9 @@ pub struct Clerk {
 pub(crate) struct Inner {
     /// Unique in the process: tells instances apart in thread-local state.
     pub(crate) id: u64,
-    pub(crate) secret_key: Option<SecretKey>,
     pub(crate) publishable_key: Option<PublishableKey>,
-    pub(crate) api_url: String,
-    /// The host of `api_url`, for traces (`server.address`).
-    pub(crate) api_host: String,
-    pub(crate) api_version: String,
-    pub(crate) http: reqwest::Client,
-    pub(crate) retry: RetryPolicy,
-    /// The client's timeout of a whole request (a per-request deadline may only shorten it).
-    pub(crate) request_timeout: Duration,
+    /// Backend API requests (the secret key, the API URL and version are its own).
+    transport: Transport,
     pub(crate) jwks: Arc<JwksCache>,
     pub(crate) tokens: TokenCache,
     pub(crate) doorkeeper: Doorkeeper,
@@ -61,16 +55,17 @@ pub(crate) struct Inner {
     pub(crate) verify_options: VerifyOptions,
     pub(crate) cookie_names: Option<CookieNames>,
     pub(crate) verdicts: crate::machine::VerdictCache,
-    /// What [`Clerk::stats`] reports; shared with the key cache.
-    pub(crate) counters: Arc<crate::stats::Counters>,
+    /// What [`Clerk::stats`] reports; shared with the components (and the user cache, which
+    /// counts its lookups).
+    pub(crate) counters: Arc<Counters>,
 }
 
 impl fmt::Debug for Clerk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Clerk")
-            .field("api_url", &self.inner.api_url)
-            .field("api_version", &self.inner.api_version)
-            .field("secret_key", &self.inner.secret_key)
+            .field("api_url", &self.inner.transport.api_url())
+            .field("api_version", &self.inner.transport.api_version())
+            .field("secret_key", &self.inner.transport.secret_key())
             .field("publishable_key", &self.inner.publishable_key)
             .finish_non_exhaustive()
     }
@@ -91,12 +86,12 @@ impl Clerk {
 
     /// The Backend API base URL, without a trailing slash (e.g. `https://api.clerk.com`).
     pub fn api_url(&self) -> &str {
-        &self.inner.api_url
+        self.inner.transport.api_url()
     }
 
     /// The `Clerk-API-Version` sent with every Backend API request.
     pub fn api_version(&self) -> &str {
-        &self.inner.api_version
+        self.inner.transport.api_version()
     }
 
     /// The publishable key, if configured.
@@ -106,7 +101,7 @@ impl Clerk {
 
     /// The secret key, if configured.
     pub fn secret_key(&self) -> Option<&SecretKey> {
-        self.inner.secret_key.as_ref()
+        self.inner.transport.secret_key()
     }
 
     /// How long verdicts of opaque machine tokens are kept (see
@@ -120,6 +115,30 @@ impl Clerk {
     pub fn cached_token_count(&self) -> u64 {
         self.inner.tokens.run_pending_tasks();
         self.inner.tokens.entry_count()
+    }
+
+    /// What this instance and its clones did since it was built: see [`ClerkStats`]. Cheap (a
+    /// few dozen atomic loads); nothing is reset.
+    pub fn stats(&self) -> ClerkStats {
+        self.inner.counters.snapshot()
+    }
+
+    /// Sends `request` and decodes a JSON success body.
+    pub(crate) async fn execute_json<T: serde::de::DeserializeOwned>(
+        &self,
+        request: Request,
+    ) -> Result<T, ApiError> {
+        self.inner.transport.execute_json(request).await
+    }
+
+    /// Sends `request`, ignoring the success body.
+    pub(crate) async fn execute_empty(&self, request: Request) -> Result<(), ApiError> {
+        self.inner.transport.execute_empty(request).await
+    }
+
+    /// Sends `request` and returns the success body as text.
+    pub(crate) async fn execute_text(&self, request: Request) -> Result<String, ApiError> {
+        self.inner.transport.execute_text(request).await
     }
 }
 
@@ -429,11 +448,7 @@ impl ClerkBuilder {
             })
             .build_with_hasher(foldhash::fast::RandomState::default());
 
-        let counters = Arc::new(crate::stats::Counters::default());
-        let api_host = reqwest::Url::parse(&api_url)
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_owned))
-            .unwrap_or_default();
+        let counters = Arc::new(Counters::default());
         Ok(Clerk {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -446,14 +461,16 @@ impl ClerkBuilder {
                     frontend_api: pk.frontend_api().to_owned(),
                     development: pk.is_test(),
                 }),
-                secret_key,
                 publishable_key,
-                api_url,
-                api_host,
-                api_version: self.api_version.trim().to_owned(),
-                http,
-                retry: self.retry,
-                request_timeout: self.request_timeout,
+                transport: Transport::new(
+                    http,
+                    secret_key,
+                    api_url,
+                    self.api_version.trim().to_owned(),
+                    self.retry,
+                    self.request_timeout,
+                    counters.clone(),
+                ),
                 jwks: Arc::new(JwksCache::new(source, settings, counters.clone())),
                 counters,
                 tokens,
