@@ -1,20 +1,27 @@
 //! [`Clerk`], the one handle an application holds, and its builder.
+//!
+//! Every method of `Clerk` is here; each hands its work to the component that does it: the
+//! session-token verifier (`verify`, over the key set of `jwks`), the machine-token verifier
+//! (`machine`), request authentication (`authenticate`), the Backend API transport
+//! (`api::transport`) and the counters (`stats`). Components never name the client: what one needs
+//! of another is lent to it.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::HeaderMap;
+
 use crate::api::{ApiError, Request, RetryPolicy, Transport};
-use crate::authenticate::CookieNames;
-use crate::error::ConfigError;
+use crate::authenticate::{AuthenticateOptions, Authenticator, CookieNames, RequestState};
+use crate::claims::SessionClaims;
+use crate::error::{ConfigError, VerifyError};
 use crate::http_util::{DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT};
 use crate::jwks::{JwksCache, JwksSettings, KeySource};
 use crate::keys::{JwtKey, PublishableKey, SecretKey};
+use crate::machine::{Accepts, MachineAuth, MachineError, MachineVerifier};
 use crate::stats::{ClerkStats, Counters};
-use crate::verify::{Doorkeeper, IssuerPolicy, TokenCache, UntilExpiry, VerifyOptions};
-
-/// Instance ids (see `Inner::id`).
-static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+use crate::verify::{IssuerPolicy, Verifier, VerifyOptions};
 
 /// The Clerk client: verifies session tokens and calls the Backend API.
 ///
@@ -40,21 +47,18 @@ pub struct Clerk {
     pub(crate) inner: Arc<Inner>,
 }
 
+/// What a [`Clerk`] and its clones share: its components and its settings.
 pub(crate) struct Inner {
-    /// Unique in the process: tells instances apart in thread-local state.
-    pub(crate) id: u64,
-    pub(crate) publishable_key: Option<PublishableKey>,
+    publishable_key: Option<PublishableKey>,
     /// Backend API requests (the secret key, the API URL and version are its own).
     transport: Transport,
-    pub(crate) jwks: Arc<JwksCache>,
-    pub(crate) tokens: TokenCache,
-    pub(crate) doorkeeper: Doorkeeper,
-    pub(crate) token_cache_capacity: u64,
-    pub(crate) issuers: IssuerPolicy,
-    pub(crate) clock_skew_ms: i64,
-    pub(crate) verify_options: VerifyOptions,
-    pub(crate) cookie_names: Option<CookieNames>,
-    pub(crate) verdicts: crate::machine::VerdictCache,
+    /// Session tokens: the key set, the verified-token caches, the issuer and time checks.
+    verifier: Verifier,
+    /// Machine tokens: the verdict cache.
+    machines: MachineVerifier,
+    /// The default options of [`Clerk::verify_token`] and [`Clerk::authenticate`].
+    verify_options: VerifyOptions,
+    cookie_names: Option<CookieNames>,
     /// What [`Clerk::stats`] reports; shared with the components (and the user cache, which
     /// counts its lookups).
     pub(crate) counters: Arc<Counters>,
@@ -107,14 +111,97 @@ impl Clerk {
     /// How long verdicts of opaque machine tokens are kept (see
     /// [`ClerkBuilder::machine_token_cache_ttl`]).
     pub fn machine_token_cache_ttl(&self) -> Duration {
-        self.inner.verdicts.ttl()
+        self.inner.machines.ttl()
     }
 
     /// How many verified session tokens the cache holds now (after applying pending
     /// evictions), for metrics and tests.
     pub fn cached_token_count(&self) -> u64 {
-        self.inner.tokens.run_pending_tasks();
-        self.inner.tokens.entry_count()
+        self.inner.verifier.cached_token_count()
+    }
+
+    /// Verifies a session token with this instance's default [`VerifyOptions`].
+    ///
+    /// ```no_run
+    /// # async fn demo(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// let clerk = clerk_core::Clerk::from_env()?;
+    /// match clerk.verify_token(token).await {
+    ///     Ok(claims) => println!("signed in as {}", claims.user_id()),
+    ///     Err(error) => println!("rejected: {}", error.reason()),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn verify_token(&self, token: &str) -> Result<SessionClaims, VerifyError> {
+        self.verify_token_with(token, &self.inner.verify_options)
+            .await
+    }
+
+    /// This instance's default verification options, to adjust for one call of
+    /// [`verify_token_with`](Self::verify_token_with).
+    pub fn verify_options(&self) -> VerifyOptions {
+        self.inner.verify_options.clone()
+    }
+
+    /// Verifies a session token with the given options.
+    pub async fn verify_token_with(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+    ) -> Result<SessionClaims, VerifyError> {
+        self.inner
+            .verifier
+            .verify_shared(token, options)
+            .await
+            .map(|verified| verified.claims)
+    }
+
+    /// Authenticates a request from its headers with this client's default options.
+    ///
+    /// ```no_run
+    /// # async fn demo(clerk: clerk_core::Clerk, headers: http::HeaderMap) {
+    /// use clerk_core::RequestState;
+    /// match clerk.authenticate(&headers).await {
+    ///     RequestState::SignedIn(auth) => println!("user {}", auth.user_id()),
+    ///     RequestState::Machine(machine) => println!("machine {}", machine.subject()),
+    ///     RequestState::SignedOut(why) => println!("signed out: {}", why.reason()),
+    /// }
+    /// # }
+    /// ```
+    pub async fn authenticate(&self, headers: &HeaderMap) -> RequestState {
+        self.authenticate_with(headers, &AuthenticateOptions::new(self))
+            .await
+    }
+
+    /// Authenticates a request from its headers.
+    pub async fn authenticate_with(
+        &self,
+        headers: &HeaderMap,
+        options: &AuthenticateOptions,
+    ) -> RequestState {
+        self.authenticator().authenticate(headers, options).await
+    }
+
+    /// Verifies a machine token of any kind (API key, M2M token, OAuth access token, opaque or
+    /// JWT; see [`TokenKind::of`](crate::machine::TokenKind::of)), as the
+    /// [module documentation](crate::machine) describes.
+    /// A session token is [`MachineError::Invalid`] with [`VerifyError::TypeMismatch`]: verify
+    /// it with [`verify_token`](Self::verify_token).
+    ///
+    /// ```no_run
+    /// # async fn demo(clerk: clerk_core::Clerk, token: &str) {
+    /// match clerk.verify_machine_token(token).await {
+    ///     Ok(machine) => println!("{} {} {:?}", machine.kind().name(), machine.subject(), machine.scopes()),
+    ///     Err(error) if error.is_unavailable() => println!("try again later: {error}"),
+    ///     Err(error) => println!("refused: {}", error.reason()),
+    /// }
+    /// # }
+    /// ```
+    pub async fn verify_machine_token(&self, token: &str) -> Result<MachineAuth, MachineError> {
+        let inner = &*self.inner;
+        inner
+            .machines
+            .verify_token(&inner.verifier, &inner.transport, token)
+            .await
     }
 
     /// What this instance and its clones did since it was built: see [`ClerkStats`]. Cheap (a
@@ -139,6 +226,29 @@ impl Clerk {
     /// Sends `request` and returns the success body as text.
     pub(crate) async fn execute_text(&self, request: Request) -> Result<String, ApiError> {
         self.inner.transport.execute_text(request).await
+    }
+
+    /// The components request authentication works with, lent for one request.
+    fn authenticator(&self) -> Authenticator<'_> {
+        Authenticator {
+            sessions: &self.inner.verifier,
+            machines: &self.inner.machines,
+            api: &self.inner.transport,
+            cookie_names: self.inner.cookie_names.as_ref(),
+        }
+    }
+}
+
+// Here rather than in `authenticate`, which never names the client.
+impl AuthenticateOptions {
+    /// The options of a client: its verification defaults, cookies accepted, session tokens
+    /// only.
+    pub fn new(clerk: &Clerk) -> Self {
+        Self {
+            verify: clerk.verify_options(),
+            accept_cookie: true,
+            accepts: Accepts::default(),
+        }
     }
 }
 
@@ -441,20 +551,14 @@ impl ClerkBuilder {
         };
 
         let clock_skew_ms = i64::try_from(self.clock_skew.as_millis()).unwrap_or(i64::MAX / 4);
-        let tokens = moka::sync::Cache::builder()
-            .max_capacity(self.token_cache_capacity)
-            .expire_after(UntilExpiry {
-                skew_ms: clock_skew_ms,
-            })
-            .build_with_hasher(foldhash::fast::RandomState::default());
-
         let counters = Arc::new(Counters::default());
+        let keys = Arc::new(JwksCache::new(source, settings, counters.clone()));
         Ok(Clerk {
             inner: Arc::new(Inner {
-                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                verdicts: crate::machine::VerdictCache::new(
+                machines: MachineVerifier::new(
                     self.machine_token_cache_ttl,
                     self.token_cache_capacity,
+                    counters.clone(),
                 ),
                 cookie_names: publishable_key.as_ref().map(|pk| CookieNames {
                     suffix: pk.cookie_suffix(),
@@ -471,13 +575,14 @@ impl ClerkBuilder {
                     self.request_timeout,
                     counters.clone(),
                 ),
-                jwks: Arc::new(JwksCache::new(source, settings, counters.clone())),
+                verifier: Verifier::new(
+                    keys,
+                    issuers,
+                    clock_skew_ms,
+                    self.token_cache_capacity,
+                    counters.clone(),
+                ),
                 counters,
-                tokens,
-                doorkeeper: Doorkeeper::new(self.token_cache_capacity),
-                token_cache_capacity: self.token_cache_capacity,
-                issuers,
-                clock_skew_ms,
                 verify_options: self.verify_options,
             }),
         })
@@ -608,7 +713,7 @@ mod tests {
             ("http://127.0.0.1:9", "2025-11-10")
         );
 
-        match &clerk.inner.issuers {
+        match clerk.inner.verifier.issuers() {
             IssuerPolicy::Exact(issuers) => assert_eq!(
                 issuers,
                 &[
