@@ -28,18 +28,20 @@ use std::sync::Arc;
 use http::HeaderMap;
 use http::header::{AUTHORIZATION, COOKIE};
 
-use crate::Clerk;
+use crate::api::Transport;
 use crate::claims::{Has, SessionClaims};
 use crate::error::VerifyError;
-use crate::machine::{Accepts, MachineAuth, MachineError, TokenKind};
-use crate::verify::{MAX_TOKEN_BYTES, VerifyOptions};
+use crate::machine::{Accepts, MachineAuth, MachineError, MachineVerifier, TokenKind};
+use crate::verify::{MAX_TOKEN_BYTES, Verified, Verifier, VerifyOptions};
 
 /// The only headers [`Clerk::authenticate`] reads: `Authorization` (the bearer token) and
 /// `Cookie` (the session cookies). An adapter whose framework has its own header type copies
 /// these and no others.
+///
+/// [`Clerk::authenticate`]: crate::Clerk::authenticate
 pub const AUTHENTICATION_HEADERS: [http::HeaderName; 2] = [AUTHORIZATION, COOKIE];
 
-/// The outcome of [`Clerk::authenticate`].
+/// The outcome of [`Clerk::authenticate`](crate::Clerk::authenticate).
 #[derive(Debug, Clone)]
 pub enum RequestState {
     /// A valid session token was found: a person, signed in through Clerk's frontend.
@@ -233,7 +235,7 @@ impl fmt::Display for SignedOut {
     }
 }
 
-/// Options of [`Clerk::authenticate_with`].
+/// Options of [`Clerk::authenticate_with`](crate::Clerk::authenticate_with).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthenticateOptions {
     /// Verification options (authorized parties, pending sessions).
@@ -243,18 +245,6 @@ pub struct AuthenticateOptions {
     pub accept_cookie: bool,
     /// The token kinds accepted (default: session tokens only, as in Clerk's SDKs).
     pub accepts: Accepts,
-}
-
-impl AuthenticateOptions {
-    /// The options of a client: its verification defaults, cookies accepted, session tokens
-    /// only.
-    pub fn new(clerk: &Clerk) -> Self {
-        Self {
-            verify: clerk.verify_options(),
-            accept_cookie: true,
-            accepts: Accepts::default(),
-        }
-    }
 }
 
 /// The bearer token of an `Authorization` header value, if its scheme is Bearer (empty for a bare
@@ -464,26 +454,20 @@ fn token_source(headers: &HeaderMap) -> &'static str {
     }
 }
 
-impl Clerk {
-    /// Authenticates a request from its headers with this client's default options.
-    ///
-    /// ```no_run
-    /// # async fn demo(clerk: clerk_core::Clerk, headers: http::HeaderMap) {
-    /// use clerk_core::RequestState;
-    /// match clerk.authenticate(&headers).await {
-    ///     RequestState::SignedIn(auth) => println!("user {}", auth.user_id()),
-    ///     RequestState::Machine(machine) => println!("machine {}", machine.subject()),
-    ///     RequestState::SignedOut(why) => println!("signed out: {}", why.reason()),
-    /// }
-    /// # }
-    /// ```
-    pub async fn authenticate(&self, headers: &HeaderMap) -> RequestState {
-        self.authenticate_with(headers, &AuthenticateOptions::new(self))
-            .await
-    }
+/// What request authentication works with, lent by the client for one request: its session and
+/// machine verifiers, its transport (opaque machine tokens are verified by the Backend API) and
+/// its cookie names.
+pub(crate) struct Authenticator<'a> {
+    pub(crate) sessions: &'a Verifier,
+    pub(crate) machines: &'a MachineVerifier,
+    pub(crate) api: &'a Transport,
+    pub(crate) cookie_names: Option<&'a CookieNames>,
+}
 
-    /// Authenticates a request from its headers.
-    pub async fn authenticate_with(
+impl Authenticator<'_> {
+    /// Authenticates a request from its headers: what
+    /// [`Clerk::authenticate_with`](crate::Clerk::authenticate_with) does.
+    pub(crate) async fn authenticate(
         &self,
         headers: &HeaderMap,
         options: &AuthenticateOptions,
@@ -523,14 +507,17 @@ impl Clerk {
                     // A token verified before needs no telling of its kind (which decodes it):
                     // the cached session, then the cached machine verdict.
                     if options.accepts.accepts(TokenKind::SessionToken)
-                        && let Some(cached) =
-                            self.cached_session(token, &options.verify, crate::verify::now_ms())
+                        && let Some(cached) = self.sessions.cached_session(
+                            token,
+                            &options.verify,
+                            crate::verify::now_ms(),
+                        )
                     {
                         return cached
                             .map(|verified| RequestState::SignedIn(Auth::header(verified)))
                             .map_err(SignedOut::Token);
                     }
-                    if let Some(machine) = self.cached_machine(token).await
+                    if let Some(machine) = self.machines.cached(token).await
                         && options.accepts.accepts(machine.kind())
                     {
                         return Ok(RequestState::Machine(machine));
@@ -541,7 +528,10 @@ impl Clerk {
                     return Err(SignedOut::TokenTypeMismatch(Some(kind)));
                 }
                 if kind.is_machine() {
-                    let verified = self.verify_machine(kind, token).await;
+                    let verified = self
+                        .machines
+                        .verify(self.sessions, self.api, kind, token)
+                        .await;
                     return verified
                         .map(RequestState::Machine)
                         .map_err(SignedOut::Machine);
@@ -566,7 +556,7 @@ impl Clerk {
         if !options.accept_cookie {
             return Err(SignedOut::NoToken);
         }
-        let (session, client_uat) = session_cookies(headers, self.inner.cookie_names.as_ref());
+        let (session, client_uat) = session_cookies(headers, self.cookie_names);
         // Like Clerk: a missing or unreadable `__client_uat` is 0, and 0 means no active client.
         let client_uat = client_uat.map_or(0, self::client_uat);
         let token = match (session, client_uat != 0) {
@@ -591,7 +581,7 @@ impl Clerk {
         source: TokenSource,
         options: &VerifyOptions,
     ) -> Result<Auth, SignedOut> {
-        match self.verify_shared(token, options).await {
+        match self.sessions.verify_shared(token, options).await {
             Ok(verified) => Ok(Auth {
                 claims: verified.claims,
                 token: verified.token,
@@ -604,7 +594,7 @@ impl Clerk {
 
 impl Auth {
     /// The authentication of a verified bearer token.
-    fn header(verified: crate::verify::Verified) -> Self {
+    fn header(verified: Verified) -> Self {
         Self {
             claims: verified.claims,
             token: verified.token,

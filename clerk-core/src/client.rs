@@ -1,25 +1,27 @@
 //! [`Clerk`], the one handle an application holds, and its builder.
+//!
+//! Every method of `Clerk` is here; each hands its work to the component that does it: the
+//! session-token verifier (`verify`, over the key set of `jwks`), the machine-token verifier
+//! (`machine`), request authentication (`authenticate`), the Backend API transport
+//! (`api::transport`) and the counters (`stats`). Components never name the client: what one needs
+//! of another is lent to it.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::api::RetryPolicy;
-use crate::authenticate::CookieNames;
-use crate::error::ConfigError;
+use http::HeaderMap;
+
+use crate::api::{ApiError, Request, RetryPolicy, Transport};
+use crate::authenticate::{AuthenticateOptions, Authenticator, CookieNames, RequestState};
+use crate::claims::SessionClaims;
+use crate::error::{ConfigError, VerifyError};
+use crate::http_util::{DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT};
 use crate::jwks::{JwksCache, JwksSettings, KeySource};
 use crate::keys::{JwtKey, PublishableKey, SecretKey};
-use crate::verify::{Doorkeeper, IssuerPolicy, TokenCache, UntilExpiry, VerifyOptions};
-
-/// Instance ids (see `Inner::id`).
-static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-/// The Backend API base used when `CLERK_API_URL` is not set.
-pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
-/// The Backend API version sent as `Clerk-API-Version` unless configured otherwise.
-pub const DEFAULT_API_VERSION: &str = "2026-05-12";
-/// The `User-Agent` of every request this SDK makes.
-pub const USER_AGENT: &str = concat!("clerk-rust/", env!("CARGO_PKG_VERSION"));
+use crate::machine::{Accepts, MachineAuth, MachineError, MachineVerifier};
+use crate::stats::{ClerkStats, Counters};
+use crate::verify::{IssuerPolicy, Verifier, VerifyOptions};
 
 /// The Clerk client: verifies session tokens and calls the Backend API.
 ///
@@ -45,38 +47,29 @@ pub struct Clerk {
     pub(crate) inner: Arc<Inner>,
 }
 
+/// What a [`Clerk`] and its clones share: its components and its settings.
 pub(crate) struct Inner {
-    /// Unique in the process: tells instances apart in thread-local state.
-    pub(crate) id: u64,
-    pub(crate) secret_key: Option<SecretKey>,
-    pub(crate) publishable_key: Option<PublishableKey>,
-    pub(crate) api_url: String,
-    /// The host of `api_url`, for traces (`server.address`).
-    pub(crate) api_host: String,
-    pub(crate) api_version: String,
-    pub(crate) http: reqwest::Client,
-    pub(crate) retry: RetryPolicy,
-    /// The client's timeout of a whole request (a per-request deadline may only shorten it).
-    pub(crate) request_timeout: Duration,
-    pub(crate) jwks: Arc<JwksCache>,
-    pub(crate) tokens: TokenCache,
-    pub(crate) doorkeeper: Doorkeeper,
-    pub(crate) token_cache_capacity: u64,
-    pub(crate) issuers: IssuerPolicy,
-    pub(crate) clock_skew_ms: i64,
-    pub(crate) verify_options: VerifyOptions,
-    pub(crate) cookie_names: Option<CookieNames>,
-    pub(crate) verdicts: crate::machine::VerdictCache,
-    /// What [`Clerk::stats`] reports; shared with the key cache.
-    pub(crate) counters: Arc<crate::stats::Counters>,
+    publishable_key: Option<PublishableKey>,
+    /// Backend API requests (the secret key, the API URL and version are its own).
+    transport: Transport,
+    /// Session tokens: the key set, the verified-token caches, the issuer and time checks.
+    verifier: Verifier,
+    /// Machine tokens: the verdict cache.
+    machines: MachineVerifier,
+    /// The default options of [`Clerk::verify_token`] and [`Clerk::authenticate`].
+    verify_options: VerifyOptions,
+    cookie_names: Option<CookieNames>,
+    /// What [`Clerk::stats`] reports; shared with the components (and the user cache, which
+    /// counts its lookups).
+    pub(crate) counters: Arc<Counters>,
 }
 
 impl fmt::Debug for Clerk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Clerk")
-            .field("api_url", &self.inner.api_url)
-            .field("api_version", &self.inner.api_version)
-            .field("secret_key", &self.inner.secret_key)
+            .field("api_url", &self.inner.transport.api_url())
+            .field("api_version", &self.inner.transport.api_version())
+            .field("secret_key", &self.inner.transport.secret_key())
             .field("publishable_key", &self.inner.publishable_key)
             .finish_non_exhaustive()
     }
@@ -97,12 +90,12 @@ impl Clerk {
 
     /// The Backend API base URL, without a trailing slash (e.g. `https://api.clerk.com`).
     pub fn api_url(&self) -> &str {
-        &self.inner.api_url
+        self.inner.transport.api_url()
     }
 
     /// The `Clerk-API-Version` sent with every Backend API request.
     pub fn api_version(&self) -> &str {
-        &self.inner.api_version
+        self.inner.transport.api_version()
     }
 
     /// The publishable key, if configured.
@@ -112,20 +105,150 @@ impl Clerk {
 
     /// The secret key, if configured.
     pub fn secret_key(&self) -> Option<&SecretKey> {
-        self.inner.secret_key.as_ref()
+        self.inner.transport.secret_key()
     }
 
     /// How long verdicts of opaque machine tokens are kept (see
     /// [`ClerkBuilder::machine_token_cache_ttl`]).
     pub fn machine_token_cache_ttl(&self) -> Duration {
-        self.inner.verdicts.ttl()
+        self.inner.machines.ttl()
     }
 
     /// How many verified session tokens the cache holds now (after applying pending
     /// evictions), for metrics and tests.
     pub fn cached_token_count(&self) -> u64 {
-        self.inner.tokens.run_pending_tasks();
-        self.inner.tokens.entry_count()
+        self.inner.verifier.cached_token_count()
+    }
+
+    /// Verifies a session token with this instance's default [`VerifyOptions`].
+    ///
+    /// ```no_run
+    /// # async fn demo(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// let clerk = clerk_core::Clerk::from_env()?;
+    /// match clerk.verify_token(token).await {
+    ///     Ok(claims) => println!("signed in as {}", claims.user_id()),
+    ///     Err(error) => println!("rejected: {}", error.reason()),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn verify_token(&self, token: &str) -> Result<SessionClaims, VerifyError> {
+        self.verify_token_with(token, &self.inner.verify_options)
+            .await
+    }
+
+    /// This instance's default verification options, to adjust for one call of
+    /// [`verify_token_with`](Self::verify_token_with).
+    pub fn verify_options(&self) -> VerifyOptions {
+        self.inner.verify_options.clone()
+    }
+
+    /// Verifies a session token with the given options.
+    pub async fn verify_token_with(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+    ) -> Result<SessionClaims, VerifyError> {
+        self.inner
+            .verifier
+            .verify_shared(token, options)
+            .await
+            .map(|verified| verified.claims)
+    }
+
+    /// Authenticates a request from its headers with this client's default options.
+    ///
+    /// ```no_run
+    /// # async fn demo(clerk: clerk_core::Clerk, headers: http::HeaderMap) {
+    /// use clerk_core::RequestState;
+    /// match clerk.authenticate(&headers).await {
+    ///     RequestState::SignedIn(auth) => println!("user {}", auth.user_id()),
+    ///     RequestState::Machine(machine) => println!("machine {}", machine.subject()),
+    ///     RequestState::SignedOut(why) => println!("signed out: {}", why.reason()),
+    /// }
+    /// # }
+    /// ```
+    pub async fn authenticate(&self, headers: &HeaderMap) -> RequestState {
+        self.authenticate_with(headers, &AuthenticateOptions::new(self))
+            .await
+    }
+
+    /// Authenticates a request from its headers.
+    pub async fn authenticate_with(
+        &self,
+        headers: &HeaderMap,
+        options: &AuthenticateOptions,
+    ) -> RequestState {
+        self.authenticator().authenticate(headers, options).await
+    }
+
+    /// Verifies a machine token of any kind (API key, M2M token, OAuth access token, opaque or
+    /// JWT; see [`TokenKind::of`](crate::machine::TokenKind::of)), as the
+    /// [module documentation](crate::machine) describes.
+    /// A session token is [`MachineError::Invalid`] with [`VerifyError::TypeMismatch`]: verify
+    /// it with [`verify_token`](Self::verify_token).
+    ///
+    /// ```no_run
+    /// # async fn demo(clerk: clerk_core::Clerk, token: &str) {
+    /// match clerk.verify_machine_token(token).await {
+    ///     Ok(machine) => println!("{} {} {:?}", machine.kind().name(), machine.subject(), machine.scopes()),
+    ///     Err(error) if error.is_unavailable() => println!("try again later: {error}"),
+    ///     Err(error) => println!("refused: {}", error.reason()),
+    /// }
+    /// # }
+    /// ```
+    pub async fn verify_machine_token(&self, token: &str) -> Result<MachineAuth, MachineError> {
+        let inner = &*self.inner;
+        inner
+            .machines
+            .verify_token(&inner.verifier, &inner.transport, token)
+            .await
+    }
+
+    /// What this instance and its clones did since it was built: see [`ClerkStats`]. Cheap (a
+    /// few dozen atomic loads); nothing is reset.
+    pub fn stats(&self) -> ClerkStats {
+        self.inner.counters.snapshot()
+    }
+
+    /// Sends `request` and decodes a JSON success body.
+    pub(crate) async fn execute_json<T: serde::de::DeserializeOwned>(
+        &self,
+        request: Request,
+    ) -> Result<T, ApiError> {
+        self.inner.transport.execute_json(request).await
+    }
+
+    /// Sends `request`, ignoring the success body.
+    pub(crate) async fn execute_empty(&self, request: Request) -> Result<(), ApiError> {
+        self.inner.transport.execute_empty(request).await
+    }
+
+    /// Sends `request` and returns the success body as text.
+    pub(crate) async fn execute_text(&self, request: Request) -> Result<String, ApiError> {
+        self.inner.transport.execute_text(request).await
+    }
+
+    /// The components request authentication works with, lent for one request.
+    fn authenticator(&self) -> Authenticator<'_> {
+        Authenticator {
+            sessions: &self.inner.verifier,
+            machines: &self.inner.machines,
+            api: &self.inner.transport,
+            cookie_names: self.inner.cookie_names.as_ref(),
+        }
+    }
+}
+
+// Here rather than in `authenticate`, which never names the client.
+impl AuthenticateOptions {
+    /// The options of a client: its verification defaults, cookies accepted, session tokens
+    /// only.
+    pub fn new(clerk: &Clerk) -> Self {
+        Self {
+            verify: clerk.verify_options(),
+            accept_cookie: true,
+            accepts: Accepts::default(),
+        }
     }
 }
 
@@ -381,7 +504,7 @@ impl ClerkBuilder {
         }
 
         let http = reqwest::Client::builder()
-            .user_agent(crate::client::USER_AGENT)
+            .user_agent(USER_AGENT)
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)
             // A redirect could carry the secret key to another host; Clerk's API never sends one.
@@ -428,45 +551,38 @@ impl ClerkBuilder {
         };
 
         let clock_skew_ms = i64::try_from(self.clock_skew.as_millis()).unwrap_or(i64::MAX / 4);
-        let tokens = moka::sync::Cache::builder()
-            .max_capacity(self.token_cache_capacity)
-            .expire_after(UntilExpiry {
-                skew_ms: clock_skew_ms,
-            })
-            .build_with_hasher(foldhash::fast::RandomState::default());
-
-        let counters = Arc::new(crate::stats::Counters::default());
-        let api_host = reqwest::Url::parse(&api_url)
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_owned))
-            .unwrap_or_default();
+        let counters = Arc::new(Counters::default());
+        let keys = Arc::new(JwksCache::new(source, settings, counters.clone()));
         Ok(Clerk {
             inner: Arc::new(Inner {
-                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                verdicts: crate::machine::VerdictCache::new(
+                machines: MachineVerifier::new(
                     self.machine_token_cache_ttl,
                     self.token_cache_capacity,
+                    counters.clone(),
                 ),
                 cookie_names: publishable_key.as_ref().map(|pk| CookieNames {
                     suffix: pk.cookie_suffix(),
                     frontend_api: pk.frontend_api().to_owned(),
                     development: pk.is_test(),
                 }),
-                secret_key,
                 publishable_key,
-                api_url,
-                api_host,
-                api_version: self.api_version.trim().to_owned(),
-                http,
-                retry: self.retry,
-                request_timeout: self.request_timeout,
-                jwks: Arc::new(JwksCache::new(source, settings, counters.clone())),
+                transport: Transport::new(
+                    http,
+                    secret_key,
+                    api_url,
+                    self.api_version.trim().to_owned(),
+                    self.retry,
+                    self.request_timeout,
+                    counters.clone(),
+                ),
+                verifier: Verifier::new(
+                    keys,
+                    issuers,
+                    clock_skew_ms,
+                    self.token_cache_capacity,
+                    counters.clone(),
+                ),
                 counters,
-                tokens,
-                doorkeeper: Doorkeeper::new(self.token_cache_capacity),
-                token_cache_capacity: self.token_cache_capacity,
-                issuers,
-                clock_skew_ms,
                 verify_options: self.verify_options,
             }),
         })
@@ -597,7 +713,7 @@ mod tests {
             ("http://127.0.0.1:9", "2025-11-10")
         );
 
-        match &clerk.inner.issuers {
+        match clerk.inner.verifier.issuers() {
             IssuerPolicy::Exact(issuers) => assert_eq!(
                 issuers,
                 &[

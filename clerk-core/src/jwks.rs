@@ -21,15 +21,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::signature::{
-    ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_2048_8192_SHA384,
-    RSA_PKCS1_2048_8192_SHA512, RsaParameters, RsaPublicKeyComponents,
-};
 use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::error::{JwksError, VerifyError};
-use crate::keys::SecretKey;
+use crate::http_util::{ReadError, describe_transport_error, read_limited};
+use crate::keys::{SecretKey, VerifyingKey, rsa_algorithm};
 
 /// The largest JWKS body accepted; Clerk's is well under 2 KiB.
 const MAX_JWKS_BYTES: usize = 256 * 1024;
@@ -61,66 +58,6 @@ impl Default for JwksSettings {
             max_stale: Duration::from_secs(3600),
             fetch_timeout: Duration::from_secs(5),
         }
-    }
-}
-
-/// The RSA signature algorithms accepted for session tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RsaAlgorithm {
-    Rs256,
-    Rs384,
-    Rs512,
-}
-
-/// A public key parsed once, ready for signature checks with each accepted algorithm. Keys
-/// under 2048 bits are refused.
-pub(crate) struct VerifyingKey {
-    /// The key for RS256, RS384 and RS512, in that order.
-    parsed: [ParsedPublicKey; 3],
-    /// The algorithm the key is bound to, when its JWK says so.
-    pub(crate) alg: Option<RsaAlgorithm>,
-}
-
-const PARAMETERS: [&RsaParameters; 3] = [
-    &RSA_PKCS1_2048_8192_SHA256,
-    &RSA_PKCS1_2048_8192_SHA384,
-    &RSA_PKCS1_2048_8192_SHA512,
-];
-
-impl VerifyingKey {
-    fn build(
-        parse: impl Fn(&'static RsaParameters) -> Option<ParsedPublicKey>,
-        alg: Option<RsaAlgorithm>,
-    ) -> Option<Self> {
-        let [a, b, c] = PARAMETERS;
-        Some(Self {
-            parsed: [parse(a)?, parse(b)?, parse(c)?],
-            alg,
-        })
-    }
-
-    /// A key from its JWK modulus and exponent (big-endian bytes).
-    pub(crate) fn from_components(n: &[u8], e: &[u8], alg: Option<RsaAlgorithm>) -> Option<Self> {
-        if n.iter().skip_while(|b| **b == 0).count() < 256 {
-            return None; // under 2048 bits
-        }
-        let components = RsaPublicKeyComponents { n, e };
-        Self::build(|params| components.to_parsed_public_key(params).ok(), alg)
-    }
-
-    /// A key from DER: SubjectPublicKeyInfo or PKCS#1 `RSAPublicKey`.
-    pub(crate) fn from_der(der: &[u8]) -> Option<Self> {
-        Self::build(|params| ParsedPublicKey::new(params, der).ok(), None)
-    }
-
-    /// Whether `signature` is `alg`'s signature of `message` by this key.
-    pub(crate) fn verify(&self, alg: RsaAlgorithm, message: &[u8], signature: &[u8]) -> bool {
-        let key = match alg {
-            RsaAlgorithm::Rs256 => &self.parsed[0],
-            RsaAlgorithm::Rs384 => &self.parsed[1],
-            RsaAlgorithm::Rs512 => &self.parsed[2],
-        };
-        key.verify_sig(message, signature).is_ok()
     }
 }
 
@@ -358,28 +295,15 @@ impl JwksCache {
         if !status.is_success() {
             return Err(JwksError::Status(status.as_u16()));
         }
-        let body = crate::http_util::read_limited(response, MAX_JWKS_BYTES)
+        let body = read_limited(response, MAX_JWKS_BYTES)
             .await
             .map_err(|error| match error {
-                crate::http_util::ReadError::TooLarge => JwksError::InvalidBody,
-                crate::http_util::ReadError::Transport(error) => {
+                ReadError::TooLarge => JwksError::InvalidBody,
+                ReadError::Transport(error) => {
                     JwksError::Unreachable(describe_transport_error(&error))
                 }
             })?;
         parse_jwks(&body)
-    }
-}
-
-/// A short description of a transport failure, without URLs (they may carry credentials).
-pub(crate) fn describe_transport_error(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        "timed out".into()
-    } else if error.is_connect() {
-        "connection failed".into()
-    } else if error.is_body() || error.is_decode() {
-        "the response body was cut off".into()
-    } else {
-        "the request failed".into()
     }
 }
 
@@ -438,19 +362,11 @@ pub(crate) fn parse_jwks(body: &[u8]) -> Result<HashMap<String, Arc<VerifyingKey
     Ok(keys)
 }
 
-/// The RSA algorithm named `alg`, if it is one we accept.
-pub(crate) fn rsa_algorithm(alg: &str) -> Option<RsaAlgorithm> {
-    match alg {
-        "RS256" => Some(RsaAlgorithm::Rs256),
-        "RS384" => Some(RsaAlgorithm::Rs384),
-        "RS512" => Some(RsaAlgorithm::Rs512),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::RsaAlgorithm;
+    use aws_lc_rs::signature::RsaPublicKeyComponents;
 
     #[test]
     fn non_rsa_weak_and_broken_keys_are_skipped() {

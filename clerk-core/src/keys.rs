@@ -1,4 +1,6 @@
-//! Clerk's keys: the secret key, the publishable key and the instance's JWT public key.
+//! Clerk's keys: the secret key, the publishable key and the instance's JWT public key; and the
+//! parsed RSA public key (`VerifyingKey`) that checks signatures, whether it came from a JWKS or
+//! from the JWT key.
 //!
 //! Each is validated when it is made, so a typo is a clear [`ConfigError`] at start-up, not a
 //! confusing 401 at the first request. Secrets never appear in `Debug` or `Display` output.
@@ -6,9 +8,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::error::ConfigError;
-use crate::jwks::VerifyingKey;
+use aws_lc_rs::signature::{
+    ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_2048_8192_SHA384,
+    RSA_PKCS1_2048_8192_SHA512, RsaParameters, RsaPublicKeyComponents,
+};
 use base64::Engine as _;
+
+use crate::error::ConfigError;
 
 /// A Clerk secret key (`sk_test_…` or `sk_live_…`), the bearer token of the Backend API.
 ///
@@ -235,6 +241,76 @@ fn rsa_key_bits(der: &[u8]) -> Option<usize> {
 impl fmt::Debug for JwtKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("JwtKey(RSA public key)")
+    }
+}
+
+/// The RSA signature algorithms accepted for session tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RsaAlgorithm {
+    Rs256,
+    Rs384,
+    Rs512,
+}
+
+/// A public key parsed once, ready for signature checks with each accepted algorithm. Keys
+/// under 2048 bits are refused.
+pub(crate) struct VerifyingKey {
+    /// The key for RS256, RS384 and RS512, in that order.
+    parsed: [ParsedPublicKey; 3],
+    /// The algorithm the key is bound to, when its JWK says so.
+    pub(crate) alg: Option<RsaAlgorithm>,
+}
+
+const PARAMETERS: [&RsaParameters; 3] = [
+    &RSA_PKCS1_2048_8192_SHA256,
+    &RSA_PKCS1_2048_8192_SHA384,
+    &RSA_PKCS1_2048_8192_SHA512,
+];
+
+impl VerifyingKey {
+    fn build(
+        parse: impl Fn(&'static RsaParameters) -> Option<ParsedPublicKey>,
+        alg: Option<RsaAlgorithm>,
+    ) -> Option<Self> {
+        let [a, b, c] = PARAMETERS;
+        Some(Self {
+            parsed: [parse(a)?, parse(b)?, parse(c)?],
+            alg,
+        })
+    }
+
+    /// A key from its JWK modulus and exponent (big-endian bytes).
+    pub(crate) fn from_components(n: &[u8], e: &[u8], alg: Option<RsaAlgorithm>) -> Option<Self> {
+        if n.iter().skip_while(|b| **b == 0).count() < 256 {
+            return None; // under 2048 bits
+        }
+        let components = RsaPublicKeyComponents { n, e };
+        Self::build(|params| components.to_parsed_public_key(params).ok(), alg)
+    }
+
+    /// A key from DER: SubjectPublicKeyInfo or PKCS#1 `RSAPublicKey`.
+    pub(crate) fn from_der(der: &[u8]) -> Option<Self> {
+        Self::build(|params| ParsedPublicKey::new(params, der).ok(), None)
+    }
+
+    /// Whether `signature` is `alg`'s signature of `message` by this key.
+    pub(crate) fn verify(&self, alg: RsaAlgorithm, message: &[u8], signature: &[u8]) -> bool {
+        let key = match alg {
+            RsaAlgorithm::Rs256 => &self.parsed[0],
+            RsaAlgorithm::Rs384 => &self.parsed[1],
+            RsaAlgorithm::Rs512 => &self.parsed[2],
+        };
+        key.verify_sig(message, signature).is_ok()
+    }
+}
+
+/// The RSA algorithm named `alg`, if it is one we accept.
+pub(crate) fn rsa_algorithm(alg: &str) -> Option<RsaAlgorithm> {
+    match alg {
+        "RS256" => Some(RsaAlgorithm::Rs256),
+        "RS384" => Some(RsaAlgorithm::Rs384),
+        "RS512" => Some(RsaAlgorithm::Rs512),
+        _ => None,
     }
 }
 

@@ -58,8 +58,9 @@ pub use authenticate::{
     AUTHENTICATION_HEADERS, Auth, AuthenticateOptions, RequestState, SignedOut, TokenSource,
 };
 pub use claims::{FactorLevel, Has, Reverification, SessionClaims, SessionStatus};
-pub use client::{Clerk, ClerkBuilder, DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT};
+pub use client::{Clerk, ClerkBuilder};
 pub use error::{ConfigError, JwksError, VerifyError};
+pub use http_util::{DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT};
 pub use jwks::JwksSettings;
 pub use keys::{JwtKey, PublishableKey, SecretKey};
 pub use stats::ClerkStats;

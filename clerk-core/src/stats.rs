@@ -11,11 +11,12 @@
 //! assert!(stats.api_retries <= calls);
 //! # }
 //! ```
+//!
+//! [`Clerk`]: crate::Clerk
+//! [`Clerk::stats`]: crate::Clerk::stats
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-
-use crate::client::Clerk;
 
 /// A counter bumped on every request by many threads at once: one atomic per stripe, each on its
 /// own cache line, so that threads do not fight over one line (the token cache's hits, at
@@ -77,6 +78,29 @@ pub(crate) fn bump(counter: &AtomicU64) {
 }
 
 impl Counters {
+    /// What [`Clerk::stats`](crate::Clerk::stats) returns: each counter read once.
+    pub(crate) fn snapshot(&self) -> ClerkStats {
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let machine_misses = get(&self.machine_verifications);
+        let user_misses = get(&self.user_fetches);
+        ClerkStats {
+            jwks_fetches: get(&self.jwks_fetches),
+            jwks_fetch_failures: get(&self.jwks_fetch_failures),
+            token_cache_hits: self.token_cache_hits.get(),
+            token_cache_misses: self.token_cache_misses.get(),
+            machine_cache_hits: get(&self.machine_lookups).saturating_sub(machine_misses),
+            machine_cache_misses: machine_misses,
+            user_cache_hits: get(&self.user_lookups).saturating_sub(user_misses),
+            user_cache_misses: user_misses,
+            api_success: get(&self.api_2xx),
+            api_client_errors: get(&self.api_4xx),
+            api_server_errors: get(&self.api_5xx),
+            api_other_statuses: get(&self.api_other),
+            api_no_response: get(&self.api_no_response),
+            api_retries: get(&self.api_retries),
+        }
+    }
+
     /// Counts one Backend API answer with this status.
     pub(crate) fn api_status(&self, status: u16) {
         bump(match status {
@@ -92,6 +116,9 @@ impl Counters {
 /// [`Clerk::stats`]. Backend API counts are of HTTP requests sent (a call retried twice is three
 /// requests and two retries), the machine-token verifications of the Backend API and the
 /// `ClerkUser` lookups included; JWKS fetches are counted apart.
+///
+/// [`Clerk`]: crate::Clerk
+/// [`Clerk::stats`]: crate::Clerk::stats
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct ClerkStats {
@@ -163,32 +190,5 @@ impl fmt::Display for ClerkStats {
             self.api_no_response,
             self.api_retries,
         )
-    }
-}
-
-impl Clerk {
-    /// What this instance and its clones did since it was built: see [`ClerkStats`]. Cheap (a
-    /// few dozen atomic loads); nothing is reset.
-    pub fn stats(&self) -> ClerkStats {
-        let c = &self.inner.counters;
-        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        let machine_misses = get(&c.machine_verifications);
-        let user_misses = get(&c.user_fetches);
-        ClerkStats {
-            jwks_fetches: get(&c.jwks_fetches),
-            jwks_fetch_failures: get(&c.jwks_fetch_failures),
-            token_cache_hits: c.token_cache_hits.get(),
-            token_cache_misses: c.token_cache_misses.get(),
-            machine_cache_hits: get(&c.machine_lookups).saturating_sub(machine_misses),
-            machine_cache_misses: machine_misses,
-            user_cache_hits: get(&c.user_lookups).saturating_sub(user_misses),
-            user_cache_misses: user_misses,
-            api_success: get(&c.api_2xx),
-            api_client_errors: get(&c.api_4xx),
-            api_server_errors: get(&c.api_5xx),
-            api_other_statuses: get(&c.api_other),
-            api_no_response: get(&c.api_no_response),
-            api_retries: get(&c.api_retries),
-        }
     }
 }

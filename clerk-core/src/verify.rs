@@ -12,10 +12,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use serde::Deserialize;
 
-use crate::Clerk;
 use crate::claims::{RawClaims, SessionClaims, SessionStatus};
 use crate::error::VerifyError;
-use crate::jwks::rsa_algorithm;
+use crate::jwks::JwksCache;
+use crate::keys::rsa_algorithm;
+use crate::stats::Counters;
 
 /// Tokens longer than this are rejected before any other work.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -31,6 +32,9 @@ pub const IGNORE_CATEGORY: &str = "cl_I7d4PD111III";
 ///
 /// Every [`Clerk`] has defaults (set on its builder); [`Clerk::verify_options`] returns them for
 /// per-call changes.
+///
+/// [`Clerk`]: crate::Clerk
+/// [`Clerk::verify_options`]: crate::Clerk::verify_options
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyOptions {
     authorized_parties: Arc<[String]>,
@@ -135,8 +139,8 @@ fn b64url(part: &str) -> Result<Vec<u8>, VerifyError> {
 }
 
 /// Keeps a cached entry until `exp` + clock skew, never longer.
-pub(crate) struct UntilExpiry {
-    pub(crate) skew_ms: i64,
+struct UntilExpiry {
+    skew_ms: i64,
 }
 
 impl moka::Expiry<Arc<str>, Verified> for UntilExpiry {
@@ -193,7 +197,7 @@ pub(crate) struct Verified {
 /// overwrites an older one in its slot); a token whose hash is already there is admitted. It
 /// decides only what is shared, never what is valid: a collision admits a token that verified
 /// anyway, and a lost slot costs one more verification.
-pub(crate) struct Doorkeeper {
+struct Doorkeeper {
     slots: Box<[std::sync::atomic::AtomicU64]>,
     hasher: foldhash::fast::RandomState,
 }
@@ -201,7 +205,7 @@ pub(crate) struct Doorkeeper {
 impl Doorkeeper {
     /// A doorkeeper for a cache of `capacity` entries: two slots per entry, rounded up to a
     /// power of two (256 KiB for the default 10 000 entries; at most 2^20 slots, 8 MiB).
-    pub(crate) fn new(capacity: u64) -> Self {
+    fn new(capacity: u64) -> Self {
         let slots = usize::try_from(capacity.saturating_mul(2))
             .unwrap_or(usize::MAX)
             .clamp(1, 1 << 20)
@@ -226,43 +230,72 @@ impl Doorkeeper {
 /// The bounded cache of verified tokens of one instance. Keys are whole tokens, hashed with
 /// foldhash (randomly seeded per cache): several times faster than SipHash on ~700-byte tokens,
 /// and only tokens that verified are ever inserted, so callers cannot choose colliding keys.
-pub(crate) type TokenCache = moka::sync::Cache<Arc<str>, Verified, foldhash::fast::RandomState>;
+type TokenCache = moka::sync::Cache<Arc<str>, Verified, foldhash::fast::RandomState>;
 
-impl Clerk {
-    /// Verifies a session token with this instance's default [`VerifyOptions`].
-    ///
-    /// ```no_run
-    /// # async fn demo(token: &str) -> Result<(), Box<dyn std::error::Error>> {
-    /// let clerk = clerk_core::Clerk::from_env()?;
-    /// match clerk.verify_token(token).await {
-    ///     Ok(claims) => println!("signed in as {}", claims.user_id()),
-    ///     Err(error) => println!("rejected: {}", error.reason()),
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn verify_token(&self, token: &str) -> Result<SessionClaims, VerifyError> {
-        self.verify_token_with(token, &self.inner.verify_options)
-            .await
+/// Instance ids (see `Verifier::id`).
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// The session-token verifier of one [`Clerk`](crate::Clerk): its key cache, its caches of
+/// verified tokens and the settings of its checks.
+pub(crate) struct Verifier {
+    /// Unique in the process: tells instances apart in thread-local state.
+    id: u64,
+    keys: Arc<JwksCache>,
+    tokens: TokenCache,
+    doorkeeper: Doorkeeper,
+    token_cache_capacity: u64,
+    issuers: IssuerPolicy,
+    clock_skew_ms: i64,
+    counters: Arc<Counters>,
+}
+
+impl Verifier {
+    /// A verifier with keys from `keys`, accepting the issuers of `issuers` and times within
+    /// `clock_skew_ms`, remembering up to `token_cache_capacity` verified tokens (0: none).
+    pub(crate) fn new(
+        keys: Arc<JwksCache>,
+        issuers: IssuerPolicy,
+        clock_skew_ms: i64,
+        token_cache_capacity: u64,
+        counters: Arc<Counters>,
+    ) -> Self {
+        let tokens = moka::sync::Cache::builder()
+            .max_capacity(token_cache_capacity)
+            .expire_after(UntilExpiry {
+                skew_ms: clock_skew_ms,
+            })
+            .build_with_hasher(foldhash::fast::RandomState::default());
+        Self {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            keys,
+            tokens,
+            doorkeeper: Doorkeeper::new(token_cache_capacity),
+            token_cache_capacity,
+            issuers,
+            clock_skew_ms,
+            counters,
+        }
     }
 
-    /// This instance's default verification options, to adjust for one call of
-    /// [`verify_token_with`](Self::verify_token_with).
-    pub fn verify_options(&self) -> VerifyOptions {
-        self.inner.verify_options.clone()
+    /// The tolerance of time checks, in milliseconds.
+    pub(crate) fn clock_skew_ms(&self) -> i64 {
+        self.clock_skew_ms
     }
 
-    /// Verifies a session token with the given options.
-    pub async fn verify_token_with(
-        &self,
-        token: &str,
-        options: &VerifyOptions,
-    ) -> Result<SessionClaims, VerifyError> {
-        self.verify_shared(token, options)
-            .await
-            .map(|verified| verified.claims)
+    /// How `iss` is checked.
+    #[cfg(test)]
+    pub(crate) fn issuers(&self) -> &IssuerPolicy {
+        &self.issuers
     }
 
-    /// [`verify_token_with`](Self::verify_token_with), also giving the token as a shared string.
+    /// How many verified tokens the shared cache holds now (after applying pending evictions).
+    pub(crate) fn cached_token_count(&self) -> u64 {
+        self.tokens.run_pending_tasks();
+        self.tokens.entry_count()
+    }
+
+    /// [`Clerk::verify_token_with`](crate::Clerk::verify_token_with), also giving the token as a
+    /// shared string.
     pub(crate) async fn verify_shared(
         &self,
         token: &str,
@@ -277,10 +310,10 @@ impl Clerk {
         if let Some(cached) = self.cached_session(token, options, now) {
             return cached;
         }
-        self.inner.counters.token_cache_misses.add();
+        self.counters.token_cache_misses.add();
         tracing::trace!(clerk.cache = "session_token", clerk.cache_hit = false);
-        let remember = self.inner.token_cache_capacity > 0;
-        let id = self.inner.id;
+        let remember = self.token_cache_capacity > 0;
+        let id = self.id;
         // Boxed: a fresh verification costs an RSA check anyway, and every request's future
         // (cache hits included) would otherwise carry its state.
         let claims = Box::pin(self.verify_fresh(token, now)).await?;
@@ -293,9 +326,9 @@ impl Clerk {
         if remember {
             // The thread remembers every token it verified; the shared cache only a token seen
             // a second time (see `Doorkeeper`).
-            let shared = self.inner.doorkeeper.admit(&token);
+            let shared = self.doorkeeper.admit(&token);
             if shared {
-                self.inner.tokens.insert(token, verified.clone());
+                self.tokens.insert(token, verified.clone());
             }
             LAST.set(Some(Last {
                 owner: id,
@@ -317,10 +350,10 @@ impl Clerk {
         now: i64,
     ) -> Option<Result<Verified, VerifyError>> {
         // The cache is off with a capacity of 0: then nothing is remembered, not even here.
-        if self.inner.token_cache_capacity == 0 {
+        if self.token_cache_capacity == 0 {
             return None;
         }
-        let id = self.inner.id;
+        let id = self.id;
         let last = LAST.with_borrow_mut(|last| match last {
             Some(last) if last.owner == id && *last.verified.token == *token => {
                 let admit = !last.shared;
@@ -330,20 +363,18 @@ impl Clerk {
             _ => None,
         });
         if let Some((verified, admit)) = last {
-            self.inner.counters.token_cache_hits.add();
+            self.counters.token_cache_hits.add();
             tracing::trace!(clerk.cache = "session_token", clerk.cache_hit = true);
             if let Err(error) = self.check_policy(&verified.claims, options, now) {
                 return Some(Err(error));
             }
             if admit {
-                self.inner
-                    .tokens
-                    .insert(verified.token.clone(), verified.clone());
+                self.tokens.insert(verified.token.clone(), verified.clone());
             }
             return Some(Ok(verified));
         }
-        let verified = self.inner.tokens.get(token)?;
-        self.inner.counters.token_cache_hits.add();
+        let verified = self.tokens.get(token)?;
+        self.counters.token_cache_hits.add();
         tracing::trace!(clerk.cache = "session_token", clerk.cache_hit = true);
         if let Err(error) = self.check_policy(&verified.claims, options, now) {
             return Some(Err(error));
@@ -363,8 +394,7 @@ impl Clerk {
         options: &VerifyOptions,
         now: i64,
     ) -> Result<(), VerifyError> {
-        if claims.expires_at().saturating_mul(1000) <= now.saturating_sub(self.inner.clock_skew_ms)
-        {
+        if claims.expires_at().saturating_mul(1000) <= now.saturating_sub(self.clock_skew_ms) {
             return Err(VerifyError::Expired);
         }
         if !options.authorized_parties.is_empty() {
@@ -406,7 +436,7 @@ impl Clerk {
         if !raw
             .iss
             .as_deref()
-            .is_some_and(|iss| self.inner.issuers.accepts(iss))
+            .is_some_and(|iss| self.issuers.accepts(iss))
         {
             return Err(VerifyError::InvalidIssuer);
         }
@@ -440,7 +470,7 @@ impl Clerk {
             .and_then(rsa_algorithm)
             .ok_or(VerifyError::InvalidAlgorithm)?;
         header_ok(&header)?;
-        let key = self.inner.jwks.key(header.kid.as_deref()).await?;
+        let key = self.keys.key(header.kid.as_deref()).await?;
         if key.alg.is_some_and(|key_alg| key_alg != alg) {
             return Err(VerifyError::InvalidAlgorithm);
         }
@@ -464,7 +494,7 @@ impl Clerk {
         iat: Option<i64>,
         now: i64,
     ) -> Result<(), VerifyError> {
-        let skew = self.inner.clock_skew_ms;
+        let skew = self.clock_skew_ms;
         let exp = exp.ok_or(VerifyError::Malformed("the `exp` claim is missing"))?;
         if exp.saturating_mul(1000) <= now.saturating_sub(skew) {
             return Err(VerifyError::Expired);

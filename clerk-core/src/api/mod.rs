@@ -26,8 +26,8 @@ use std::future::Future;
 
 pub use crate::generated::api::*;
 pub use error::{ApiError, ClerkError, ClerkErrors, ErrorResponse};
-pub(crate) use transport::Request;
 pub use transport::RetryPolicy;
+pub(crate) use transport::{Request, Transport};
 
 use crate::models::Paginated;
 

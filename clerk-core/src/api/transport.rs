@@ -1,5 +1,6 @@
 //! Sending Backend API requests: headers, retries, error decoding.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::Method;
@@ -9,10 +10,9 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use super::{ApiError, ErrorResponse, Multipart, Query};
-use crate::Clerk;
-use crate::http_util::{ReadError, read_limited};
-use crate::jwks::describe_transport_error;
-use crate::stats::bump;
+use crate::http_util::{ReadError, describe_transport_error, read_limited};
+use crate::keys::SecretKey;
+use crate::stats::{Counters, bump};
 
 /// The largest response body read (a page of 500 users is a few MiB).
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
@@ -175,7 +175,64 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)))
 }
 
-impl Clerk {
+/// What sends the Backend API requests of one [`Clerk`](crate::Clerk): its HTTP client, secret
+/// key, base URL, version, retry policy and counters.
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    secret_key: Option<SecretKey>,
+    api_url: String,
+    /// The host of `api_url`, for traces (`server.address`).
+    api_host: String,
+    api_version: String,
+    retry: RetryPolicy,
+    /// The client's timeout of a whole request (a per-request deadline may only shorten it).
+    request_timeout: Duration,
+    counters: Arc<Counters>,
+}
+
+impl Transport {
+    /// A transport to `api_url` (normalized: no trailing slash) over `http`, whose own timeout of
+    /// a whole request is `request_timeout`.
+    pub(crate) fn new(
+        http: reqwest::Client,
+        secret_key: Option<SecretKey>,
+        api_url: String,
+        api_version: String,
+        retry: RetryPolicy,
+        request_timeout: Duration,
+        counters: Arc<Counters>,
+    ) -> Self {
+        let api_host = reqwest::Url::parse(&api_url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        Self {
+            http,
+            secret_key,
+            api_url,
+            api_host,
+            api_version,
+            retry,
+            request_timeout,
+            counters,
+        }
+    }
+
+    /// The Backend API base URL, without a trailing slash.
+    pub(crate) fn api_url(&self) -> &str {
+        &self.api_url
+    }
+
+    /// The `Clerk-API-Version` sent with every request.
+    pub(crate) fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// The secret key, if configured.
+    pub(crate) fn secret_key(&self) -> Option<&SecretKey> {
+        self.secret_key.as_ref()
+    }
+
     /// Sends `request` and decodes a JSON success body.
     pub(crate) async fn execute_json<T: DeserializeOwned>(
         &self,
@@ -215,7 +272,7 @@ impl Clerk {
             clerk.operation = request.operation,
             http.request.method = %request.method,
             url.template = request.template,
-            server.address = %self.inner.api_host,
+            server.address = %self.api_host,
             http.response.status_code = Empty,
             http.request.resend_count = Empty,
             error.type = Empty,
@@ -240,19 +297,15 @@ impl Clerk {
         request: Request,
         span: &tracing::Span,
     ) -> Result<(u16, Vec<u8>), ApiError> {
-        let secret = self
-            .inner
-            .secret_key
-            .as_ref()
-            .ok_or(ApiError::MissingSecretKey)?;
-        let counters = &self.inner.counters;
+        let secret = self.secret_key.as_ref().ok_or(ApiError::MissingSecretKey)?;
+        let counters = &self.counters;
         let version = if request.versioned { "/v1" } else { "" };
-        let mut url = format!("{}{version}{}", self.inner.api_url, request.path);
+        let mut url = format!("{}{version}{}", self.api_url, request.path);
         if !request.query.as_str().is_empty() {
             url.push('?');
             url.push_str(request.query.as_str());
         }
-        let policy = self.inner.retry;
+        let policy = self.retry;
         let max_attempts = request
             .max_attempts
             .map_or(policy.max_attempts, |cap| cap.min(policy.max_attempts))
@@ -264,11 +317,10 @@ impl Clerk {
                 span.record("http.request.resend_count", attempt - 1);
             }
             let mut builder = self
-                .inner
                 .http
                 .request(request.method.clone(), &url)
                 .bearer_auth(secret.expose())
-                .header("Clerk-API-Version", &self.inner.api_version)
+                .header("Clerk-API-Version", &self.api_version)
                 .header(ACCEPT, "application/json");
             builder = match &request.body {
                 RequestBody::None => builder,
@@ -280,7 +332,7 @@ impl Clerk {
             if let Some(deadline) = request.deadline {
                 // Only ever shortens the client's own timeout.
                 let left = deadline.saturating_duration_since(Instant::now());
-                if left < self.inner.request_timeout {
+                if left < self.request_timeout {
                     builder = builder.timeout(left);
                 }
             }

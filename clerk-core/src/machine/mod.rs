@@ -70,7 +70,7 @@ mod outgoing;
 mod verify;
 
 pub use outgoing::{DEFAULT_REFRESH_MARGIN, M2mTokenSource, OutgoingError};
-pub(crate) use verify::VerdictCache;
+pub(crate) use verify::MachineVerifier;
 
 /// The header `cat` of Clerk's M2M JWTs.
 pub const M2M_TOKEN_CATEGORY: &str = "cl_B7d4PD333AAA";
@@ -97,6 +97,10 @@ pub const UNKNOWN_TOKEN_TTL: Duration = Duration::from_secs(5);
 /// The longest a Backend API verification may take, retries included (at most two attempts);
 /// past it the token is [`MachineError::Unavailable`].
 pub const VERIFY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The most attempts a Backend API verification makes (fewer when the client's
+/// [`RetryPolicy`](crate::api::RetryPolicy) allows fewer): as a user lookup on the request path.
+pub(crate) const VERIFY_MAX_ATTEMPTS: u32 = 2;
 
 /// The prefix of an opaque M2M token.
 pub const M2M_TOKEN_PREFIX: &str = "mt_";

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::client::{DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT};
-use crate::http_util::read_limited;
-use crate::jwks::describe_transport_error;
+use crate::http_util::{
+    DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT, describe_transport_error, read_limited,
+};
 use crate::verify::now_ms;
 
 /// How long before its expiration a token is replaced by default.

@@ -10,13 +10,12 @@ use serde_json::{Map, Value};
 
 use super::{
     Identity, M2M_TOKEN_CATEGORY, MachineAuth, MachineError, OAUTH_ACCESS_TOKEN_TYPES, TokenKind,
-    UNKNOWN_TOKEN_TTL, VERIFY_PATHS, VERIFY_TIMEOUT,
+    UNKNOWN_TOKEN_TTL, VERIFY_MAX_ATTEMPTS, VERIFY_PATHS, VERIFY_TIMEOUT,
 };
-use crate::Clerk;
-use crate::api::{ApiError, Request};
+use crate::api::{ApiError, Request, Transport};
 use crate::error::VerifyError;
-use crate::user_cache::LOOKUP_MAX_ATTEMPTS;
-use crate::verify::{MAX_TOKEN_BYTES, now_ms};
+use crate::stats::Counters;
+use crate::verify::{MAX_TOKEN_BYTES, Verifier, now_ms};
 
 /// What the Backend API (opaque tokens) or the local verification (JWT forms) said of a token,
 /// as cached.
@@ -63,7 +62,7 @@ impl moka::Expiry<Key, Verdict> for VerdictExpiry {
 /// The per-instance cache of opaque tokens' verdicts: bounded, short-lived, one Backend API
 /// call in flight per token. `None` when the TTL is 0 (every verification asks Clerk).
 #[derive(Clone)]
-pub(crate) struct VerdictCache {
+struct VerdictCache {
     cache: Option<moka::future::Cache<Key, Verdict>>,
     ttl: Duration,
 }
@@ -77,7 +76,7 @@ fn key(token: &str) -> Key {
 }
 
 impl VerdictCache {
-    pub(crate) fn new(ttl: Duration, capacity: u64) -> Self {
+    fn new(ttl: Duration, capacity: u64) -> Self {
         let cache = (!ttl.is_zero() && capacity > 0).then(|| {
             moka::future::Cache::builder()
                 .max_capacity(capacity)
@@ -87,7 +86,7 @@ impl VerdictCache {
         Self { cache, ttl }
     }
 
-    pub(crate) fn ttl(&self) -> Duration {
+    fn ttl(&self) -> Duration {
         self.ttl
     }
 
@@ -110,33 +109,49 @@ impl VerdictCache {
     }
 }
 
-impl Clerk {
-    /// Verifies a machine token of any kind (API key, M2M token, OAuth access token, opaque or
-    /// JWT; see [`TokenKind::of`]), as the [module documentation](crate::machine) describes.
-    /// A session token is [`MachineError::Invalid`] with [`VerifyError::TypeMismatch`]: verify
-    /// it with [`verify_token`](Self::verify_token).
-    ///
-    /// ```no_run
-    /// # async fn demo(clerk: clerk_core::Clerk, token: &str) {
-    /// match clerk.verify_machine_token(token).await {
-    ///     Ok(machine) => println!("{} {} {:?}", machine.kind().name(), machine.subject(), machine.scopes()),
-    ///     Err(error) if error.is_unavailable() => println!("try again later: {error}"),
-    ///     Err(error) => println!("refused: {}", error.reason()),
-    /// }
-    /// # }
-    /// ```
-    pub async fn verify_machine_token(&self, token: &str) -> Result<MachineAuth, MachineError> {
+/// The machine-token verifier of one [`Clerk`](crate::Clerk): its cache of verdicts, over the
+/// session verifier's keys and checks (JWT forms) and the Backend API (opaque tokens), which its
+/// methods are lent.
+pub(crate) struct MachineVerifier {
+    verdicts: VerdictCache,
+    counters: Arc<Counters>,
+}
+
+impl MachineVerifier {
+    /// A verifier keeping up to `capacity` verdicts for `ttl` (0: none kept).
+    pub(crate) fn new(ttl: Duration, capacity: u64, counters: Arc<Counters>) -> Self {
+        Self {
+            verdicts: VerdictCache::new(ttl, capacity),
+            counters,
+        }
+    }
+
+    /// How long verdicts of opaque tokens are kept.
+    pub(crate) fn ttl(&self) -> Duration {
+        self.verdicts.ttl()
+    }
+
+    /// Verifies a machine token of any kind: what
+    /// [`Clerk::verify_machine_token`](crate::Clerk::verify_machine_token) does.
+    pub(crate) async fn verify_token(
+        &self,
+        keys: &Verifier,
+        api: &Transport,
+        token: &str,
+    ) -> Result<MachineAuth, MachineError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(MachineError::Invalid(VerifyError::TooLarge {
                 max: MAX_TOKEN_BYTES,
             }));
         }
-        self.verify_machine(TokenKind::of(token), token).await
+        self.verify(keys, api, TokenKind::of(token), token).await
     }
 
     /// Verifies a machine token whose kind was told already.
-    pub(crate) async fn verify_machine(
+    pub(crate) async fn verify(
         &self,
+        keys: &Verifier,
+        api: &Transport,
         kind: TokenKind,
         token: &str,
     ) -> Result<MachineAuth, MachineError> {
@@ -151,7 +166,7 @@ impl Clerk {
         // As Clerk's SDK: a JWT's form first (`mt_a.b.c` is a malformed JWT, not an opaque
         // token to ask the Backend API about), then the prefixes.
         let opaque = !super::has_jwt_form(token) && TokenKind::of_prefix(token).is_some();
-        let counters = &self.inner.counters;
+        let counters = &self.counters;
         crate::stats::bump(&counters.machine_lookups);
         let ran = std::sync::atomic::AtomicBool::new(false);
         let verify = async {
@@ -159,19 +174,15 @@ impl Clerk {
             crate::stats::bump(&counters.machine_verifications);
             tracing::trace!(clerk.cache = "machine_token", clerk.cache_hit = false);
             if opaque {
-                return self.ask_clerk(kind, token).await;
+                return ask_clerk(api, kind, token).await;
             }
-            let auth = self.verify_machine_jwt(kind, token).await?;
+            let auth = verify_machine_jwt(keys, kind, token).await?;
             let until_ms = auth
                 .expires_at_ms()
-                .map(|at| at.saturating_add(self.inner.clock_skew_ms));
+                .map(|at| at.saturating_add(keys.clock_skew_ms()));
             Ok(Verdict::Valid { auth, until_ms })
         };
-        let verdict = self
-            .inner
-            .verdicts
-            .get_or_verify(token, Box::pin(verify))
-            .await?;
+        let verdict = self.verdicts.get_or_verify(token, Box::pin(verify)).await?;
         if !ran.load(std::sync::atomic::Ordering::Relaxed) {
             tracing::trace!(clerk.cache = "machine_token", clerk.cache_hit = true);
         }
@@ -180,151 +191,151 @@ impl Clerk {
 
     /// A machine token this instance verified and still holds a valid verdict for (its kind
     /// included, so no telling of it is needed); `None` otherwise.
-    pub(crate) async fn cached_machine(&self, token: &str) -> Option<MachineAuth> {
-        let verdict = self.inner.verdicts.get(token).await?;
-        crate::stats::bump(&self.inner.counters.machine_lookups);
+    pub(crate) async fn cached(&self, token: &str) -> Option<MachineAuth> {
+        let verdict = self.verdicts.get(token).await?;
+        crate::stats::bump(&self.counters.machine_lookups);
         tracing::trace!(clerk.cache = "machine_token", clerk.cache_hit = true);
         let opaque = !super::has_jwt_form(token) && TokenKind::of_prefix(token).is_some();
         judge(verdict, opaque).ok()
     }
+}
 
-    /// One verification by the Backend API, bounded by [`VERIFY_TIMEOUT`].
-    async fn ask_clerk(&self, kind: TokenKind, token: &str) -> Result<Verdict, MachineError> {
-        let Some(&(_, path, field)) = VERIFY_PATHS.iter().find(|(k, _, _)| *k == kind) else {
-            return Err(MachineError::Invalid(VerifyError::TypeMismatch));
-        };
-        let mut body = Map::new();
-        body.insert(field.to_owned(), Value::from(token));
-        let operation = match kind {
-            TokenKind::ApiKey => "verifyApiKey",
-            TokenKind::M2mToken => "verifyM2MToken",
-            _ => "verifyOAuthAccessToken",
-        };
-        let request = Request::new(Method::POST, operation, path, path.to_owned())
-            .unversioned()
-            .json(&body)
-            .map_err(|error| MachineError::Unexpected(error.to_string()))?
-            .max_attempts(LOOKUP_MAX_ATTEMPTS)
-            .deadline(tokio::time::Instant::now() + VERIFY_TIMEOUT);
-        let answer = tokio::time::timeout(VERIFY_TIMEOUT, self.execute_json::<Answer>(request));
-        match answer.await {
-            Err(_) => Err(MachineError::Unavailable(format!(
-                "no answer within {VERIFY_TIMEOUT:?}"
-            ))),
-            Ok(Err(error)) => match error.status() {
-                Some(404) => Ok(Verdict::Unknown),
-                _ => Err(classify(error)),
-            },
-            Ok(Ok(answer)) => {
-                let auth = answer.into_auth(kind, token)?;
-                let until_ms = auth.expires_at_ms();
-                Ok(Verdict::Valid { auth, until_ms })
-            }
+/// One verification by the Backend API, bounded by [`VERIFY_TIMEOUT`].
+async fn ask_clerk(api: &Transport, kind: TokenKind, token: &str) -> Result<Verdict, MachineError> {
+    let Some(&(_, path, field)) = VERIFY_PATHS.iter().find(|(k, _, _)| *k == kind) else {
+        return Err(MachineError::Invalid(VerifyError::TypeMismatch));
+    };
+    let mut body = Map::new();
+    body.insert(field.to_owned(), Value::from(token));
+    let operation = match kind {
+        TokenKind::ApiKey => "verifyApiKey",
+        TokenKind::M2mToken => "verifyM2MToken",
+        _ => "verifyOAuthAccessToken",
+    };
+    let request = Request::new(Method::POST, operation, path, path.to_owned())
+        .unversioned()
+        .json(&body)
+        .map_err(|error| MachineError::Unexpected(error.to_string()))?
+        .max_attempts(VERIFY_MAX_ATTEMPTS)
+        .deadline(tokio::time::Instant::now() + VERIFY_TIMEOUT);
+    let answer = tokio::time::timeout(VERIFY_TIMEOUT, api.execute_json::<Answer>(request));
+    match answer.await {
+        Err(_) => Err(MachineError::Unavailable(format!(
+            "no answer within {VERIFY_TIMEOUT:?}"
+        ))),
+        Ok(Err(error)) => match error.status() {
+            Some(404) => Ok(Verdict::Unknown),
+            _ => Err(classify(error)),
+        },
+        Ok(Ok(answer)) => {
+            let auth = answer.into_auth(kind, token)?;
+            let until_ms = auth.expires_at_ms();
+            Ok(Verdict::Valid { auth, until_ms })
         }
     }
+}
 
-    /// A JWT form: the instance's keys, the header (`cat` for M2M, `typ` for OAuth), the time
-    /// claims; then Clerk's mapping of the claims.
-    async fn verify_machine_jwt(
-        &self,
-        kind: TokenKind,
-        token: &str,
-    ) -> Result<MachineAuth, MachineError> {
-        let payload = self
-            .signed_payload(token, |header| {
-                // The M2M category (or none, during Clerk's rollout): another is a JWT of
-                // another kind (`token-invalid`, as Clerk).
-                if kind == TokenKind::M2mToken
-                    && header.cat.is_some_and(|cat| cat != M2M_TOKEN_CATEGORY)
-                {
-                    return Err(VerifyError::TypeMismatch);
-                }
-                // Clerk's header types: `JWT` (or none) for M2M, `at+jwt` for OAuth; another
-                // fails the verification (`token-verification-failed`, as Clerk).
-                let typ_ok = match kind {
-                    TokenKind::M2mToken => header.typ.is_none_or(|typ| typ == "JWT"),
-                    _ => header
-                        .typ
-                        .is_some_and(|typ| OAUTH_ACCESS_TOKEN_TYPES.contains(&typ)),
-                };
-                if typ_ok {
-                    Ok(())
-                } else {
-                    Err(VerifyError::Malformed(
-                        "the header's `typ` is not this kind's",
-                    ))
-                }
-            })
-            .await
-            .map_err(MachineError::Invalid)?;
-        let malformed = |what| MachineError::Invalid(VerifyError::Malformed(what));
-        let Ok(mut claims) = serde_json::from_str::<Map<String, Value>>(&payload) else {
-            return Err(malformed("the payload is not a JSON object"));
-        };
-        let seconds = |name: &str| -> Result<Option<i64>, MachineError> {
-            match claims.get(name) {
-                None | Some(Value::Null) => Ok(None),
-                Some(value) => value
-                    .as_i64()
-                    .or_else(|| value.as_f64().map(|f| f as i64))
-                    .map(Some)
-                    .ok_or(malformed("a time claim is not a number")),
+/// A JWT form: the instance's keys, the header (`cat` for M2M, `typ` for OAuth), the time
+/// claims; then Clerk's mapping of the claims.
+async fn verify_machine_jwt(
+    keys: &Verifier,
+    kind: TokenKind,
+    token: &str,
+) -> Result<MachineAuth, MachineError> {
+    let payload = keys
+        .signed_payload(token, |header| {
+            // The M2M category (or none, during Clerk's rollout): another is a JWT of
+            // another kind (`token-invalid`, as Clerk).
+            if kind == TokenKind::M2mToken
+                && header.cat.is_some_and(|cat| cat != M2M_TOKEN_CATEGORY)
+            {
+                return Err(VerifyError::TypeMismatch);
             }
-        };
-        let (exp, nbf, iat) = (seconds("exp")?, seconds("nbf")?, seconds("iat")?);
-        self.check_times(exp, nbf, iat, now_ms())
-            .map_err(MachineError::Invalid)?;
-        let text = |claims: &Map<String, Value>, name: &str| {
-            claims.get(name).and_then(Value::as_str).map(str::to_owned)
-        };
-        let subject = text(&claims, "sub").ok_or(malformed("the `sub` claim is missing"))?;
-        let id = text(&claims, "jti").unwrap_or_default();
-        let words = |value: Option<&Value>| -> Option<Vec<String>> {
-            match value? {
-                Value::String(text) => Some(
-                    text.split(' ')
-                        .filter(|w| !w.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                ),
-                Value::Array(items) => Some(
-                    items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect(),
-                ),
-                _ => None,
+            // Clerk's header types: `JWT` (or none) for M2M, `at+jwt` for OAuth; another
+            // fails the verification (`token-verification-failed`, as Clerk).
+            let typ_ok = match kind {
+                TokenKind::M2mToken => header.typ.is_none_or(|typ| typ == "JWT"),
+                _ => header
+                    .typ
+                    .is_some_and(|typ| OAUTH_ACCESS_TOKEN_TYPES.contains(&typ)),
+            };
+            if typ_ok {
+                Ok(())
+            } else {
+                Err(VerifyError::Malformed(
+                    "the header's `typ` is not this kind's",
+                ))
             }
-        };
-        // An M2M JWT's `scopes`/`aud` are custom claims its machine chose: reported, not granted.
-        let (scopes, client_id, custom, scopes_granted) = if kind == TokenKind::M2mToken {
-            let scopes = words(claims.get("scopes"))
-                .or_else(|| words(claims.get("aud")))
-                .unwrap_or_default();
-            for reserved in ["iss", "sub", "exp", "nbf", "iat", "jti"] {
-                claims.remove(reserved);
-            }
-            (scopes, None, Some(claims).filter(|c| !c.is_empty()), false)
-        } else {
-            let scopes = words(claims.get("scp"))
-                .or_else(|| words(claims.get("scope")))
-                .unwrap_or_default();
-            (scopes, text(&claims, "client_id"), None, true)
-        };
-        Ok(MachineAuth(Arc::new(Identity {
-            kind,
-            id,
-            subject,
-            scopes,
-            scopes_granted,
-            claims: custom,
-            name: None,
-            client_id,
-            expires_at_ms: exp.map(|exp| exp.saturating_mul(1000)),
-            token: token.into(),
-        })))
-    }
+        })
+        .await
+        .map_err(MachineError::Invalid)?;
+    let malformed = |what| MachineError::Invalid(VerifyError::Malformed(what));
+    let Ok(mut claims) = serde_json::from_str::<Map<String, Value>>(&payload) else {
+        return Err(malformed("the payload is not a JSON object"));
+    };
+    let seconds = |name: &str| -> Result<Option<i64>, MachineError> {
+        match claims.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => value
+                .as_i64()
+                .or_else(|| value.as_f64().map(|f| f as i64))
+                .map(Some)
+                .ok_or(malformed("a time claim is not a number")),
+        }
+    };
+    let (exp, nbf, iat) = (seconds("exp")?, seconds("nbf")?, seconds("iat")?);
+    keys.check_times(exp, nbf, iat, now_ms())
+        .map_err(MachineError::Invalid)?;
+    let text = |claims: &Map<String, Value>, name: &str| {
+        claims.get(name).and_then(Value::as_str).map(str::to_owned)
+    };
+    let subject = text(&claims, "sub").ok_or(malformed("the `sub` claim is missing"))?;
+    let id = text(&claims, "jti").unwrap_or_default();
+    let words = |value: Option<&Value>| -> Option<Vec<String>> {
+        match value? {
+            Value::String(text) => Some(
+                text.split(' ')
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            _ => None,
+        }
+    };
+    // An M2M JWT's `scopes`/`aud` are custom claims its machine chose: reported, not granted.
+    let (scopes, client_id, custom, scopes_granted) = if kind == TokenKind::M2mToken {
+        let scopes = words(claims.get("scopes"))
+            .or_else(|| words(claims.get("aud")))
+            .unwrap_or_default();
+        for reserved in ["iss", "sub", "exp", "nbf", "iat", "jti"] {
+            claims.remove(reserved);
+        }
+        (scopes, None, Some(claims).filter(|c| !c.is_empty()), false)
+    } else {
+        let scopes = words(claims.get("scp"))
+            .or_else(|| words(claims.get("scope")))
+            .unwrap_or_default();
+        (scopes, text(&claims, "client_id"), None, true)
+    };
+    Ok(MachineAuth(Arc::new(Identity {
+        kind,
+        id,
+        subject,
+        scopes,
+        scopes_granted,
+        claims: custom,
+        name: None,
+        client_id,
+        expires_at_ms: exp.map(|exp| exp.saturating_mul(1000)),
+        token: token.into(),
+    })))
 }
 
 /// What a verdict means now: the token, or why not (its validity ends at `until_ms`).
