@@ -25,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     } else {
         let local = LocalClerk::start().await;
         for i in 1..=25 {
-            local.create_user(
+            local.users().create(
                 NewUser::with_email(format!("user{i}@example.com"))
                     .first_name(format!("User {i}"))
                     .last_name("Demo, Jr."),

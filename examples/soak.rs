@@ -165,7 +165,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let users: Vec<String> = (0..env("USERS", 500))
         .map(|i| {
             local
-                .create_user(NewUser::with_email(format!("soak{i}@example.com")))
+                .users()
+                .create(NewUser::with_email(format!("soak{i}@example.com")))
                 .id
         })
         .collect();
@@ -292,10 +293,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let after_jwks_fault =
             index > 0 && PHASES[index - 1].jwks.is_some() && phase.jwks.is_none();
         phase_now.store(index * 2 + usize::from(after_jwks_fault), Ordering::Relaxed);
-        local.set_jwks_fault(phase.jwks);
-        local.set_api_fault(phase.api);
+        local.faults().set_jwks(phase.jwks);
+        local.faults().set_api(phase.api);
         if phase.add_key {
-            local.add_key();
+            local.keys().add();
             let tokens = tokio::task::block_in_place(|| mint(&local, &users, 2_000));
             if let Ok(mut held) = new_key_tokens.write() {
                 *held = tokens;

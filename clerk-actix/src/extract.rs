@@ -19,8 +19,9 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
+use clerk_core::adapter::WebhookReceiver;
 use clerk_core::rejection::Rejection;
-use clerk_core::webhooks::{WEBHOOK_HEADERS, WebhookReceiver};
+use clerk_core::webhooks::WEBHOOK_HEADERS;
 
 use crate::middleware::{pipeline, request_auth, to_http_headers};
 use crate::rejection::{

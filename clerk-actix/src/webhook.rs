@@ -7,7 +7,8 @@ use std::task::{Context, Poll};
 
 use actix_web::HttpMessage as _;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
-use clerk_core::webhooks::{Webhook, WebhookReceiver};
+use clerk_core::adapter::WebhookReceiver;
+use clerk_core::webhooks::Webhook;
 
 /// The middleware of a webhook resource: gives the [`ClerkWebhook`](crate::ClerkWebhook)
 /// extractor its [`Webhook`] verifier and, with [`Webhook::replay_protection`], remembers each

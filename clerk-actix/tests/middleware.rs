@@ -198,7 +198,7 @@ async fn option_of_an_extractor_is_actix_webs_and_swallows_every_rejection() {
             ),
     )
     .await;
-    local.shutdown().await;
+    local.faults().shutdown().await;
     // Clerk is down: `Option` hides it, `Optional` answers 503.
     let (status, _, body) = send!(app, get("/").insert_header(bearer(&token)));
     assert_eq!((status, body.as_str()), (StatusCode::OK, "anonymous"));

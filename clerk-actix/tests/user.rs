@@ -73,12 +73,16 @@ macro_rules! call {
 #[actix_web::test]
 async fn concurrent_requests_of_one_user_make_one_api_call() {
     let local = LocalClerk::start().await;
-    let ada = local.create_user(NewUser::with_email("ada@example.com").first_name("Ada"));
-    let token = local.sign_in(&ada.id).token;
+    let ada = local
+        .users()
+        .create(NewUser::with_email("ada@example.com").first_name("Ada"));
+    let token = local.sessions().sign_in(&ada.id).token;
     let app = test::init_service(app(middleware(&local, Duration::from_millis(400)))).await;
     // Warm the key cache, so that every request below is waiting on the user lookup only.
     call!(app, "/maybe", None::<&str>);
-    local.set_api_fault(Some(Fault::Delay(Duration::from_millis(200))));
+    local
+        .faults()
+        .set_api(Some(Fault::Delay(Duration::from_millis(200))));
     let requests = (0..50).map(|i| {
         let (app, token) = (&app, &token);
         async move {
@@ -91,17 +95,25 @@ async fn concurrent_requests_of_one_user_make_one_api_call() {
         assert_eq!(status, StatusCode::OK);
     }
     assert_eq!(
-        local.calls("GetUser"),
+        local.requests().count("GetUser"),
         1,
         "one call for 50 concurrent requests"
     );
     call!(app, "/profile", Some(&token));
-    assert_eq!(local.calls("GetUser"), 1, "served from the cache");
+    assert_eq!(
+        local.requests().count("GetUser"),
+        1,
+        "served from the cache"
+    );
 
-    local.set_api_fault(None);
+    local.faults().set_api(None);
     actix_web::rt::time::sleep(Duration::from_millis(450)).await;
     call!(app, "/profile", Some(&token));
-    assert_eq!(local.calls("GetUser"), 2, "fetched again after the TTL");
+    assert_eq!(
+        local.requests().count("GetUser"),
+        2,
+        "fetched again after the TTL"
+    );
 }
 
 /// A real server with two workers (two threads, each with its own `App`): the middleware built
@@ -110,8 +122,10 @@ async fn concurrent_requests_of_one_user_make_one_api_call() {
 #[actix_web::test]
 async fn the_workers_of_a_real_server_share_the_cache() {
     let local = LocalClerk::start().await;
-    let ada = local.create_user(NewUser::with_email("ada@example.com").first_name("Ada"));
-    let token = local.sign_in(&ada.id).token;
+    let ada = local
+        .users()
+        .create(NewUser::with_email("ada@example.com").first_name("Ada"));
+    let token = local.sessions().sign_in(&ada.id).token;
     let middleware = middleware(&local, Duration::from_secs(30));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -140,7 +154,9 @@ async fn the_workers_of_a_real_server_share_the_cache() {
             .expect("sent");
         assert_eq!(response.status(), 200);
     }
-    local.set_api_fault(Some(Fault::Delay(Duration::from_millis(300))));
+    local
+        .faults()
+        .set_api(Some(Fault::Delay(Duration::from_millis(300))));
     let requests = (0..40).map(|_| {
         // A client per request: separate connections, spread over the workers.
         let request = reqwest::Client::new().get(&url).bearer_auth(&token);
@@ -157,8 +173,12 @@ async fn the_workers_of_a_real_server_share_the_cache() {
         threads.insert(thread.to_owned());
     }
     assert_eq!(threads.len(), 2, "both workers answered");
-    assert_eq!(local.calls("GetUser"), 1, "one call for both workers");
-    local.set_api_fault(None);
+    assert_eq!(
+        local.requests().count("GetUser"),
+        1,
+        "one call for both workers"
+    );
+    local.faults().set_api(None);
     handle.stop(true).await;
 }
 
@@ -168,20 +188,22 @@ async fn the_workers_of_a_real_server_share_the_cache() {
 #[actix_web::test]
 async fn the_middlewares_user_cache_invalidates_a_user() {
     let local = LocalClerk::start().await;
-    let ada = local.create_user(NewUser::with_email("ada@example.com").first_name("Ada"));
-    let token = local.sign_in(&ada.id).token;
+    let ada = local
+        .users()
+        .create(NewUser::with_email("ada@example.com").first_name("Ada"));
+    let token = local.sessions().sign_in(&ada.id).token;
     let middleware = ClerkMiddleware::new(local.clerk());
     let app = test::init_service(app(middleware.clone())).await;
     for _ in 0..2 {
         assert_eq!(call!(app, "/profile", Some(&token)).0, StatusCode::OK);
     }
-    assert_eq!(local.calls("GetUser"), 1, "cached");
+    assert_eq!(local.requests().count("GetUser"), 1, "cached");
     assert_eq!(middleware.pipeline().user_cache().entry_count().await, 1);
     middleware.pipeline().user_cache().invalidate(&ada.id).await;
     assert_eq!(middleware.pipeline().user_cache().entry_count().await, 0);
     call!(app, "/profile", Some(&token));
     assert_eq!(
-        local.calls("GetUser"),
+        local.requests().count("GetUser"),
         2,
         "loaded again after the invalidation"
     );

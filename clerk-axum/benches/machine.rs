@@ -48,10 +48,15 @@ fn main() {
         .build()
         .expect("a runtime");
     let local = runtime.block_on(LocalClerk::start());
-    let user = local.create_user(NewUser::with_email("ada@example.com")).id;
-    let (_, api_key) = local.create_api_key(&user, "bench", ["orders:read"]);
-    let machine = local.create_machine("bench").id;
-    let m2m_jwt = local.mint_m2m_jwt(&machine, ["mch_orders"], 3600);
+    let user = local
+        .users()
+        .create(NewUser::with_email("ada@example.com"))
+        .id;
+    let (_, api_key) = local.api_keys().create(&user, "bench", ["orders:read"]);
+    let machine = local.machines().create("bench").id;
+    let m2m_jwt = local
+        .machines()
+        .mint_m2m_jwt(&machine, ["mch_orders"], 3600);
     let session = local.token(&user).expires_in(3600).mint();
     let cached = app(local.clerk(), Accepts::any());
     let uncached = app(

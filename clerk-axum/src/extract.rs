@@ -8,8 +8,8 @@
 //! be signed out". The decisions are clerk-core's ([`clerk_core::adapter::RequestAuth`]).
 
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
+use clerk_core::adapter::WebhookReceiver;
 use clerk_core::rejection::Rejection;
-use clerk_core::webhooks::WebhookReceiver;
 use http::request::Parts;
 
 use crate::layer::{pipeline, request_auth};

@@ -6,7 +6,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use clerk_core::webhooks::{Webhook, WebhookReceiver};
+use clerk_core::adapter::WebhookReceiver;
+use clerk_core::webhooks::Webhook;
 use http::Request;
 use tower_layer::Layer;
 use tower_service::Service;

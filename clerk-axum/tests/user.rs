@@ -69,12 +69,16 @@ async fn call(app: &Router, path: &str, token: Option<&str>) -> (StatusCode, Str
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_requests_of_one_user_make_one_api_call() {
     let local = LocalClerk::start().await;
-    let ada = local.create_user(NewUser::with_email("ada@example.com").first_name("Ada"));
-    let token = local.sign_in(&ada.id).token;
+    let ada = local
+        .users()
+        .create(NewUser::with_email("ada@example.com").first_name("Ada"));
+    let token = local.sessions().sign_in(&ada.id).token;
     let app = app(&local, Duration::from_millis(400));
     // Warm the key cache, so that every request below is waiting on the user lookup only.
     call(&app, "/maybe", None).await;
-    local.set_api_fault(Some(Fault::Delay(Duration::from_millis(200))));
+    local
+        .faults()
+        .set_api(Some(Fault::Delay(Duration::from_millis(200))));
     let requests = (0..50).map(|_| {
         let app = app.clone();
         let token = token.clone();
@@ -84,17 +88,25 @@ async fn concurrent_requests_of_one_user_make_one_api_call() {
         assert_eq!(response.expect("task").0, StatusCode::OK);
     }
     assert_eq!(
-        local.calls("GetUser"),
+        local.requests().count("GetUser"),
         1,
         "one call for 50 concurrent requests"
     );
     call(&app, "/profile", Some(&token)).await;
-    assert_eq!(local.calls("GetUser"), 1, "served from the cache");
+    assert_eq!(
+        local.requests().count("GetUser"),
+        1,
+        "served from the cache"
+    );
 
-    local.set_api_fault(None);
+    local.faults().set_api(None);
     tokio::time::sleep(Duration::from_millis(450)).await;
     call(&app, "/profile", Some(&token)).await;
-    assert_eq!(local.calls("GetUser"), 2, "fetched again after the TTL");
+    assert_eq!(
+        local.requests().count("GetUser"),
+        2,
+        "fetched again after the TTL"
+    );
 }
 
 /// `ClerkLayer::user_cache` is the cache the layer's `ClerkUser` reads: invalidating a user
@@ -103,8 +115,10 @@ async fn concurrent_requests_of_one_user_make_one_api_call() {
 #[tokio::test]
 async fn the_layers_user_cache_invalidates_a_user() {
     let local = LocalClerk::start().await;
-    let ada = local.create_user(NewUser::with_email("ada@example.com").first_name("Ada"));
-    let token = local.sign_in(&ada.id).token;
+    let ada = local
+        .users()
+        .create(NewUser::with_email("ada@example.com").first_name("Ada"));
+    let token = local.sessions().sign_in(&ada.id).token;
     let layer = ClerkLayer::new(local.clerk());
     let app = Router::new()
         .route("/profile", get(profile))
@@ -113,13 +127,13 @@ async fn the_layers_user_cache_invalidates_a_user() {
         let answer = call(&app, "/profile", Some(&token)).await;
         assert_eq!(answer, (StatusCode::OK, "Ada ada@example.com".into()));
     }
-    assert_eq!(local.calls("GetUser"), 1, "cached");
+    assert_eq!(local.requests().count("GetUser"), 1, "cached");
     assert_eq!(layer.pipeline().user_cache().entry_count().await, 1);
     layer.pipeline().user_cache().invalidate(&ada.id).await;
     assert_eq!(layer.pipeline().user_cache().entry_count().await, 0);
     call(&app, "/profile", Some(&token)).await;
     assert_eq!(
-        local.calls("GetUser"),
+        local.requests().count("GetUser"),
         2,
         "loaded again after the invalidation"
     );

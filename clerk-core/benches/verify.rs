@@ -101,7 +101,7 @@ fn main() {
         .block_on(uncached.verify_token(&token))
         .expect("keys load");
 
-    let jwk = &local.jwks_json()["keys"][0];
+    let jwk = &local.keys().jwks()["keys"][0];
     let key = jsonwebtoken::DecodingKey::from_rsa_components(
         jwk["n"].as_str().expect("n"),
         jwk["e"].as_str().expect("e"),

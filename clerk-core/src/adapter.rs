@@ -33,6 +33,10 @@
 //!    [`Rejection::grpc_code`] for gRPC, or the application's own hook, kept with the
 //!    rejection in a [`Refusal`].
 //!
+//! A webhook route gets its own small layer: it makes a [`WebhookReceiver`] per request and
+//! stores it in the request; the webhook extractor verifies the delivery with it, and the layer
+//! reports the handler's status to it after the handler, for replay protection.
+//!
 //! The macros [`adapter_rejections!`](crate::adapter_rejections),
 //! [`adapter_extractors!`](crate::adapter_extractors) and
 //! [`adapter_guards!`](crate::adapter_guards) declare an adapter's public types and their
@@ -77,7 +81,7 @@
 //! ```
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The `http` crate this pipeline's types come from (for adapters whose framework uses another
 /// version of it).
@@ -93,7 +97,7 @@ use crate::models::User;
 use crate::options::ClerkOptions;
 use crate::rejection::Rejection;
 use crate::user_cache::UserCache;
-use crate::webhooks::Delivery;
+use crate::webhooks::{Delivery, Webhook};
 
 /// Every request header the pipeline may read: an adapter whose framework does not use the
 /// `http` crate's types copies these into the [`RequestHead`] and no others (a browser sends a
@@ -452,6 +456,67 @@ impl UserLoad {
         let options = self.pipeline.options();
         let users = options.user_lookup();
         users.optional(options.clerk(), &self.user_id).await
+    }
+}
+
+/// A webhook route's side of one request: the adapters' webhook layer makes one per request
+/// and stores it in the request; the `ClerkWebhook` extractor [`receive`](Self::receive)s the
+/// delivery with it; once the handler answered, the layer reports the status with
+/// [`answered`](Self::answered), and an accepted (2xx) delivery is remembered for replay
+/// protection. Cheap to clone; clones share the delivery's id.
+#[derive(Clone, Debug)]
+pub struct WebhookReceiver {
+    webhook: Arc<Webhook>,
+    received: Arc<Mutex<Option<String>>>,
+}
+
+impl WebhookReceiver {
+    /// The receiver of one request on a route verified with `webhook`.
+    pub fn new(webhook: Arc<Webhook>) -> Self {
+        Self {
+            webhook,
+            received: Arc::default(),
+        }
+    }
+
+    /// The most body bytes to read ([`Webhook::body_limit`]).
+    pub fn body_limit(&self) -> usize {
+        self.webhook.body_limit()
+    }
+
+    /// The delivery, or the rejection to answer with: 400 with the [`WebhookError`](crate::webhooks::WebhookError)'s code
+    /// when it does not verify (`body` is `None` when it could not be read within
+    /// [`body_limit`](Self::body_limit) bytes), and, with replay protection, the 200
+    /// `webhook_replayed` "rejection" for a delivery a handler already accepted (the handler
+    /// is not called again).
+    pub fn receive(&self, headers: &HeaderMap, body: Option<&[u8]>) -> Result<Delivery, Rejection> {
+        let received = match body {
+            Some(body) => self.webhook.receive(headers, body),
+            None => Err(crate::webhooks::WebhookError::BodyTooLarge {
+                max: self.webhook.body_limit(),
+            }),
+        };
+        let delivery = received.map_err(|error| Rejection::invalid_webhook(&error))?;
+        if self.webhook.was_accepted(&delivery.id) {
+            return Err(Rejection::webhook_replayed());
+        }
+        if self.webhook.protects_replays()
+            && let Ok(mut received) = self.received.lock()
+        {
+            *received = Some(delivery.id.clone());
+        }
+        Ok(delivery)
+    }
+
+    /// The handler answered with `status`: a delivery it accepted (2xx) is remembered, so
+    /// that a replay of it is not handled again (with replay protection on).
+    pub fn answered(&self, status: u16) {
+        let id = self.received.lock().ok().and_then(|mut id| id.take());
+        if let Some(id) = id
+            && (200..300).contains(&status)
+        {
+            self.webhook.accepted(&id);
+        }
     }
 }
 

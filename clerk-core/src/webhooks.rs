@@ -237,7 +237,7 @@ impl Webhook {
     }
 
     /// Replay protection for the adapters' `ClerkWebhook` extractor (through their webhook layer,
-    /// see [`WebhookReceiver`]): a delivery whose handler
+    /// see [`WebhookReceiver`](crate::adapter::WebhookReceiver)): a delivery whose handler
     /// already accepted it (answered 2xx) within twice the tolerance is answered 200
     /// `webhook_replayed` again without calling the handler; at most `max_entries` delivery
     /// ids are remembered (the oldest are forgotten first). A delivery whose handler failed is
@@ -389,72 +389,6 @@ impl Webhook {
             return Err(WebhookError::TooNew);
         }
         Ok(sent)
-    }
-}
-
-/// A webhook route's side of one request: the adapters' webhook layer makes one per request
-/// and stores it in the request; the `ClerkWebhook` extractor [`receive`](Self::receive)s the
-/// delivery with it; once the handler answered, the layer reports the status with
-/// [`answered`](Self::answered), and an accepted (2xx) delivery is remembered for replay
-/// protection. Cheap to clone; clones share the delivery's id.
-#[derive(Clone, Debug)]
-pub struct WebhookReceiver {
-    webhook: std::sync::Arc<Webhook>,
-    received: std::sync::Arc<std::sync::Mutex<Option<String>>>,
-}
-
-impl WebhookReceiver {
-    /// The receiver of one request on a route verified with `webhook`.
-    pub fn new(webhook: std::sync::Arc<Webhook>) -> Self {
-        Self {
-            webhook,
-            received: std::sync::Arc::default(),
-        }
-    }
-
-    /// The most body bytes to read ([`Webhook::body_limit`]).
-    pub fn body_limit(&self) -> usize {
-        self.webhook.body_limit()
-    }
-
-    /// The delivery, or the rejection to answer with: 400 with the [`WebhookError`]'s code
-    /// when it does not verify (`body` is `None` when it could not be read within
-    /// [`body_limit`](Self::body_limit) bytes), and, with replay protection, the 200
-    /// `webhook_replayed` "rejection" for a delivery a handler already accepted (the handler
-    /// is not called again).
-    pub fn receive(
-        &self,
-        headers: &HeaderMap,
-        body: Option<&[u8]>,
-    ) -> Result<Delivery, crate::rejection::Rejection> {
-        use crate::rejection::Rejection;
-        let received = match body {
-            Some(body) => self.webhook.receive(headers, body),
-            None => Err(WebhookError::BodyTooLarge {
-                max: self.webhook.body_limit(),
-            }),
-        };
-        let delivery = received.map_err(|error| Rejection::invalid_webhook(&error))?;
-        if self.webhook.was_accepted(&delivery.id) {
-            return Err(Rejection::webhook_replayed());
-        }
-        if self.webhook.protects_replays()
-            && let Ok(mut received) = self.received.lock()
-        {
-            *received = Some(delivery.id.clone());
-        }
-        Ok(delivery)
-    }
-
-    /// The handler answered with `status`: a delivery it accepted (2xx) is remembered, so
-    /// that a replay of it is not handled again (with replay protection on).
-    pub fn answered(&self, status: u16) {
-        let id = self.received.lock().ok().and_then(|mut id| id.take());
-        if let Some(id) = id
-            && (200..300).contains(&status)
-        {
-            self.webhook.accepted(&id);
-        }
     }
 }
 

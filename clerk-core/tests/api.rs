@@ -320,7 +320,7 @@ async fn a_success_body_that_does_not_fit_is_a_decode_error() {
 async fn no_secret_key_is_a_typed_error_before_any_request() {
     let local = clerk_testing::LocalClerk::start().await;
     let clerk = clerk_core::Clerk::builder()
-        .jwt_key(local.public_key_pem())
+        .jwt_key(local.keys().public_key_pem())
         .build()
         .expect("valid");
     assert_eq!(

@@ -285,7 +285,7 @@ async fn hostile_headers_are_signed_out_never_a_panic() {
 #[tokio::test]
 async fn an_outage_is_reported_as_unavailable_not_as_a_bad_token() {
     let local = LocalClerk::start().await;
-    local.set_jwks_fault(Some(Fault::Status(503)));
+    local.faults().set_jwks(Some(Fault::Status(503)));
     let value = format!("Bearer {}", local.token("u").mint());
     let why = signed_out(
         local

@@ -34,7 +34,7 @@ async fn a_jwt_key_under_2048_bits_is_refused_when_loaded() {
     // A 2048-bit key from a real instance still loads, and verifies its tokens networklessly.
     let local = LocalClerk::start().await;
     let clerk = Clerk::builder()
-        .jwt_key(local.public_key_pem())
+        .jwt_key(local.keys().public_key_pem())
         .publishable_key(local.publishable_key())
         .build()
         .expect("a 2048-bit key");

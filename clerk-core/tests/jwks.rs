@@ -29,7 +29,9 @@ async fn wait_for(count: impl Fn() -> usize, want: usize) {
 async fn cold_start_makes_exactly_one_fetch_for_concurrent_verifications() {
     let local = LocalClerk::start().await;
     // Hold the first answer back so that every verification is waiting on it.
-    local.set_jwks_fault(Some(Fault::Delay(Duration::from_millis(300))));
+    local
+        .faults()
+        .set_jwks(Some(Fault::Delay(Duration::from_millis(300))));
     let clerk = local.clerk();
     let tokens: Vec<String> = (0..64)
         .map(|i| local.token(format!("user_{i}")).mint())
@@ -44,7 +46,7 @@ async fn cold_start_makes_exactly_one_fetch_for_concurrent_verifications() {
         let claims = result.expect("task").expect("verifies");
         assert_eq!(claims.user_id(), format!("user_{i}"));
     }
-    assert_eq!(local.jwks_requests(), 1);
+    assert_eq!(local.requests().jwks(), 1);
 }
 
 #[tokio::test]
@@ -63,12 +65,12 @@ async fn keys_are_refreshed_in_the_background_without_a_request_waiting() {
         .map(|i| local.token(format!("user_{i}")).mint())
         .collect();
     clerk.verify_token(&old_key_tokens[0]).await.expect("first");
-    assert_eq!(local.jwks_requests(), 1);
+    assert_eq!(local.requests().jwks(), 1);
 
     // Clerk starts a rotation: a second key is published, new tokens use it.
-    local.add_key();
+    local.keys().add();
     // The refresh about to start will hang: a request that waited for it would not end in time.
-    local.set_jwks_fault(Some(Fault::Hang));
+    local.faults().set_jwks(Some(Fault::Hang));
     tokio::time::sleep(Duration::from_millis(1_300)).await;
     let answered = tokio::time::timeout(
         Duration::from_secs(3),
@@ -77,28 +79,28 @@ async fn keys_are_refreshed_in_the_background_without_a_request_waiting() {
     .await
     .expect("the request did not wait for the refresh");
     answered.expect("served from the keys in hand");
-    wait_for(|| local.jwks_requests(), 2).await;
+    wait_for(|| local.requests().jwks(), 2).await;
 
     // After the hung refresh has timed out (300 ms) and the refetch interval (1 s) has passed,
     // the next one goes through in the background too.
     tokio::time::sleep(Duration::from_millis(1_600)).await;
-    local.set_jwks_fault(None);
+    local.faults().set_jwks(None);
     clerk
         .verify_token(&old_key_tokens[2])
         .await
         .expect("old key still valid");
-    wait_for(|| local.jwks_requests(), 3).await;
+    wait_for(|| local.requests().jwks(), 3).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
 
     // The new key is now known: a token signed with it verifies with Clerk failing and no fetch.
-    local.set_jwks_fault(Some(Fault::Status(500)));
-    let requests = local.jwks_requests();
+    local.faults().set_jwks(Some(Fault::Status(500)));
+    let requests = local.requests().jwks();
     let claims = clerk
         .verify_token(&local.token("user_new").mint())
         .await
         .expect("the new key was loaded by the background refresh");
     assert_eq!(claims.user_id(), "user_new");
-    assert_eq!(local.jwks_requests(), requests, "no fetch was needed");
+    assert_eq!(local.requests().jwks(), requests, "no fetch was needed");
 }
 
 #[tokio::test]
@@ -117,7 +119,7 @@ async fn unknown_kids_refetch_at_most_once_per_interval() {
         .verify_token(&local.token("user_1").mint())
         .await
         .expect("good token");
-    assert_eq!(local.jwks_requests(), 1);
+    assert_eq!(local.requests().jwks(), 1);
 
     let flood = |tokens: &[String]| {
         let clerk = clerk.clone();
@@ -133,12 +135,12 @@ async fn unknown_kids_refetch_at_most_once_per_interval() {
     };
     // A flood of forged key ids right after a fetch: no fetch at all.
     futures::future::join_all(forged[..200].chunks(50).map(flood)).await;
-    assert_eq!(local.jwks_requests(), 1);
+    assert_eq!(local.requests().jwks(), 1);
 
     // Once the interval has passed, one unknown kid may refetch: one fetch, however many try.
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     futures::future::join_all(forged[200..].chunks(50).map(flood)).await;
-    assert_eq!(local.jwks_requests(), 2);
+    assert_eq!(local.requests().jwks(), 2);
 }
 
 #[tokio::test]
@@ -153,14 +155,14 @@ async fn an_unknown_kid_after_rotation_is_found_by_refetching() {
         .verify_token(&local.token("user_1").mint())
         .await
         .expect("first key");
-    local.rotate_keys();
+    local.keys().rotate();
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let claims = clerk
         .verify_token(&local.token("user_2").mint())
         .await
         .expect("the rotated key is fetched");
     assert_eq!(claims.user_id(), "user_2");
-    assert_eq!(local.jwks_requests(), 2);
+    assert_eq!(local.requests().jwks(), 2);
 }
 
 #[tokio::test]
@@ -176,13 +178,13 @@ async fn last_good_keys_serve_through_an_outage_until_max_stale() {
         .await
         .expect("keys loaded");
 
-    local.set_jwks_fault(Some(Fault::Status(503)));
+    local.faults().set_jwks(Some(Fault::Status(503)));
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     clerk
         .verify_token(&local.token("user_2").mint())
         .await
         .expect("stale keys still serve");
-    wait_for(|| local.jwks_requests(), 2).await;
+    wait_for(|| local.requests().jwks(), 2).await;
 
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let error = clerk
@@ -194,7 +196,7 @@ async fn last_good_keys_serve_through_an_outage_until_max_stale() {
     assert!(error.is_unavailable());
 
     // Recovery: the next fetch after the interval succeeds and nothing of the failure is kept.
-    local.set_jwks_fault(None);
+    local.faults().set_jwks(None);
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     clerk
         .verify_token(&local.token("user_4").mint())
@@ -206,7 +208,7 @@ async fn last_good_keys_serve_through_an_outage_until_max_stale() {
 async fn unreachable_clerk_is_a_typed_error() {
     for fault in [Fault::Close, Fault::Hang] {
         let local = LocalClerk::start().await;
-        local.set_jwks_fault(Some(fault));
+        local.faults().set_jwks(Some(fault));
         let clerk = local
             .clerk_builder()
             .jwks_settings(JwksSettings {
@@ -232,7 +234,7 @@ async fn unreachable_clerk_is_a_typed_error() {
     let local = LocalClerk::start().await;
     let token = local.token("user_1").mint();
     let clerk = local.clerk();
-    local.shutdown().await;
+    local.faults().shutdown().await;
     let error = clerk.verify_token(&token).await.expect_err("server gone");
     assert!(matches!(
         error,
@@ -264,7 +266,7 @@ async fn a_wrong_secret_key_is_reported_as_such() {
 #[tokio::test]
 async fn networkless_verification_makes_no_request() {
     let local = LocalClerk::start().await;
-    let pem = local.public_key_pem();
+    let pem = local.keys().public_key_pem();
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     let escaped = pem.replace('\n', "\\n");
     for key in [pem.clone(), body, escaped] {
@@ -281,12 +283,12 @@ async fn networkless_verification_makes_no_request() {
     }
     // Even with a secret key configured, the PEM key wins and Clerk is never asked.
     let clerk = local.clerk_builder().jwt_key(pem).build().expect("valid");
-    local.shutdown().await;
+    local.faults().shutdown().await;
     clerk
         .verify_token(&local.token("user_2").mint())
         .await
         .expect("no network needed");
-    assert_eq!(local.jwks_requests(), 0);
+    assert_eq!(local.requests().jwks(), 0);
 }
 
 #[tokio::test]
@@ -378,8 +380,8 @@ async fn an_unknown_kid_while_clerk_fails_is_a_key_outage_not_a_bad_token() {
         .await
         .expect("keys loaded");
     // Clerk rotates its key and goes down at the same time.
-    local.rotate_keys();
-    local.set_jwks_fault(Some(Fault::Status(503)));
+    local.keys().rotate();
+    local.faults().set_jwks(Some(Fault::Status(503)));
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let rotated = local.token("user_2").mint();
     let error = clerk
@@ -389,14 +391,14 @@ async fn an_unknown_kid_while_clerk_fails_is_a_key_outage_not_a_bad_token() {
     assert_eq!(error, VerifyError::KeysUnavailable(JwksError::Status(503)));
     assert!(error.is_unavailable(), "503, so the client retries");
     // Inside the refetch interval no fetch is made, and the answer stays an outage.
-    let requests = local.jwks_requests();
+    let requests = local.requests().jwks();
     assert_eq!(
         clerk.verify_token(&rotated).await.err(),
         Some(VerifyError::KeysUnavailable(JwksError::Status(503)))
     );
-    assert_eq!(local.jwks_requests(), requests);
+    assert_eq!(local.requests().jwks(), requests);
     // Clerk recovers: the new key is fetched and the token verifies.
-    local.set_jwks_fault(None);
+    local.faults().set_jwks(None);
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     clerk.verify_token(&rotated).await.expect("recovered");
 }
@@ -423,7 +425,7 @@ async fn the_refetch_interval_has_a_floor_of_one_second() {
         );
     }
     assert_eq!(
-        local.jwks_requests(),
+        local.requests().jwks(),
         1,
         "an interval of 0 still rate-limits unknown kids"
     );
@@ -446,15 +448,15 @@ async fn after_a_failed_fetch_the_keys_are_back_within_a_second_of_clerk() {
         .await
         .expect("keys loaded");
     tokio::time::sleep(Duration::from_millis(3_100)).await;
-    local.set_jwks_fault(Some(Fault::Status(503)));
-    local.add_key();
+    local.faults().set_jwks(Some(Fault::Status(503)));
+    local.keys().add();
     let new_key = local.token("user_2").mint();
     let error = clerk
         .verify_token(&new_key)
         .await
         .expect_err("Clerk is down");
     assert!(error.is_unavailable(), "{error:?}");
-    local.set_jwks_fault(None);
+    local.faults().set_jwks(None);
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     clerk
         .verify_token(&new_key)

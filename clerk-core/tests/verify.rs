@@ -131,7 +131,7 @@ async fn only_rsa_algorithms_are_accepted() {
     );
 
     // `alg: none` with an empty signature, the classic forgery.
-    let header = b64(&serde_json::json!({"alg":"none","typ":"JWT","kid":local.kid()}));
+    let header = b64(&serde_json::json!({"alg":"none","typ":"JWT","kid":local.keys().kid()}));
     let unsigned = format!("{header}.{}.", good.split('.').nth(1).expect("payload"));
     assert_eq!(
         clerk.verify_token(&unsigned).await.err(),
@@ -139,11 +139,11 @@ async fn only_rsa_algorithms_are_accepted() {
     );
 
     // HS256 signed with the public key as the HMAC secret: the key-confusion attack.
-    let header = b64(&serde_json::json!({"alg":"HS256","typ":"JWT","kid":local.kid()}));
+    let header = b64(&serde_json::json!({"alg":"HS256","typ":"JWT","kid":local.keys().kid()}));
     let message = format!("{header}.{}", good.split('.').nth(1).expect("payload"));
     let key = aws_lc_rs::hmac::Key::new(
         aws_lc_rs::hmac::HMAC_SHA256,
-        local.public_key_pem().as_bytes(),
+        local.keys().public_key_pem().as_bytes(),
     );
     let tag = aws_lc_rs::hmac::sign(&key, message.as_bytes());
     let confused = format!("{message}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
@@ -190,12 +190,13 @@ async fn key_location_headers_are_never_consulted() {
     let victim = LocalClerk::start().await;
     let attacker = LocalClerk::start().await;
     let attacker_jwks = format!("{}/v1/jwks", attacker.api_url());
-    let attacker_jwk: serde_json::Value = serde_json::json!({"kty":"RSA","kid":victim.kid()});
+    let attacker_jwk: serde_json::Value =
+        serde_json::json!({"kty":"RSA","kid":victim.keys().kid()});
     // Signed by the attacker, naming the victim's kid and pointing at the attacker's keys.
     let forged = attacker
         .token("user_admin")
         .issuer(victim.issuer())
-        .kid(victim.kid())
+        .kid(victim.keys().kid())
         .header("jku", attacker_jwks.clone())
         .header("x5u", attacker_jwks)
         .header("jwk", attacker_jwk)
@@ -207,7 +208,7 @@ async fn key_location_headers_are_never_consulted() {
         .expect_err("forged");
     assert_eq!(error, VerifyError::InvalidSignature);
     assert_eq!(
-        attacker.jwks_requests(),
+        attacker.requests().jwks(),
         0,
         "the attacker's server was never asked"
     );
@@ -535,7 +536,7 @@ async fn oversized_tokens_are_rejected_before_any_work() {
     let error = clerk.verify_token(&huge).await.expect_err("too large");
     assert_eq!(error, VerifyError::TooLarge { max: 8192 });
     assert_eq!(error.reason(), "token-too-large");
-    assert_eq!(local.jwks_requests(), 0, "no key was fetched for it");
+    assert_eq!(local.requests().jwks(), 0, "no key was fetched for it");
 }
 
 #[tokio::test]
@@ -662,7 +663,7 @@ async fn a_repeated_token_skips_the_signature_check() {
     assert_eq!(uncached.cached_token_count(), 0);
 
     // Remove the token's key from Clerk; both clients pick that up in their next refresh.
-    local.rotate_keys();
+    local.keys().rotate();
     // Past the refetch interval (at least 1 s, whatever is set), so the new kid refetches.
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let _ = cached.verify_token(&local.token("user_2").mint()).await;
@@ -764,7 +765,9 @@ async fn a_cached_token_is_never_valid_past_its_expiry() {
 #[tokio::test]
 async fn a_failure_is_not_remembered_once_clerk_recovers() {
     let local = LocalClerk::start().await;
-    local.set_jwks_fault(Some(clerk_testing::Fault::Status(502)));
+    local
+        .faults()
+        .set_jwks(Some(clerk_testing::Fault::Status(502)));
     let clerk = local
         .clerk_builder()
         .jwks_settings(clerk_core::JwksSettings {
@@ -775,7 +778,7 @@ async fn a_failure_is_not_remembered_once_clerk_recovers() {
         .expect("valid");
     let token = local.token("u").mint();
     assert!(clerk.verify_token(&token).await.is_err());
-    local.set_jwks_fault(None);
+    local.faults().set_jwks(None);
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     clerk
         .verify_token(&token)

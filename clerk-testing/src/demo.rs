@@ -25,22 +25,28 @@ pub const ADMIN_PERMISSIONS: [&str; 2] = ["org:invoices:read", "org:invoices:wri
 /// # Panics
 /// If `local` already holds users with the demo's email addresses.
 pub fn seed(local: &LocalClerk) -> Demo {
-    local.set_role_permissions("org:admin", ADMIN_PERMISSIONS);
-    let ada = local.create_user(
+    local
+        .organizations()
+        .set_role_permissions("org:admin", ADMIN_PERMISSIONS);
+    let ada = local.users().create(
         NewUser::with_email("ada@example.com")
             .first_name("Ada")
             .last_name("Lovelace")
             .username("ada"),
     );
-    let bob = local.create_user(
+    let bob = local.users().create(
         NewUser::with_email("bob@example.com")
             .first_name("Bob")
             .last_name("Builder")
             .username("bob"),
     );
-    let acme = local.create_organization("Acme Inc");
-    local.add_member(&acme.id, &ada.id, "org:admin");
-    local.add_member(&acme.id, &bob.id, "org:member");
+    let acme = local.organizations().create("Acme Inc");
+    local
+        .organizations()
+        .add_member(&acme.id, &ada.id, "org:admin");
+    local
+        .organizations()
+        .add_member(&acme.id, &bob.id, "org:member");
     Demo { ada, bob, acme }
 }
 
@@ -57,9 +63,10 @@ impl Demo {
 }
 
 fn token(local: &LocalClerk, user: &User, org: &Organization, seconds: i64) -> String {
-    let session = local.sign_in_to_org(&user.id, &org.id).session;
+    let session = local.sessions().sign_in_to_org(&user.id, &org.id).session;
     local
-        .session_token(&session.id)
+        .sessions()
+        .token(&session.id)
         .expect("a new session is active")
         .expires_in(seconds)
         .mint()

@@ -6,12 +6,12 @@ use std::time::Duration;
 /// misbehaves.
 ///
 /// A fault applies either to the JWKS endpoint `/v1/jwks`
-/// ([`LocalClerk::set_jwks_fault`](crate::LocalClerk::set_jwks_fault)) or to every other
+/// ([`local.faults().set_jwks`](crate::handle::Faults::set_jwks)) or to every other
 /// request, to an emulated operation or not
-/// ([`LocalClerk::set_api_fault`](crate::LocalClerk::set_api_fault)); the two are set
+/// ([`local.faults().set_api`](crate::handle::Faults::set_api)); the two are set
 /// independently. It applies to every request until replaced or cleared with `None`. Requests are
-/// counted ([`LocalClerk::calls`](crate::LocalClerk::calls),
-/// [`LocalClerk::jwks_requests`](crate::LocalClerk::jwks_requests)) before the fault applies,
+/// counted ([`local.requests().count`](crate::handle::Requests::count),
+/// [`local.requests().jwks`](crate::handle::Requests::jwks)) before the fault applies,
 /// and the secret key is checked only after it, so requests without the key meet the fault too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

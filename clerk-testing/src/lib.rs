@@ -30,19 +30,21 @@
 //! (the caller rejects it, as Clerk's SDKs do); an unknown one is a 404 `resource_not_found`; an
 //! expired OAuth access token in JWT form answers `{"active": false}`.
 //!
-//! Helpers seed data and sign users in without HTTP: [`LocalClerk::create_user`],
-//! [`LocalClerk::create_organization`], [`LocalClerk::add_member`],
-//! [`LocalClerk::set_role_permissions`], [`LocalClerk::sign_in`],
-//! [`LocalClerk::sign_in_to_org`] and [`LocalClerk::session_token`]; machine credentials with
-//! [`LocalClerk::create_machine`], [`LocalClerk::create_api_key`],
-//! [`LocalClerk::mint_m2m_token`], [`LocalClerk::mint_m2m_jwt`],
-//! [`LocalClerk::mint_oauth_access_token`] and [`LocalClerk::mint_oauth_jwt`]; [`LocalClerk::calls`] counts
-//! requests by operation id, and [`LocalClerk::set_api_fault`] adds latency, 5xx or 429 answers.
+//! Helpers seed data and sign users in without HTTP, grouped by job on the handle
+//! ([`LocalClerk`] lists the groups): [`local.users().create`](handle::Users::create),
+//! [`local.organizations()`](handle::Organizations) (`create`, `add_member`,
+//! `set_role_permissions`), [`local.sessions()`](handle::Sessions) (`sign_in`,
+//! `sign_in_to_org`, `token`); machine credentials with [`local.machines()`](handle::Machines)
+//! (`create`, `add_scope`, `mint_m2m_token`, `mint_m2m_jwt`), [`local.api_keys()`](handle::ApiKeys)
+//! and [`local.oauth()`](handle::Oauth) (`mint_access_token`, `mint_jwt`);
+//! [`local.requests().count`](handle::Requests::count) counts requests by operation id, and
+//! [`local.faults()`](handle::Faults) adds latency, 5xx or 429 answers.
 //!
-//! It sends webhooks: [`LocalClerk::add_webhook_endpoint`] registers a URL that every change
-//! is POSTed to as the event Clerk sends (`user.created`, `organizationMembership.deleted`,
-//! `session.revoked`, ...), signed as Svix signs Clerk's, delivered in the background and
-//! retried; [`LocalClerk::webhook_deliveries`] shows every attempt.
+//! It sends webhooks: [`local.webhooks().add_endpoint`](handle::Webhooks::add_endpoint)
+//! registers a URL that every change is POSTed to as the event Clerk sends (`user.created`,
+//! `organizationMembership.deleted`, `session.revoked`, ...), signed as Svix signs Clerk's,
+//! delivered in the background and retried;
+//! [`local.webhooks().deliveries`](handle::Webhooks::deliveries) shows every attempt.
 //!
 //! As a standalone server for backends in any language:
 //! `cargo run -p clerk-testing --bin local-clerk -- --port 8790 [--webhook URL]`.
@@ -69,7 +71,7 @@
 // Imports run one way, from the handle down; a module imports only from those below it:
 //
 //   demo
-//   handle     the public handle (LocalClerk), its builder and helpers
+//   handle     the public handle (LocalClerk), its builder and its helpers grouped by job
 //   server     the HTTP loop: operations, counters, faults, the secret key, 501s
 //   emulator   the Backend API routes, one module per resource
 //   token      session-token minting
@@ -80,7 +82,7 @@
 pub mod demo;
 mod emulator;
 mod fault;
-mod handle;
+pub mod handle;
 mod ids;
 mod keys;
 mod server;

@@ -50,7 +50,7 @@ tokio::task_local! {
     pub(crate) static HTTP_REQUEST: HttpRequest;
 }
 
-/// A webhook endpoint registered with [`LocalClerk::add_webhook_endpoint`](crate::LocalClerk::add_webhook_endpoint).
+/// A webhook endpoint registered with [`local.webhooks().add_endpoint`](crate::handle::Webhooks::add_endpoint).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookEndpoint {
     id: String,
@@ -59,7 +59,7 @@ pub struct WebhookEndpoint {
 }
 
 impl WebhookEndpoint {
-    /// The endpoint's id (`ep_...`), for [`LocalClerk::remove_webhook_endpoint`](crate::LocalClerk::remove_webhook_endpoint).
+    /// The endpoint's id (`ep_...`), for [`local.webhooks().remove_endpoint`](crate::handle::Webhooks::remove_endpoint).
     pub fn id(&self) -> &str {
         &self.id
     }

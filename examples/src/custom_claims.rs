@@ -100,7 +100,7 @@ pub struct Step {
 /// Runs the demo against `local`: serves [`app`] on 127.0.0.1 and calls it with a templated
 /// token and with one minted without the template.
 pub async fn demo(local: &LocalClerk) -> Result<Vec<Step>, Box<dyn std::error::Error>> {
-    let ada = local.create_user(NewUser::with_email("ada@example.com"));
+    let ada = local.users().create(NewUser::with_email("ada@example.com"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/tenant", listener.local_addr()?);
     let server = tokio::spawn(axum::serve(listener, app(local.clerk())).into_future());

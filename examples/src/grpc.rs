@@ -293,12 +293,20 @@ pub fn spawn_server(
 pub async fn demo(
     local: &clerk_testing::LocalClerk,
 ) -> Result<Vec<Step>, Box<dyn std::error::Error + Send + Sync>> {
-    let worker = local.create_machine("billing-worker");
-    let ada = local.create_user(clerk_testing::NewUser::with_email("ada@example.com"));
-    let (_, reader) = local.create_api_key(&ada.id, "ada's reports", [ORDERS_READ]);
-    let (_, profile) = local.create_api_key(&ada.id, "ada's profile script", ["profile"]);
-    let session = local.sign_in(&ada.id).token;
-    let oauth = local.mint_oauth_access_token(&ada.id, "client_dashboard", ["orders"]);
+    let worker = local.machines().create("billing-worker");
+    let ada = local
+        .users()
+        .create(clerk_testing::NewUser::with_email("ada@example.com"));
+    let (_, reader) = local
+        .api_keys()
+        .create(&ada.id, "ada's reports", [ORDERS_READ]);
+    let (_, profile) = local
+        .api_keys()
+        .create(&ada.id, "ada's profile script", ["profile"]);
+    let session = local.sessions().sign_in(&ada.id).token;
+    let oauth = local
+        .oauth()
+        .mint_access_token(&ada.id, "client_dashboard", ["orders"]);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -344,13 +352,17 @@ pub async fn demo(
         client(Some(&oauth))?.whoami().await.map(whoami),
     );
     record("no token: Whoami", client(None)?.whoami().await.map(whoami));
-    local.set_api_fault(Some(clerk_testing::Fault::Status(503)));
-    let (_, fresh) = local.create_api_key(&ada.id, "ada's new key", [ORDERS_READ]);
+    local
+        .faults()
+        .set_api(Some(clerk_testing::Fault::Status(503)));
+    let (_, fresh) = local
+        .api_keys()
+        .create(&ada.id, "ada's new key", [ORDERS_READ]);
     record(
         "a new API key while the Backend API is down: ListOrders",
         client(Some(&fresh))?.list_orders().await.map(orders),
     );
-    local.set_api_fault(None);
+    local.faults().set_api(None);
     server.abort();
     Ok(steps)
 }

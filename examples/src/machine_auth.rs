@@ -89,12 +89,18 @@ pub const DEMO_VERDICT_TTL: Duration = Duration::from_secs(1);
 /// Runs the demo against `local`: creates the two machines (billing-worker may reach
 /// orders-api), a user with an API key, serves orders-api on 127.0.0.1, and sends its requests.
 pub async fn demo(local: &LocalClerk) -> Result<Vec<Step>, Box<dyn std::error::Error>> {
-    let worker = local.create_machine("billing-worker");
-    let api = local.create_machine("orders-api");
-    local.add_machine_scope(&worker.id, &api.id);
-    let ada = local.create_user(NewUser::with_email("ada@example.com").first_name("Ada"));
-    let (key, secret) = local.create_api_key(&ada.id, "ada's script", [ORDERS_READ]);
-    let (_, unscoped) = local.create_api_key(&ada.id, "read nothing", ["profile"]);
+    let worker = local.machines().create("billing-worker");
+    let api = local.machines().create("orders-api");
+    local.machines().add_scope(&worker.id, &api.id);
+    let ada = local
+        .users()
+        .create(NewUser::with_email("ada@example.com").first_name("Ada"));
+    let (key, secret) = local
+        .api_keys()
+        .create(&ada.id, "ada's script", [ORDERS_READ]);
+    let (_, unscoped) = local
+        .api_keys()
+        .create(&ada.id, "read nothing", ["profile"]);
 
     let clerk = local
         .clerk_builder()
@@ -128,7 +134,7 @@ pub async fn demo(local: &LocalClerk) -> Result<Vec<Step>, Box<dyn std::error::E
     )
     .await?;
     send("Ada's browser, session", {
-        let session = local.sign_in(&ada.id).token;
+        let session = local.sessions().sign_in(&ada.id).token;
         http.get(&orders).bearer_auth(session)
     })
     .await?;
@@ -143,7 +149,7 @@ pub async fn demo(local: &LocalClerk) -> Result<Vec<Step>, Box<dyn std::error::E
     )
     .await?;
     send("no token", http.get(&orders)).await?;
-    local.revoke_api_key(&key.id, Some("leaked"));
+    local.api_keys().revoke(&key.id, Some("leaked"));
     send(
         "the revoked API key, verdict still cached",
         http.get(&orders).bearer_auth(&secret),

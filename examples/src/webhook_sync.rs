@@ -229,7 +229,9 @@ pub async fn demo(local: &clerk_testing::LocalClerk) -> Result<Demo, Box<dyn std
     let db = Db::open("sqlite::memory:").await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let endpoint = local.add_webhook_endpoint(format!("{base}{WEBHOOK_PATH}"));
+    let endpoint = local
+        .webhooks()
+        .add_endpoint(format!("{base}{WEBHOOK_PATH}"));
     let webhook = Webhook::new(endpoint.secret())?;
     let server =
         tokio::spawn(axum::serve(listener, app(local.clerk(), webhook, db.clone())).into_future());
@@ -250,7 +252,7 @@ pub async fn demo(local: &clerk_testing::LocalClerk) -> Result<Demo, Box<dyn std
         .first_name("Bob")
         .send()
         .await?;
-    let token = local.sign_in(&ada.id).token; // session.created
+    let token = local.sessions().sign_in(&ada.id).token; // session.created
     let me = async || -> Result<String, reqwest::Error> {
         let response = http
             .get(format!("{base}/me"))
@@ -267,14 +269,16 @@ pub async fn demo(local: &clerk_testing::LocalClerk) -> Result<Demo, Box<dyn std
         .await?;
     // user.created ×2, session.created, user.updated: handled once the 4th is delivered.
     local
-        .wait_for_webhook_deliveries(4, Duration::from_secs(10))
+        .webhooks()
+        .wait_for_deliveries(4, Duration::from_secs(10))
         .await;
     let me_after = me().await?;
     users.delete(&bob.id).send().await?;
 
     let expected = 5; // and user.deleted
     let deliveries = local
-        .wait_for_webhook_deliveries(expected, Duration::from_secs(10))
+        .webhooks()
+        .wait_for_deliveries(expected, Duration::from_secs(10))
         .await;
     server.abort();
     let failed: Vec<_> = deliveries.iter().filter(|d| !d.succeeded()).collect();

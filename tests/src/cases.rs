@@ -301,18 +301,18 @@ impl ClerkState {
         match self {
             ClerkState::AsIs => {}
             ClerkState::Up => {
-                local.set_api_fault(None);
-                local.set_jwks_fault(None);
+                local.faults().set_api(None);
+                local.faults().set_jwks(None);
             }
             ClerkState::ApiFault(fault) => {
-                local.set_jwks_fault(None);
-                local.set_api_fault(Some(fault));
+                local.faults().set_jwks(None);
+                local.faults().set_api(Some(fault));
             }
             ClerkState::JwksFault(fault) => {
-                local.set_api_fault(None);
-                local.set_jwks_fault(Some(fault));
+                local.faults().set_api(None);
+                local.faults().set_jwks(Some(fault));
             }
-            ClerkState::Down => local.shutdown().await,
+            ClerkState::Down => local.faults().shutdown().await,
         }
     }
 }
@@ -496,7 +496,7 @@ pub async fn run_all(
     let mut failures = Vec::new();
     for case in cases {
         case.clerk.apply(local).await;
-        let lookups = local.calls("GetUser");
+        let lookups = local.requests().count("GetUser");
         let started = Instant::now();
         let answer = send(case).await;
         let elapsed = started.elapsed();
@@ -506,7 +506,7 @@ pub async fn run_all(
             continue;
         }
         if let Some(expected) = case.user_lookups {
-            let made = local.calls("GetUser") - lookups;
+            let made = local.requests().count("GetUser") - lookups;
             if made != expected {
                 failures.push(format!(
                     "{}: {made} user lookups, expected {expected}",
@@ -810,8 +810,9 @@ pub fn cases(local: &LocalClerk) -> Vec<Case> {
 fn new_user(local: &LocalClerk) -> (String, String) {
     static USERS: AtomicUsize = AtomicUsize::new(0);
     let n = USERS.fetch_add(1, Ordering::Relaxed);
-    let user =
-        local.create_user(NewUser::with_email(format!("ada{n}@example.com")).first_name("Ada"));
+    let user = local
+        .users()
+        .create(NewUser::with_email(format!("ada{n}@example.com")).first_name("Ada"));
     let token = local.token(&user.id).azp(AUTHORIZED_PARTY).mint();
     (user.id, token)
 }
@@ -1322,7 +1323,9 @@ pub const HANDLER_FAILED: &str = "handler failed";
 /// (the `ClerkUser` cache drops it).
 pub fn webhook_cases(local: &LocalClerk) -> Vec<Case> {
     use clerk_core::webhooks::{WebhookError, sign};
-    let user = local.create_user(NewUser::with_email("hook@example.com"));
+    let user = local
+        .users()
+        .create(NewUser::with_email("hook@example.com"));
     let data = serde_json::to_string(&user).expect("a user serializes");
     let event = |kind: &str| {
         format!(
@@ -1640,17 +1643,21 @@ pub fn contract(local: &LocalClerk, middleware: &str) -> Vec<Case> {
 /// machine token is `token-type-mismatch`.
 pub fn machine_cases(local: &LocalClerk) -> Vec<Case> {
     let (user, _) = new_user(local);
-    let (_, scoped) = local.create_api_key(&user, "scoped", [SCOPE]);
-    let (_, plain) = local.create_api_key(&user, "plain", ["orders:write"]);
-    let (revoked_key, revoked) = local.create_api_key(&user, "revoked", [SCOPE]);
-    local.revoke_api_key(&revoked_key.id, Some("leaked"));
-    let machine = local.create_machine("billing").id;
-    let m2m = local.mint_m2m_token(&machine, Vec::<String>::new(), 3600);
-    let m2m_jwt = local.mint_m2m_jwt(&machine, [SCOPE], 3600);
-    let expired_m2m_jwt = local.mint_m2m_jwt(&machine, [SCOPE], -60);
-    let expired_m2m = local.mint_m2m_token(&machine, Vec::<String>::new(), -60);
-    let oauth = local.mint_oauth_access_token(&user, "client_1", [SCOPE]);
-    let oauth_jwt = local.mint_oauth_jwt(&user, "client_1", ["email"], 3600);
+    let (_, scoped) = local.api_keys().create(&user, "scoped", [SCOPE]);
+    let (_, plain) = local.api_keys().create(&user, "plain", ["orders:write"]);
+    let (revoked_key, revoked) = local.api_keys().create(&user, "revoked", [SCOPE]);
+    local.api_keys().revoke(&revoked_key.id, Some("leaked"));
+    let machine = local.machines().create("billing").id;
+    let m2m = local
+        .machines()
+        .mint_m2m_token(&machine, Vec::<String>::new(), 3600);
+    let m2m_jwt = local.machines().mint_m2m_jwt(&machine, [SCOPE], 3600);
+    let expired_m2m_jwt = local.machines().mint_m2m_jwt(&machine, [SCOPE], -60);
+    let expired_m2m = local
+        .machines()
+        .mint_m2m_token(&machine, Vec::<String>::new(), -60);
+    let oauth = local.oauth().mint_access_token(&user, "client_1", [SCOPE]);
+    let oauth_jwt = local.oauth().mint_jwt(&user, "client_1", ["email"], 3600);
     let unknown = format!("ak_{}", "0".repeat(32));
     let valid = |kind, subject: &str, scoped| Outcome::Machine {
         kind,
@@ -1787,8 +1794,8 @@ pub fn machine_cases(local: &LocalClerk) -> Vec<Case> {
         },
         Fault::Close,
     ] {
-        let (_, fresh) = local.create_api_key(&user, "fresh", [SCOPE]);
-        let fresh_m2m_jwt = local.mint_m2m_jwt(&machine, [SCOPE], 3600);
+        let (_, fresh) = local.api_keys().create(&user, "fresh", [SCOPE]);
+        let fresh_m2m_jwt = local.machines().mint_m2m_jwt(&machine, [SCOPE], 3600);
         for (route, token, outcome) in [
             (Route::Machine, &fresh, &unavailable),
             (Route::OptionalMachine, &fresh, &unavailable),
@@ -1821,7 +1828,7 @@ pub fn machine_cases(local: &LocalClerk) -> Vec<Case> {
     let mut refused = Case::new(
         "Backend API refusing the secret key GET /machine".to_owned(),
         format!("{MACHINES}/machine"),
-        vec![bearer(&local.create_api_key(&user, "fresh", [SCOPE]).1)],
+        vec![bearer(&local.api_keys().create(&user, "fresh", [SCOPE]).1)],
     );
     refused.clerk = ClerkState::ApiFault(Fault::Status(401));
     refused.expected = expect(Route::Machine, &out(MachineError::SecretKeyInvalid));

@@ -191,8 +191,12 @@ async fn users() {
 async fn organizations_and_memberships() {
     let local = LocalClerk::start().await;
     let clerk = local.clerk();
-    let ada = local.create_user(NewUser::with_email("ada@example.com").first_name("Ada"));
-    let bob = local.create_user(NewUser::with_email("bob@example.com").first_name("Bob"));
+    let ada = local
+        .users()
+        .create(NewUser::with_email("ada@example.com").first_name("Ada"));
+    let bob = local
+        .users()
+        .create(NewUser::with_email("bob@example.com").first_name("Bob"));
     let orgs = clerk.organizations();
 
     let acme = orgs
@@ -367,9 +371,9 @@ async fn organizations_and_memberships() {
 async fn sessions() {
     let local = LocalClerk::start().await;
     let clerk = local.clerk();
-    let ada = local.create_user(NewUser::with_email("ada@example.com"));
-    let first = local.sign_in(&ada.id);
-    let second = local.sign_in(&ada.id);
+    let ada = local.users().create(NewUser::with_email("ada@example.com"));
+    let first = local.sessions().sign_in(&ada.id);
+    let second = local.sessions().sign_in(&ada.id);
 
     let page = clerk
         .sessions()
@@ -412,10 +416,10 @@ async fn sessions() {
     );
 
     // Clerk issues no new token for a revoked session, and none once the user is deleted.
-    assert!(local.session_token(&first.session.id).is_none());
-    assert!(local.session_token(&second.session.id).is_some());
+    assert!(local.sessions().token(&first.session.id).is_none());
+    assert!(local.sessions().token(&second.session.id).is_some());
     clerk.users().delete(&ada.id).send().await.expect("deleted");
-    assert!(local.session_token(&second.session.id).is_none());
+    assert!(local.sessions().token(&second.session.id).is_none());
     assert!(
         clerk
             .sessions()
@@ -541,7 +545,7 @@ async fn unsupported_operations_are_a_501_naming_them() {
     assert_eq!(error.status(), Some(501));
     assert_eq!(error.code(), Some("not_implemented"));
     assert!(error.to_string().contains("ListJWTTemplates"), "{error}");
-    assert_eq!(local.calls("ListJWTTemplates"), 1);
+    assert_eq!(local.requests().count("ListJWTTemplates"), 1);
     assert!(!EMULATED_OPERATIONS.contains(&"ListJWTTemplates"));
     assert!(matches!(
         clerk.users().get("x").send().await,
@@ -549,7 +553,9 @@ async fn unsupported_operations_are_a_501_naming_them() {
     ));
     // Operations whose path an emulated route serves with another method are 501 too, not 405.
     let http = reqwest::Client::new();
-    let user = local.create_user(clerk_testing::NewUser::with_email("ada@example.com"));
+    let user = local
+        .users()
+        .create(clerk_testing::NewUser::with_email("ada@example.com"));
     for (method, path, id) in [
         (
             reqwest::Method::POST,
@@ -590,7 +596,7 @@ async fn calls_are_counted_by_the_operation_id_of_the_spec() {
         .send()
         .await
         .expect("list");
-    assert_eq!(local.calls("GetUsersCount"), 1);
-    assert_eq!(local.calls("GetUser"), 0);
-    assert_eq!(local.calls("ListOrganizations"), 1);
+    assert_eq!(local.requests().count("GetUsersCount"), 1);
+    assert_eq!(local.requests().count("GetUser"), 0);
+    assert_eq!(local.requests().count("ListOrganizations"), 1);
 }

@@ -41,13 +41,12 @@ async fn export_users_writes_every_user_page_by_page_as_csv() {
     for i in 0..22 {
         ids.push(
             local
-                .create_user(
-                    NewUser::with_email(format!("user{i}@example.com")).first_name("Plain"),
-                )
+                .users()
+                .create(NewUser::with_email(format!("user{i}@example.com")).first_name("Plain"))
                 .id,
         );
     }
-    let tricky = local.create_user(
+    let tricky = local.users().create(
         NewUser::with_email("ada@example.com")
             .first_name("Ada \"the first\", Countess")
             .last_name("Lovelace\nof Ockham")
@@ -59,7 +58,11 @@ async fn export_users_writes_every_user_page_by_page_as_csv() {
     let mut out = Vec::new();
     let written = export_csv(&clerk, 10, &mut out).await.expect("exported");
     assert_eq!(written, 23);
-    assert_eq!(local.calls("GetUserList"), 3, "pages of 10, 10 and 3");
+    assert_eq!(
+        local.requests().count("GetUserList"),
+        3,
+        "pages of 10, 10 and 3"
+    );
 
     let rows = parse_csv(&String::from_utf8(out).expect("UTF-8"));
     assert_eq!(rows[0], HEADER);
@@ -81,7 +84,9 @@ async fn export_users_writes_every_user_page_by_page_as_csv() {
     assert_eq!(ada[5], tricky.created_at.to_string());
 
     // An API error ends the export with that error.
-    local.set_api_fault(Some(clerk_testing::Fault::Status(401)));
+    local
+        .faults()
+        .set_api(Some(clerk_testing::Fault::Status(401)));
     let error = export_csv(&clerk, 10, &mut Vec::new())
         .await
         .expect_err("401");

@@ -32,7 +32,7 @@ async fn the_example_answers_each_caller_with_a_grpc_status() {
     };
     assert_eq!(whoami.0, Code::Ok, "{steps:?}");
     assert!(whoami.1.starts_with("m2m_token mch_"), "{}", whoami.1);
-    assert_eq!(local.calls("createM2MToken"), 1);
+    assert_eq!(local.requests().count("createM2MToken"), 1);
     // An M2M token's scopes name machines: it does not hold `orders:read`.
     assert_eq!(m2m_orders.0, Code::PermissionDenied, "{steps:?}");
     assert!(m2m_orders.1.starts_with("forbidden: "), "{}", m2m_orders.1);
@@ -80,10 +80,12 @@ async fn serve(local: &LocalClerk) -> (Channel, String) {
 #[tokio::test]
 async fn machine_jwts_pass_and_a_key_outage_is_unavailable() {
     let local = LocalClerk::start().await;
-    let machine = local.create_machine("reporter");
-    let jwt = local.mint_m2m_jwt(&machine.id, ["orders-api"], 60);
+    let machine = local.machines().create("reporter");
+    let jwt = local
+        .machines()
+        .mint_m2m_jwt(&machine.id, ["orders-api"], 60);
     let session = local.token("user_1").mint();
-    local.set_jwks_fault(Some(Fault::Status(503)));
+    local.faults().set_jwks(Some(Fault::Status(503)));
     let (channel, _) = serve(&local).await;
     let status = OrdersClient::new(channel.clone(), Some(&session))
         .expect("client")
@@ -96,7 +98,7 @@ async fn machine_jwts_pass_and_a_key_outage_is_unavailable() {
         "{status:?}"
     );
 
-    local.set_jwks_fault(None);
+    local.faults().set_jwks(None);
     // The key cache waits a second after a failed fetch before it asks again.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let caller = OrdersClient::new(channel, Some(&jwt))

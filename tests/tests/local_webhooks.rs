@@ -117,10 +117,10 @@ fn types(deliveries: &[WebhookDelivery]) -> Vec<&str> {
 async fn a_users_lifecycle_arrives_in_order_signed_as_svix_signs() {
     let local = LocalClerk::start().await;
     let receiver = Receiver::start().await;
-    let endpoint = local.add_webhook_endpoint(&receiver.url);
+    let endpoint = local.webhooks().add_endpoint(&receiver.url);
     assert!(endpoint.secret().starts_with("whsec_"));
     assert_eq!(endpoint.url(), receiver.url);
-    assert_eq!(local.webhook_endpoints(), vec![endpoint.clone()]);
+    assert_eq!(local.webhooks().endpoints(), vec![endpoint.clone()]);
 
     let clerk = local.clerk();
     let users = clerk.users();
@@ -140,7 +140,7 @@ async fn a_users_lifecycle_arrives_in_order_signed_as_svix_signs() {
         .expect("UpdateUser");
     users.delete(&ada.id).send().await.expect("DeleteUser");
 
-    let deliveries = local.wait_for_webhook_deliveries(3, WAIT).await;
+    let deliveries = local.webhooks().wait_for_deliveries(3, WAIT).await;
     assert_eq!(
         types(&deliveries),
         ["user.created", "user.updated", "user.deleted"]
@@ -219,12 +219,12 @@ async fn a_failed_delivery_is_retried_with_the_same_svix_id_before_the_next_mess
         .expect("start");
     let receiver = Receiver::start().await;
     receiver.answer([500, 503]);
-    let endpoint = local.add_webhook_endpoint(&receiver.url);
+    let endpoint = local.webhooks().add_endpoint(&receiver.url);
 
-    let ada = local.create_user(NewUser::with_email("ada@example.com"));
-    let bob = local.create_user(NewUser::with_email("bob@example.com"));
+    let ada = local.users().create(NewUser::with_email("ada@example.com"));
+    let bob = local.users().create(NewUser::with_email("bob@example.com"));
 
-    let deliveries = local.wait_for_webhook_deliveries(4, WAIT).await;
+    let deliveries = local.webhooks().wait_for_deliveries(4, WAIT).await;
     let summary: Vec<_> = deliveries
         .iter()
         .map(|d| (d.event_type.as_str(), d.attempt, d.status))
@@ -278,10 +278,10 @@ async fn an_unreachable_endpoint_gets_every_retry_then_is_given_up() {
         .expect("bind");
     let url = format!("http://{}/hook", closed.local_addr().expect("addr"));
     drop(closed);
-    local.add_webhook_endpoint(&url);
+    local.webhooks().add_endpoint(&url);
 
-    local.create_user(NewUser::with_email("ada@example.com"));
-    let deliveries = local.wait_for_webhook_deliveries(3, WAIT).await;
+    local.users().create(NewUser::with_email("ada@example.com"));
+    let deliveries = local.webhooks().wait_for_deliveries(3, WAIT).await;
     assert_eq!(
         deliveries.iter().map(|d| d.attempt).collect::<Vec<_>>(),
         [1, 2, 3]
@@ -293,7 +293,7 @@ async fn an_unreachable_endpoint_gets_every_retry_then_is_given_up() {
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
-        local.webhook_deliveries().len(),
+        local.webhooks().deliveries().len(),
         3,
         "no attempt after the last retry"
     );
@@ -304,7 +304,7 @@ async fn a_slow_receiver_does_not_slow_the_api() {
     let local = LocalClerk::start().await;
     let receiver = Receiver::start().await;
     *receiver.script.delay.lock().expect("lock") = Duration::from_secs(3);
-    local.add_webhook_endpoint(&receiver.url);
+    local.webhooks().add_endpoint(&receiver.url);
 
     let started = Instant::now();
     local
@@ -321,10 +321,10 @@ async fn a_slow_receiver_does_not_slow_the_api() {
         started.elapsed()
     );
     assert!(
-        local.webhook_deliveries().is_empty(),
+        local.webhooks().deliveries().is_empty(),
         "still being delivered"
     );
-    let deliveries = local.wait_for_webhook_deliveries(1, WAIT).await;
+    let deliveries = local.webhooks().wait_for_deliveries(1, WAIT).await;
     assert_eq!(deliveries[0].status, Some(204));
     assert!(started.elapsed() >= Duration::from_secs(3));
 }
@@ -334,13 +334,13 @@ async fn every_emulated_change_sends_its_event_to_every_endpoint() {
     let local = LocalClerk::start().await;
     let first = Receiver::start().await;
     let second = Receiver::start().await;
-    let one = local.add_webhook_endpoint(&first.url);
-    let two = local.add_webhook_endpoint(&second.url);
+    let one = local.webhooks().add_endpoint(&first.url);
+    let two = local.webhooks().add_endpoint(&second.url);
     assert_ne!(one.secret(), two.secret());
     let clerk = local.clerk();
 
-    let ada = local.create_user(NewUser::with_email("ada@example.com"));
-    let bob = local.create_user(NewUser::with_email("bob@example.com"));
+    let ada = local.users().create(NewUser::with_email("ada@example.com"));
+    let bob = local.users().create(NewUser::with_email("bob@example.com"));
     clerk
         .users()
         .update_metadata(&ada.id)
@@ -384,14 +384,14 @@ async fn every_emulated_change_sends_its_event_to_every_endpoint() {
         .send()
         .await
         .expect("UpdateOrganization");
-    let signed_in = local.sign_in(&ada.id);
+    let signed_in = local.sessions().sign_in(&ada.id);
     clerk
         .sessions()
         .revoke(&signed_in.session.id)
         .send()
         .await
         .expect("RevokeSession");
-    let still_in = local.sign_in(&ada.id);
+    let still_in = local.sessions().sign_in(&ada.id);
     clerk
         .invitations()
         .create("cy@example.com")
@@ -430,7 +430,8 @@ async fn every_emulated_change_sends_its_event_to_every_endpoint() {
         "user.deleted",
     ];
     let deliveries = local
-        .wait_for_webhook_deliveries(2 * expected.len(), WAIT)
+        .webhooks()
+        .wait_for_deliveries(2 * expected.len(), WAIT)
         .await;
     assert_eq!(deliveries.len(), 2 * expected.len());
     for endpoint in [&one, &two] {
@@ -483,14 +484,15 @@ async fn every_emulated_change_sends_its_event_to_every_endpoint() {
     assert_eq!(helper["client_ip"], "127.0.0.1");
 
     // An endpoint removed gets nothing more.
-    assert!(local.remove_webhook_endpoint(two.id()));
-    local.create_user(NewUser::with_email("dee@example.com"));
+    assert!(local.webhooks().remove_endpoint(two.id()));
+    local.users().create(NewUser::with_email("dee@example.com"));
     let deliveries = local
-        .wait_for_webhook_deliveries(2 * expected.len() + 1, WAIT)
+        .webhooks()
+        .wait_for_deliveries(2 * expected.len() + 1, WAIT)
         .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(deliveries.len(), 2 * expected.len() + 1);
-    assert_eq!(local.webhook_deliveries().len(), deliveries.len());
+    assert_eq!(local.webhooks().deliveries().len(), deliveries.len());
     assert_eq!(
         deliveries.last().map(|d| d.endpoint_id.as_str()),
         Some(one.id())

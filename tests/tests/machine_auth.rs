@@ -23,7 +23,7 @@ fn clerk_with_ttl(local: &LocalClerk, ttl: Duration) -> Clerk {
 
 /// A user of `local`, by id.
 fn user(local: &LocalClerk, email: &str) -> String {
-    local.create_user(NewUser::with_email(email)).id
+    local.users().create(NewUser::with_email(email)).id
 }
 
 async fn authenticate(clerk: &Clerk, headers: &HeaderMap, accepts: Accepts) -> RequestState {
@@ -45,7 +45,7 @@ fn bearer(token: &str) -> HeaderMap {
 fn verifications(local: &LocalClerk) -> usize {
     ["verifyApiKey", "verifyM2MToken", "verifyOAuthAccessToken"]
         .iter()
-        .map(|operation| local.calls(operation))
+        .map(|operation| local.requests().count(operation))
         .sum()
 }
 
@@ -56,7 +56,7 @@ async fn every_kind_verifies_and_revoked_expired_unknown_and_forged_tokens_do_no
     let ada = user(&local, "ada@example.com");
 
     // API keys: a user's, with its name, scopes and claims-less answer.
-    let (key, secret) = local.create_api_key(&ada, "ci", ["orders:read"]);
+    let (key, secret) = local.api_keys().create(&ada, "ci", ["orders:read"]);
     let machine = clerk.verify_machine_token(&secret).await.expect("valid");
     assert_eq!(machine.kind(), TokenKind::ApiKey);
     assert_eq!(
@@ -74,7 +74,7 @@ async fn every_kind_verifies_and_revoked_expired_unknown_and_forged_tokens_do_no
         !format!("{machine:?}").contains(&secret),
         "Debug redacts the token"
     );
-    local.revoke_api_key(&key.id, Some("leaked"));
+    local.api_keys().revoke(&key.id, Some("leaked"));
     let revoked = clerk
         .verify_machine_token(&secret)
         .await
@@ -91,8 +91,10 @@ async fn every_kind_verifies_and_revoked_expired_unknown_and_forged_tokens_do_no
     assert_eq!(error, MachineError::NotFound);
 
     // An organization's API key.
-    let org = local.create_organization("Acme").id;
-    let (_, org_secret) = local.create_api_key(&org, "acme-ci", Vec::<String>::new());
+    let org = local.organizations().create("Acme").id;
+    let (_, org_secret) = local
+        .api_keys()
+        .create(&org, "acme-ci", Vec::<String>::new());
     let machine = clerk
         .verify_machine_token(&org_secret)
         .await
@@ -103,24 +105,30 @@ async fn every_kind_verifies_and_revoked_expired_unknown_and_forged_tokens_do_no
     );
 
     // Opaque M2M tokens.
-    let billing = local.create_machine("billing").id;
-    let m2m = local.mint_m2m_token(&billing, Vec::<String>::new(), 3600);
+    let billing = local.machines().create("billing").id;
+    let m2m = local
+        .machines()
+        .mint_m2m_token(&billing, Vec::<String>::new(), 3600);
     let machine = clerk.verify_machine_token(&m2m).await.expect("valid");
     assert_eq!(machine.kind(), TokenKind::M2mToken);
     assert_eq!(machine.machine_id(), Some(billing.as_str()));
     assert!(machine.id().starts_with("mt_"));
-    let expired = local.mint_m2m_token(&billing, Vec::<String>::new(), -1);
+    let expired = local
+        .machines()
+        .mint_m2m_token(&billing, Vec::<String>::new(), -1);
     let error = clerk
         .verify_machine_token(&expired)
         .await
         .expect_err("expired");
     assert_eq!(error, MachineError::Expired);
-    assert!(local.revoke_m2m_token(&m2m, Some("rotated")));
+    assert!(local.machines().revoke_m2m_token(&m2m, Some("rotated")));
     let error = clerk.verify_machine_token(&m2m).await.expect_err("revoked");
     assert_eq!(error, MachineError::Revoked);
 
     // Opaque OAuth access tokens.
-    let oauth = local.mint_oauth_access_token(&ada, "client_1", ["email", "profile"]);
+    let oauth = local
+        .oauth()
+        .mint_access_token(&ada, "client_1", ["email", "profile"]);
     let machine = clerk.verify_machine_token(&oauth).await.expect("valid");
     assert_eq!(machine.kind(), TokenKind::OAuthToken);
     assert_eq!(
@@ -128,13 +136,15 @@ async fn every_kind_verifies_and_revoked_expired_unknown_and_forged_tokens_do_no
         (Some(ada.as_str()), Some("client_1"))
     );
     assert_eq!(machine.scopes(), ["email", "profile"]);
-    let expired = local.mint_oauth_access_token_with_ttl(&ada, "client_1", ["email"], -1);
+    let expired = local
+        .oauth()
+        .mint_access_token_with_ttl(&ada, "client_1", ["email"], -1);
     let error = clerk
         .verify_machine_token(&expired)
         .await
         .expect_err("expired");
     assert_eq!(error, MachineError::Expired);
-    assert!(local.revoke_oauth_access_token(&oauth));
+    assert!(local.oauth().revoke_access_token(&oauth));
     let error = clerk
         .verify_machine_token(&oauth)
         .await
@@ -143,7 +153,9 @@ async fn every_kind_verifies_and_revoked_expired_unknown_and_forged_tokens_do_no
 
     // JWT forms: verified locally, no Backend API call.
     let before = verifications(&local);
-    let m2m_jwt = local.mint_m2m_jwt(&billing, ["mch_orders"], 3600);
+    let m2m_jwt = local
+        .machines()
+        .mint_m2m_jwt(&billing, ["mch_orders"], 3600);
     let machine = clerk.verify_machine_token(&m2m_jwt).await.expect("valid");
     assert_eq!(machine.kind(), TokenKind::M2mToken);
     assert_eq!(machine.machine_id(), Some(billing.as_str()));
@@ -154,7 +166,7 @@ async fn every_kind_verifies_and_revoked_expired_unknown_and_forged_tokens_do_no
         "an M2M JWT's scopes are claims its machine chose: they grant nothing"
     );
     assert!(machine.expires_at().is_some());
-    let oauth_jwt = local.mint_oauth_jwt(&ada, "client_1", ["email"], 3600);
+    let oauth_jwt = local.oauth().mint_jwt(&ada, "client_1", ["email"], 3600);
     let machine = clerk.verify_machine_token(&oauth_jwt).await.expect("valid");
     assert_eq!(machine.kind(), TokenKind::OAuthToken);
     assert_eq!(
@@ -166,14 +178,14 @@ async fn every_kind_verifies_and_revoked_expired_unknown_and_forged_tokens_do_no
         machine.has_scope("email"),
         "Clerk issued the OAuth JWT's scopes"
     );
-    let expired = local.mint_m2m_jwt(&billing, ["mch_orders"], -60);
+    let expired = local.machines().mint_m2m_jwt(&billing, ["mch_orders"], -60);
     let error = clerk
         .verify_machine_token(&expired)
         .await
         .expect_err("expired");
     assert_eq!(error, MachineError::Invalid(VerifyError::Expired));
     assert_eq!(error.reason(), "token-verification-failed");
-    let expired = local.mint_oauth_jwt(&ada, "client_1", ["email"], -60);
+    let expired = local.oauth().mint_jwt(&ada, "client_1", ["email"], -60);
     let error = clerk
         .verify_machine_token(&expired)
         .await
@@ -181,7 +193,9 @@ async fn every_kind_verifies_and_revoked_expired_unknown_and_forged_tokens_do_no
     assert_eq!(error, MachineError::Invalid(VerifyError::Expired));
     // Signed by another instance's key: refused, whatever its claims say.
     let other = LocalClerk::start().await;
-    let forged = other.mint_m2m_jwt(&billing, ["mch_orders"], 3600);
+    let forged = other
+        .machines()
+        .mint_m2m_jwt(&billing, ["mch_orders"], 3600);
     let error = clerk
         .verify_machine_token(&forged)
         .await
@@ -208,11 +222,15 @@ async fn a_kind_not_accepted_is_token_type_mismatch_without_a_backend_api_call()
     let local = LocalClerk::start().await;
     let clerk = local.clerk();
     let ada = user(&local, "ada@example.com");
-    let (_, api_key) = local.create_api_key(&ada, "ci", ["orders:read"]);
-    let billing = local.create_machine("billing").id;
-    let m2m = local.mint_m2m_token(&billing, Vec::<String>::new(), 3600);
-    let m2m_jwt = local.mint_m2m_jwt(&billing, Vec::<String>::new(), 3600);
-    let oauth_jwt = local.mint_oauth_jwt(&ada, "client_1", ["email"], 3600);
+    let (_, api_key) = local.api_keys().create(&ada, "ci", ["orders:read"]);
+    let billing = local.machines().create("billing").id;
+    let m2m = local
+        .machines()
+        .mint_m2m_token(&billing, Vec::<String>::new(), 3600);
+    let m2m_jwt = local
+        .machines()
+        .mint_m2m_jwt(&billing, Vec::<String>::new(), 3600);
+    let oauth_jwt = local.oauth().mint_jwt(&ada, "client_1", ["email"], 3600);
     let session = local.token(&ada).mint();
     // An M2M JWT without `cat` (tolerated during Clerk's rollout): a machine's by its subject.
     let m2m_without_cat = local.token(&billing).category(None).mint();
@@ -291,7 +309,7 @@ async fn a_backend_api_outage_or_429_is_503_not_signed_out() {
     let local = LocalClerk::start().await;
     let clerk = local.clerk();
     let ada = user(&local, "ada@example.com");
-    let billing = local.create_machine("billing").id;
+    let billing = local.machines().create("billing").id;
     let faults = [
         (Fault::Status(503), true),
         (Fault::Status(500), true),
@@ -305,8 +323,8 @@ async fn a_backend_api_outage_or_429_is_503_not_signed_out() {
         (Fault::Status(401), false),
     ];
     for (fault, unavailable) in faults {
-        let (_, secret) = local.create_api_key(&ada, "ci", ["orders:read"]);
-        local.set_api_fault(Some(fault));
+        let (_, secret) = local.api_keys().create(&ada, "ci", ["orders:read"]);
+        local.faults().set_api(Some(fault));
         let state = authenticate(&clerk, &bearer(&secret), Accepts::any()).await;
         let RequestState::SignedOut(why) = state else {
             panic!("{fault:?}: signed in through a failing Backend API");
@@ -327,7 +345,9 @@ async fn a_backend_api_outage_or_429_is_503_not_signed_out() {
             );
         }
         // JWT forms do not need the Backend API.
-        let jwt = local.mint_m2m_jwt(&billing, Vec::<String>::new(), 60);
+        let jwt = local
+            .machines()
+            .mint_m2m_jwt(&billing, Vec::<String>::new(), 60);
         assert!(
             authenticate(&clerk, &bearer(&jwt), Accepts::any())
                 .await
@@ -335,19 +355,19 @@ async fn a_backend_api_outage_or_429_is_503_not_signed_out() {
                 .is_some()
         );
         // Failures are not cached: once Clerk answers again, the key verifies.
-        local.set_api_fault(None);
+        local.faults().set_api(None);
         let state = authenticate(&clerk, &bearer(&secret), Accepts::any()).await;
         assert!(state.machine().is_some(), "{fault:?}: {state:?}");
     }
     // A Backend API that never answers: 503 within the verification timeout.
-    let (_, secret) = local.create_api_key(&ada, "ci", ["orders:read"]);
-    local.set_api_fault(Some(Fault::Hang));
+    let (_, secret) = local.api_keys().create(&ada, "ci", ["orders:read"]);
+    local.faults().set_api(Some(Fault::Hang));
     let error = clerk
         .verify_machine_token(&secret)
         .await
         .expect_err("no answer");
     assert!(matches!(error, MachineError::Unavailable(_)), "{error:?}");
-    local.set_api_fault(None);
+    local.faults().set_api(None);
 }
 
 #[tokio::test]
@@ -357,23 +377,25 @@ async fn verdicts_are_cached_coalesced_and_expire_and_a_revocation_waits_for_the
     let clerk = clerk_with_ttl(&local, ttl);
     assert_eq!(clerk.machine_token_cache_ttl(), ttl);
     let ada = user(&local, "ada@example.com");
-    let (key, secret) = local.create_api_key(&ada, "ci", ["orders:read"]);
+    let (key, secret) = local.api_keys().create(&ada, "ci", ["orders:read"]);
 
     // Thirty concurrent verifications of one token while Clerk is slow: one call.
-    local.set_api_fault(Some(Fault::Delay(Duration::from_millis(200))));
+    local
+        .faults()
+        .set_api(Some(Fault::Delay(Duration::from_millis(200))));
     let all = (0..30).map(|_| clerk.verify_machine_token(&secret));
     for verified in futures::future::join_all(all).await {
         assert_eq!(verified.expect("valid").subject(), ada);
     }
-    local.set_api_fault(None);
-    assert_eq!(local.calls("verifyApiKey"), 1, "coalesced");
+    local.faults().set_api(None);
+    assert_eq!(local.requests().count("verifyApiKey"), 1, "coalesced");
     // A hit: no call.
     clerk.verify_machine_token(&secret).await.expect("cached");
-    assert_eq!(local.calls("verifyApiKey"), 1, "cached");
+    assert_eq!(local.requests().count("verifyApiKey"), 1, "cached");
 
     // Revoked in Clerk: still accepted here until the verdict's TTL has passed (the
     // documented revocation delay), refused after.
-    local.revoke_api_key(&key.id, None);
+    local.api_keys().revoke(&key.id, None);
     clerk
         .verify_machine_token(&secret)
         .await
@@ -384,13 +406,13 @@ async fn verdicts_are_cached_coalesced_and_expire_and_a_revocation_waits_for_the
         .await
         .expect_err("revoked");
     assert_eq!(error, MachineError::Revoked);
-    assert_eq!(local.calls("verifyApiKey"), 2);
+    assert_eq!(local.requests().count("verifyApiKey"), 2);
     // Refusals other than "unknown" are not cached.
     clerk
         .verify_machine_token(&secret)
         .await
         .expect_err("revoked");
-    assert_eq!(local.calls("verifyApiKey"), 3);
+    assert_eq!(local.requests().count("verifyApiKey"), 3);
 
     // An unknown token is remembered briefly (never longer than the TTL).
     let unknown = format!("ak_{}", "f".repeat(32));
@@ -402,7 +424,7 @@ async fn verdicts_are_cached_coalesced_and_expire_and_a_revocation_waits_for_the
         assert_eq!(error, MachineError::NotFound);
     }
     assert_eq!(
-        local.calls("verifyApiKey"),
+        local.requests().count("verifyApiKey"),
         4,
         "one call for an unknown token"
     );
@@ -412,15 +434,17 @@ async fn verdicts_are_cached_coalesced_and_expire_and_a_revocation_waits_for_the
         .await
         .expect_err("unknown");
     assert_eq!(
-        local.calls("verifyApiKey"),
+        local.requests().count("verifyApiKey"),
         5,
         "asked again after the negative entry"
     );
 
     // Never past the token's expiration: a token living 1 s, a TTL of a minute.
     let long = clerk_with_ttl(&local, Duration::from_secs(60));
-    let billing = local.create_machine("billing").id;
-    let short = local.mint_m2m_token(&billing, Vec::<String>::new(), 1);
+    let billing = local.machines().create("billing").id;
+    let short = local
+        .machines()
+        .mint_m2m_token(&billing, Vec::<String>::new(), 1);
     long.verify_machine_token(&short)
         .await
         .expect("valid for a second");
@@ -433,26 +457,26 @@ async fn verdicts_are_cached_coalesced_and_expire_and_a_revocation_waits_for_the
 
     // A TTL of 0: every verification asks Clerk.
     let uncached = clerk_with_ttl(&local, Duration::ZERO);
-    let (_, fresh) = local.create_api_key(&ada, "fresh", ["orders:read"]);
-    let before = local.calls("verifyApiKey");
+    let (_, fresh) = local.api_keys().create(&ada, "fresh", ["orders:read"]);
+    let before = local.requests().count("verifyApiKey");
     for _ in 0..3 {
         uncached.verify_machine_token(&fresh).await.expect("valid");
     }
-    assert_eq!(local.calls("verifyApiKey"), before + 3);
+    assert_eq!(local.requests().count("verifyApiKey"), before + 3);
 }
 
 #[tokio::test]
 async fn a_service_gets_an_m2m_token_reuses_it_and_the_receiver_verifies_it() {
     let local = LocalClerk::start().await;
     let clerk = local.clerk();
-    let caller = local.create_machine("orders-worker");
-    let receiver = local.create_machine("orders-api");
-    local.add_machine_scope(&caller.id, &receiver.id);
+    let caller = local.machines().create("orders-worker");
+    let receiver = local.machines().create("orders-api");
+    local.machines().add_scope(&caller.id, &receiver.id);
 
     let tokens = M2mTokenSource::new(caller.secret_key.clone()).api_url(local.api_url());
     let first = tokens.token().await.expect("a token");
     assert_eq!(tokens.token().await.expect("a token"), first, "reused");
-    assert_eq!(local.calls("createM2MToken"), 1);
+    assert_eq!(local.requests().count("createM2MToken"), 1);
     let machine = clerk.verify_machine_token(&first).await.expect("valid");
     assert_eq!(machine.machine_id(), Some(caller.id.as_str()));
     assert!(machine.has_scope(&receiver.id), "{:?}", machine.scopes());
@@ -463,7 +487,7 @@ async fn a_service_gets_an_m2m_token_reuses_it_and_the_receiver_verifies_it() {
         .api_url(local.api_url())
         .lifetime(Duration::from_secs(2))
         .refresh_margin(Duration::from_millis(1_500));
-    let before = local.calls("createM2MToken");
+    let before = local.requests().count("createM2MToken");
     let all = (0..10).map(|_| soon.token());
     let issued: Vec<_> = futures::future::join_all(all).await;
     let first_soon = issued[0].clone().expect("a token");
@@ -472,7 +496,7 @@ async fn a_service_gets_an_m2m_token_reuses_it_and_the_receiver_verifies_it() {
             .iter()
             .all(|token| token.as_ref().ok() == Some(&first_soon))
     );
-    assert_eq!(local.calls("createM2MToken"), before + 1);
+    assert_eq!(local.requests().count("createM2MToken"), before + 1);
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(
         soon.token().await.expect("a token"),
@@ -482,17 +506,17 @@ async fn a_service_gets_an_m2m_token_reuses_it_and_the_receiver_verifies_it() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let second = soon.token().await.expect("a token");
     assert_ne!(second, first_soon, "replaced before it expires");
-    assert_eq!(local.calls("createM2MToken"), before + 2);
+    assert_eq!(local.requests().count("createM2MToken"), before + 2);
 
     // Clerk failing: the token that has not expired yet is still handed out, and the failure
     // is remembered (callers do not each ask); once it has expired, the error.
-    local.set_api_fault(Some(Fault::Status(503)));
+    local.faults().set_api(Some(Fault::Status(503)));
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     for _ in 0..5 {
         assert_eq!(soon.token().await.expect("the live token"), second);
     }
     assert_eq!(
-        local.calls("createM2MToken"),
+        local.requests().count("createM2MToken"),
         before + 3,
         "one failed request"
     );
@@ -501,7 +525,7 @@ async fn a_service_gets_an_m2m_token_reuses_it_and_the_receiver_verifies_it() {
         soon.token().await,
         Err(OutgoingError::Refused { status: 503 })
     );
-    local.set_api_fault(None);
+    local.faults().set_api(None);
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     let third = soon.token().await.expect("Clerk is back");
     soon.invalidate(&second).await;
@@ -519,9 +543,9 @@ async fn a_service_gets_an_m2m_token_reuses_it_and_the_receiver_verifies_it() {
         .jwt(true);
     let jwt = jwts.token().await.expect("a JWT");
     assert_eq!(jwt.split('.').count(), 3);
-    let verified = local.calls("verifyM2MToken");
+    let verified = local.requests().count("verifyM2MToken");
     assert!(clerk.verify_machine_token(&jwt).await.is_ok());
-    assert_eq!(local.calls("verifyM2MToken"), verified);
+    assert_eq!(local.requests().count("verifyM2MToken"), verified);
 
     // The request carries it.
     let request = tokens

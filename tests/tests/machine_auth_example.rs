@@ -19,7 +19,11 @@ async fn the_example_authenticates_services_and_scripts() {
         worker.1
     );
     assert_eq!(answers[1], worker, "the same service again");
-    assert_eq!(local.calls("createM2MToken"), 1, "the M2M token was reused");
+    assert_eq!(
+        local.requests().count("createM2MToken"),
+        1,
+        "the M2M token was reused"
+    );
     assert_eq!(answers[2].0, 200);
     assert!(
         answers[2].1.starts_with("orders of user_"),

@@ -22,7 +22,8 @@ async fn post_root(local: &LocalClerk, key: &str, path: &str, body: Value) -> (u
 
 /// The header and claims of a JWT, its RS256 signature checked with the instance's public key.
 fn decode(local: &LocalClerk, token: &str) -> (jsonwebtoken::Header, Value) {
-    let key = DecodingKey::from_rsa_pem(local.public_key_pem().as_bytes()).expect("a PEM key");
+    let key =
+        DecodingKey::from_rsa_pem(local.keys().public_key_pem().as_bytes()).expect("a PEM key");
     let mut validation = Validation::new(Algorithm::RS256);
     validation.validate_exp = false;
     validation.required_spec_claims.clear();
@@ -34,7 +35,7 @@ fn decode(local: &LocalClerk, token: &str) -> (jsonwebtoken::Header, Value) {
 async fn api_keys_are_created_verified_revoked_and_deleted() {
     let local = LocalClerk::start().await;
     let clerk = local.clerk();
-    let user = local.create_user(NewUser::with_email("ada@example.com"));
+    let user = local.users().create(NewUser::with_email("ada@example.com"));
 
     let created = clerk
         .api_keys()
@@ -80,7 +81,7 @@ async fn api_keys_are_created_verified_revoked_and_deleted() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["id"], created.id.as_str());
     assert_eq!(body["subject"], user.id.as_str());
-    assert_eq!(local.calls("verifyApiKey"), 2);
+    assert_eq!(local.requests().count("verifyApiKey"), 2);
 
     let secret = clerk
         .api_keys()
@@ -169,7 +170,7 @@ async fn api_keys_are_created_verified_revoked_and_deleted() {
     assert_eq!(gone.status(), Some(404));
 
     // The helper, and an expiring key.
-    let (key, secret) = local.create_api_key(&user.id, "helper", ["read"]);
+    let (key, secret) = local.api_keys().create(&user.id, "helper", ["read"]);
     let verified = clerk
         .api_keys()
         .verify(&secret)
@@ -344,9 +345,9 @@ async fn machines_are_managed_through_the_api() {
 async fn opaque_m2m_tokens_are_created_verified_and_revoked() {
     let local = LocalClerk::start().await;
     let clerk = local.clerk();
-    let billing = local.create_machine("billing");
-    let ledger = local.create_machine("ledger");
-    local.add_machine_scope(&billing.id, &ledger.id);
+    let billing = local.machines().create("billing");
+    let ledger = local.machines().create("ledger");
+    local.machines().add_scope(&billing.id, &ledger.id);
 
     // Created with the machine's secret key, as Clerk requires: 201.
     let response = reqwest::Client::new()
@@ -390,7 +391,7 @@ async fn opaque_m2m_tokens_are_created_verified_and_revoked() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["id"], verified.id.as_str());
-    assert_eq!(local.calls("verifyM2MToken"), 2);
+    assert_eq!(local.requests().count("verifyM2MToken"), 2);
 
     let listed = clerk
         .m2m()
@@ -416,7 +417,9 @@ async fn opaque_m2m_tokens_are_created_verified_and_revoked() {
     assert!(verified.revoked);
     assert_eq!(verified.revocation_reason.as_deref(), Some("rotated"));
 
-    let expired = local.mint_m2m_token(&billing.id, [ledger.id.as_str()], -1);
+    let expired = local
+        .machines()
+        .mint_m2m_token(&billing.id, [ledger.id.as_str()], -1);
     let verified = clerk
         .m2m()
         .verify_token(&expired)
@@ -458,7 +461,7 @@ async fn opaque_m2m_tokens_are_created_verified_and_revoked() {
 async fn the_instance_key_creates_the_only_machines_tokens() {
     let local = LocalClerk::start().await;
     let clerk = local.clerk();
-    let machine = local.create_machine("only");
+    let machine = local.machines().create("only");
     let created = clerk
         .m2m()
         .create_token()
@@ -509,11 +512,13 @@ async fn the_instance_key_creates_the_only_machines_tokens() {
 async fn m2m_jwts_are_signed_by_the_instance_and_verify() {
     let local = LocalClerk::start().await;
     let clerk = local.clerk();
-    let machine = local.create_machine("billing");
+    let machine = local.machines().create("billing");
 
-    let token = local.mint_m2m_jwt(&machine.id, ["mch_other"], 60);
+    let token = local
+        .machines()
+        .mint_m2m_jwt(&machine.id, ["mch_other"], 60);
     let (header, claims) = decode(&local, &token);
-    assert_eq!(header.kid.as_deref(), Some(local.kid().as_str()));
+    assert_eq!(header.kid.as_deref(), Some(local.keys().kid().as_str()));
     let raw_header: Value = serde_json::from_slice(
         &base64::Engine::decode(
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
@@ -538,7 +543,9 @@ async fn m2m_jwts_are_signed_by_the_instance_and_verify() {
     assert_eq!(verified.scopes, Some(vec!["mch_other".to_owned()]));
     assert!(!verified.expired);
 
-    let expired = local.mint_m2m_jwt(&machine.id, Vec::<String>::new(), -10);
+    let expired = local
+        .machines()
+        .mint_m2m_jwt(&machine.id, Vec::<String>::new(), -10);
     let verified = clerk
         .m2m()
         .verify_token(&expired)
@@ -563,7 +570,9 @@ async fn m2m_jwts_are_signed_by_the_instance_and_verify() {
 
     // Another signer's JWT is unknown.
     let other = LocalClerk::start().await;
-    let foreign = other.mint_m2m_jwt(&machine.id, Vec::<String>::new(), 60);
+    let foreign = other
+        .machines()
+        .mint_m2m_jwt(&machine.id, Vec::<String>::new(), 60);
     let error = clerk
         .m2m()
         .verify_token(&foreign)
@@ -577,9 +586,11 @@ async fn m2m_jwts_are_signed_by_the_instance_and_verify() {
 async fn oauth_access_tokens_verify_opaque_and_jwt() {
     let local = LocalClerk::start().await;
     let clerk = local.clerk();
-    let user = local.create_user(NewUser::with_email("ada@example.com"));
+    let user = local.users().create(NewUser::with_email("ada@example.com"));
 
-    let token = local.mint_oauth_access_token(&user.id, "client_abc", ["email", "profile"]);
+    let token = local
+        .oauth()
+        .mint_access_token(&user.id, "client_abc", ["email", "profile"]);
     assert!(token.starts_with("oat_"));
     let verified = clerk
         .oauth_access_tokens()
@@ -607,9 +618,9 @@ async fn oauth_access_tokens_verify_opaque_and_jwt() {
         post_root(&local, local.secret_key(), path, json!({"secret": token})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["id"], verified.id.as_str());
-    assert_eq!(local.calls("verifyOAuthAccessToken"), 2);
+    assert_eq!(local.requests().count("verifyOAuthAccessToken"), 2);
 
-    assert!(local.revoke_oauth_access_token(&token));
+    assert!(local.oauth().revoke_access_token(&token));
     let (_, body) = post_root(
         &local,
         local.secret_key(),
@@ -618,7 +629,9 @@ async fn oauth_access_tokens_verify_opaque_and_jwt() {
     )
     .await;
     assert_eq!(body["revoked"], true);
-    let expired = local.mint_oauth_access_token_with_ttl(&user.id, "client_abc", ["email"], -1);
+    let expired = local
+        .oauth()
+        .mint_access_token_with_ttl(&user.id, "client_abc", ["email"], -1);
     let (_, body) = post_root(
         &local,
         local.secret_key(),
@@ -639,7 +652,9 @@ async fn oauth_access_tokens_verify_opaque_and_jwt() {
     assert_eq!(body["errors"][0]["code"], "resource_not_found");
 
     // JWT form: typ at+jwt, signed by the instance.
-    let jwt = local.mint_oauth_jwt(&user.id, "client_abc", ["email"], 60);
+    let jwt = local
+        .oauth()
+        .mint_jwt(&user.id, "client_abc", ["email"], 60);
     let (header, claims) = decode(&local, &jwt);
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
     assert_eq!(claims["client_id"], "client_abc");
@@ -658,7 +673,9 @@ async fn oauth_access_tokens_verify_opaque_and_jwt() {
     assert_eq!(body["id"], claims["jti"]);
 
     // An expired JWT is not active, the spec's second answer.
-    let expired = local.mint_oauth_jwt(&user.id, "client_abc", ["email"], -10);
+    let expired = local
+        .oauth()
+        .mint_jwt(&user.id, "client_abc", ["email"], -10);
     let (status, body) = post_root(
         &local,
         local.secret_key(),
@@ -672,8 +689,8 @@ async fn oauth_access_tokens_verify_opaque_and_jwt() {
 #[tokio::test]
 async fn api_key_and_m2m_operations_answer_at_the_api_root_as_clerks_sdks_call_them() {
     let local = LocalClerk::start().await;
-    let user = local.create_user(NewUser::with_email("ada@example.com"));
-    let machine = local.create_machine("worker");
+    let user = local.users().create(NewUser::with_email("ada@example.com"));
+    let machine = local.machines().create("worker");
     let http = reqwest::Client::new();
     // Clerk's JS SDK sends every API-key and M2M-token operation without `/v1`.
     let (status, created) = post_root(
@@ -703,8 +720,8 @@ async fn api_key_and_m2m_operations_answer_at_the_api_root_as_clerks_sdks_call_t
             (200, Some(machine.id.as_str()))
         );
     }
-    assert_eq!(local.calls("verifyM2MToken"), 2);
-    assert_eq!(local.calls("createApiKey"), 1);
+    assert_eq!(local.requests().count("verifyM2MToken"), 2);
+    assert_eq!(local.requests().count("createApiKey"), 1);
     // Other operations stay under `/v1` only.
     let users = http
         .get(format!("{}/users", local.api_url()))

@@ -150,7 +150,10 @@ async fn spans_and_events_carry_their_fields_and_never_a_secret() {
     tracing::subscriber::set_global_default(capture.clone()).expect("the first subscriber");
     let local = LocalClerk::start().await;
     let clerk = client(&local);
-    let user_id = local.create_user(NewUser::with_email("ada@example.com")).id;
+    let user_id = local
+        .users()
+        .create(NewUser::with_email("ada@example.com"))
+        .id;
     let token = local.token(&user_id).mint();
 
     // A Backend API call: one span, with the operation, the template and never the id.
@@ -191,9 +194,9 @@ async fn spans_and_events_carry_their_fields_and_never_a_secret() {
     );
 
     // Retries: each a debug event; the span counts the resends and keeps the last status.
-    local.set_api_fault(Some(Fault::Status(503)));
+    local.faults().set_api(Some(Fault::Status(503)));
     clerk.users().list().send().await.expect_err("503");
-    local.set_api_fault(None);
+    local.faults().set_api(None);
     let list = &capture.api_spans("GetUserList")[0];
     assert_eq!(list.get("url.template"), Some("/users"));
     assert_eq!(list.get("http.request.resend_count"), Some("2"));
@@ -213,7 +216,7 @@ async fn spans_and_events_carry_their_fields_and_never_a_secret() {
     assert_eq!(fetches[0].get("jwks.keys"), Some("1"));
     assert!(fetches[0].get("jwks.duration_ms").is_some());
     // A token signed with a new key makes Clerk be asked again, for its `kid`.
-    local.add_key();
+    local.keys().add();
     refetch_allowed().await;
     let rotated = local.token(&user_id).mint();
     clerk.verify_token(&rotated).await.expect("valid");
@@ -233,7 +236,7 @@ async fn spans_and_events_carry_their_fields_and_never_a_secret() {
 
     // A failed key fetch: a warning with the reason.
     refetch_allowed().await;
-    local.set_jwks_fault(Some(Fault::Status(500)));
+    local.faults().set_jwks(Some(Fault::Status(500)));
     let _ = clerk
         .verify_token(&local.token(&user_id).kid("ins_unknown").mint())
         .await;
@@ -241,7 +244,7 @@ async fn spans_and_events_carry_their_fields_and_never_a_secret() {
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].level, "WARN");
     assert_eq!(failed[0].get("jwks.trigger"), Some("unknown_kid"));
-    local.set_jwks_fault(None);
+    local.faults().set_jwks(None);
 
     // Signed-out requests: the reason and where the token was, never the token.
     let expired = local.token(&user_id).expires_in(-120).mint();

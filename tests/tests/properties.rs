@@ -24,7 +24,7 @@ fn fixture() -> &'static (tokio::runtime::Runtime, LocalClerk, Clerk) {
             .expect("a runtime");
         let local = runtime.block_on(LocalClerk::start());
         let clerk = Clerk::builder()
-            .jwt_key(local.public_key_pem())
+            .jwt_key(local.keys().public_key_pem())
             .issuer(local.issuer())
             .build()
             .expect("a PEM key");

@@ -8,7 +8,7 @@ const SECRET: &str = "sk_test_ThisIsTheSecretKeyNobodyMaySee";
 #[tokio::test]
 async fn debug_output_never_shows_a_secret_or_the_jwt_key() {
     let local = LocalClerk::start().await;
-    let pem = local.public_key_pem();
+    let pem = local.keys().public_key_pem();
     // Pieces of the key body: none of them may appear anywhere.
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     let pieces: Vec<&str> = [0, 100, 200, 300]

@@ -12,7 +12,10 @@ async fn stats_match_what_local_clerk_counted() {
     let local = LocalClerk::start().await;
     let clerk = client(&local);
     assert_eq!(clerk.stats(), ClerkStats::default());
-    let user_id = local.create_user(NewUser::with_email("ada@example.com")).id;
+    let user_id = local
+        .users()
+        .create(NewUser::with_email("ada@example.com"))
+        .id;
     let token = local.token(&user_id).mint();
 
     // Session tokens: one key fetch, one fresh verification, then cache hits.
@@ -20,18 +23,18 @@ async fn stats_match_what_local_clerk_counted() {
         clerk.verify_token(&token).await.expect("valid");
     }
     let stats = clerk.stats();
-    assert_eq!(stats.jwks_fetches as usize, local.jwks_requests());
+    assert_eq!(stats.jwks_fetches as usize, local.requests().jwks());
     assert_eq!(stats.jwks_fetches, 1);
     assert_eq!((stats.token_cache_misses, stats.token_cache_hits), (1, 2));
 
     // A failed fetch is counted as one, and as a failure.
     refetch_allowed().await;
-    local.set_jwks_fault(Some(Fault::Status(500)));
+    local.faults().set_jwks(Some(Fault::Status(500)));
     let unknown = local.token(&user_id).kid("ins_unknown").mint();
     clerk.verify_token(&unknown).await.expect_err("no such key");
-    local.set_jwks_fault(None);
+    local.faults().set_jwks(None);
     let stats = clerk.stats();
-    assert_eq!(stats.jwks_fetches as usize, local.jwks_requests());
+    assert_eq!(stats.jwks_fetches as usize, local.requests().jwks());
     assert_eq!((stats.jwks_fetches, stats.jwks_fetch_failures), (2, 1));
     assert_eq!(
         stats.token_cache_misses, 2,
@@ -46,11 +49,14 @@ async fn stats_match_what_local_clerk_counted() {
         .send()
         .await
         .expect_err("404");
-    local.set_api_fault(Some(Fault::Status(503)));
+    local.faults().set_api(Some(Fault::Status(503)));
     clerk.users().get(&user_id).send().await.expect_err("503");
-    local.set_api_fault(None);
+    local.faults().set_api(None);
     let stats = clerk.stats();
-    assert_eq!(stats.api_calls() as usize, local.calls("GetUser"));
+    assert_eq!(
+        stats.api_calls() as usize,
+        local.requests().count("GetUser")
+    );
     assert_eq!(
         (
             stats.api_success,
@@ -71,10 +77,13 @@ async fn stats_match_what_local_clerk_counted() {
     let _ = users.load(&clerk, "user_missing").await;
     let stats = clerk.stats();
     assert_eq!((stats.user_cache_misses, stats.user_cache_hits), (2, 3));
-    assert_eq!(stats.api_calls() as usize, local.calls("GetUser"));
+    assert_eq!(
+        stats.api_calls() as usize,
+        local.requests().count("GetUser")
+    );
 
     // Machine tokens: one Backend API verification, then the verdict cache.
-    let (_, secret) = local.create_api_key(&user_id, "ci", ["orders:read"]);
+    let (_, secret) = local.api_keys().create(&user_id, "ci", ["orders:read"]);
     for _ in 0..4 {
         clerk.verify_machine_token(&secret).await.expect("valid");
     }
@@ -83,10 +92,10 @@ async fn stats_match_what_local_clerk_counted() {
         (stats.machine_cache_misses, stats.machine_cache_hits),
         (1, 3)
     );
-    assert_eq!(local.calls("verifyApiKey"), 1);
+    assert_eq!(local.requests().count("verifyApiKey"), 1);
     assert_eq!(
         stats.api_calls() as usize,
-        local.calls("GetUser") + local.calls("verifyApiKey")
+        local.requests().count("GetUser") + local.requests().count("verifyApiKey")
     );
 
     // Clones share the counters; the one-line form names each.

@@ -25,7 +25,7 @@ async fn the_example_syncs_created_updated_and_deleted_users() {
     let bob = rows.iter().find(|r| r.id != ada.id).expect("bob's row");
     assert!(bob.deleted, "{bob:?}");
     // Every delivery was signed by LocalClerk and verified by the SDK (a 2xx each).
-    assert!(local.webhook_deliveries().iter().all(|d| d.succeeded()));
+    assert!(local.webhooks().deliveries().iter().all(|d| d.succeeded()));
 }
 
 fn delivery(id: &str, kind: &str, data: serde_json::Value, timestamp: i64) -> Delivery {
@@ -42,8 +42,9 @@ fn delivery(id: &str, kind: &str, data: serde_json::Value, timestamp: i64) -> De
 #[tokio::test]
 async fn repeated_late_and_out_of_order_deliveries_keep_the_newest_state() {
     let local = LocalClerk::start().await;
-    let created =
-        local.create_user(clerk_testing::NewUser::with_email("ada@example.com").first_name("Ada"));
+    let created = local
+        .users()
+        .create(clerk_testing::NewUser::with_email("ada@example.com").first_name("Ada"));
     let mut user = serde_json::to_value(&created).expect("json");
     let v1 = user.clone();
     user["first_name"] = "Augusta".into();

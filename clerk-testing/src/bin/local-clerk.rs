@@ -50,11 +50,11 @@ async fn main() {
     println!("export CLERK_PUBLISHABLE_KEY={}", local.publishable_key());
     println!(
         "export CLERK_JWT_KEY=\"{}\"",
-        local.public_key_pem().trim().replace('\n', "\\n")
+        local.keys().public_key_pem().trim().replace('\n', "\\n")
     );
     // Registered after the demo data: as with Clerk, an endpoint gets the events from then on.
     for url in webhooks {
-        let endpoint = local.add_webhook_endpoint(url);
+        let endpoint = local.webhooks().add_endpoint(url);
         println!("# webhook endpoint {} ({})", endpoint.url(), endpoint.id());
         println!("export CLERK_WEBHOOK_SIGNING_SECRET={}", endpoint.secret());
     }
@@ -68,7 +68,7 @@ async fn main() {
         clerk_testing::EMULATED_OPERATIONS.join(", ")
     );
     println!("Press Ctrl+C to stop.");
-    if !local.webhook_endpoints().is_empty() {
+    if !local.webhooks().endpoints().is_empty() {
         tokio::spawn(log_deliveries(local.clone()));
     }
     if tokio::signal::ctrl_c().await.is_err() {
@@ -81,7 +81,8 @@ async fn log_deliveries(local: LocalClerk) {
     let mut logged = 0;
     loop {
         let deliveries = local
-            .wait_for_webhook_deliveries(logged + 1, Duration::from_secs(3600))
+            .webhooks()
+            .wait_for_deliveries(logged + 1, Duration::from_secs(3600))
             .await;
         for delivery in &deliveries[logged.min(deliveries.len())..] {
             let outcome = match (delivery.status, &delivery.error) {

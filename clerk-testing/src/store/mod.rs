@@ -5,9 +5,12 @@
 //!
 //! One submodule per resource; each adds its rules to [`Store`].
 
+mod api_keys;
 mod invitations;
+mod m2m_tokens;
 mod machines;
 mod memberships;
+mod oauth_access_tokens;
 mod organizations;
 mod sessions;
 mod users;
@@ -17,12 +20,15 @@ use std::collections::BTreeMap;
 use clerk_core::models::{
     Invitation, Metadata, Nullable, Organization, OrganizationMembership, Session, User,
 };
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::time::now_ms;
 
-pub(crate) use machines::{
-    ApiKeyRecord, DEFAULT_OAUTH_TTL_SECS, M2mRecord, MachineRecord, NewApiKey, OauthRecord, convert,
-};
+pub(crate) use api_keys::{ApiKeyRecord, NewApiKey};
+pub(crate) use m2m_tokens::M2mRecord;
+pub(crate) use machines::MachineRecord;
+pub(crate) use oauth_access_tokens::{DEFAULT_OAUTH_TTL_SECS, OauthRecord};
 pub use users::NewUser;
 
 /// Why an emulated operation failed, as Clerk would answer.
@@ -86,6 +92,21 @@ fn set(target: &mut Option<String>, value: Nullable<String>) {
         Nullable::Null => *target = None,
         Nullable::Absent => {}
     }
+}
+
+/// Converts between the generated models that share a shape (the answers about an API key or
+/// an M2M token).
+pub(crate) fn convert<A: Serialize, B: DeserializeOwned + Default>(a: &A) -> B {
+    serde_json::to_value(a)
+        .and_then(serde_json::from_value)
+        .unwrap_or_default()
+}
+
+/// Whether a credential's expiration (Unix ms) has passed; a credential without one never
+/// expires. Revoked and expired credentials still verify, with `revoked` or `expired` set, as
+/// Clerk answers.
+fn expired(expiration: Option<i64>) -> bool {
+    expiration.is_some_and(|e| e <= now_ms())
 }
 
 /// A change the store made, as the webhook event Clerk sends for it: the event type
