@@ -605,7 +605,7 @@ mod tests {
         for rejection in [
             auth.session().expect_err("rejected"),
             auth.optional_session().expect_err("rejected"),
-            auth.optional_user().err().expect("rejected"),
+            auth.optional_user().expect_err("rejected"),
             auth.optional_caller().expect_err("rejected"),
         ] {
             assert_eq!(rejection.kind(), RejectionKind::KeysUnavailable);

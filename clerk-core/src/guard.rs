@@ -1,7 +1,7 @@
 //! Framework-neutral authorization decisions: what a route requires ([`Requirement`]), whether a
 //! request meets it ([`check`]), who the caller is ([`caller`]), and whether a route that may be
 //! signed out may go on ([`optional`]). A request that may not proceed gets a
-//! [`Rejection`](crate::rejection::Rejection) (see [`crate::rejection`] for every code).
+//! [`Rejection`] (see [`crate::rejection`] for every code).
 //!
 //! The web adapters (`clerk-axum`, `clerk-actix`) only move these values between their own types,
 //! so every framework answers the same request with the same status, code, body and headers.

@@ -196,7 +196,7 @@ impl RejectionKind {
 /// The HTTP answer to a request that may not proceed: its [`kind`](Self::kind), status, stable
 /// code, a message safe to show to the client, and the `WWW-Authenticate` header value, if any.
 ///
-/// Made by [`check`], [`optional`] and the constructors below; render it with
+/// Made by [`check`](crate::guard::check), [`optional`](crate::guard::optional) and the constructors below; render it with
 /// [`json_body`](Self::json_body), which is Clerk's error shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
