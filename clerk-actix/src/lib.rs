@@ -24,6 +24,11 @@
 //! [`WebhookRejection`]; [`rejection_response`] is the default answer, [`HookedRequest`] the
 //! hook's.
 //!
+//! The actix-web plumbing behind them: [`ClerkMiddlewareService`] and its
+//! [`ClerkMiddlewareFuture`], [`RequireService`] and [`RequireFuture`], [`WebhookService`] and
+//! [`WebhookServiceFuture`], the extractors' futures [`UserFuture`] and [`WebhookFuture`];
+//! [`RejectionHook`] is the type of an `on_rejection` hook. [`clerk_core`] is re-exported.
+//!
 //! ```
 //! use actix_web::{App, web};
 //! use clerk_actix::{ClerkMiddleware, ClerkSession, Optional, require_permission};

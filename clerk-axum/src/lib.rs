@@ -23,6 +23,10 @@
 //! ([`MissingClerkLayer`], [`Unauthenticated`], [`AuthUnavailable`]), [`UserRejection`] (also
 //! [`UserLookupFailed`]) and [`WebhookRejection`]; [`rejection_response`] is the default answer.
 //!
+//! The tower plumbing behind them: [`ClerkService`] and its [`ClerkServiceFuture`],
+//! [`RequireService`] and [`RequireFuture`], [`WebhookService`] and [`WebhookFuture`];
+//! [`RejectionHook`] is the type of an `on_rejection` hook. [`clerk_core`] is re-exported.
+//!
 //! ```
 //! use axum::{Router, routing::get};
 //! use clerk_axum::{ClerkLayer, ClerkSession, require_permission};

@@ -42,11 +42,11 @@ pub mod rejection;
 pub mod stats;
 pub mod user_cache;
 pub mod verify;
-pub mod webhook_events;
+mod webhook_events;
 pub mod webhooks;
 
 /// Code generated from Clerk's specs by `cargo xtask codegen`; reached through [`api`],
-/// [`models`] and [`webhook_events`].
+/// [`models`] and [`webhooks`].
 mod generated {
     pub mod api;
     pub mod models;

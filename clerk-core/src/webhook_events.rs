@@ -1,4 +1,5 @@
-//! Typed Clerk webhook events, generated from Clerk's webhook spec.
+//! Typed Clerk webhook events, generated from Clerk's webhook spec; public through
+//! [`crate::webhooks`], their one path.
 //!
 //! Decode a verified webhook body into a [`WebhookEvent`]: the envelope (`timestamp`,
 //! `instance_id`, `event_attributes`) and [`WebhookData`], one variant per event type of the spec
@@ -11,7 +12,7 @@
 //! ignored.
 //!
 //! ```
-//! use clerk_core::webhook_events::{WebhookData, WebhookEvent};
+//! use clerk_core::webhooks::{WebhookData, WebhookEvent};
 //!
 //! let body = br#"{"type": "user.deleted", "object": "event", "timestamp": 1716883200000,
 //!     "instance_id": "ins_1", "data": {"object": "user", "id": "user_1", "deleted": true}}"#;

@@ -37,7 +37,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
 
-pub use crate::webhook_events::{EVENT_TYPES, WebhookData, WebhookEvent};
+/// The typed events (generated from Clerk's webhook spec): [`WebhookEvent`], [`WebhookData`]
+/// with one variant per event type ([`EVENT_TYPES`]), and the payload models the Backend API's
+/// [`models`](crate::models) do not have.
+pub use crate::webhook_events::*;
 
 /// The environment variable [`Webhook::from_env`] reads: the endpoint's signing secret.
 pub const SECRET_ENV: &str = "CLERK_WEBHOOK_SIGNING_SECRET";

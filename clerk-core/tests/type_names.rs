@@ -1,4 +1,4 @@
-//! No two public types of `clerk_core::api`, `clerk_core::models` and `clerk_core::webhook_events`
+//! No two public types of `clerk_core::api`, `clerk_core::models` and `clerk_core::webhooks`
 //! share a name: a resource handle (`api::organizations::Organizations`) and a model
 //! (`models::OrganizationList`) must never be told apart by their module alone. Reads the sources, generated and hand-written.
 

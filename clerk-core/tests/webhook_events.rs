@@ -1,7 +1,7 @@
 //! The typed webhook events: every example of Clerk's webhook spec decodes into its own variant
 //! (the examples are written to `tests/generated/webhook_examples.json` by `cargo xtask codegen`).
 
-use clerk_core::webhook_events::{EVENT_TYPES, WebhookData, WebhookEvent};
+use clerk_core::webhooks::{EVENT_TYPES, WebhookData, WebhookEvent};
 use serde_json::{Value, json};
 
 fn examples() -> serde_json::Map<String, Value> {
