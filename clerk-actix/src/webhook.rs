@@ -94,12 +94,13 @@ where
     }
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let receiver = WebhookReceiver::new(Arc::clone(&self.webhook));
-        request.extensions_mut().insert(receiver.clone());
+        let (receiver, answer) = WebhookReceiver::new(Arc::clone(&self.webhook));
+        request.extensions_mut().insert(receiver);
         let future = self.inner.call(request);
         Box::pin(async move {
+            // An error, or this future dropped, drops the answer unreported: released.
             let response = future.await?;
-            receiver.answered(response.status().as_u16());
+            answer.answered(response.status().as_u16());
             Ok(response)
         })
     }

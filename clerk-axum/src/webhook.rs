@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use clerk_core::adapter::WebhookReceiver;
+use clerk_core::adapter::{WebhookAnswer, WebhookReceiver};
 use clerk_core::webhooks::Webhook;
 use http::Request;
 use tower_layer::Layer;
@@ -80,11 +80,11 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let receiver = WebhookReceiver::new(Arc::clone(&self.webhook));
-        request.extensions_mut().insert(receiver.clone());
+        let (receiver, answer) = WebhookReceiver::new(Arc::clone(&self.webhook));
+        request.extensions_mut().insert(receiver);
         WebhookFuture {
             future: self.inner.call(request),
-            receiver,
+            answer: Some(answer),
         }
     }
 }
@@ -94,7 +94,7 @@ pin_project_lite::pin_project! {
     pub struct WebhookFuture<F> {
         #[pin]
         future: F,
-        receiver: WebhookReceiver,
+        answer: Option<WebhookAnswer>,
     }
 }
 
@@ -107,8 +107,9 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let result = ready!(this.future.poll(cx));
-        if let Ok(response) = &result {
-            this.receiver.answered(response.status().as_u16());
+        // An error drops the answer unreported: the delivery is released.
+        if let (Ok(response), Some(answer)) = (&result, this.answer.take()) {
+            answer.answered(response.status().as_u16());
         }
         Poll::Ready(result)
     }

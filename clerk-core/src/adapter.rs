@@ -35,7 +35,7 @@
 //!
 //! A webhook route gets its own small layer: it makes a [`WebhookReceiver`] per request and
 //! stores it in the request; the webhook extractor verifies the delivery with it, and the layer
-//! reports the handler's status to it after the handler, for replay protection.
+//! reports the handler's status through the [`WebhookAnswer`] it kept, for replay protection.
 //!
 //! The macros [`adapter_rejections!`](crate::adapter_rejections),
 //! [`adapter_extractors!`](crate::adapter_extractors) and
@@ -461,8 +461,8 @@ impl UserLoad {
 
 /// A webhook route's side of one request: the adapters' webhook layer makes one per request
 /// and stores it in the request; the `ClerkWebhook` extractor [`receive`](Self::receive)s the
-/// delivery with it; once the handler answered, the layer reports the status with
-/// [`answered`](Self::answered), and an accepted (2xx) delivery is remembered for replay
+/// delivery with it; once the handler answered, the layer reports the status through the
+/// request's [`WebhookAnswer`], and an accepted (2xx) delivery is remembered for replay
 /// protection. Cheap to clone; clones share the delivery's id.
 #[derive(Clone, Debug)]
 pub struct WebhookReceiver {
@@ -471,12 +471,14 @@ pub struct WebhookReceiver {
 }
 
 impl WebhookReceiver {
-    /// The receiver of one request on a route verified with `webhook`.
-    pub fn new(webhook: Arc<Webhook>) -> Self {
-        Self {
+    /// The receiver of one request on a route verified with `webhook`, and the guard its layer
+    /// keeps until the handler answered.
+    pub fn new(webhook: Arc<Webhook>) -> (Self, WebhookAnswer) {
+        let receiver = Self {
             webhook,
             received: Arc::default(),
-        }
+        };
+        (receiver.clone(), WebhookAnswer(receiver))
     }
 
     /// The most body bytes to read ([`Webhook::body_limit`]).
@@ -484,11 +486,11 @@ impl WebhookReceiver {
         self.webhook.body_limit()
     }
 
-    /// The delivery, or the rejection to answer with: 400 with the [`WebhookError`](crate::webhooks::WebhookError)'s code
-    /// when it does not verify (`body` is `None` when it could not be read within
-    /// [`body_limit`](Self::body_limit) bytes), and, with replay protection, the 200
-    /// `webhook_replayed` "rejection" for a delivery a handler already accepted (the handler
-    /// is not called again).
+    /// The delivery, or the rejection to answer with: 400 with the
+    /// [`WebhookError`](crate::webhooks::WebhookError)'s code when it does not verify (`body`
+    /// is `None` when it could not be read within [`body_limit`](Self::body_limit) bytes), and,
+    /// with replay protection, the 200 `webhook_replayed` "rejection" for a delivery a handler
+    /// already accepted or is handling now (the handler is not called again).
     pub fn receive(&self, headers: &HeaderMap, body: Option<&[u8]>) -> Result<Delivery, Rejection> {
         let received = match body {
             Some(body) => self.webhook.receive(headers, body),
@@ -497,7 +499,7 @@ impl WebhookReceiver {
             }),
         };
         let delivery = received.map_err(|error| Rejection::invalid_webhook(&error))?;
-        if self.webhook.was_accepted(&delivery.id) {
+        if !self.webhook.reserve(&delivery.id) {
             return Err(Rejection::webhook_replayed());
         }
         if self.webhook.protects_replays()
@@ -508,14 +510,37 @@ impl WebhookReceiver {
         Ok(delivery)
     }
 
-    /// The handler answered with `status`: a delivery it accepted (2xx) is remembered, so
-    /// that a replay of it is not handled again (with replay protection on).
-    pub fn answered(&self, status: u16) {
-        let id = self.received.lock().ok().and_then(|mut id| id.take());
-        if let Some(id) = id
-            && (200..300).contains(&status)
-        {
-            self.webhook.accepted(&id);
+    /// The delivery this request reserved, if any (taken: reported once).
+    fn take(&self) -> Option<String> {
+        self.received.lock().ok().and_then(|mut id| id.take())
+    }
+}
+
+/// What a webhook layer keeps while the handler runs (see [`WebhookReceiver::new`]): report the
+/// handler's status with [`answered`](Self::answered); dropped without it (the handler failed
+/// with an error, or the request was abandoned), the delivery's reservation is released, so that
+/// Svix's retry reaches the handler.
+#[derive(Debug)]
+pub struct WebhookAnswer(WebhookReceiver);
+
+impl WebhookAnswer {
+    /// The handler answered with `status`: a delivery it accepted (2xx) is remembered, any
+    /// other answer releases it.
+    pub fn answered(self, status: u16) {
+        if let Some(id) = self.0.take() {
+            if (200..300).contains(&status) {
+                self.0.webhook.accepted(&id);
+            } else {
+                self.0.webhook.release(&id);
+            }
+        }
+    }
+}
+
+impl Drop for WebhookAnswer {
+    fn drop(&mut self) {
+        if let Some(id) = self.0.take() {
+            self.0.webhook.release(&id);
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::api::{ApiError, Request, RetryPolicy, Transport};
 use crate::authenticate::{AuthenticateOptions, Authenticator, CookieNames, RequestState};
 use crate::claims::SessionClaims;
 use crate::error::{ConfigError, VerifyError};
-use crate::http_util::{DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT};
+use crate::http_util::{DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT, is_secure_or_loopback};
 use crate::jwks::{JwksCache, JwksSettings, KeySource};
 use crate::keys::{JwtKey, PublishableKey, SecretKey};
 use crate::machine::{Accepts, MachineAuth, MachineError, MachineVerifier};
@@ -527,7 +527,13 @@ impl ClerkBuilder {
             issuers.push(pk.issuer());
         }
         if let Some(proxy) = &self.proxy_url {
-            normalize_url(proxy, "CLERK_PROXY_URL")?;
+            let proxy = normalize_url(proxy, "CLERK_PROXY_URL")?;
+            if !self.allow_insecure_http && !is_secure_or_loopback(&proxy) {
+                return Err(ConfigError::Invalid {
+                    setting: "CLERK_PROXY_URL",
+                    reason: "an http:// proxy URL would carry sessions in clear: use https://, or http:// to 127.0.0.1, [::1] or localhost (allow_insecure_http opts out)",
+                });
+            }
         }
         if self.is_satellite {
             match self.domain.as_deref() {
@@ -618,25 +624,6 @@ impl fmt::Debug for ClerkBuilder {
             .field("retry", &self.retry)
             .finish()
     }
-}
-
-/// Whether `url` (normalized) is `https://`, or `http://` to a loopback host.
-fn is_secure_or_loopback(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return true; // normalize_url only lets https:// through otherwise
-    };
-    let authority = rest.split('/').next().unwrap_or_default();
-    let authority = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The Frontend API URL of a production satellite on `domain` (`satellite.example.com`, with or
@@ -766,5 +753,51 @@ mod tests {
         assert_eq!(clerk.api_url(), "http://127.0.0.1:9");
         let shown = format!("{clerk:?}");
         assert!(!shown.contains("sk_test_x"), "{shown}");
+    }
+
+    /// The secret key never goes in clear to a host that only looks like loopback in the URL's
+    /// text (a review finding: these three passed the earlier text check).
+    #[test]
+    fn an_http_url_whose_host_is_not_loopback_is_refused_however_it_is_written() {
+        for url in [
+            "http://evil.example\\@127.0.0.1",
+            "http://evil.example?@127.0.0.1",
+            "http://evil.example#@localhost",
+        ] {
+            let built = Clerk::builder()
+                .secret_key("sk_test_x")
+                .api_url(url)
+                .build();
+            assert!(
+                matches!(
+                    built,
+                    Err(ConfigError::Invalid {
+                        setting: "CLERK_API_URL",
+                        ..
+                    })
+                ),
+                "{url}: {built:?}"
+            );
+            let proxied = Clerk::builder()
+                .secret_key("sk_test_x")
+                .proxy_url(url)
+                .build();
+            assert!(
+                matches!(
+                    proxied,
+                    Err(ConfigError::Invalid {
+                        setting: "CLERK_PROXY_URL",
+                        ..
+                    })
+                ),
+                "{url}: {proxied:?}"
+            );
+        }
+        let local = Clerk::builder()
+            .secret_key("sk_test_x")
+            .api_url("http://127.0.0.1:9")
+            .proxy_url("http://localhost:3000/__clerk")
+            .build();
+        assert!(local.is_ok(), "{local:?}");
     }
 }

@@ -258,7 +258,16 @@ impl UserLookup {
             Ok(Err(error)) => {
                 let failure = LookupFailure::from_api_error(&error);
                 if failure != LookupFailure::NotFound {
-                    tracing::warn!(%error, ?failure, "the lookup of the session's user failed");
+                    // The status, Clerk's code and trace id, the operation: never the Backend
+                    // API's text or a decoded value, which may hold personal data.
+                    tracing::warn!(
+                        http.response.status_code = error.status(),
+                        clerk.error.code = error.code(),
+                        clerk.trace_id = error.clerk_trace_id(),
+                        clerk.operation = "GetUser",
+                        ?failure,
+                        "the lookup of the session's user failed"
+                    );
                 }
                 Err(failure)
             }

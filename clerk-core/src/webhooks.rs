@@ -161,6 +161,24 @@ impl Delivery {
     }
 }
 
+/// Whether one of the `v1,<base64>` entries of a signature header is `tag`. Compared as base64
+/// text, in constant time: one encoding of the tag instead of a decoding of every entry. Fails
+/// closed: a tag that cannot be encoded matches nothing (never an empty string, which a bare
+/// `v1,` entry would match).
+fn any_signature_matches(signatures: &str, tag: &[u8]) -> bool {
+    let mut expected = [0u8; 44];
+    let Ok(len) = STANDARD.encode_slice(tag, &mut expected) else {
+        return false;
+    };
+    let expected = &expected[..len];
+    signatures
+        .split(' ')
+        .filter_map(|entry| entry.strip_prefix("v1,"))
+        .any(|signature| {
+            constant_time::verify_slices_are_equal(signature.as_bytes(), expected).is_ok()
+        })
+}
+
 /// A webhook endpoint's verifier, made from its signing secret. Cheap to clone.
 #[derive(Clone)]
 pub struct Webhook {
@@ -172,15 +190,19 @@ pub struct Webhook {
 
 /// The deliveries a handler accepted (answered 2xx) recently, for replay protection: kept for
 /// twice the tolerance (a delivery older than the tolerance is refused anyway), at most
-/// `max_entries` of them. Clones share them.
+/// `max_entries` of them, the least recently used forgotten first (LRU: a cache whose admission
+/// policy favours frequent keys would refuse every new id once full, since each id is inserted
+/// once). The value says whether the handler accepted the delivery (`true`) or is handling it
+/// now (`false`: reserved). Clones share them.
 #[derive(Clone)]
-struct Replays(moka::sync::Cache<String, ()>);
+struct Replays(moka::sync::Cache<String, bool>);
 
 impl Replays {
     fn new(max_entries: u64, tolerance: Duration) -> Self {
         Self(
             moka::sync::Cache::builder()
                 .max_capacity(max_entries)
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
                 .time_to_live(tolerance.saturating_mul(2).max(Duration::from_secs(1)))
                 .build(),
         )
@@ -243,8 +265,9 @@ impl Webhook {
     /// see [`WebhookReceiver`](crate::adapter::WebhookReceiver)): a delivery whose handler
     /// already accepted it (answered 2xx) within twice the tolerance is answered 200
     /// `webhook_replayed` again without calling the handler; at most `max_entries` delivery
-    /// ids are remembered (the oldest are forgotten first). A delivery whose handler failed is
-    /// not remembered, so Svix's retry reaches the handler. Off by default; per process (each
+    /// ids are remembered (the least recently used are forgotten first). A delivery is reserved
+    /// when it is verified, so that a copy arriving while the handler runs is not handled twice;
+    /// a delivery whose handler failed is released, so Svix's retry reaches the handler. Off by default; per process (each
     /// instance of an app remembers its own), so handlers should stay idempotent.
     pub fn replay_protection(mut self, max_entries: u64) -> Self {
         self.replays = Some(Replays::new(max_entries, self.tolerance));
@@ -261,13 +284,34 @@ impl Webhook {
     pub fn was_accepted(&self, id: &str) -> bool {
         self.replays
             .as_ref()
-            .is_some_and(|Replays(cache)| cache.contains_key(id))
+            .is_some_and(|Replays(cache)| cache.get(id) == Some(true))
+    }
+
+    /// Reserves delivery `id` for a handler about to handle it: `false` when it is already
+    /// reserved or accepted (a replay, or a copy arriving while the first is handled), so that
+    /// two copies never both run. Always `true` without replay protection.
+    pub fn reserve(&self, id: &str) -> bool {
+        match &self.replays {
+            Some(Replays(cache)) => cache.entry(id.to_owned()).or_insert(false).is_fresh(),
+            None => true,
+        }
+    }
+
+    /// Forgets a reservation whose handler failed (or never answered), so that Svix's retry
+    /// reaches the handler again.
+    pub fn release(&self, id: &str) {
+        if let Some(Replays(cache)) = &self.replays
+            && cache.get(id) == Some(false)
+        {
+            cache.invalidate(id);
+        }
     }
 
     /// Remembers that a handler accepted delivery `id` (nothing without replay protection).
     pub fn accepted(&self, id: &str) {
         if let Some(Replays(cache)) = &self.replays {
-            cache.insert(id.to_owned(), ());
+            cache.insert(id.to_owned(), true);
+            cache.run_pending_tasks();
         }
     }
 
@@ -355,20 +399,7 @@ impl Webhook {
             parts.iter().for_each(|part| context.update(part));
         }
         context.update(body);
-        // Compared as base64 text, in constant time: one encoding of the tag instead of a
-        // decoding of every entry.
-        let mut expected = [0u8; 44];
-        let expected = STANDARD
-            .encode_slice(context.sign(), &mut expected)
-            .map(|len| &expected[..len])
-            .unwrap_or_default();
-        let matches = signatures
-            .split(' ')
-            .filter_map(|entry| entry.strip_prefix("v1,"))
-            .any(|signature| {
-                constant_time::verify_slices_are_equal(signature.as_bytes(), expected).is_ok()
-            });
-        if !matches {
+        if !any_signature_matches(signatures, context.sign().as_ref()) {
             return Err(WebhookError::NoMatchingSignature);
         }
         Ok(Verified {
@@ -427,4 +458,24 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<Strin
         context.update(part);
     }
     Ok(format!("v1,{}", STANDARD.encode(context.sign())))
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+
+    use super::any_signature_matches;
+
+    /// A tag too long for its buffer (unreachable with HMAC-SHA256's 32 bytes, kept closed
+    /// anyway): no entry matches it, not even an empty `v1,`.
+    #[test]
+    fn a_tag_that_cannot_be_encoded_matches_nothing() {
+        let too_long = [7u8; 64];
+        assert!(!any_signature_matches("v1,", &too_long));
+        assert!(!any_signature_matches("v1, v1,", &too_long));
+        let tag = [7u8; 32];
+        let encoded = base64::engine::general_purpose::STANDARD.encode(tag);
+        assert!(any_signature_matches(&format!("v1,x v1,{encoded}"), &tag));
+        assert!(!any_signature_matches("v1,", &tag));
+    }
 }

@@ -330,3 +330,75 @@ fn a_non_ascii_id_is_read_as_the_sender_signed_it() {
         Some(WebhookError::MissingHeader("svix-id"))
     );
 }
+
+/// A delivery `id` (of an event type this SDK does not know), signed now: its headers and body.
+fn delivery_of(id: &str) -> (HeaderMap, Vec<u8>) {
+    let body = br#"{"type":"test.replayed","object":"event","timestamp":1716883200000,"data":{}}"#
+        .to_vec();
+    let now = now();
+    let signature = sign(SECRET, id, now, &body).expect("valid secret");
+    (headers("svix", id, &now.to_string(), &signature), body)
+}
+
+/// Receives delivery `id` on a fresh request of a route verified by `webhook`: whether the
+/// handler is called (`Ok`) or the delivery is a replay (200 `webhook_replayed`), and the
+/// answer guard of the request.
+fn receive(
+    webhook: &std::sync::Arc<Webhook>,
+    id: &str,
+) -> (Result<(), &'static str>, clerk_core::adapter::WebhookAnswer) {
+    let (receiver, answer) = clerk_core::adapter::WebhookReceiver::new(webhook.clone());
+    let (headers, body) = delivery_of(id);
+    let received = receiver
+        .receive(&headers, Some(&body))
+        .map(drop)
+        .map_err(|rejection| rejection.code());
+    (received, answer)
+}
+
+/// Review finding (medium): a full replay cache whose admission policy favoured frequent keys
+/// refused every new id (100 old ids remembered, then 0 of 100 new ones), so a captured delivery
+/// could be replayed. The newest deliveries are remembered; the least recently used go first.
+#[test]
+fn a_full_replay_cache_remembers_the_newest_deliveries() {
+    let webhook = std::sync::Arc::new(Webhook::new(SECRET).expect("secret").replay_protection(100));
+    for batch in ["old", "new"] {
+        for i in 0..100 {
+            let (received, answer) = receive(&webhook, &format!("msg_{batch}_{i}"));
+            assert_eq!(received, Ok(()), "{batch} {i}");
+            answer.answered(200);
+        }
+    }
+    let replayed = (0..100)
+        .filter(|i| receive(&webhook, &format!("msg_new_{i}")).0 == Err("webhook_replayed"))
+        .count();
+    assert_eq!(replayed, 100, "every new delivery is remembered");
+}
+
+/// Two copies of one delivery arriving together do not both run; a failed or abandoned handler
+/// releases the delivery, so that Svix's retry reaches the handler; an accepted one stays.
+#[test]
+fn a_delivery_is_reserved_while_handled_and_released_when_the_handler_fails() {
+    let webhook = std::sync::Arc::new(Webhook::new(SECRET).expect("secret").replay_protection(10));
+    let (first, first_answer) = receive(&webhook, "msg_x");
+    assert_eq!(first, Ok(()));
+    let (copy, _) = receive(&webhook, "msg_x");
+    assert_eq!(copy, Err("webhook_replayed"), "a copy while the first runs");
+    first_answer.answered(500);
+
+    let (retry, abandoned) = receive(&webhook, "msg_x");
+    assert_eq!(retry, Ok(()), "released after the handler's 500");
+    drop(abandoned);
+
+    let (again, answer) = receive(&webhook, "msg_x");
+    assert_eq!(again, Ok(()), "released when the request was abandoned");
+    answer.answered(204);
+    assert!(webhook.was_accepted("msg_x"));
+    assert_eq!(receive(&webhook, "msg_x").0, Err("webhook_replayed"));
+
+    // Without replay protection every copy reaches the handler.
+    let open = std::sync::Arc::new(Webhook::new(SECRET).expect("secret"));
+    let (one, _kept) = receive(&open, "msg_y");
+    let (two, _) = receive(&open, "msg_y");
+    assert_eq!((one, two), (Ok(()), Ok(())));
+}

@@ -320,7 +320,8 @@ async fn a_backend_api_outage_or_429_is_503_not_signed_out() {
             true,
         ),
         (Fault::Close, true),
-        (Fault::Status(401), false),
+        // The server's secret key refused: its fault, not the client's (review finding).
+        (Fault::Status(401), true),
     ];
     for (fault, unavailable) in faults {
         let (_, secret) = local.api_keys().create(&ada, "ci", ["orders:read"]);
@@ -331,18 +332,15 @@ async fn a_backend_api_outage_or_429_is_503_not_signed_out() {
         };
         assert_eq!(why.is_unavailable(), unavailable, "{fault:?}: {why:?}");
         let rejection = Rejection::signed_out(&why);
-        if unavailable {
-            assert_eq!(rejection.kind(), RejectionKind::VerificationUnavailable);
-            assert_eq!(
-                (rejection.status(), rejection.code()),
-                (503, "token_verification_unavailable")
-            );
-        } else {
+        assert!(unavailable, "{fault:?}");
+        assert_eq!(rejection.kind(), RejectionKind::VerificationUnavailable);
+        assert_eq!(
+            (rejection.status(), rejection.code()),
+            (503, "token_verification_unavailable")
+        );
+        if fault == Fault::Status(401) {
             assert_eq!(why, SignedOut::Machine(MachineError::SecretKeyInvalid));
-            assert_eq!(
-                (rejection.status(), rejection.code()),
-                (401, "secret-key-invalid")
-            );
+            assert_eq!(why.reason(), "secret-key-invalid");
         }
         // JWT forms do not need the Backend API.
         let jwt = local
@@ -565,9 +563,31 @@ async fn a_service_gets_an_m2m_token_reuses_it_and_the_receiver_verifies_it() {
         wrong.token().await,
         Err(OutgoingError::Refused { status: 401 })
     );
-    let nowhere = M2mTokenSource::new(caller.secret_key).api_url("http://127.0.0.1:9");
+    let nowhere = M2mTokenSource::new(caller.secret_key.clone()).api_url("http://127.0.0.1:9");
     assert!(matches!(
         nowhere.token().await,
         Err(OutgoingError::Transport(_))
     ));
+
+    // A URL that only looks like loopback in its text (its host is evil.example) is refused
+    // before anything is sent: the machine secret key never leaves in clear.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    for url in [
+        format!("http://evil.example\\@127.0.0.1:{port}"),
+        format!("http://evil.example?@127.0.0.1:{port}"),
+        format!("http://evil.example#@localhost:{port}"),
+    ] {
+        let source = M2mTokenSource::new(caller.secret_key.clone()).api_url(url.clone());
+        assert_eq!(
+            source.token().await,
+            Err(OutgoingError::InsecureUrl),
+            "{url}"
+        );
+    }
+    let connected =
+        tokio::time::timeout(std::time::Duration::from_millis(100), listener.accept()).await;
+    assert!(connected.is_err(), "nothing connected");
 }

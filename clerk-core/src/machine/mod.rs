@@ -392,6 +392,8 @@ pub enum MachineError {
     #[error("the token does not verify: {0}")]
     Invalid(VerifyError),
     /// The Backend API refused the secret key (401 or 403): the server's configuration is wrong.
+    /// Answered 503 `token_verification_unavailable` (the reason stays `secret-key-invalid`):
+    /// the client's token may be fine.
     #[error("the Backend API refused the secret key")]
     SecretKeyInvalid,
     /// The Backend API could not be reached, answered 429 or 5xx, or did not answer within
@@ -423,7 +425,9 @@ impl MachineError {
     /// no key configured): answer 503, not 401.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            Self::Unavailable(_) => true,
+            // The server's own secret key refused is its configuration's fault, not the
+            // client's token's: a 401 would tell the client to drop a valid credential.
+            Self::Unavailable(_) | Self::SecretKeyInvalid => true,
             Self::Invalid(error) => error.is_unavailable(),
             _ => false,
         }

@@ -9,7 +9,8 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::http_util::{
-    DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT, describe_transport_error, read_limited,
+    DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT, describe_transport_error,
+    is_secure_or_loopback, read_limited,
 };
 use crate::verify::now_ms;
 
@@ -36,6 +37,10 @@ pub enum OutgoingError {
     /// Clerk's answer did not carry a token.
     #[error("Clerk's answer to the M2M token request could not be read: {0}")]
     Decode(String),
+    /// The API URL is `http://` to a host that is not loopback: the machine secret key would go
+    /// in clear. Use `https://` (or `http://` to 127.0.0.1, `[::1]` or localhost, as LocalClerk).
+    #[error("the API URL is http:// to a host that is not loopback: use https://")]
+    InsecureUrl,
 }
 
 /// Gets M2M tokens for a machine and attaches them to outgoing requests: the calling service
@@ -135,7 +140,9 @@ impl M2mTokenSource {
         }
     }
 
-    /// The Backend API's URL (default `https://api.clerk.com`; LocalClerk's in tests).
+    /// The Backend API's URL (default `https://api.clerk.com`; LocalClerk's in tests). It must be
+    /// `https://`, or `http://` to a loopback host: otherwise [`token`](Self::token) fails with
+    /// [`OutgoingError::InsecureUrl`] and the secret key is never sent.
     pub fn api_url(mut self, url: impl Into<String>) -> Self {
         self.api_url = url.into().trim().trim_end_matches('/').to_owned();
         self
@@ -220,6 +227,9 @@ impl M2mTokenSource {
     async fn issue(&self) -> Result<Held, OutgoingError> {
         if self.secret.is_empty() {
             return Err(OutgoingError::MissingSecretKey);
+        }
+        if !is_secure_or_loopback(&self.api_url) {
+            return Err(OutgoingError::InsecureUrl);
         }
         let mut body = serde_json::Map::new();
         if let Some(lifetime) = self.lifetime {

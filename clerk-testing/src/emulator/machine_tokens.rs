@@ -137,7 +137,11 @@ async fn create_api_key(State(s): AppState, bytes: Bytes) -> Response {
             seconds_until_expiration: r.seconds_until_expiration.value().copied(),
         })
     });
-    reply(outcome)
+    // 201 Created, as Clerk answers (the spec says 200; Clerk's own SDKs patch it).
+    match outcome {
+        Ok(key) => (StatusCode::CREATED, axum::Json(key)).into_response(),
+        Err(failure) => failure.into_response(),
+    }
 }
 
 async fn get_api_key(State(s): AppState, Path(id): Path<String>) -> Response {
