@@ -122,7 +122,7 @@ where
         Box::pin(async move {
             let method =
                 http::Method::from_bytes(request.method().as_str().as_bytes()).unwrap_or_default();
-            let uri = request.uri().to_string().parse().unwrap_or_default();
+            let uri = http::Uri::try_from(request.uri().to_string()).unwrap_or_default();
             let headers = to_http_headers(request.headers(), &REQUEST_HEADERS);
             let head = RequestHead::new(&method, &uri, &headers);
             let proceed = match installed.pipeline().authenticate(head).await {
@@ -161,13 +161,16 @@ pub(crate) fn to_http_headers(
     names: &[http::HeaderName],
 ) -> http::HeaderMap {
     let mut out = http::HeaderMap::new();
-    for name in names {
-        for value in headers.get_all(name.as_str()) {
-            if let Ok(value) = http::HeaderValue::from_bytes(value.as_bytes())
-                && out.try_append(name.clone(), value).is_err()
-            {
-                return out;
-            }
+    // One pass over the request's few headers, comparing names: no name is parsed or hashed
+    // per entry of `names` (looking each of them up by `&str` would parse it every time).
+    for (name, value) in headers {
+        let Some(name) = names.iter().find(|n| n.as_str() == name.as_str()) else {
+            continue;
+        };
+        if let Ok(value) = http::HeaderValue::from_bytes(value.as_bytes())
+            && out.try_append(name.clone(), value).is_err()
+        {
+            return out;
         }
     }
     out
