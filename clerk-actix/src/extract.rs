@@ -117,37 +117,7 @@ macro_rules! from_request {
     };
 }
 
-from_request!(
-    ClerkSession,
-    SessionRejection,
-    |auth| auth.session().map(|a| a.claims().clone()),
-    optional
-        | auth
-        | auth
-            .optional_session()
-            .map(|a| a.map(|a| a.claims().clone()))
-);
-from_request!(
-    ClerkAuth,
-    SessionRejection,
-    |auth| auth.session().cloned(),
-    optional | auth | auth.optional_session().map(Option::<&_>::cloned)
-);
-from_request!(
-    ClerkMachine,
-    SessionRejection,
-    |auth| auth.machine().cloned(),
-    optional | auth | auth.optional_machine().map(Option::<&_>::cloned)
-);
-from_request!(
-    ClerkCaller,
-    SessionRejection,
-    |auth| auth.caller(),
-    optional | auth | auth.optional_caller()
-);
-from_request!(ClerkClient, MissingClerkLayer, |auth| Ok::<_, Rejection>(
-    auth.clerk().clone()
-));
+clerk_core::adapter_extractor_decisions!(from_request);
 
 /// The future of the [`ClerkUser`] extractors.
 pub type UserFuture<T> = Pin<Box<dyn Future<Output = Result<T, UserRejection>>>>;

@@ -60,37 +60,7 @@ macro_rules! from_parts {
     };
 }
 
-from_parts!(
-    ClerkSession,
-    SessionRejection,
-    |auth| auth.session().map(|a| a.claims().clone()),
-    optional
-        | auth
-        | auth
-            .optional_session()
-            .map(|a| a.map(|a| a.claims().clone()))
-);
-from_parts!(
-    ClerkAuth,
-    SessionRejection,
-    |auth| auth.session().cloned(),
-    optional | auth | auth.optional_session().map(Option::<&_>::cloned)
-);
-from_parts!(
-    ClerkMachine,
-    SessionRejection,
-    |auth| auth.machine().cloned(),
-    optional | auth | auth.optional_machine().map(Option::<&_>::cloned)
-);
-from_parts!(
-    ClerkCaller,
-    SessionRejection,
-    |auth| auth.caller(),
-    optional | auth | auth.optional_caller()
-);
-from_parts!(ClerkClient, MissingClerkLayer, |auth| Ok::<_, Rejection>(
-    auth.clerk().clone()
-));
+clerk_core::adapter_extractor_decisions!(from_parts);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClerkUser {
     type Rejection = UserRejection;

@@ -627,3 +627,44 @@ macro_rules! adapter_layer {
         }
     };
 }
+
+/// Calls the adapter's macro `$impl` once per extractor decided synchronously from what the layer
+/// stored, with the extractor, its rejection type, how a required one is decided from a
+/// [`RequestAuth`](crate::adapter::RequestAuth) named `auth`, and (after `optional`) how its
+/// "may be signed out" form is: the one table of extractor decisions every adapter implements.
+#[macro_export]
+macro_rules! adapter_extractor_decisions {
+    ($impl:ident) => {
+        $impl!(
+            ClerkSession,
+            SessionRejection,
+            |auth| auth.session().map(|a| a.claims().clone()),
+            optional
+                | auth
+                | auth
+                    .optional_session()
+                    .map(|a| a.map(|a| a.claims().clone()))
+        );
+        $impl!(
+            ClerkAuth,
+            SessionRejection,
+            |auth| auth.session().cloned(),
+            optional | auth | auth.optional_session().map(Option::<&_>::cloned)
+        );
+        $impl!(
+            ClerkMachine,
+            SessionRejection,
+            |auth| auth.machine().cloned(),
+            optional | auth | auth.optional_machine().map(Option::<&_>::cloned)
+        );
+        $impl!(
+            ClerkCaller,
+            SessionRejection,
+            |auth| auth.caller(),
+            optional | auth | auth.optional_caller()
+        );
+        $impl!(ClerkClient, MissingClerkLayer, |auth| {
+            Ok::<_, $crate::rejection::Rejection>(auth.clerk().clone())
+        });
+    };
+}
