@@ -72,19 +72,26 @@
 //
 //   demo
 //   handle     the public handle (LocalClerk), its builder and its helpers grouped by job
-//   server     the HTTP loop: operations, counters, faults, the secret key, 501s
+//   server     the HTTP loop: Frontend or Backend API; operations, counters, faults, the
+//              secret key, 501s
 //   emulator   the Backend API routes, one module per resource
+//   frontend   the Frontend API routes and pages (dev browser, handshake, sign-in, sign-out);
+//              beside emulator: neither imports the other
 //   token      session-token minting
 //   state      what an instance shares: identity, keys, faults, counters, the store, webhooks
 //   webhooks   webhook endpoints, signing and delivery of the store's events
 //   store      the data and every rule Clerk applies, one module per resource
-//   keys, fault, ids, time, generated    leaves: no imports from this crate
+//   keys, fault, ids, time, cookies, reply, generated    leaves: no imports from this crate
+//              but the other leaves
+mod cookies;
 pub mod demo;
 mod emulator;
 mod fault;
+mod frontend;
 pub mod handle;
 mod ids;
 mod keys;
+mod reply;
 mod server;
 mod state;
 mod store;
