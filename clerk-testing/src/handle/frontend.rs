@@ -17,7 +17,9 @@ pub struct Frontend<'a> {
 
 impl Frontend<'_> {
     /// The Frontend API URL: [`LocalClerk::frontend_api_url`] (`http://localhost:<port>` by
-    /// default).
+    /// default). With a custom [`frontend_api`](super::LocalClerkBuilder::frontend_api) host,
+    /// the URL that host names, which reaches LocalClerk only if that host leads to
+    /// `127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         self.local.frontend_api_url()
     }
