@@ -4,9 +4,9 @@
 //!
 //! [`Browser`] is a small HTTP client that keeps cookies per host (as a browser: not per port)
 //! and follows redirects itself, so that every hop (status, `Location`, Clerk's reason) can be
-//! counted and checked. The app is [`routes`]-shaped: `/page` (anyone: "signed in as <user>" or
-//! "signed out"), `/dashboard` (a session required) and `/api/me` (the same, as an API), behind
-//! the framework's Clerk layer with debug headers on.
+//! counted and checked. The app serves `/page` (anyone: [`signed_in_body`] or
+//! [`SIGNED_OUT_BODY`]), `/dashboard` (a session required: the user id) and `/api/me` (the
+//! same, as an API, GET and POST), behind the framework's Clerk layer with debug headers on.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
