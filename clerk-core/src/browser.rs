@@ -767,19 +767,27 @@ pub(crate) fn request_url(head: RequestHead<'_>, trust_forwarded: bool) -> Optio
             .filter(|value| !value.is_empty())
     };
     let forwarded = |name| trust_forwarded.then(|| first(name)).flatten();
+    let web =
+        |scheme: &&str| scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
     let scheme = forwarded("x-forwarded-proto")
-        .filter(|proto| proto.eq_ignore_ascii_case("http") || proto.eq_ignore_ascii_case("https"))
-        .map(str::to_ascii_lowercase)
-        .or_else(|| head.uri.scheme_str().map(str::to_owned))
-        .unwrap_or_else(|| "http".to_owned());
+        .filter(web)
+        .or_else(|| head.uri.scheme_str().filter(web))
+        .unwrap_or("http")
+        .to_ascii_lowercase();
     let plain_host = |host: &&str| {
         host.parse::<http::uri::Authority>()
             .is_ok_and(|authority| !authority.as_str().contains('@'))
+            && Url::parse(&format!("http://{host}/")).is_ok()
     };
     let host = forwarded("x-forwarded-host")
         .filter(plain_host)
         .or_else(|| first(HOST.as_str()).filter(plain_host))
-        .or_else(|| head.uri.authority().map(http::uri::Authority::as_str))?;
+        .or_else(|| {
+            head.uri
+                .authority()
+                .map(http::uri::Authority::as_str)
+                .filter(plain_host)
+        })?;
     let path = head.uri.path_and_query().map_or("/", |p| p.as_str());
     let path = if path.starts_with('/') { path } else { "/" };
     Url::parse(&format!("{scheme}://{host}{path}")).ok()
@@ -935,6 +943,11 @@ mod tests {
             );
         }
         assert_eq!(url_of("/p", &[], true), None);
+        // A URI of another scheme gives its host, never its scheme.
+        assert_eq!(
+            url_of("h://example.com/x", &[], true).as_deref(),
+            Some("http://example.com/x")
+        );
         assert_eq!(
             url_of("http://direct.example.com/p", &[], true).as_deref(),
             Some("http://direct.example.com/p")
