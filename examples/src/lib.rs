@@ -6,6 +6,7 @@ pub mod export_users;
 #[cfg(feature = "grpc")]
 pub mod grpc;
 pub mod machine_auth;
+pub mod pages;
 pub mod quickstart;
 #[cfg(feature = "actix")]
 pub mod quickstart_actix;
