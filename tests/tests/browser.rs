@@ -1,0 +1,330 @@
+//! The pages example (`examples/src/pages.rs`) in a real browser: one headless Chromium, driven
+//! over the DevTools protocol (chromiumoxide, pointed at the system's Chromium: nothing is
+//! downloaded), through a whole browser session on an embedded LocalClerk whose session tokens
+//! live 3 seconds:
+//!
+//! 1. `/dashboard` in a new browser: the dev-browser handshake (redirects through LocalClerk's
+//!    Frontend API), then the signed-out page (401);
+//! 2. its sign-in link to LocalClerk's sign-in page, and a click on Ada's button: back on
+//!    `/dashboard`, signed in as Ada;
+//! 3. 5 s later (the token has expired) a reload: still signed in, by a server-side refresh (one
+//!    `RefreshSession` call, no redirect);
+//! 4. the sign-out link: back on `/`, signed out.
+//!
+//! The browser is `CHROMIUM` or `CHROME` (a path), else `/usr/bin/chromium` (`.ci/run` installs
+//! Debian's `chromium`). Without one the test fails under CI (`CI` set) and is skipped, with a
+//! note, elsewhere. Everything is on 127.0.0.1 and localhost.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chromiumoxide::cdp::browser_protocol::network::{
+    EnableParams, EventRequestWillBeSent, ResourceType,
+};
+use chromiumoxide::listeners::EventStream;
+use chromiumoxide::{Browser, BrowserConfig, Page};
+use clerk_examples::pages::{Links, app};
+use clerk_testing::LocalClerk;
+use futures::{FutureExt as _, StreamExt as _};
+
+/// How long one step (a navigation and its redirects) may take.
+const STEP: Duration = Duration::from_secs(15);
+
+/// The browser to drive, or `None` when there is none.
+fn chromium() -> Option<PathBuf> {
+    for var in ["CHROMIUM", "CHROME"] {
+        if let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty()) {
+            return Some(PathBuf::from(path));
+        }
+    }
+    let system = PathBuf::from("/usr/bin/chromium");
+    system.exists().then_some(system)
+}
+
+/// One document request the browser made, and the redirect that led to it.
+#[derive(Debug)]
+struct Hop {
+    url: String,
+    /// The redirect answered to the request before it: (its URL, its status).
+    redirected_from: Option<(String, i64)>,
+}
+
+/// The page, and the document requests it made since the last step.
+struct Tab {
+    page: Page,
+    requests: EventStream<EventRequestWillBeSent>,
+}
+
+impl Tab {
+    /// The document requests made since the last call: events come before the answer to any
+    /// later command, so once a step is seen done, its requests are all in the stream.
+    fn hops(&mut self) -> Vec<Hop> {
+        let mut hops = Vec::new();
+        while let Some(Some(event)) = self.requests.next().now_or_never() {
+            if event.r#type != Some(ResourceType::Document) {
+                continue;
+            }
+            hops.push(Hop {
+                url: event.request.url.clone(),
+                redirected_from: event
+                    .redirect_response
+                    .as_ref()
+                    .map(|r| (r.url.clone(), r.status)),
+            });
+        }
+        hops
+    }
+
+    /// Runs `action` (which navigates), then waits for the next document to finish loading at
+    /// a URL that starts with `url_prefix`; returns its URL and text (`document.body.innerText`).
+    async fn step<F>(&self, what: &str, url_prefix: &str, action: F) -> (String, String)
+    where
+        F: AsyncFnOnce(&Page) -> chromiumoxide::Result<()>,
+    {
+        // The current document carries a mark; the next one does not.
+        self.page
+            .evaluate("window.__before_step = true")
+            .await
+            .unwrap_or_else(|e| panic!("{what}: marking the page: {e}"));
+        action(&self.page)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let started = Instant::now();
+        let mut last = String::new();
+        loop {
+            let seen: Option<(String, String, bool, String)> = self
+                .page
+                .evaluate(
+                    "[location.href, document.readyState, window.__before_step === true, \
+                     document.body ? document.body.innerText : '']",
+                )
+                .await
+                .ok()
+                .and_then(|r| r.into_value().ok());
+            if let Some((url, state, before, text)) = seen {
+                if !before && state == "complete" && url.starts_with(url_prefix) {
+                    return (url, text);
+                }
+                last = format!("{url} ({state}): {text}");
+            }
+            assert!(
+                started.elapsed() < STEP,
+                "{what}: no page at {url_prefix}… within {STEP:?}; last seen: {last}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// The `href` of the element `selector`.
+    async fn href(&self, selector: &str) -> String {
+        let element = self
+            .page
+            .find_element(selector)
+            .await
+            .unwrap_or_else(|e| panic!("no {selector} on the page: {e}"));
+        element
+            .attribute("href")
+            .await
+            .expect("attribute read")
+            .unwrap_or_else(|| panic!("{selector} has no href"))
+    }
+}
+
+/// A browser profile in a new temporary directory, removed on drop (a failed test included).
+struct Profile(PathBuf);
+
+impl Profile {
+    fn new() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir =
+            std::env::temp_dir().join(format!("clerk-browser-test-{}-{nanos}", std::process::id()));
+        Self(dir)
+    }
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Clicks the element `selector` (a mouse click at its centre, as a person would).
+async fn click(page: &Page, selector: &str) -> chromiumoxide::Result<()> {
+    page.find_element(selector).await?.click().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_out() {
+    let Some(executable) = chromium() else {
+        let help = "no Chromium: install Debian's `chromium` (.ci/run does) or set CHROMIUM to \
+                    a Chrome or Chromium binary";
+        assert!(std::env::var_os("CI").is_none(), "{help}");
+        eprintln!("skipped: {help}");
+        return;
+    };
+    let started = Instant::now();
+
+    // The app on 127.0.0.1; LocalClerk's Frontend API on localhost (cookies stay apart).
+    let local = LocalClerk::builder()
+        .start()
+        .await
+        .expect("LocalClerk starts");
+    let demo = clerk_testing::demo::seed(&local);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let app_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let links = Links::local(&local, &app_url);
+    let server = tokio::spawn(axum::serve(listener, app(local.clerk(), links)).into_future());
+
+    // One headless browser with a profile of its own.
+    let profile = Profile::new();
+    let config = BrowserConfig::builder()
+        .chrome_executable(&executable)
+        .new_headless_mode()
+        .no_sandbox()
+        .arg("disable-gpu")
+        .user_data_dir(&profile.0)
+        .build()
+        .expect("browser config");
+    let (mut browser, mut handler) = Browser::launch(config)
+        .await
+        .unwrap_or_else(|e| panic!("{} does not start: {e}", executable.display()));
+    let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+    let page = browser.new_page("about:blank").await.expect("a tab");
+    page.execute(EnableParams::default())
+        .await
+        .expect("Network.enable");
+    let requests = page
+        .event_listener::<EventRequestWillBeSent>()
+        .await
+        .expect("request events");
+    let mut tab = Tab { page, requests };
+    let redirects_from = |hops: &[Hop], origin: &str| {
+        hops.iter()
+            .filter(|h| {
+                h.redirected_from
+                    .as_ref()
+                    .is_some_and(|(u, _)| u.starts_with(origin))
+            })
+            .count()
+    };
+    let app_origin = format!("{app_url}/");
+
+    // 1. A new browser on /dashboard: the handshake, then the signed-out page.
+    let dashboard = format!("{app_url}/dashboard");
+    let (url, text) = tab
+        .step("opening /dashboard", &dashboard, async |page| {
+            page.goto(dashboard.as_str()).await.map(drop)
+        })
+        .await;
+    let hops = tab.hops();
+    assert_eq!(url, dashboard, "{hops:#?}");
+    assert!(text.contains("Signed out — Sign in"), "{text}");
+    assert!(
+        hops.iter().any(|h| h.url == dashboard),
+        "the browser's request events are seen: {hops:#?}"
+    );
+    let handshake_redirects = redirects_from(&hops, &app_origin);
+    assert!(
+        handshake_redirects >= 1,
+        "a new browser goes through the dev-browser handshake: {hops:#?}"
+    );
+    eprintln!("signed out, after {} redirects: {hops:#?}", hops.len() - 1);
+
+    // 2. The sign-in link to LocalClerk's page, and Ada's button there.
+    let sign_in = tab.href("#sign-in").await;
+    assert!(
+        sign_in.starts_with(&frontend_api_url(&local)),
+        "the sign-in page is LocalClerk's: {sign_in}"
+    );
+    let (_, text) = tab
+        .step(
+            "following the sign-in link",
+            &sign_in_page(&local),
+            async |page| click(page, "#sign-in").await,
+        )
+        .await;
+    assert!(
+        text.contains("ada@example.com"),
+        "the sign-in page lists Ada: {text}"
+    );
+    let ada_button = format!(
+        r#"form:has(input[name="user_id"][value="{}"]) button"#,
+        demo.ada.id
+    );
+    let (url, text) = tab
+        .step("signing in as Ada", &dashboard, async |page| {
+            click(page, &ada_button).await
+        })
+        .await;
+    let hops = tab.hops();
+    assert_eq!(url, dashboard, "{hops:#?}");
+    assert!(text.contains("Signed in as Ada Lovelace."), "{text}");
+    assert!(text.contains("ada@example.com"), "{text}");
+    assert!(text.contains(&demo.ada.id), "{text}");
+    eprintln!("signed in, after {} redirects: {hops:#?}", hops.len() - 1);
+
+    // 3. Past the token's lifetime, a reload: refreshed on the server, no redirect.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let refreshes = local.requests().count("RefreshSession");
+    let (url, text) = tab
+        .step(
+            "reloading after the token expired",
+            &dashboard,
+            async |page| page.reload().await.map(drop),
+        )
+        .await;
+    let hops = tab.hops();
+    assert_eq!(url, dashboard);
+    assert!(text.contains("Signed in as Ada Lovelace."), "{text}");
+    assert_eq!(
+        hops.iter().filter(|h| h.redirected_from.is_some()).count(),
+        0,
+        "a server-side refresh, not a handshake: {hops:#?}"
+    );
+    assert_eq!(hops.len(), 1, "one request: {hops:#?}");
+    assert_eq!(
+        local.requests().count("RefreshSession"),
+        refreshes + 1,
+        "one refresh with the Backend API"
+    );
+
+    // 4. Sign out on LocalClerk's page: back on the home page, signed out.
+    let home = format!("{app_url}/");
+    let (url, text) = tab
+        .step("signing out", &home, async |page| {
+            click(page, "#sign-out").await
+        })
+        .await;
+    let hops = tab.hops();
+    assert!(url.starts_with(&home), "{url}");
+    assert!(text.contains("Signed out."), "{text}");
+    assert!(!text.contains("Ada"), "{text}");
+    eprintln!("signed out, after {} redirects: {hops:#?}", hops.len() - 1);
+    let (_, text) = tab
+        .step("opening /dashboard again", &dashboard, async |page| {
+            page.goto(dashboard.as_str()).await.map(drop)
+        })
+        .await;
+    assert!(text.contains("Signed out — Sign in"), "{text}");
+
+    browser.close().await.expect("the browser closes");
+    browser.wait().await.expect("the browser exits");
+    events.abort();
+    server.abort();
+    eprintln!("the browser scenario took {:?}", started.elapsed());
+}
+
+/// LocalClerk's sign-in page.
+fn sign_in_page(local: &LocalClerk) -> String {
+    format!("{}/sign-in", frontend_api_url(local))
+}
+
+/// TEMPORARY until LocalClerk's Frontend API lands.
+fn frontend_api_url(local: &LocalClerk) -> String {
+    format!("http://{}", local.frontend_api())
+}
