@@ -433,6 +433,59 @@ async fn unknown_fields_and_enum_values_decode() {
     );
 }
 
+#[tokio::test]
+async fn a_session_refresh_is_a_token_or_cookies_by_its_object() {
+    // Every field of `Token` has a default and unknown fields are ignored: tried in order, a
+    // cookies answer would pass for a token. The `object` discriminator decides.
+    let cookies = r#"{"object":"cookies","cookies":["__session=eyJ; Path=/; SameSite=Lax"]}"#;
+    let server = Recorder::with(move |_, _| json(200, cookies)).await;
+    let answer = server
+        .clerk()
+        .sessions()
+        .refresh("sess_1", "expired", "refresh", "http://127.0.0.1:3000")
+        .format("cookie")
+        .suffixed_cookies(true)
+        .send()
+        .await
+        .expect("a cookies answer decodes");
+    assert_eq!(
+        answer,
+        models::SessionRefresh::Cookies(models::Cookies {
+            object: "cookies".into(),
+            cookies: vec!["__session=eyJ; Path=/; SameSite=Lax".into()],
+        })
+    );
+    let request = server.only_request();
+    request.assert_call(
+        "POST",
+        "/v1/sessions/sess_1/refresh",
+        "suffixed_cookies=true",
+    );
+
+    let token: models::SessionRefresh =
+        serde_json::from_str(r#"{"object":"token","jwt":"eyJ"}"#).expect("a token decodes");
+    assert_eq!(
+        token,
+        models::SessionRefresh::Token(models::Token {
+            object: "token".into(),
+            jwt: "eyJ".into(),
+        })
+    );
+    // Serialized back as it came, without a tag of its own.
+    assert_eq!(
+        serde_json::to_string(&token).expect("serializes"),
+        r#"{"object":"token","jwt":"eyJ"}"#
+    );
+    let future: models::SessionRefresh =
+        serde_json::from_str(r#"{"object":"passkey_challenge","x":1}"#).expect("kept");
+    assert!(matches!(future, models::SessionRefresh::Other(_)));
+    let untagged: models::SessionRefresh = serde_json::from_str(r#"{"jwt":"eyJ"}"#).expect("kept");
+    assert!(matches!(untagged, models::SessionRefresh::Other(_)));
+    // A known tag whose shape does not fit is an error, as for any model.
+    serde_json::from_str::<models::SessionRefresh>(r#"{"object":"cookies","cookies":"x"}"#)
+        .expect_err("cookies must be a list");
+}
+
 fn org(i: i64) -> serde_json::Value {
     serde_json::json!({"object":"organization","id":format!("org_{i}"),"name":"n","slug":"s","max_allowed_memberships":1,"admin_delete_enabled":true,"public_metadata":{},"created_at":1,"updated_at":1})
 }

@@ -497,16 +497,34 @@ pub struct Cookies {
 
 /// One of the shapes of `SessionRefresh`.
 ///
-/// Decoded by trying each shape in order; anything else is kept as [`Other`](Self::Other).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Decoded by its `object` property; a value it does not name is kept as [`Other`](Self::Other).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SessionRefresh {
-    /// The `Token` shape.
+    /// The `Token` shape (`object: "token"`).
     Token(Token),
-    /// The `Cookies` shape.
+    /// The `Cookies` shape (`object: "cookies"`).
     Cookies(Cookies),
     /// A shape this SDK does not know yet.
     Other(serde_json::Value),
+}
+
+impl<'de> Deserialize<'de> for SessionRefresh {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Ok(
+            match value.get("object").and_then(serde_json::Value::as_str) {
+                Some("token") => {
+                    Self::Token(serde_json::from_value(value).map_err(D::Error::custom)?)
+                }
+                Some("cookies") => {
+                    Self::Cookies(serde_json::from_value(value).map_err(D::Error::custom)?)
+                }
+                _ => Self::Other(value),
+            },
+        )
+    }
 }
 
 /// The `Template` object.
@@ -4951,6 +4969,15 @@ pub struct DirectoryGroupRoleMapping {
 /// `DirectoryGroupRoleMappingList`.
 pub type DirectoryGroupRoleMappingList = Vec<DirectoryGroupRoleMapping>;
 
+/// The cookies a handshake sets on the application's domain, resolved from the nonce
+/// the Frontend API's handshake redirect brought back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct HandshakePayload {
+    /// Cookie directives, each the value of one `Set-Cookie` header.
+    #[serde(default)]
+    pub directives: Vec<String>,
+}
+
 /// The `VerifyClientRequest` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct VerifyClientRequest {
@@ -5287,9 +5314,9 @@ pub struct RefreshSessionRequest {
     /// The origin of the request.
     #[serde(default)]
     pub request_origin: String,
-    /// The headers of the request.
+    /// The headers of the request, each name with its values.
     #[serde(default, skip_serializing_if = "crate::models::Nullable::is_absent")]
-    pub request_headers: crate::models::Nullable<serde_json::Map<String, serde_json::Value>>,
+    pub request_headers: crate::models::Nullable<std::collections::BTreeMap<String, Vec<String>>>,
     /// The format of the response.
     #[serde(default, skip_serializing_if = "crate::models::Nullable::is_absent")]
     pub format: crate::models::Nullable<RefreshSessionRequestFormat>,

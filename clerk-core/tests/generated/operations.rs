@@ -6,12 +6,13 @@
 use super::*;
 
 /// Every operation id of the spec, each with a test below.
-pub const OPERATION_IDS: [&str; 249] = [
+pub const OPERATION_IDS: [&str; 250] = [
     "GetPublicInterstitial",
     "GetJWKS",
     "GetClientList",
     "VerifyClient",
     "GetClient",
+    "GetHandshakePayload",
     "CreateEmailAddress",
     "GetEmailAddress",
     "UpdateEmailAddress",
@@ -363,6 +364,27 @@ async fn op_get_client() {
         &response,
         r##"{"object":"client","id":"id-sample","session_ids":["session_ids-sample"],"sessions":[{"object":"session","id":"id-sample","user_id":"user_id-sample","client_id":"client_id-sample","actor":{"key":"value"},"status":"active","last_active_organization_id":"last_active_organization_id-sample","last_active_at":7,"latest_activity":{"object":"object-sample","id":"id-sample","device_type":"device_type-sample","is_mobile":true,"browser_name":"browser_name-sample","browser_version":"browser_version-sample","ip_address":"ip_address-sample","city":"city-sample","country":"country-sample"},"expire_at":7,"abandon_at":7,"updated_at":7,"created_at":7,"tasks":[{"key":"key-sample"}]}],"sign_in_id":"sign_in_id-sample","sign_up_id":"sign_up_id-sample","last_active_session_id":"last_active_session_id-sample","last_authentication_strategy":"last_authentication_strategy-sample","updated_at":7,"created_at":7}"##,
     );
+}
+
+#[tokio::test]
+async fn op_get_handshake_payload() {
+    let server = Recorder::start(
+        200,
+        "application/json",
+        Some(r##"{"directives":["directives-sample"]}"##),
+    )
+    .await;
+    let response = server
+        .clerk()
+        .clients()
+        .get_handshake_payload("nonce-sample")
+        .send()
+        .await
+        .expect("GetHandshakePayload");
+    let request = server.only_request();
+    request.assert_call("GET", "/v1/clients/handshake_payload", "nonce=nonce-sample");
+    request.assert_no_body();
+    assert_round_trip(&response, r##"{"directives":["directives-sample"]}"##);
 }
 
 #[tokio::test]
@@ -766,17 +788,24 @@ async fn op_refresh_session() {
             "refresh_token-sample",
             "request_origin-sample",
         )
-        .request_headers(from_json::<serde_json::Map<String, serde_json::Value>>(
-            r##"{"key":"value"}"##,
-        ))
+        .suffixed_cookies(true)
+        .request_headers(
+            from_json::<std::collections::BTreeMap<String, Vec<String>>>(
+                r##"{"key":["value-sample"]}"##,
+            ),
+        )
         .format(models::RefreshSessionRequestFormat::from("token"))
         .request_originating_ip("request_originating_ip-sample")
         .send()
         .await
         .expect("RefreshSession");
     let request = server.only_request();
-    request.assert_call("POST", "/v1/sessions/session_id-1%2F2%20x/refresh", "");
-    request.assert_json(r##"{"expired_token":"expired_token-sample","refresh_token":"refresh_token-sample","request_origin":"request_origin-sample","request_headers":{"key":"value"},"format":"token","request_originating_ip":"request_originating_ip-sample"}"##);
+    request.assert_call(
+        "POST",
+        "/v1/sessions/session_id-1%2F2%20x/refresh",
+        "suffixed_cookies=true",
+    );
+    request.assert_json(r##"{"expired_token":"expired_token-sample","refresh_token":"refresh_token-sample","request_origin":"request_origin-sample","request_headers":{"key":["value-sample"]},"format":"token","request_originating_ip":"request_originating_ip-sample"}"##);
     assert_round_trip(&response, r##"{"object":"token","jwt":"jwt-sample"}"##);
 }
 

@@ -9,6 +9,7 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str)] = &[
     ("GET", "/clients", "GetClientList"),
     ("POST", "/clients/verify", "VerifyClient"),
     ("GET", "/clients/{client_id}", "GetClient"),
+    ("GET", "/clients/handshake_payload", "GetHandshakePayload"),
     ("POST", "/email_addresses", "CreateEmailAddress"),
     (
         "GET",

@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::doc::doc_comment;
 use super::naming::{bare, type_ident};
-use super::types::{Def, Field, Registry, Ty};
+use super::types::{Def, Field, Registry, Ty, UnionTag};
 
 /// Names of the definitions reachable from `roots`.
 pub fn reachable(registry: &Registry<'_>, roots: &[Ty]) -> BTreeSet<String> {
@@ -144,6 +144,26 @@ pub fn field_shape(field: &Field, request_only: bool, models: &str) -> FieldShap
     }
 }
 
+/// `Deserialize` for a union with a discriminator: the variant its tag names (a value of that tag
+/// that does not fit the variant is an error, as for any model), anything else `Other`.
+fn tagged_deserialize(name: &str, variants: &[(String, Ty)], tag: &UnionTag) -> String {
+    let mut out = format!(
+        "impl<'de> Deserialize<'de> for {name} {{\n\
+         fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n\
+         use serde::de::Error as _;\n\
+         let value = serde_json::Value::deserialize(deserializer)?;\n\
+         Ok(match value.get({:?}).and_then(serde_json::Value::as_str) {{\n",
+        tag.property
+    );
+    for ((variant, _), value) in variants.iter().zip(&tag.values) {
+        out.push_str(&format!(
+            "Some({value:?}) => Self::{variant}(serde_json::from_value(value).map_err(D::Error::custom)?),\n"
+        ));
+    }
+    out.push_str("_ => Self::Other(value),\n})\n}\n}\n\n");
+    out
+}
+
 /// The doc comment of `doc`, or of `fallback` when the spec has none.
 pub fn doc_or(doc: &str, fallback: &str, indent: &str) -> String {
     if doc.trim().is_empty() {
@@ -213,18 +233,36 @@ pub fn emit_defs(registry: &Registry<'_>, request_only: &BTreeSet<String>) -> St
                 name,
                 doc,
                 variants,
+                tag,
             } => {
                 out.push_str(&doc_or(doc, &format!("One of the shapes of `{name}`."), ""));
-                out.push_str("///\n/// Decoded by trying each shape in order; anything else is kept as [`Other`](Self::Other).\n");
-                out.push_str("#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n#[serde(untagged)]\n");
+                match tag {
+                    Some(tag) => {
+                        out.push_str(&format!("///\n/// Decoded by its `{}` property; a value it does not name is kept as [`Other`](Self::Other).\n", tag.property));
+                        out.push_str(
+                            "#[derive(Debug, Clone, PartialEq, Serialize)]\n#[serde(untagged)]\n",
+                        );
+                    }
+                    None => {
+                        out.push_str("///\n/// Decoded by trying each shape in order; anything else is kept as [`Other`](Self::Other).\n");
+                        out.push_str("#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n#[serde(untagged)]\n");
+                    }
+                }
                 out.push_str(&format!("pub enum {name} {{\n"));
-                for (variant, ty) in variants {
-                    out.push_str(&format!(
-                        "    /// The `{variant}` shape.\n    {variant}({}),\n",
-                        ty.rust("")
-                    ));
+                for (i, (variant, ty)) in variants.iter().enumerate() {
+                    let doc = match tag {
+                        Some(tag) => format!(
+                            "The `{variant}` shape (`{}: {:?}`).",
+                            tag.property, tag.values[i]
+                        ),
+                        None => format!("The `{variant}` shape."),
+                    };
+                    out.push_str(&format!("    /// {doc}\n    {variant}({}),\n", ty.rust("")));
                 }
                 out.push_str("    /// A shape this SDK does not know yet.\n    Other(serde_json::Value),\n}\n\n");
+                if let Some(tag) = tag {
+                    out.push_str(&tagged_deserialize(name, variants, tag));
+                }
             }
             Def::Alias { name, doc, ty } => {
                 out.push_str(&doc_or(doc, &format!("`{name}`."), ""));

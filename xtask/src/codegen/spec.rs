@@ -3,14 +3,20 @@
 //! Every change made to Clerk's spec before generating is here, each with its reason:
 //! 1. Clerk's own overlay (`spec/clerk-overlay-fixes.yml`, what Clerk applies before generating its
 //!    SDKs): flattens the JWKS key union into one object and drops a duplicate `clerk_trace_id`.
-//! 2. Empty path items (paths with no operation) are skipped.
-//! 3. `limit` and `offset` parameters declared as `number` are whole numbers (`i64`).
-//! 4. Properties declared as `number` that are timestamps (`*_at`, `expiration`) or counts
+//! 2. Our overlay (`spec/sdk-overlay.yml`), applied after Clerk's, for what Clerk's JS SDK sends
+//!    or reads where the spec is silent: `GET /clients/handshake_payload` (`GetHandshakePayload`,
+//!    an empty path item in the spec) with its `HandshakePayload`; `RefreshSession`'s
+//!    `suffixed_cookies` query parameter and `request_headers` as `{name: [value]}`; and the
+//!    `object` discriminator of `SessionRefresh` (`Token` or `Cookies`), without which a cookies
+//!    answer decodes as a token.
+//! 3. Empty path items (paths with no operation) are skipped.
+//! 4. `limit` and `offset` parameters declared as `number` are whole numbers (`i64`).
+//! 5. Properties declared as `number` that are timestamps (`*_at`, `expiration`) or counts
 //!    (`total_count`) are whole numbers (`integer`, `int64`): Clerk sends integers there, and
 //!    timestamps are `i64` milliseconds everywhere else in the spec.
-//! 5. Operations without `x-speakeasy-group` / `x-speakeasy-name-override` get the group and
+//! 6. Operations without `x-speakeasy-group` / `x-speakeasy-name-override` get the group and
 //!    method names of [`FALLBACK_NAMES`].
-//! 6. The spec splits the six "Email & SMS Templates" operations over three groups; they are one
+//! 7. The spec splits the six "Email & SMS Templates" operations over three groups; they are one
 //!    group here ([`MERGED_GROUPS`]), so one handle has them all.
 
 use serde_json::Value;
@@ -123,7 +129,7 @@ pub fn apply_overlay(spec: &mut Value, overlay: &Value) -> Result<(), String> {
     Ok(())
 }
 
-/// Preprocessing step 4: integer timestamps and counts declared as `number`.
+/// Preprocessing step 5: integer timestamps and counts declared as `number`.
 pub fn fix_number_integers(node: &mut Value) -> usize {
     let mut fixed = 0;
     match node {

@@ -81,17 +81,27 @@ pub enum Def {
         doc: String,
         values: Vec<String>,
     },
-    /// One of several shapes, tried in order, with a fallback variant.
+    /// One of several shapes, with a fallback variant: chosen by a discriminator property when
+    /// the spec declares one (`tag`), else tried in order.
     Union {
         name: String,
         doc: String,
         variants: Vec<(String, Ty)>,
+        tag: Option<UnionTag>,
     },
     Alias {
         name: String,
         doc: String,
         ty: Ty,
     },
+}
+
+/// The discriminator of a union (`discriminator: {propertyName, mapping}`): the property, and
+/// the value of it that selects each variant, in the order of the variants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionTag {
+    pub property: String,
+    pub values: Vec<String>,
 }
 
 impl Def {
@@ -117,7 +127,18 @@ impl Def {
                     })
             }
             (Def::Enum { values: a, .. }, Def::Enum { values: b, .. }) => a == b,
-            (Def::Union { variants: a, .. }, Def::Union { variants: b, .. }) => a == b,
+            (
+                Def::Union {
+                    variants: a,
+                    tag: ta,
+                    ..
+                },
+                Def::Union {
+                    variants: b,
+                    tag: tb,
+                    ..
+                },
+            ) => a == b && ta == tb,
             (Def::Alias { ty: a, .. }, Def::Alias { ty: b, .. }) => a == b,
             _ => false,
         }
@@ -280,10 +301,13 @@ impl<'s> Registry<'s> {
                 doc,
                 values,
             },
-            Def::Union { doc, variants, .. } => Def::Union {
+            Def::Union {
+                doc, variants, tag, ..
+            } => Def::Union {
                 name: name.clone(),
                 doc,
                 variants,
+                tag,
             },
             Def::Alias { doc, ty, .. } => Def::Alias {
                 name: name.clone(),
@@ -520,10 +544,12 @@ impl<'s> Registry<'s> {
                 let (ty, _) = self.ty(part, &format!("{hint}{variant}"));
                 variants.push((variant, ty));
             }
+            let tag = union_tag(schema, parts);
             let name = self.add(Def::Union {
                 name: hint.into(),
                 doc: doc_of(schema),
                 variants,
+                tag,
             });
             return (Ty::Named(name), nullable);
         }
@@ -611,6 +637,35 @@ pub fn string_enum(schema: &Value) -> Option<Vec<String>> {
     (values.len() > 1).then_some(values)
 }
 
+/// The discriminator of a `oneOf`/`anyOf` whose parts are all `$ref`s: each part's value is the
+/// key of `mapping` that names it, else (as OpenAPI says) its component name. `None` without a
+/// discriminator; a discriminator that does not name every part is a mistake in the spec (or an
+/// overlay) and stops the generator.
+fn union_tag(schema: &Value, parts: &[Value]) -> Option<UnionTag> {
+    let discriminator = schema.get("discriminator")?;
+    let property = discriminator["propertyName"]
+        .as_str()
+        .unwrap_or_else(|| panic!("discriminator without propertyName: {discriminator}"))
+        .to_owned();
+    let mapping = discriminator.get("mapping").and_then(Value::as_object);
+    let values = parts
+        .iter()
+        .map(|part| {
+            let reference = part.get("$ref").and_then(Value::as_str);
+            let value = match (reference, mapping) {
+                (Some(reference), Some(mapping)) => mapping
+                    .iter()
+                    .find(|(_, target)| target.as_str() == Some(reference))
+                    .map(|(value, _)| value.clone()),
+                (Some(reference), None) => Some(ref_name(reference).to_owned()),
+                (None, _) => None,
+            };
+            value.unwrap_or_else(|| panic!("discriminator {discriminator} does not name {part}"))
+        })
+        .collect();
+    Some(UnionTag { property, values })
+}
+
 /// A union variant's name: its component name, or its `object` tag.
 fn variant_name(spec: &Value, part: &Value) -> Option<String> {
     if let Some(reference) = part.get("$ref").and_then(Value::as_str) {
@@ -630,6 +685,35 @@ fn variant_name(spec: &Value, part: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_discriminator_names_each_variant_by_mapping_or_component_name() {
+        let parts = vec![
+            serde_json::json!({"$ref": "#/components/schemas/Token"}),
+            serde_json::json!({"$ref": "#/components/schemas/Cookies"}),
+        ];
+        let mapped = serde_json::json!({"oneOf": parts, "discriminator": {
+            "propertyName": "object",
+            "mapping": {"cookies": "#/components/schemas/Cookies", "token": "#/components/schemas/Token"}
+        }});
+        assert_eq!(
+            union_tag(&mapped, &parts),
+            Some(UnionTag {
+                property: "object".into(),
+                values: vec!["token".into(), "cookies".into()],
+            })
+        );
+        let unmapped =
+            serde_json::json!({"oneOf": parts, "discriminator": {"propertyName": "kind"}});
+        assert_eq!(
+            union_tag(&unmapped, &parts).map(|tag| tag.values),
+            Some(vec!["Token".into(), "Cookies".into()])
+        );
+        assert_eq!(
+            union_tag(&serde_json::json!({"oneOf": parts}), &parts),
+            None
+        );
+    }
 
     #[test]
     fn lists_named_as_plurals_are_named_as_lists() {

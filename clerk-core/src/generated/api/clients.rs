@@ -16,7 +16,7 @@
 use crate::Clerk;
 use crate::models;
 
-/// The `clients` operations (3 in all): `list`, `verify`, `get`.
+/// The `clients` operations (4 in all): `list`, `verify`, `get`, `get_handshake_payload`.
 #[derive(Clone, Copy)]
 pub struct Clients<'a> {
     clerk: &'a Clerk,
@@ -69,6 +69,20 @@ impl Clients<'_> {
         GetClient {
             clerk: self.clerk.clone(),
             client_id: client_id.into(),
+        }
+    }
+
+    /// Get the handshake payload.
+    ///
+    /// Returns the cookie directives of a handshake, by the nonce the Frontend API's
+    /// handshake redirect appended to the application's URL (`__clerk_handshake_nonce`).
+    /// A nonce resolves once.
+    ///
+    /// `GET /clients/handshake_payload` (operation `GetHandshakePayload`).
+    pub fn get_handshake_payload(&self, nonce: impl Into<String>) -> GetHandshakePayload {
+        GetHandshakePayload {
+            clerk: self.clerk.clone(),
+            nonce: nonce.into(),
         }
     }
 }
@@ -162,6 +176,31 @@ impl GetClient {
         );
         let request =
             crate::api::Request::new(http::Method::GET, "GetClient", "/clients/{client_id}", path);
+        self.clerk.execute_json(request).await
+    }
+}
+
+/// The request of [`Clients::get_handshake_payload`]; set options with its methods, then call [`send`](Self::send).
+#[derive(Clone)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct GetHandshakePayload {
+    clerk: Clerk,
+    nonce: String,
+}
+
+impl GetHandshakePayload {
+    /// Sends the request: `GET /clients/handshake_payload`.
+    pub async fn send(self) -> Result<models::HandshakePayload, crate::api::ApiError> {
+        let path = String::from("/clients/handshake_payload");
+        let mut query = crate::api::Query::default();
+        query.push("nonce", &self.nonce);
+        let request = crate::api::Request::new(
+            http::Method::GET,
+            "GetHandshakePayload",
+            "/clients/handshake_payload",
+            path,
+        )
+        .query(query);
         self.clerk.execute_json(request).await
     }
 }

@@ -98,6 +98,7 @@ impl Sessions<'_> {
         RefreshSession {
             clerk: self.clerk.clone(),
             session_id: session_id.into(),
+            suffixed_cookies: None,
             body: models::RefreshSessionRequest {
                 expired_token: expired_token.into(),
                 refresh_token: refresh_token.into(),
@@ -291,12 +292,23 @@ impl GetSession {
 pub struct RefreshSession {
     clerk: Clerk,
     session_id: String,
+    suffixed_cookies: Option<bool>,
     body: models::RefreshSessionRequest,
 }
 
 impl RefreshSession {
-    /// The headers of the request.
-    pub fn request_headers(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
+    /// With `format: cookie`, also set the suffixed cookie names (`__session_<suffix>`)
+    /// used when several applications share a domain.
+    pub fn suffixed_cookies(mut self, value: bool) -> Self {
+        self.suffixed_cookies = Some(value);
+        self
+    }
+
+    /// The headers of the request, each name with its values.
+    pub fn request_headers(
+        mut self,
+        value: std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Self {
         self.body.request_headers = crate::models::Nullable::Value(value);
         self
     }
@@ -337,12 +349,15 @@ impl RefreshSession {
             "/sessions/{}/refresh",
             crate::api::path_segment("session_id", &self.session_id)?
         );
+        let mut query = crate::api::Query::default();
+        query.push("suffixed_cookies", &self.suffixed_cookies);
         let request = crate::api::Request::new(
             http::Method::POST,
             "RefreshSession",
             "/sessions/{session_id}/refresh",
             path,
-        );
+        )
+        .query(query);
         let request = request.json(&self.body)?;
         self.clerk.execute_json(request).await
     }
