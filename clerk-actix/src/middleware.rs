@@ -269,8 +269,9 @@ mod tests {
             ("cookie", b"a=1"),
         ]);
         let converted = to_http_headers(&headers, &REQUEST_HEADERS);
-        assert_eq!(converted.len(), 3);
-        assert!(converted.get("user-agent").is_none());
+        // The user agent is sent on with a session refresh, as Clerk's SDKs send it.
+        assert_eq!(converted.len(), 4);
+        assert!(converted.get("user-agent").is_some());
         assert!(converted.get("accept-language").is_none());
     }
 

@@ -80,7 +80,9 @@ async fn raw_request(addr: std::net::SocketAddr, request: &[u8]) -> (String, Str
 async fn hostile_headers_over_real_http_never_take_the_server_down() {
     let local = LocalClerk::start().await;
     let token = local.token("user_1").mint();
-    let uat = format!("__client_uat={}", unix_now() - 30);
+    // With the dev browser token, which Clerk requires beside the session on a development
+    // instance.
+    let uat = format!("__client_uat={}; __clerk_db_jwt=dvb_test", unix_now() - 30);
     let middleware = ClerkMiddleware::new(local.clerk());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");

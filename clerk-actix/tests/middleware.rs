@@ -257,7 +257,10 @@ async fn the_middleware_options_change_what_counts_as_signed_in() {
     let pending = local.token("user_1").status("pending").mint();
     let cookie = (
         COOKIE,
-        format!("__session={token}; __client_uat={}", unix_now() - 30),
+        format!(
+            "__session={token}; __client_uat={}; __clerk_db_jwt=dvb_test",
+            unix_now() - 30
+        ),
     );
     let handler = |Optional(s): Optional<ClerkSession>| async move {
         s.map_or("anonymous".to_owned(), |s| s.user_id().to_owned())
@@ -467,9 +470,11 @@ async fn debug_headers_say_why_a_request_is_signed_out_only_when_turned_on() {
 
     let (status, headers, _) = send!(debug, get("/"));
     assert_eq!(status, StatusCode::OK);
+    // Clerk's reasons: a development instance wants its dev browser token first; an expired
+    // token says why it was not refreshed.
     assert_eq!(
         auth_headers(&headers),
-        pair("signed-out", "session-token-and-uat-missing")
+        pair("signed-out", "dev-browser-missing")
     );
     let (status, headers, _) = send!(debug, get("/me").insert_header(bearer(&expired)));
     assert_eq!(
@@ -477,7 +482,13 @@ async fn debug_headers_say_why_a_request_is_signed_out_only_when_turned_on() {
         StatusCode::UNAUTHORIZED,
         "rejections carry them too"
     );
-    assert_eq!(auth_headers(&headers), pair("signed-out", "token-expired"));
+    assert_eq!(
+        auth_headers(&headers),
+        pair(
+            "signed-out",
+            "session-token-expired-refresh-non-eligible-no-refresh-cookie"
+        )
+    );
     let (status, headers, body) = send!(debug, get("/me").insert_header(bearer(&token)));
     assert_eq!((status, body.as_str()), (StatusCode::OK, "user_1"));
     assert_eq!(auth_headers(&headers), pair("signed-in", ""));

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use axum::response::Response;
-use clerk_core::adapter::{Outcome, Pipeline, RequestAuth, RequestHead};
+use clerk_core::adapter::{Outcome, Pipeline, RequestAuth, RequestHead, append_headers};
 use clerk_core::rejection::Rejection;
 use http::request::Parts;
 use http::{HeaderMap, Request};
@@ -214,9 +214,7 @@ where
                     if let Ok(response) = &mut result
                         && !response_headers.is_empty()
                     {
-                        response
-                            .headers_mut()
-                            .extend(std::mem::take(response_headers));
+                        append_headers(response.headers_mut(), response_headers);
                     }
                     return Poll::Ready(result);
                 }

@@ -199,7 +199,10 @@ async fn the_layer_options_change_what_counts_as_signed_in() {
     let pending = local.token("user_1").status("pending").mint();
     let cookie = (
         COOKIE,
-        format!("__session={token}; __client_uat={}", unix_now() - 30),
+        format!(
+            "__session={token}; __client_uat={}; __clerk_db_jwt=dvb_test",
+            unix_now() - 30
+        ),
     );
     let route = || {
         Router::new().route(
@@ -323,17 +326,19 @@ async fn debug_headers_say_why_a_request_is_signed_out_only_when_turned_on() {
 
     let (status, headers, _) = send(&debug, get_with("/", &[])).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        auth_headers(&headers),
-        signed_out("session-token-and-uat-missing")
-    );
+    // Clerk's reasons: a development instance wants its dev browser token first; an expired
+    // token says why it was not refreshed.
+    assert_eq!(auth_headers(&headers), signed_out("dev-browser-missing"));
     let (status, headers, _) = send(&debug, get_with("/me", &[bearer(&expired)])).await;
     assert_eq!(
         status,
         StatusCode::UNAUTHORIZED,
         "rejections carry them too"
     );
-    assert_eq!(auth_headers(&headers), signed_out("token-expired"));
+    assert_eq!(
+        auth_headers(&headers),
+        signed_out("session-token-expired-refresh-non-eligible-no-refresh-cookie")
+    );
     let (status, headers, body) = send(&debug, get_with("/me", &[bearer(&token)])).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "user_1"));
     assert_eq!(auth_headers(&headers), (Some("signed-in".to_owned()), None));

@@ -70,7 +70,7 @@
 //!             response
 //!         }
 //!     };
-//!     response.headers_mut().extend(proceed.response_headers);
+//!     clerk_core::adapter::append_headers(response.headers_mut(), &proceed.response_headers);
 //!     response
 //! }
 //! # async fn demo(clerk: clerk_core::Clerk) {
@@ -86,10 +86,11 @@ use std::sync::{Arc, Mutex};
 /// The `http` crate this pipeline's types come from (for adapters whose framework uses another
 /// version of it).
 pub use http;
-use http::header::{ACCEPT, AUTHORIZATION, COOKIE, HOST, REFERER};
+use http::header::{ACCEPT, AUTHORIZATION, COOKIE, HOST, REFERER, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 
 use crate::authenticate::{Auth, RequestState};
+use crate::browser::Verdict;
 use crate::client::Clerk;
 use crate::guard::{self, Caller, Requirement};
 use crate::machine::MachineAuth;
@@ -102,14 +103,19 @@ use crate::webhooks::{Delivery, Webhook};
 /// Every request header the pipeline may read: an adapter whose framework does not use the
 /// `http` crate's types copies these into the [`RequestHead`] and no others (a browser sends a
 /// dozen more, and copying each would cost an allocation per request).
-pub const REQUEST_HEADERS: [HeaderName; 7] = [
+///
+/// The refresh of a browser session sends these to the Backend API as the request's headers
+/// (as Clerk's SDKs send all of theirs).
+pub const REQUEST_HEADERS: [HeaderName; 9] = [
     AUTHORIZATION,
     COOKIE,
     ACCEPT,
     HOST,
     REFERER,
+    USER_AGENT,
     HeaderName::from_static("sec-fetch-dest"),
     HeaderName::from_static("x-forwarded-proto"),
+    HeaderName::from_static("x-forwarded-host"),
 ];
 
 /// The part of a request the pipeline reads: method, URI and headers.
@@ -158,6 +164,15 @@ pub struct Proceed {
     /// Headers to add to the handler's response (appended: several `Set-Cookie` values stay
     /// several). Empty for most requests, and then free.
     pub response_headers: HeaderMap,
+}
+
+/// Adds `from` (a [`Proceed::response_headers`]) to a response's headers: appended, never
+/// replacing, so that the handler's own `Set-Cookie` stays beside the pipeline's. (`HeaderMap`'s
+/// `extend` would replace a name's values.)
+pub fn append_headers(to: &mut HeaderMap, from: &HeaderMap) {
+    for (name, value) in from {
+        to.append(name, value.clone());
+    }
 }
 
 /// An answer the pipeline gives itself, without the handler (see [`Outcome::Respond`]): a
@@ -216,19 +231,42 @@ impl Pipeline {
     /// Decides what to do with a request, before its handler (see the [module
     /// documentation](self)).
     pub async fn authenticate(&self, head: RequestHead<'_>) -> Outcome {
-        let state = self
-            .options
-            .clerk()
-            .authenticate_with(head.headers, self.options.authenticate_options())
-            .await;
-        let mut response_headers = HeaderMap::new();
-        if self.options.sends_debug_headers() {
-            debug_headers(&state, &mut response_headers);
+        match crate::browser::authenticate(&self.options, head).await {
+            Verdict::Proceed {
+                state,
+                headers: mut response_headers,
+                reason,
+            } => {
+                if self.options.sends_debug_headers() {
+                    let status = match &state {
+                        RequestState::SignedOut(_) => "signed-out",
+                        _ => "signed-in",
+                    };
+                    let reason = reason.or_else(|| match &state {
+                        RequestState::SignedOut(why) => Some(why.reason().into()),
+                        _ => None,
+                    });
+                    debug_headers(status, reason.as_deref(), &mut response_headers);
+                }
+                Outcome::Continue(Proceed {
+                    state,
+                    response_headers,
+                })
+            }
+            Verdict::Redirect {
+                mut headers,
+                status,
+                reason,
+            } => {
+                if self.options.sends_debug_headers() {
+                    debug_headers(status, reason.as_deref(), &mut headers);
+                }
+                Outcome::Respond(Answer {
+                    status: StatusCode::TEMPORARY_REDIRECT,
+                    headers,
+                })
+            }
         }
-        Outcome::Continue(Proceed {
-            state,
-            response_headers,
-        })
     }
 
     /// A verified webhook `delivery` arrived: a `user.*` event (`user.created`,
@@ -304,19 +342,12 @@ pub const AUTH_STATUS_HEADER: &str = "x-clerk-auth-status";
 /// The header that says why a request is signed out.
 pub const AUTH_REASON_HEADER: &str = "x-clerk-auth-reason";
 
-/// Clerk's debug headers for a request authenticated as `state` (a machine token counts as
-/// signed in, as in Clerk's SDKs).
-fn debug_headers(state: &RequestState, headers: &mut HeaderMap) {
-    let status = match state {
-        RequestState::SignedOut(why) => {
-            headers.insert(
-                HeaderName::from_static(AUTH_REASON_HEADER),
-                HeaderValue::from_static(why.reason()),
-            );
-            "signed-out"
-        }
-        _ => "signed-in",
-    };
+/// Clerk's debug headers: the status (`signed-in`, which a machine token counts as, as in
+/// Clerk's SDKs; `signed-out`; `handshake`) and Clerk's reason, if any.
+fn debug_headers(status: &'static str, reason: Option<&str>, headers: &mut HeaderMap) {
+    if let Some(reason) = reason.and_then(|reason| HeaderValue::from_str(reason).ok()) {
+        headers.insert(HeaderName::from_static(AUTH_REASON_HEADER), reason);
+    }
     headers.insert(
         HeaderName::from_static(AUTH_STATUS_HEADER),
         HeaderValue::from_static(status),

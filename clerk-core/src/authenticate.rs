@@ -162,6 +162,19 @@ pub enum SignedOut {
     TokenTypeMismatch(Option<TokenKind>),
     /// A machine token of an accepted kind failed verification.
     Machine(MachineError),
+    /// Development instance: a browser request without Clerk's dev browser token
+    /// (`__clerk_db_jwt`), which Clerk's frontend always sets; a page gets a handshake, which
+    /// plants it (see [`crate::browser`]).
+    DevBrowserMissing,
+    /// Development instance: the URL carries a new dev browser token (`__clerk_db_jwt` in the
+    /// query, on the way back from Clerk's sign-in); a page gets a handshake with it.
+    DevBrowserSync,
+    /// A handshake came back without a session: the browser is signed out (its cookies are
+    /// cleared by the handshake's `Set-Cookie`), or the handshake nonce was unknown or used.
+    SessionTokenMissing,
+    /// A handshake's cookies could not be fetched from the Backend API (unreachable, 429, 5xx):
+    /// answered 503, never with another redirect.
+    HandshakeUnavailable,
 }
 
 impl SignedOut {
@@ -176,6 +189,10 @@ impl SignedOut {
             Self::Token(error) => error.reason(),
             Self::TokenTypeMismatch(_) => "token-type-mismatch",
             Self::Machine(error) => error.reason(),
+            Self::DevBrowserMissing => "dev-browser-missing",
+            Self::DevBrowserSync => "dev-browser-sync",
+            Self::SessionTokenMissing => "session-token-missing",
+            Self::HandshakeUnavailable => "handshake-unavailable",
         }
     }
 
@@ -183,16 +200,24 @@ impl SignedOut {
     pub fn token_presented(&self) -> bool {
         !matches!(
             self,
-            Self::NoToken | Self::ClientUatWithoutSession | Self::TokenTypeMismatch(None)
+            Self::NoToken
+                | Self::ClientUatWithoutSession
+                | Self::TokenTypeMismatch(None)
+                | Self::SessionTokenMissing
         )
     }
 
-    /// Whether the browser should refresh its cookies before retrying (Clerk's "handshake").
+    /// Whether the browser should refresh its cookies before retrying: the cases where Clerk's
+    /// full-stack SDKs (and this crate's layers, for a page request) run a handshake.
     pub fn handshake_needed(&self) -> bool {
         matches!(
             self,
-            Self::SessionWithoutClientUat | Self::ClientUatWithoutSession | Self::StaleToken
-        ) || matches!(self, Self::Token(VerifyError::Expired))
+            Self::SessionWithoutClientUat
+                | Self::ClientUatWithoutSession
+                | Self::StaleToken
+                | Self::DevBrowserMissing
+                | Self::DevBrowserSync
+        ) || matches!(self, Self::Token(error) if error.is_refreshable())
     }
 
     /// Whether the server, not the request, is at fault (keys could not be loaded, the Backend
@@ -201,6 +226,7 @@ impl SignedOut {
         match self {
             Self::Token(error) => error.is_unavailable(),
             Self::Machine(error) => error.is_unavailable(),
+            Self::HandshakeUnavailable => true,
             _ => false,
         }
     }
@@ -231,6 +257,12 @@ impl fmt::Display for SignedOut {
                 f.write_str("the machine token could not be verified")
             }
             Self::Machine(error) => fmt::Display::fmt(error, f),
+            Self::DevBrowserMissing => f.write_str("no dev browser token (__clerk_db_jwt)"),
+            Self::DevBrowserSync => f.write_str("a new dev browser token to sync"),
+            Self::SessionTokenMissing => f.write_str("the handshake brought no session"),
+            Self::HandshakeUnavailable => {
+                f.write_str("the handshake could not be completed now; try again later")
+            }
         }
     }
 }
@@ -249,7 +281,7 @@ pub struct AuthenticateOptions {
 
 /// The bearer token of an `Authorization` header value, if its scheme is Bearer (empty for a bare
 /// `Bearer`: HTTP strips the trailing space of `Bearer `).
-fn bearer(value: &[u8]) -> Option<&[u8]> {
+pub(crate) fn bearer(value: &[u8]) -> Option<&[u8]> {
     let value = value.trim_ascii();
     let (scheme, rest) = match value.iter().position(|&b| b == b' ') {
         Some(space) => value.split_at(space),
@@ -261,7 +293,7 @@ fn bearer(value: &[u8]) -> Option<&[u8]> {
 }
 
 /// Iterates the `name=value` pairs of every `Cookie` header.
-fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&[u8], &[u8])> {
+pub(crate) fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&[u8], &[u8])> {
     headers.get_all(COOKIE).iter().flat_map(|value| {
         value.as_bytes().split(|&b| b == b';').filter_map(|pair| {
             let pair = pair.trim_ascii();
@@ -278,9 +310,11 @@ fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&[u8], &[u8])> {
 
 /// What the session-cookie choice needs to know of the unverified payload of a cookie token.
 #[derive(Default, serde::Deserialize)]
-struct Peek {
+pub(crate) struct Peek {
     #[serde(default, deserialize_with = "crate::claims::lenient")]
     iss: Option<String>,
+    #[serde(default, deserialize_with = "crate::claims::lenient")]
+    pub(crate) sid: Option<String>,
     #[serde(default, deserialize_with = "crate::claims::lenient")]
     iat: Option<f64>,
     #[serde(default, deserialize_with = "crate::claims::lenient")]
@@ -289,7 +323,7 @@ struct Peek {
 
 impl Peek {
     /// Decodes a token's payload without verifying anything; `None` when it is not a JWT.
-    fn of(token: &[u8]) -> Option<Self> {
+    pub(crate) fn of(token: &[u8]) -> Option<Self> {
         use base64::Engine as _;
         let payload = token.split(|&b| b == b'.').nth(1)?;
         let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -325,7 +359,13 @@ type CookiePair<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
 /// development instance, the suffixed token has expired while the unsuffixed pair is signed out.
 /// An unsuffixed token of another instance (its `iss` is not this instance's Frontend API) always
 /// yields to the suffixed pair.
-fn session_cookies<'a>(headers: &'a HeaderMap, names: Option<&CookieNames>) -> CookiePair<'a> {
+///
+/// The flag says whether the suffixed pair was chosen (Clerk's `usesSuffixedCookies`): the other
+/// instance-specific cookies (`__clerk_db_jwt`) are then read suffixed too.
+pub(crate) fn session_cookies<'a>(
+    headers: &'a HeaderMap,
+    names: Option<&CookieNames>,
+) -> (CookiePair<'a>, bool) {
     let (mut session, mut uat) = (None, None);
     let (mut suffixed_session, mut suffixed_uat) = (None, None);
     let first = |slot: &mut Option<&'a [u8]>, value: &'a [u8]| {
@@ -349,22 +389,22 @@ fn session_cookies<'a>(headers: &'a HeaderMap, names: Option<&CookieNames>) -> C
     }
     let unsuffixed = (session, uat);
     let Some(names) = names else {
-        return unsuffixed;
+        return (unsuffixed, false);
     };
     if suffixed_session.is_none() && suffixed_uat.is_none() {
-        return unsuffixed;
+        return (unsuffixed, false);
     }
     let peek_session = session.map(|token| Peek::of(token).unwrap_or_default());
     if let Some(peek) = &peek_session {
         let Some(iss) = peek.iss.as_deref().filter(|iss| !iss.is_empty()) else {
-            return unsuffixed;
+            return (unsuffixed, false);
         };
         let host = iss
             .strip_prefix("https://")
             .or_else(|| iss.strip_prefix("http://"))
             .unwrap_or(iss);
         if host != names.frontend_api {
-            return (suffixed_session, suffixed_uat);
+            return ((suffixed_session, suffixed_uat), true);
         }
     }
     let peek_suffixed = suffixed_session.and_then(Peek::of);
@@ -372,10 +412,10 @@ fn session_cookies<'a>(headers: &'a HeaderMap, names: Option<&CookieNames>) -> C
     let zero = |uat: Option<&[u8]>| uat == Some(b"0");
     if !zero(suffixed_uat) && !zero(uat) && iat(peek_session.as_ref()) > iat(peek_suffixed.as_ref())
     {
-        return unsuffixed;
+        return (unsuffixed, false);
     }
     if zero(suffixed_uat) && !zero(uat) {
-        return unsuffixed;
+        return (unsuffixed, false);
     }
     if names.development && !zero(suffixed_uat) && zero(uat) {
         let now = crate::verify::now_ms() / 1000;
@@ -383,13 +423,13 @@ fn session_cookies<'a>(headers: &'a HeaderMap, names: Option<&CookieNames>) -> C
             .as_ref()
             .is_some_and(|p| p.exp.is_none_or(|exp| exp <= now as f64));
         if expired {
-            return unsuffixed;
+            return (unsuffixed, false);
         }
     }
     if suffixed_uat.is_none() && suffixed_session.is_some() {
-        return unsuffixed;
+        return (unsuffixed, false);
     }
-    (suffixed_session, suffixed_uat)
+    ((suffixed_session, suffixed_uat), true)
 }
 
 /// `__client_uat` as Clerk's SDK reads it (JavaScript's `parseInt`, then `|| 0`): leading
@@ -556,7 +596,7 @@ impl Authenticator<'_> {
         if !options.accept_cookie {
             return Err(SignedOut::NoToken);
         }
-        let (session, client_uat) = session_cookies(headers, self.cookie_names);
+        let ((session, client_uat), _) = session_cookies(headers, self.cookie_names);
         // Like Clerk: a missing or unreadable `__client_uat` is 0, and 0 means no active client.
         let client_uat = client_uat.map_or(0, self::client_uat);
         let token = match (session, client_uat != 0) {
@@ -565,9 +605,25 @@ impl Authenticator<'_> {
             (None, true) => return Err(SignedOut::ClientUatWithoutSession),
             (Some(session), true) => token_text(session)?,
         };
-        let auth = self
+        let auth = match self
             .verified(token, TokenSource::Cookie, &options.verify)
-            .await?;
+            .await
+        {
+            Ok(auth) => auth,
+            // Clerk compares `iat` with `__client_uat` before verifying: a stale token that also
+            // fails verification (expired, say) is stale first, unless it is not a session token.
+            Err(SignedOut::Token(error)) if error != VerifyError::TypeMismatch => {
+                let stale = Peek::of(token.as_bytes())
+                    .and_then(|peek| peek.iat)
+                    .is_some_and(|iat| iat < client_uat as f64);
+                return Err(if stale {
+                    SignedOut::StaleToken
+                } else {
+                    SignedOut::Token(error)
+                });
+            }
+            Err(why) => return Err(why),
+        };
         // A token without `iat` cannot be compared, and is not stale (as in Clerk's SDK).
         if auth.claims.issued_at().is_some_and(|iat| iat < client_uat) {
             return Err(SignedOut::StaleToken);
@@ -595,10 +651,15 @@ impl Authenticator<'_> {
 impl Auth {
     /// The authentication of a verified bearer token.
     fn header(verified: Verified) -> Self {
+        Self::new(verified, TokenSource::Header)
+    }
+
+    /// The authentication of a verified token from `source`.
+    pub(crate) fn new(verified: Verified, source: TokenSource) -> Self {
         Self {
             claims: verified.claims,
             token: verified.token,
-            source: TokenSource::Header,
+            source,
         }
     }
 }
@@ -647,7 +708,7 @@ mod tests {
     /// The chosen pair as text, for readable assertions.
     fn chosen(cookie: &str, names: Option<&CookieNames>) -> (Option<String>, Option<String>) {
         let h = headers(cookie.as_bytes());
-        let (session, uat) = session_cookies(&h, names);
+        let ((session, uat), _) = session_cookies(&h, names);
         let text = |v: Option<&[u8]>| v.map(|v| String::from_utf8_lossy(v).into_owned());
         (text(session), text(uat))
     }
@@ -833,7 +894,7 @@ mod props {
                 let value = HeaderValue::from_str(&all.join(&separator)).expect("cookie-safe");
                 headers.append(COOKIE, value);
             }
-            let (found, found_uat) = session_cookies(&headers, None);
+            let ((found, found_uat), _) = session_cookies(&headers, None);
             prop_assert_eq!(found, Some(token.as_bytes()));
             let expected_uat = uat.to_string();
             prop_assert_eq!(found_uat, Some(expected_uat.as_bytes()));

@@ -228,8 +228,13 @@ impl Clerk {
         self.inner.transport.execute_text(request).await
     }
 
+    /// The session-cookie names of the instance (from its publishable key), if it has one.
+    pub(crate) fn cookie_names(&self) -> Option<&CookieNames> {
+        self.inner.cookie_names.as_ref()
+    }
+
     /// The components request authentication works with, lent for one request.
-    fn authenticator(&self) -> Authenticator<'_> {
+    pub(crate) fn authenticator(&self) -> Authenticator<'_> {
         Authenticator {
             sessions: &self.inner.verifier,
             machines: &self.inner.machines,

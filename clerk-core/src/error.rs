@@ -123,6 +123,15 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// Whether a browser can get a newer token for this failure (expired, not yet valid,
+    /// issued in the future): Clerk refreshes or handshakes on these, and only these.
+    pub fn is_refreshable(&self) -> bool {
+        matches!(
+            self,
+            Self::Expired | Self::NotActiveYet | Self::IatInTheFuture
+        )
+    }
+
     /// The reason name, as Clerk's SDKs spell it.
     pub fn reason(&self) -> &'static str {
         match self {

@@ -149,6 +149,22 @@ impl PublishableKey {
         &self.frontend_api
     }
 
+    /// The Frontend API's URL, where browsers are sent for Clerk's handshake:
+    /// `https://<frontend-api-host>`, or `http://` when the host is a loopback name
+    /// (`localhost`, `*.localhost` or `127.0.0.1`, with or without a port), which no
+    /// Clerk instance can have: a local Clerk such as `clerk-testing`'s LocalClerk, served
+    /// without TLS on the developer's machine.
+    pub fn frontend_api_url(&self) -> String {
+        let host = match self.frontend_api.rsplit_once(':') {
+            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+            _ => &self.frontend_api,
+        }
+        .to_ascii_lowercase();
+        let loopback = host == "localhost" || host.ends_with(".localhost") || host == "127.0.0.1";
+        let scheme = if loopback { "http" } else { "https" };
+        format!("{scheme}://{}", self.frontend_api)
+    }
+
     /// The issuer of this instance's session tokens: `https://<frontend-api-host>`.
     pub fn issuer(&self) -> String {
         format!("https://{}", self.frontend_api)
@@ -351,6 +367,25 @@ mod tests {
             PublishableKey::new(&padded).expect("valid").frontend_api(),
             "clerk.acme.io"
         );
+    }
+
+    #[test]
+    fn the_frontend_api_is_https_unless_it_is_a_loopback_name() {
+        let url = |host: &str| {
+            let key = format!(
+                "pk_test_{}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{host}$"))
+            );
+            PublishableKey::new(key).expect("valid").frontend_api_url()
+        };
+        assert_eq!(url("clerk.example.com"), "https://clerk.example.com");
+        assert_eq!(url("localhost:8790"), "http://localhost:8790");
+        assert_eq!(url("abc.clerk.LOCALHOST"), "http://abc.clerk.LOCALHOST");
+        assert_eq!(url("127.0.0.1:1"), "http://127.0.0.1:1");
+        // Only the names themselves: a look-alike is a real host, and gets TLS.
+        assert_eq!(url("localhost.evil.com"), "https://localhost.evil.com");
+        assert_eq!(url("evillocalhost"), "https://evillocalhost");
+        assert_eq!(url("127.0.0.1.nip.io"), "https://127.0.0.1.nip.io");
     }
 
     #[test]

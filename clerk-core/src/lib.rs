@@ -27,6 +27,7 @@
 pub mod adapter;
 pub mod api;
 mod authenticate;
+pub mod browser;
 pub mod claims;
 mod client;
 pub mod error;

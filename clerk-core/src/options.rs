@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::authenticate::AuthenticateOptions;
+use crate::browser::BrowserSessions;
 use crate::client::Clerk;
 use crate::machine::Accepts;
 use crate::models::User;
@@ -39,6 +40,7 @@ pub struct ClerkOptions {
     authenticate: AuthenticateOptions,
     users: UserLookup,
     debug_headers: bool,
+    browser: BrowserSessions,
 }
 
 impl ClerkOptions {
@@ -52,6 +54,7 @@ impl ClerkOptions {
             clerk,
             users: UserLookup::default(),
             debug_headers: false,
+            browser: BrowserSessions::default(),
         }
     }
 
@@ -120,6 +123,36 @@ impl ClerkOptions {
     pub fn debug_headers(mut self, on: bool) -> Self {
         self.debug_headers = on;
         self
+    }
+
+    /// Whether browser sessions are kept alive as Clerk's full-stack SDKs keep them (default:
+    /// yes): an expired session token is refreshed server-side, and a page request whose
+    /// cookies need renewing is redirected through Clerk's handshake (see [`crate::browser`]).
+    /// Only page requests (a GET for a document) are ever redirected; API calls are signed out
+    /// with Clerk's reason, as before. Turn it off for services that never serve pages (then
+    /// the layer behaves as Clerk's backend SDKs: nothing is refreshed or redirected).
+    pub fn handshake(mut self, on: bool) -> Self {
+        self.browser.handshake = on;
+        self
+    }
+
+    /// Whether the request's public URL (where a handshake returns to, and the origin sent with
+    /// a refresh) is rebuilt from `X-Forwarded-Proto` and `X-Forwarded-Host` (default: yes, as
+    /// Clerk's SDKs do, for apps behind a reverse proxy or load balancer). Turn it off when
+    /// clients reach the app directly: the URL then comes from the `Host` header alone.
+    pub fn trust_forwarded_headers(mut self, trust: bool) -> Self {
+        self.browser.trust_forwarded = trust;
+        self
+    }
+
+    /// Whether the handshake and server-side refresh are on (see [`handshake`](Self::handshake)).
+    pub fn runs_handshake(&self) -> bool {
+        self.browser.handshake
+    }
+
+    /// The browser-session settings, and the refreshes shared by concurrent requests.
+    pub(crate) fn browser_sessions(&self) -> &BrowserSessions {
+        &self.browser
     }
 
     /// The client requests are authenticated with.

@@ -262,9 +262,11 @@ impl Rejection {
     /// - otherwise: 401 with the reason as code and
     ///   `WWW-Authenticate: Bearer error="invalid_token"`.
     pub fn signed_out(why: &SignedOut) -> Self {
-        if let SignedOut::Machine(MachineError::Unavailable(_) | MachineError::SecretKeyInvalid) =
-            why
-        {
+        if matches!(
+            why,
+            SignedOut::Machine(MachineError::Unavailable(_) | MachineError::SecretKeyInvalid)
+                | SignedOut::HandshakeUnavailable
+        ) {
             return Self::verification_unavailable();
         }
         if why.is_unavailable() {

@@ -1,6 +1,8 @@
-//! The LocalClerk HTTP server: accepts connections, names each request's operation and counts
-//! it, applies the injected [`Fault`], requires the secret key, then hands the request to the
-//! [emulated routes](crate::emulator) or answers that the operation is not emulated.
+//! The LocalClerk HTTP server: accepts connections and sends each request to the
+//! [Frontend API](crate::frontend) (its paths, no secret key, no faults) or to the Backend API:
+//! names the request's operation and counts it, applies the injected [`Fault`], requires the
+//! secret key, then hands the request to the [emulated routes](crate::emulator) or answers that
+//! the operation is not emulated.
 
 use std::convert::Infallible;
 use std::net::IpAddr;
@@ -17,9 +19,11 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt as _;
 
-use crate::emulator::{self, clerk_error, served_at_root};
+use crate::emulator::{self, served_at_root};
 use crate::fault::Fault;
+use crate::frontend;
 use crate::generated::operations::OPERATIONS;
+use crate::reply::clerk_error;
 use crate::state::{Shared, lock};
 use crate::webhooks::{HTTP_REQUEST, HttpRequest};
 
@@ -62,8 +66,18 @@ impl std::fmt::Display for Closed {
 
 impl std::error::Error for Closed {}
 
+/// The two sides of an instance.
+#[derive(Clone)]
+struct Routers {
+    backend: Router,
+    frontend: Router,
+}
+
 async fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    let router = router(shared.clone());
+    let router = Routers {
+        backend: router(shared.clone()),
+        frontend: frontend::routes().with_state(shared.clone()),
+    };
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -126,40 +140,80 @@ fn operation_for(method: &str, path: &str) -> Option<&'static str> {
         .map(|(_, id)| id)
 }
 
-/// Counts the request, applies injected faults, then routes, with the request known to the
-/// webhook events of the changes it makes.
+/// A Frontend API request goes to its routes; a Backend API request is counted, meets the
+/// injected faults, then is routed. Either way with the request known to the webhook events of
+/// the changes it makes.
 async fn handle(
     shared: Arc<Shared>,
-    router: Router,
+    routers: Routers,
     request: Request,
     client_ip: IpAddr,
 ) -> Result<Response, Closed> {
-    let operation = operation_for(request.method().as_str(), request.uri().path());
+    let http_request = HttpRequest {
+        client_ip: client_ip.to_string(),
+        user_agent: request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    let router = if frontend::serves(request.uri().path()) {
+        routers.frontend
+    } else {
+        let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+        match backend_fault(&shared, method.as_str(), &path).await {
+            Some(answer) => return answer,
+            None => routers.backend,
+        }
+    };
+    match HTTP_REQUEST
+        .scope(http_request, router.oneshot(request))
+        .await
+    {
+        Ok(response) => Ok(response),
+        Err(never) => match never {},
+    }
+}
+
+/// Counts a Backend API request and applies the injected fault: `Some` answer (or a closed
+/// connection) when the fault decides, `None` to go on.
+async fn backend_fault(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+) -> Option<Result<Response, Closed>> {
+    let operation = operation_for(method, path);
     if let Some(id) = operation {
         shared.count_call(id);
     }
-    let fault = if request.uri().path() == "/v1/jwks" {
+    let fault = if path == "/v1/jwks" {
         shared.count_jwks_request();
         shared.jwks_fault()
     } else {
         shared.api_fault()
     };
     match fault {
-        Some(Fault::Close) => return Err(Closed),
-        Some(Fault::Hang) => std::future::pending::<()>().await,
-        Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::Close) => Some(Err(Closed)),
+        Some(Fault::Hang) => std::future::pending().await,
+        Some(Fault::Delay(delay)) => {
+            tokio::time::sleep(delay).await;
+            None
+        }
         Some(Fault::Status(status)) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return Ok(clerk_error(
+            Some(Ok(clerk_error(
                 status,
                 "internal_clerk_error",
                 "Injected fault",
-            ));
+            )))
         }
         Some(Fault::NotClerk(status)) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let page = format!("<html><body><h1>{status}</h1></body></html>");
-            return Ok((status, [(header::CONTENT_TYPE, "text/html")], page).into_response());
+            Some(Ok(
+                (status, [(header::CONTENT_TYPE, "text/html")], page).into_response()
+            ))
         }
         Some(Fault::RateLimited { retry_after_secs }) => {
             let mut response = clerk_error(
@@ -170,25 +224,9 @@ async fn handle(
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, retry_after_secs.into());
-            return Ok(response);
+            Some(Ok(response))
         }
-        None => {}
-    }
-    let http_request = HttpRequest {
-        client_ip: client_ip.to_string(),
-        user_agent: request
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned(),
-    };
-    match HTTP_REQUEST
-        .scope(http_request, router.oneshot(request))
-        .await
-    {
-        Ok(response) => Ok(response),
-        Err(never) => match never {},
+        None => None,
     }
 }
 

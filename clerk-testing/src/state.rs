@@ -22,7 +22,14 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct Identity {
     pub(crate) secret_key: String,
     pub(crate) publishable_key: String,
+    /// The Frontend API host (`localhost:<port>` by default), which names the issuer.
     pub(crate) frontend_api: String,
+    /// The suffix of the cookie names of apps that share a domain (`__session_<suffix>`): the
+    /// publishable key's [`cookie_suffix`](clerk_core::PublishableKey::cookie_suffix).
+    pub(crate) cookie_suffix: String,
+    /// The lifetime of the session tokens the Frontend API issues (handshakes) and of refreshed
+    /// ones, in seconds.
+    pub(crate) session_token_lifetime: i64,
     /// The `alg` published with each JWK; `None` publishes keys not bound to one.
     pub(crate) jwk_alg: Option<String>,
     /// JWKs published before the instance's own keys.
@@ -34,6 +41,7 @@ pub(crate) struct Shared {
     identity: Identity,
     keys: Mutex<Vec<Arc<SigningKey>>>,
     jwks_requests: AtomicUsize,
+    handshakes: AtomicUsize,
     jwks_fault: Mutex<Option<Fault>>,
     api_fault: Mutex<Option<Fault>>,
     calls: Mutex<HashMap<&'static str, usize>>,
@@ -79,6 +87,7 @@ impl Shared {
             identity,
             keys: Mutex::new(vec![Arc::new(key)]),
             jwks_requests: AtomicUsize::new(0),
+            handshakes: AtomicUsize::new(0),
             jwks_fault: Mutex::new(None),
             api_fault: Mutex::new(None),
             calls: Mutex::new(HashMap::new()),
@@ -157,6 +166,15 @@ impl Shared {
 
     pub(crate) fn jwks_requests(&self) -> usize {
         self.jwks_requests.load(Ordering::SeqCst)
+    }
+
+    /// Counts a request to the Frontend API's `/v1/client/handshake`.
+    pub(crate) fn count_handshake(&self) {
+        self.handshakes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn handshakes(&self) -> usize {
+        self.handshakes.load(Ordering::SeqCst)
     }
 
     pub(crate) fn jwks_fault(&self) -> Option<Fault> {

@@ -87,6 +87,23 @@ impl TokenBuilder {
         }
     }
 
+    /// A token for an existing session, pre-filled as Clerk would issue it (user, session,
+    /// active organization with role and permissions); `None` when Clerk would issue none (the
+    /// session is unknown, revoked or ended, or its user was deleted).
+    pub(crate) fn for_session(shared: Arc<Shared>, session_id: &str) -> Option<Self> {
+        let (session, membership) = shared.store().tokenable_session(session_id)?;
+        let mut token = Self::new(shared, session.user_id).session_id(session.id);
+        if let Some(membership) = membership {
+            token = token.org(
+                membership.organization.id,
+                membership.organization.slug,
+                membership.role,
+                membership.permissions,
+            );
+        }
+        Some(token)
+    }
+
     /// The session id (`sid`); a random `sess_…` by default.
     pub fn session_id(mut self, sid: impl Into<String>) -> Self {
         self.session_id = sid.into();
@@ -344,6 +361,36 @@ impl TokenBuilder {
         let signature = key.sign(self.alg, message.as_bytes());
         format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
+}
+
+/// A fresh session token for an existing session, as the Frontend API issues them (handshakes,
+/// refreshes): the instance's session-token lifetime, `azp` the origin that asked (when known).
+/// `None` when Clerk would issue none.
+pub(crate) fn session_token(
+    shared: &Arc<Shared>,
+    session_id: &str,
+    azp: Option<&str>,
+) -> Option<String> {
+    let mut token = TokenBuilder::for_session(shared.clone(), session_id)?
+        .expires_in(shared.identity().session_token_lifetime);
+    if let Some(azp) = azp.filter(|azp| !azp.is_empty()) {
+        token = token.azp(azp);
+    }
+    Some(token.mint())
+}
+
+/// The `__clerk_handshake` token of a handshake answered with `format=token`: the directives
+/// as its `handshake` claim, signed with the instance's key like a session token (header
+/// `typ: JWT`, `cat` [`SESSION_CATEGORY`]), valid for a minute.
+pub(crate) fn handshake_jwt(shared: &Shared, directives: &[String]) -> String {
+    let iat = unix_now();
+    let mut claims = Map::new();
+    claims.insert("handshake".into(), json!(directives));
+    claims.insert("iat".into(), iat.into());
+    claims.insert("exp".into(), (iat + 60).into());
+    let mut header = Map::new();
+    header.insert("cat".into(), SESSION_CATEGORY.into());
+    sign_jwt(shared, header, claims)
 }
 
 /// Encodes `org:<feature>:<permission>` strings the way Clerk's v2 tokens carry them: the

@@ -542,7 +542,15 @@ fn bearer(token: &str) -> (&'static str, Vec<u8>) {
     ("authorization", format!("Bearer {token}").into_bytes())
 }
 
+/// A `Cookie` header as a browser on a development instance sends it: with the dev browser
+/// token, which Clerk requires beside the session cookies (see [`cookie_without_dev_browser`]).
 fn cookie(value: String) -> (&'static str, Vec<u8>) {
+    cookie_without_dev_browser(format!("{value}; __clerk_db_jwt=dvb_contract"))
+}
+
+/// A `Cookie` header as given: on a development instance, without `__clerk_db_jwt`, session
+/// cookies are signed out with `dev-browser-missing`.
+fn cookie_without_dev_browser(value: String) -> (&'static str, Vec<u8>) {
     ("cookie", value.into_bytes())
 }
 
@@ -604,6 +612,13 @@ fn scenarios(local: &LocalClerk) -> Vec<Scenario> {
             name: "cookie only",
             headers: vec![cookie(format!("__session={admin}; {uat}"))],
             outcome: signed_in_admin.clone(),
+        },
+        Scenario {
+            name: "cookie without the dev browser (development instance)",
+            headers: vec![cookie_without_dev_browser(format!(
+                "__session={admin}; {uat}"
+            ))],
+            outcome: Outcome::SignedOut(SignedOut::DevBrowserMissing),
         },
         Scenario {
             name: "Basic header plus cookie",
@@ -1099,7 +1114,7 @@ pub fn hostile_cases(local: &LocalClerk) -> Vec<Case> {
             headers: vec![(
                 "cookie",
                 [
-                    b"__session=\xff\xfe.a.b; ".to_vec(),
+                    b"__session=\xff\xfe.a.b; __clerk_db_jwt=d; ".to_vec(),
                     uat.clone().into_bytes(),
                 ]
                 .concat(),
@@ -1117,7 +1132,7 @@ pub fn hostile_cases(local: &LocalClerk) -> Vec<Case> {
             headers: vec![(
                 "cookie",
                 [
-                    b"\xff\xfe=\x80; ;;=; a".to_vec(),
+                    b"\xff\xfe=\x80; ;;=; a; __clerk_db_jwt=d".to_vec(),
                     format!("; __session={admin}; {uat}").into_bytes(),
                 ]
                 .concat(),

@@ -64,6 +64,11 @@ async fn main() {
     );
     println!("Sample session token for Ada (valid 1 hour):\n{token}\n");
     println!(
+        "Frontend API: {} (sign in from a browser: {}/sign-in?redirect_url=<your app's URL>)",
+        local.frontend_api_url(),
+        local.frontend_api_url()
+    );
+    println!(
         "Emulated Backend API operations: {}",
         clerk_testing::EMULATED_OPERATIONS.join(", ")
     );

@@ -5,6 +5,7 @@
 //! Counting requests, injected faults, the secret key and the answer to operations not
 //! emulated are the server's, which sits above this module.
 
+mod clients;
 mod invitations;
 mod jwks;
 mod machine_tokens;
@@ -20,12 +21,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::ids::random_id;
+use crate::reply::clerk_error;
 use crate::state::Shared;
 
 use crate::store::{Failure, Outcome};
@@ -67,6 +68,9 @@ pub const EMULATED_OPERATIONS: &[&str] = &[
     "GetSessionList",
     "GetSession",
     "RevokeSession",
+    "RefreshSession",
+    // clients
+    "GetHandshakePayload",
     // invitations
     "CreateInvitation",
     "ListInvitations",
@@ -108,24 +112,11 @@ pub(crate) fn routes() -> Routes {
         .merge(organizations::routes())
         .merge(memberships::routes())
         .merge(sessions::routes())
+        .merge(clients::routes())
         .merge(invitations::routes())
         .merge(jwks::routes())
         .merge(machines::routes())
         .merge(machine_tokens::routes())
-}
-
-/// A response in Clerk's error shape.
-pub(crate) fn clerk_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({
-        "errors": [{ "message": message, "long_message": message, "code": code }],
-        "clerk_trace_id": random_id(16),
-    });
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
 }
 
 impl IntoResponse for Failure {
@@ -189,7 +180,9 @@ mod tests {
         let identity = Identity {
             secret_key: "sk_test".into(),
             publishable_key: "pk_test".into(),
-            frontend_api: "test.clerk.localhost".into(),
+            frontend_api: "localhost:1".into(),
+            cookie_suffix: "suffix".into(),
+            session_token_lifetime: 60,
             jwk_alg: Some("RS256".into()),
             extra_jwks: Vec::new(),
         };

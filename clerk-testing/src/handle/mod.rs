@@ -1,10 +1,12 @@
 //! [`LocalClerk`], the public handle of an instance, and its builder; and the small handles,
 //! one per job, that group its helpers: [`Keys`], [`Users`], [`Organizations`], [`Sessions`],
-//! [`Machines`], [`ApiKeys`], [`Oauth`], [`Webhooks`], [`Requests`] and [`Faults`], each
-//! borrowed from a `LocalClerk` by the method of the same name (`local.users()`, ...).
+//! [`Machines`], [`ApiKeys`], [`Oauth`], [`Frontend`], [`Webhooks`], [`Requests`] and
+//! [`Faults`], each borrowed from a `LocalClerk` by the method of the same name
+//! (`local.users()`, ...).
 
 mod api_keys;
 mod faults;
+mod frontend;
 mod keys;
 mod machines;
 mod oauth;
@@ -19,11 +21,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use clerk_core::{Clerk, ClerkBuilder};
+use clerk_core::{Clerk, ClerkBuilder, PublishableKey};
 use tokio::net::TcpListener;
 
 pub use api_keys::ApiKeys;
 pub use faults::Faults;
+pub use frontend::Frontend;
 pub use keys::Keys;
 pub use machines::Machines;
 pub use oauth::Oauth;
@@ -49,6 +52,7 @@ pub struct LocalClerkBuilder {
     extra_jwks: Vec<serde_json::Value>,
     port: u16,
     webhook_retry_delays: Option<Vec<Duration>>,
+    session_token_lifetime: Option<Duration>,
 }
 
 impl LocalClerkBuilder {
@@ -59,7 +63,11 @@ impl LocalClerkBuilder {
         self
     }
 
-    /// The Frontend API host, which names the issuer (default `<random>.clerk.localhost`).
+    /// The Frontend API host, which the publishable key names and which names the issuer
+    /// (`iss` is `https://<host>`). Default `localhost:<port>`, the port LocalClerk bound: a
+    /// host a browser and an HTTP client reach (LocalClerk serves its Frontend API there), and
+    /// not the host of an app on `127.0.0.1:<port>`, so that the two keep their cookies apart
+    /// as Clerk's domain and an app's do.
     pub fn frontend_api(mut self, host: impl Into<String>) -> Self {
         self.frontend_api = Some(host.into());
         self
@@ -93,6 +101,14 @@ impl LocalClerkBuilder {
         self
     }
 
+    /// The lifetime of the session tokens the Frontend API issues (handshakes) and
+    /// `RefreshSession` answers (default 60 s, as Clerk; tests of refreshes use a few seconds).
+    /// Whole seconds; at least one.
+    pub fn session_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.session_token_lifetime = Some(lifetime);
+        self
+    }
+
     /// Binds 127.0.0.1 on a free port and starts serving.
     pub async fn start(self) -> std::io::Result<LocalClerk> {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
@@ -100,16 +116,25 @@ impl LocalClerkBuilder {
         let id = random_id(8);
         let frontend_api = self
             .frontend_api
-            .unwrap_or_else(|| format!("{id}.clerk.localhost"));
+            .unwrap_or_else(|| format!("localhost:{}", addr.port()));
         let publishable_key = format!(
             "pk_test_{}",
             base64::engine::general_purpose::STANDARD.encode(format!("{frontend_api}$"))
         );
+        let cookie_suffix = PublishableKey::new(&publishable_key)
+            .map(|key| key.cookie_suffix())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+        let session_token_lifetime = self
+            .session_token_lifetime
+            .map_or(60, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .max(1);
         let kid = self.kid.unwrap_or_else(|| format!("ins_local_{id}"));
         let identity = Identity {
             secret_key: format!("sk_test_local_{}", random_id(32)),
             publishable_key,
             frontend_api,
+            cookie_suffix,
+            session_token_lifetime,
             jwk_alg: self.jwk_alg.unwrap_or(Some("RS256".into())),
             extra_jwks: self.extra_jwks,
         };
@@ -145,6 +170,7 @@ impl LocalClerkBuilder {
 /// | [`users()`](Self::users), [`organizations()`](Self::organizations) | seed data without HTTP: users, organizations, members, role permissions |
 /// | [`sessions()`](Self::sessions) | sign users in without HTTP; session tokens for existing sessions |
 /// | [`machines()`](Self::machines), [`api_keys()`](Self::api_keys), [`oauth()`](Self::oauth) | machine credentials: machines and M2M tokens, API keys, OAuth access tokens |
+/// | [`frontend()`](Self::frontend) | the Frontend API: sign-in and sign-out URLs for a browser, refresh tokens, clients and handshakes |
 /// | [`webhooks()`](Self::webhooks) | webhook endpoints and every delivery attempt |
 /// | [`requests()`](Self::requests) | request counters by operation id |
 /// | [`faults()`](Self::faults) | failures, latency and rate limits on demand; shutting the server down |
@@ -203,9 +229,24 @@ impl LocalClerk {
         &self.shared.identity().publishable_key
     }
 
-    /// The Frontend API host named by the publishable key.
+    /// The Frontend API host named by the publishable key (`localhost:<port>` by default).
     pub fn frontend_api(&self) -> &str {
         &self.shared.identity().frontend_api
+    }
+
+    /// The Frontend API URL, as Clerk's SDKs derive it from the publishable key:
+    /// `http://<host>` for a loopback host (`localhost`, `*.localhost`, `127.0.0.1`, `[::1]`,
+    /// with or without a port), else `https://<host>`. By default `http://localhost:<port>`,
+    /// where LocalClerk serves its Frontend API ([`frontend`](Self::frontend)). The issuer of
+    /// its tokens stays `https://<host>` ([`issuer`](Self::issuer)), as Clerk's.
+    pub fn frontend_api_url(&self) -> String {
+        let host = self.frontend_api();
+        let scheme = if is_loopback_host(host) {
+            "http"
+        } else {
+            "https"
+        };
+        format!("{scheme}://{host}")
     }
 
     /// The issuer (`iss`) of this instance's tokens.
@@ -273,6 +314,12 @@ impl LocalClerk {
         Oauth { local: self }
     }
 
+    /// The Frontend API: sign-in and sign-out URLs for a browser, the cookie suffix, refresh
+    /// tokens, and how many clients and handshakes it has seen.
+    pub fn frontend(&self) -> Frontend<'_> {
+        Frontend { local: self }
+    }
+
     /// Registers webhook endpoints and shows the deliveries made to them.
     pub fn webhooks(&self) -> Webhooks<'_> {
         Webhooks { local: self }
@@ -295,5 +342,47 @@ impl std::fmt::Debug for LocalClerk {
             .field("api_url", &self.api_url())
             .field("frontend_api", &self.frontend_api())
             .finish_non_exhaustive()
+    }
+}
+
+/// Whether a Frontend API host (with or without a port) is loopback, where Clerk's SDKs use
+/// `http://`: `localhost`, `*.localhost`, `127.0.0.1`, `[::1]`.
+fn is_loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _)| name)
+    };
+    let name = name.to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost") || name == "127.0.0.1" || name == "::1"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn loopback_hosts_are_told_apart() {
+        for host in [
+            "localhost",
+            "localhost:8790",
+            "abc.clerk.localhost",
+            "abc.localhost:1",
+            "127.0.0.1",
+            "127.0.0.1:9",
+            "[::1]",
+            "[::1]:9",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "clerk.example.com",
+            "localhost.example.com",
+            "127.0.0.2",
+            "[::2]:9",
+            "evil.com:localhost",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
     }
 }

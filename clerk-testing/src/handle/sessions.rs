@@ -50,18 +50,7 @@ impl Sessions<'_> {
     /// [`TokenBuilder::mint`]. `None` when Clerk would issue none: the session is revoked or
     /// ended, or its user was deleted.
     pub fn token(&self, session_id: &str) -> Option<TokenBuilder> {
-        let (session, membership) = self.local.shared.store().tokenable_session(session_id)?;
-        let mut token =
-            TokenBuilder::new(self.local.shared.clone(), session.user_id).session_id(session.id);
-        if let Some(membership) = membership {
-            token = token.org(
-                membership.organization.id,
-                membership.organization.slug,
-                membership.role,
-                membership.permissions,
-            );
-        }
-        Some(token)
+        TokenBuilder::for_session(self.local.shared.clone(), session_id)
     }
 }
 

@@ -6,6 +6,7 @@
 //! One submodule per resource; each adds its rules to [`Store`].
 
 mod api_keys;
+mod clients;
 mod invitations;
 mod m2m_tokens;
 mod machines;
@@ -26,6 +27,7 @@ use serde::de::DeserializeOwned;
 use crate::time::now_ms;
 
 pub(crate) use api_keys::{ApiKeyRecord, NewApiKey};
+pub(crate) use clients::ClientRecord;
 pub(crate) use m2m_tokens::M2mRecord;
 pub(crate) use machines::MachineRecord;
 pub(crate) use oauth_access_tokens::{DEFAULT_OAUTH_TTL_SECS, OauthRecord};
@@ -130,6 +132,8 @@ pub(crate) struct Store {
     pub(crate) api_keys: BTreeMap<String, ApiKeyRecord>,
     pub(crate) m2m_tokens: BTreeMap<String, M2mRecord>,
     pub(crate) oauth_access_tokens: BTreeMap<String, OauthRecord>,
+    /// The Frontend API's clients, the sessions' refresh tokens and the pending handshakes.
+    pub(crate) clients: clients::Clients,
     /// Role key → permissions carried in session tokens.
     pub(crate) role_permissions: BTreeMap<String, Vec<String>>,
     last_time: i64,

@@ -1,5 +1,6 @@
-//! Sessions: sign-ins (of an existing user, into an organization they belong to), revocation,
-//! and which sessions Clerk still issues tokens for.
+//! Sessions: sign-ins (of an existing user, into an organization they belong to), each with a
+//! refresh token; revocation and ending (sign-out); and which sessions Clerk still issues
+//! tokens for.
 
 use clerk_core::models::{OrganizationMembership, Session, SessionStatus};
 
@@ -14,6 +15,17 @@ impl Store {
         user_id: &str,
         active_org: Option<&str>,
     ) -> Outcome<Session> {
+        self.create_session_on(user_id, active_org, None)
+    }
+
+    /// [`create_session`](Self::create_session) on a given client (by id); a new client id
+    /// without one. The session gets its refresh token.
+    pub(super) fn create_session_on(
+        &mut self,
+        user_id: &str,
+        active_org: Option<&str>,
+        client_id: Option<&str>,
+    ) -> Outcome<Session> {
         self.user(user_id)?;
         let org = match active_org {
             Some(org) => Some(self.membership(org, user_id)?.organization.id.clone()),
@@ -24,7 +36,7 @@ impl Store {
             object: "session".into(),
             id: object_id("sess"),
             user_id: user_id.to_owned(),
-            client_id: object_id("client"),
+            client_id: client_id.map_or_else(|| object_id("client"), str::to_owned),
             actor: None,
             status: SessionStatus::Active,
             last_active_organization_id: org,
@@ -37,6 +49,7 @@ impl Store {
             tasks: None,
         };
         self.sessions.insert(session.id.clone(), session.clone());
+        self.issue_refresh_token(&session.id);
         if let Some(user) = self.users.get_mut(user_id) {
             user.last_sign_in_at = Some(now);
             user.last_active_at = Some(now);
@@ -71,18 +84,32 @@ impl Store {
         Some((session.clone(), membership))
     }
 
+    /// Ends a session, as signing out does. Emits `session.ended`.
+    pub(crate) fn end_session(&mut self, session_id: &str) -> Outcome<Session> {
+        self.set_session_status(session_id, SessionStatus::Ended, "session.ended")
+    }
+
     /// Revokes a session. Emits `session.revoked`.
     pub(crate) fn revoke_session(&mut self, session_id: &str) -> Outcome<Session> {
+        self.set_session_status(session_id, SessionStatus::Revoked, "session.revoked")
+    }
+
+    fn set_session_status(
+        &mut self,
+        session_id: &str,
+        status: SessionStatus,
+        event: &'static str,
+    ) -> Outcome<Session> {
         let now = self.tick();
         let session = self
             .sessions
             .get_mut(session_id)
             .ok_or_else(|| Failure::not_found("session"))?;
-        session.status = SessionStatus::Revoked;
+        session.status = status;
         session.updated_at = now;
         let session = session.clone();
         let data = Self::session_event(&session, self.users.get(&session.user_id));
-        self.emit("session.revoked", &data);
+        self.emit(event, &data);
         Ok(session)
     }
 }

@@ -1,0 +1,1006 @@
+//! Browser sessions: Clerk's handshake and server-side refresh, for server-rendered pages.
+//!
+//! A browser holds a Clerk session in cookies on the app's domain: `__session` (a session
+//! token that lives 60 seconds), `__client_uat` (when the client's sessions last changed) and,
+//! once a handshake planted it, `__refresh_<suffix>` (a refresh token). Clerk's frontend
+//! (`clerk-js`) renews `__session` while a tab is open; a page opened after a pause arrives with
+//! an expired token, or none. Clerk's full-stack SDKs (Next.js, Remix, Astro, Express) then
+//! renew it on the server, and so does this crate's request
+//! [`Pipeline`](crate::adapter::Pipeline), for every adapter:
+//!
+//! 1. **Server-side refresh.** A GET whose session token has expired, with a refresh cookie:
+//!    the token and the refresh token go to the Backend API (`POST /v1/sessions/{sid}/refresh`),
+//!    whose new cookies are sent back as `Set-Cookie` while the request goes on, signed in with
+//!    the new token. No redirect. Concurrent requests of one session share one call; a failure
+//!    is never remembered, and falls back to the handshake.
+//! 2. **The handshake.** A page request (GET, `Sec-Fetch-Dest: document` or `iframe`, or no
+//!    `Sec-Fetch-Dest` and `Accept: text/html…`) whose cookies need renewing is answered
+//!    `307` to the Frontend API's `/v1/client/handshake`, which knows the browser by its own
+//!    cookie and sends it back to the page with a one-time nonce. The nonce's cookies come from
+//!    the Backend API (`GET /v1/clients/handshake_payload`), go out as `Set-Cookie`, and the
+//!    request goes on signed in (a development instance redirects once more, to the URL without
+//!    the handshake's parameters).
+//!
+//! Anything else (a POST, a `fetch()`, an API client) is never redirected: it is signed out
+//! with Clerk's reason, as before, and the guard answers 401.
+//!
+//! # When
+//!
+//! In Clerk's order (`authenticateRequest` in Clerk's `@clerk/backend`), for a request without a
+//! bearer token:
+//!
+//! | case | reason (`x-clerk-auth-reason`) | a page | anything else |
+//! |---|---|---|---|
+//! | a handshake nonce or token came back | — | resolved: its cookies, signed in or out | the same |
+//! | development, `__clerk_db_jwt` in the URL | `dev-browser-sync` | handshake | signed out |
+//! | development, no dev browser cookie | `dev-browser-missing` | handshake | signed out |
+//! | a session cookie without `__client_uat` | `session-token-but-no-client-uat` | handshake | signed out |
+//! | `__client_uat` without a session cookie | `client-uat-but-no-session-token` | handshake | signed out |
+//! | a session token older than `__client_uat` | `session-token-iat-before-client-uat` | handshake | signed out |
+//! | an expired token, a refresh cookie, a GET | — | refreshed, signed in | the same |
+//! | an expired token otherwise, or its refresh failed | `session-token-expired-refresh-<why>` | handshake | signed out |
+//! | a token not valid yet, or issued in the future | `session-token-nbf`, `session-token-iat-in-the-future` | handshake | signed out |
+//!
+//! `<why>` is Clerk's: `non-eligible-no-refresh-cookie`, `non-eligible-non-get`, the Backend
+//! API's error code (e.g. `refresh_token_invalid`), `fetch-error`, `unexpected-bapi-error`,
+//! `invalid-session-token`, `missing-api-client` (no secret key), … An expired, not-yet-valid
+//! or future token in the `Authorization` header is handled the same way, as Clerk does.
+//!
+//! **Loop guard.** Each handshake redirect sets `__clerk_redirect_count=<n+1>` (`Max-Age=2`);
+//! at 3 the request is signed out instead of redirected again, with a `warn` event: keys that do
+//! not match the Frontend API's instance end in a signed-out page, not a redirect loop.
+//!
+//! **Outages.** The Backend API or the keys unreachable while a handshake resolves is a 503
+//! (`token_verification_unavailable` or `keys_unavailable`), never another redirect. A refresh
+//! that fails for any reason falls back to the handshake.
+//!
+//! # The request's URL
+//!
+//! The handshake returns to the request's own URL (`redirect_url`). Behind a reverse proxy the
+//! server sees its own address, so the URL is rebuilt as Clerk's SDKs rebuild it: the scheme
+//! from the first `X-Forwarded-Proto` (`http` or `https`; else `http`), the host from the first
+//! `X-Forwarded-Host`, else `Host`. A value that is not a plain host (and port) is ignored. If
+//! clients reach the app directly, a client could name another host in `X-Forwarded-Host` (it
+//! only redirects itself, and Clerk's Frontend API accepts only the instance's origins in
+//! production): turn the forwarded headers off with
+//! [`ClerkOptions::trust_forwarded_headers(false)`](crate::options::ClerkOptions::trust_forwarded_headers).
+//!
+//! # Where the Frontend API is
+//!
+//! The publishable key names it: `https://<host>`, or `http://<host>` for a loopback name
+//! (`localhost`, `*.localhost`, `127.0.0.1`), such as `clerk-testing`'s LocalClerk (see
+//! [`PublishableKey::frontend_api_url`](crate::PublishableKey::frontend_api_url)). Without a
+//! publishable key there is no handshake: requests are signed out with the reason instead.
+//!
+//! # Turning it off
+//!
+//! [`ClerkOptions::handshake(false)`](crate::options::ClerkOptions::handshake) is the behaviour
+//! of a backend SDK (Clerk's Go and Python SDKs): nothing is refreshed or redirected, and the
+//! dev-browser rules do not apply. For services that never serve pages.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{ACCEPT, AUTHORIZATION, CACHE_CONTROL, HOST, LOCATION, SET_COOKIE};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use url::Url;
+
+use crate::adapter::RequestHead;
+use crate::authenticate::{Auth, CookieNames, Peek, RequestState, SignedOut, TokenSource};
+use crate::error::VerifyError;
+use crate::machine::TokenKind;
+use crate::options::ClerkOptions;
+use crate::verify::{IGNORE_CATEGORY, SESSION_TOKEN_CATEGORY};
+
+/// `__clerk_handshake_nonce`: the query parameter (development) or cookie (production) the
+/// Frontend API sends the browser back with.
+const HANDSHAKE_NONCE: &str = "__clerk_handshake_nonce";
+/// `__clerk_handshake`: the older form, a JWT holding the cookies.
+const HANDSHAKE_TOKEN: &str = "__clerk_handshake";
+/// `__clerk_db_jwt`: the dev browser token of development instances.
+const DEV_BROWSER: &str = "__clerk_db_jwt";
+/// The loop guard's cookie.
+const REDIRECT_COUNT: &str = "__clerk_redirect_count";
+/// Query parameters removed from the URL after a development handshake.
+const HANDSHAKE_PARAMS: [&str; 4] = [
+    HANDSHAKE_TOKEN,
+    "__clerk_help",
+    DEV_BROWSER,
+    HANDSHAKE_NONCE,
+];
+/// Query parameters removed from the URL the handshake returns to.
+const DEV_BROWSER_PARAMS: [&str; 2] = [DEV_BROWSER, "__dev_session"];
+/// How long concurrent requests of one session share a refresh's answer.
+const REFRESH_SHARED_FOR: Duration = Duration::from_secs(5);
+
+/// The browser-session settings of [`ClerkOptions`], and the refreshes in flight.
+#[derive(Clone, Debug)]
+pub(crate) struct BrowserSessions {
+    pub(crate) handshake: bool,
+    pub(crate) trust_forwarded: bool,
+    refreshes: moka::future::Cache<String, Arc<Refreshed>>,
+}
+
+impl Default for BrowserSessions {
+    fn default() -> Self {
+        Self {
+            handshake: true,
+            trust_forwarded: true,
+            refreshes: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(REFRESH_SHARED_FOR)
+                .build(),
+        }
+    }
+}
+
+/// What a refresh brought: the cookies to set and the new session, verified.
+#[derive(Debug)]
+struct Refreshed {
+    cookies: Vec<HeaderValue>,
+    token: String,
+}
+
+/// What the pipeline does with a request, browser sessions considered.
+#[derive(Debug)]
+pub(crate) enum Verdict {
+    /// Go on to the handler in `state`, adding `headers` (`Set-Cookie`) to its response.
+    /// `reason` is Clerk's reason when it is not the state's own.
+    Proceed {
+        state: RequestState,
+        headers: HeaderMap,
+        reason: Option<Cow<'static, str>>,
+    },
+    /// Answer `307` with these headers (`Location`, `Cache-Control`, `Set-Cookie`): to the
+    /// handshake (`status` `handshake`), or, in development, to the URL a handshake came back
+    /// to without its parameters (`signed-in` or `signed-out`).
+    Redirect {
+        headers: HeaderMap,
+        status: &'static str,
+        reason: Option<Cow<'static, str>>,
+    },
+}
+
+impl Verdict {
+    fn proceed(state: RequestState) -> Self {
+        Self::Proceed {
+            state,
+            headers: HeaderMap::new(),
+            reason: None,
+        }
+    }
+}
+
+/// Authenticates a request, running the refresh and the handshake where Clerk's full-stack
+/// SDKs would (see the [module documentation](self)).
+pub(crate) async fn authenticate(options: &ClerkOptions, head: RequestHead<'_>) -> Verdict {
+    let clerk = options.clerk();
+    let state = clerk
+        .authenticate_with(head.headers, options.authenticate_options())
+        .await;
+    let settings = options.browser_sessions();
+    let accepts_sessions = options
+        .authenticate_options()
+        .accepts
+        .accepts(TokenKind::SessionToken);
+    let names = clerk.cookie_names();
+    match names {
+        Some(names) if settings.handshake && accepts_sessions => {
+            Browser::new(options, head, names).decide(state).await
+        }
+        _ => Verdict::proceed(state),
+    }
+}
+
+/// One request, as the browser-session rules see it.
+struct Browser<'a> {
+    options: &'a ClerkOptions,
+    head: RequestHead<'a>,
+    names: &'a CookieNames,
+    /// The request is authenticated by its `Authorization` header, not its cookies.
+    header_path: bool,
+    /// The bearer token, if any.
+    bearer: Option<&'a str>,
+    /// The chosen session cookie, and whether the suffixed cookies were chosen.
+    session_cookie: Option<&'a str>,
+    suffixed: bool,
+    jar: Jar<'a>,
+    query: Query,
+}
+
+/// The cookies the browser-session rules read.
+#[derive(Default)]
+struct Jar<'a> {
+    dev_browser: Option<&'a str>,
+    dev_browser_suffixed: Option<&'a str>,
+    handshake_nonce: Option<&'a str>,
+    handshake_token: Option<&'a str>,
+    redirect_count: Option<&'a str>,
+    refresh: Option<&'a str>,
+}
+
+/// The query parameters the browser-session rules read (parsed only when the query names one).
+#[derive(Default)]
+struct Query {
+    handshake_nonce: Option<String>,
+    handshake_token: Option<String>,
+    dev_browser: Option<String>,
+}
+
+/// A handshake that came back, and how.
+enum Returned {
+    Nonce(String),
+    /// A handshake token, and whether it came in the URL (else in a cookie).
+    Token(String, bool),
+}
+
+impl<'a> Browser<'a> {
+    fn new(options: &'a ClerkOptions, head: RequestHead<'a>, names: &'a CookieNames) -> Self {
+        let text = |value: &'a [u8]| std::str::from_utf8(value).ok().filter(|v| !v.is_empty());
+        // The header path, as request authentication takes it: a bearer token (even an
+        // empty one), or a repeated `Authorization` header.
+        let mut authorization = head.headers.get_all(AUTHORIZATION).iter();
+        let header_path = match (authorization.next(), authorization.next()) {
+            (Some(_), Some(_)) => true,
+            (Some(value), None) => crate::authenticate::bearer(value.as_bytes()).is_some(),
+            _ => false,
+        };
+        let bearer = head
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| crate::authenticate::bearer(value.as_bytes()))
+            .and_then(text);
+        let ((session_cookie, _), suffixed) =
+            crate::authenticate::session_cookies(head.headers, Some(names));
+        let mut jar = Jar::default();
+        for (name, value) in crate::authenticate::cookies(head.headers) {
+            let Some(rest) = name.strip_prefix(b"__") else {
+                continue;
+            };
+            let slot = match rest {
+                b"clerk_db_jwt" => &mut jar.dev_browser,
+                b"clerk_handshake_nonce" => &mut jar.handshake_nonce,
+                b"clerk_handshake" => &mut jar.handshake_token,
+                b"clerk_redirect_count" => &mut jar.redirect_count,
+                _ => match rest.strip_prefix(b"clerk_db_jwt_") {
+                    Some(suffix) if suffix == names.suffix.as_bytes() => {
+                        &mut jar.dev_browser_suffixed
+                    }
+                    _ => match rest.strip_prefix(b"refresh_") {
+                        Some(suffix) if suffix == names.suffix.as_bytes() => &mut jar.refresh,
+                        _ => continue,
+                    },
+                },
+            };
+            if slot.is_none() {
+                *slot = text(value);
+            }
+        }
+        let query = head
+            .uri
+            .query()
+            .filter(|query| query.contains("__clerk_"))
+            .map(Query::parse)
+            .unwrap_or_default();
+        Self {
+            options,
+            head,
+            names,
+            header_path,
+            bearer,
+            session_cookie: session_cookie.and_then(text),
+            suffixed,
+            jar,
+            query,
+        }
+    }
+
+    async fn decide(self, state: RequestState) -> Verdict {
+        if self.header_path {
+            return match state {
+                RequestState::SignedOut(SignedOut::Token(error)) if error.is_refreshable() => {
+                    self.token_error(error).await
+                }
+                state => Verdict::proceed(state),
+            };
+        }
+        if let Some(returned) = self.returned()
+            && let Some(verdict) = self.resolve(returned).await
+        {
+            return verdict;
+        }
+        // The satellite and primary-domain sync rules come here (not implemented yet: a
+        // satellite is refused at build time without them).
+        if self.names.development {
+            let dev = if self.query.dev_browser.is_some() {
+                Some(SignedOut::DevBrowserSync)
+            } else if self.dev_browser().is_none() {
+                Some(SignedOut::DevBrowserMissing)
+            } else {
+                None
+            };
+            if let Some(why) = dev {
+                let reason = why.reason();
+                // A request with no session cookies at all keeps its own reason for a guard's
+                // answer (as before); the debug header shows Clerk's.
+                let state = match state {
+                    RequestState::SignedOut(SignedOut::NoToken) => state,
+                    _ => RequestState::SignedOut(why),
+                };
+                return self.handshake_or_signed_out(state, reason.into());
+            }
+        }
+        match state {
+            RequestState::SignedOut(
+                why @ (SignedOut::SessionWithoutClientUat
+                | SignedOut::ClientUatWithoutSession
+                | SignedOut::StaleToken),
+            ) => {
+                let reason = why.reason().into();
+                self.handshake_or_signed_out(RequestState::SignedOut(why), reason)
+            }
+            RequestState::SignedOut(SignedOut::Token(error)) if error.is_refreshable() => {
+                self.token_error(error).await
+            }
+            state => Verdict::proceed(state),
+        }
+    }
+
+    /// The dev browser token: the suffixed cookie when the suffixed cookies are in use, else
+    /// the unsuffixed one (the URL's is a new one to sync).
+    fn dev_browser(&self) -> Option<&'a str> {
+        if self.suffixed {
+            self.jar.dev_browser_suffixed
+        } else {
+            self.jar.dev_browser
+        }
+    }
+
+    /// A handshake that came back: the nonce before the token, the URL before the cookie.
+    fn returned(&self) -> Option<Returned> {
+        let nonce = (self.query.handshake_nonce.clone())
+            .or_else(|| self.jar.handshake_nonce.map(str::to_owned));
+        if let Some(nonce) = nonce {
+            return Some(Returned::Nonce(nonce));
+        }
+        match (&self.query.handshake_token, self.jar.handshake_token) {
+            (Some(token), _) => Some(Returned::Token(token.clone(), true)),
+            (None, Some(token)) => Some(Returned::Token(token.to_owned(), false)),
+            (None, None) => None,
+        }
+    }
+
+    /// An expired, not-yet-valid or future session token: refresh it when Clerk would, else
+    /// handshake (a page) or sign out (anything else) with Clerk's reason.
+    async fn token_error(self, error: VerifyError) -> Verdict {
+        let state = RequestState::SignedOut(SignedOut::Token(error.clone()));
+        let reason: Cow<'static, str> = match error {
+            VerifyError::Expired => {
+                let why = if self.head.method != Method::GET {
+                    Cow::Borrowed("non-eligible-non-get")
+                } else if self.jar.refresh.is_none() {
+                    Cow::Borrowed("non-eligible-no-refresh-cookie")
+                } else {
+                    match self.refresh().await {
+                        Ok(verdict) => return verdict,
+                        Err(why) => why,
+                    }
+                };
+                format!("session-token-expired-refresh-{why}").into()
+            }
+            VerifyError::NotActiveYet => "session-token-nbf".into(),
+            _ => "session-token-iat-in-the-future".into(),
+        };
+        self.handshake_or_signed_out(state, reason)
+    }
+
+    /// Refreshes the session server-side: signed in with the new token and its cookies, or
+    /// Clerk's reason why not.
+    async fn refresh(&self) -> Result<Verdict, Cow<'static, str>> {
+        let clerk = self.options.clerk();
+        if clerk.secret_key().is_none() {
+            return Err("missing-api-client".into());
+        }
+        let (Some(expired), Some(refresh_token)) =
+            (self.session_cookie.or(self.bearer), self.jar.refresh)
+        else {
+            return Err("missing-session-token".into());
+        };
+        let Some(peek) = Peek::of(expired.as_bytes()) else {
+            return Err("expired-session-token-decode-failed".into());
+        };
+        let Some(sid) = peek.sid.filter(|sid| !sid.is_empty()) else {
+            return Err("expired-session-token-missing-sid-claim".into());
+        };
+        let Some(origin) = self
+            .request_url()
+            .map(|url| url.origin().ascii_serialization())
+        else {
+            return Err("unexpected-sdk-error".into());
+        };
+        let verify = &self.options.authenticate_options().verify;
+        let key = format!(
+            "{sid}\n{expired}\n{refresh_token}\n{origin}\n{}",
+            self.suffixed
+        );
+        let refreshes = &self.options.browser_sessions().refreshes;
+        let call = async {
+            let answer = clerk
+                .sessions()
+                .refresh(&sid, expired, refresh_token, &origin)
+                .format("cookie")
+                .request_headers(request_headers(self.head.headers))
+                .suffixed_cookies(self.suffixed)
+                .send()
+                .await
+                .map_err(|error| refresh_failure(&error))?;
+            let cookies = match answer {
+                crate::models::SessionRefresh::Cookies(answer) => answer.cookies,
+                _ => Vec::new(),
+            };
+            let (cookies, token) = directives(&cookies);
+            let Some(token) = token.filter(|token| !token.is_empty()) else {
+                return Err(Cow::Borrowed("unexpected-sdk-error"));
+            };
+            Ok(Arc::new(Refreshed { cookies, token }))
+        };
+        let refreshed = refreshes
+            .try_get_with(key.clone(), call)
+            .await
+            .map_err(|why: Arc<Cow<'static, str>>| (*why).clone())?;
+        match clerk
+            .authenticator()
+            .sessions
+            .verify_shared(&refreshed.token, verify)
+            .await
+        {
+            Ok(verified) => {
+                let mut headers = HeaderMap::new();
+                for cookie in &refreshed.cookies {
+                    headers.append(SET_COOKIE, cookie.clone());
+                }
+                tracing::debug!(clerk.auth.refreshed = true, "session refreshed server-side");
+                Ok(Verdict::Proceed {
+                    state: RequestState::SignedIn(Auth::new(verified, TokenSource::Cookie)),
+                    headers,
+                    reason: None,
+                })
+            }
+            Err(_) => {
+                refreshes.invalidate(&key).await;
+                Err("invalid-session-token".into())
+            }
+        }
+    }
+
+    /// Resolves a handshake that came back; `None` lets the request go on as if there were
+    /// none (a handshake cookie that does not verify in production, as Clerk does: it may be
+    /// another app's on the same site).
+    async fn resolve(&self, returned: Returned) -> Option<Verdict> {
+        let clerk = self.options.clerk();
+        let directives_text = match returned {
+            Returned::Nonce(nonce) => {
+                match clerk.clients().get_handshake_payload(nonce).send().await {
+                    Ok(payload) => payload.directives,
+                    Err(error) if error.is_unavailable() => {
+                        tracing::warn!(
+                            clerk.status = error.status(),
+                            "Clerk: the handshake's cookies could not be fetched; answering 503"
+                        );
+                        return Some(Verdict::proceed(RequestState::SignedOut(
+                            SignedOut::HandshakeUnavailable,
+                        )));
+                    }
+                    Err(error) => {
+                        tracing::warn!(
+                            clerk.status = error.status(),
+                            clerk.code = error.code(),
+                            "Clerk: the handshake nonce was refused (unknown or used)"
+                        );
+                        Vec::new()
+                    }
+                }
+            }
+            Returned::Token(token, in_url) => match self.handshake_token(&token).await {
+                Ok(directives) => directives,
+                Err(error) if error.is_unavailable() || in_url => {
+                    tracing::warn!(
+                        clerk.auth.reason = error.reason(),
+                        "Clerk: the handshake token does not verify"
+                    );
+                    return Some(Verdict::proceed(RequestState::SignedOut(SignedOut::Token(
+                        error,
+                    ))));
+                }
+                Err(error) => {
+                    tracing::warn!(
+                        clerk.auth.reason = error.reason(),
+                        "Clerk: ignoring a handshake cookie that does not verify"
+                    );
+                    return None;
+                }
+            },
+        };
+        let (cookies, token) = directives(&directives_text);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static("access-control-allow-origin"),
+            HeaderValue::from_static("null"),
+        );
+        headers.insert(
+            HeaderName::from_static("access-control-allow-credentials"),
+            HeaderValue::from_static("true"),
+        );
+        for cookie in cookies {
+            headers.append(SET_COOKIE, cookie);
+        }
+        let state = match token.filter(|token| !token.is_empty()) {
+            None => RequestState::SignedOut(SignedOut::SessionTokenMissing),
+            Some(token) => {
+                let verify = &self.options.authenticate_options().verify;
+                match clerk
+                    .authenticator()
+                    .sessions
+                    .verify_shared(&token, verify)
+                    .await
+                {
+                    Ok(verified) => {
+                        RequestState::SignedIn(Auth::new(verified, TokenSource::Cookie))
+                    }
+                    // Clerk throws here: none of the handshake's cookies are set.
+                    Err(error) => {
+                        tracing::warn!(
+                            clerk.auth.reason = error.reason(),
+                            "Clerk: the handshake's session token does not verify"
+                        );
+                        return Some(Verdict::proceed(RequestState::SignedOut(SignedOut::Token(
+                            error,
+                        ))));
+                    }
+                }
+            }
+        };
+        if self.names.development
+            && let Some(mut url) = self.request_url()
+        {
+            remove_params(&mut url, &HANDSHAKE_PARAMS);
+            if let Ok(location) = HeaderValue::from_str(url.as_str()) {
+                headers.insert(LOCATION, location);
+                headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                let (status, reason) = match &state {
+                    RequestState::SignedOut(why) => ("signed-out", Some(why.reason().into())),
+                    _ => ("signed-in", None),
+                };
+                return Some(Verdict::Redirect {
+                    headers,
+                    status,
+                    reason,
+                });
+            }
+        }
+        Some(Verdict::Proceed {
+            state,
+            headers,
+            reason: None,
+        })
+    }
+
+    /// The cookies of a handshake token (`__clerk_handshake`): a JWT signed with the instance's
+    /// keys, of the session category (a JWT template's token could carry an author-controlled
+    /// `handshake` claim, so another `cat` is refused, as in Clerk's SDK), not expired when it
+    /// says when it expires (stricter than Clerk, which does not look).
+    async fn handshake_token(&self, token: &str) -> Result<Vec<String>, VerifyError> {
+        #[derive(serde::Deserialize)]
+        struct Payload {
+            handshake: Vec<String>,
+            #[serde(default, deserialize_with = "crate::claims::lenient")]
+            exp: Option<f64>,
+        }
+        if token.len() > crate::verify::MAX_TOKEN_BYTES {
+            return Err(VerifyError::TooLarge {
+                max: crate::verify::MAX_TOKEN_BYTES,
+            });
+        }
+        let clerk = self.options.clerk();
+        let payload = clerk
+            .authenticator()
+            .sessions
+            .signed_payload(token, |header| {
+                let typ_ok = header.typ.is_none_or(|typ| typ.eq_ignore_ascii_case("JWT"));
+                let cat_ok = header
+                    .cat
+                    .is_none_or(|cat| cat == SESSION_TOKEN_CATEGORY || cat == IGNORE_CATEGORY);
+                if typ_ok && cat_ok {
+                    Ok(())
+                } else {
+                    Err(VerifyError::TypeMismatch)
+                }
+            })
+            .await?;
+        let payload: Payload = serde_json::from_str(&payload)
+            .map_err(|_| VerifyError::Malformed("the handshake token has no cookie list"))?;
+        let now = crate::verify::now_ms() as f64 / 1000.0;
+        if payload.exp.is_some_and(|exp| exp < now) {
+            return Err(VerifyError::Expired);
+        }
+        Ok(payload.handshake)
+    }
+
+    /// A page gets a handshake redirect (unless the loop guard stops it, or the Frontend API's
+    /// URL or the request's cannot be built); anything else goes on, signed out with `reason`.
+    fn handshake_or_signed_out(&self, state: RequestState, reason: Cow<'static, str>) -> Verdict {
+        let signed_out = |state, reason| Verdict::Proceed {
+            state,
+            headers: HeaderMap::new(),
+            reason: Some(reason),
+        };
+        if !self.eligible() {
+            return signed_out(state, reason);
+        }
+        let count = redirect_count(self.jar.redirect_count);
+        if count == 3.0 {
+            tracing::warn!(
+                clerk.auth.reason = &*reason,
+                "Clerk: refreshing the session token resulted in an infinite redirect loop. This \
+                 usually means that your Clerk instance keys do not match: make sure to copy the \
+                 correct publishable and secret keys from the Clerk dashboard."
+            );
+            return signed_out(state, reason);
+        }
+        let Some(location) = self.handshake_url(&reason) else {
+            return signed_out(state, reason);
+        };
+        let Ok(location) = HeaderValue::from_str(location.as_str()) else {
+            return signed_out(state, reason);
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(LOCATION, location);
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let counter = format!(
+            "{REDIRECT_COUNT}={}; SameSite=Lax; HttpOnly; Max-Age=2",
+            js_number(count + 1.0)
+        );
+        if let Ok(counter) = HeaderValue::from_str(&counter) {
+            headers.append(SET_COOKIE, counter);
+        }
+        Verdict::Redirect {
+            headers,
+            status: "handshake",
+            reason: Some(reason),
+        }
+    }
+
+    /// Whether the request can take a redirect: a GET for a document (Clerk's
+    /// `isRequestEligibleForHandshake`).
+    fn eligible(&self) -> bool {
+        if self.head.method != Method::GET {
+            return false;
+        }
+        let header = |name| {
+            self.head
+                .headers
+                .get(name)
+                .map(HeaderValue::as_bytes)
+                .filter(|value| !value.is_empty())
+        };
+        match header(HeaderName::from_static("sec-fetch-dest")) {
+            Some(dest) => dest == b"document" || dest == b"iframe",
+            None => header(ACCEPT).is_some_and(|accept| accept.starts_with(b"text/html")),
+        }
+    }
+
+    /// The Frontend API's handshake URL for `reason`, with Clerk's parameters.
+    fn handshake_url(&self, reason: &str) -> Option<Url> {
+        let clerk = self.options.clerk();
+        let base = clerk.publishable_key()?.frontend_api_url();
+        let mut url = Url::parse(&format!("{base}/v1/client/handshake")).ok()?;
+        let mut back = self.request_url()?;
+        remove_params(&mut back, &DEV_BROWSER_PARAMS);
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("redirect_url", back.as_str())
+                .append_pair("__clerk_api_version", clerk.api_version())
+                .append_pair(
+                    "suffixed_cookies",
+                    if self.suffixed { "true" } else { "false" },
+                )
+                .append_pair("__clerk_hs_reason", reason)
+                .append_pair("format", "nonce");
+            if let Some(session) = self.session_cookie.or(self.bearer) {
+                query.append_pair("__session", session);
+            }
+            if self.names.development
+                && let Some(dev_browser) =
+                    (self.query.dev_browser.as_deref()).or_else(|| self.dev_browser())
+            {
+                query.append_pair(DEV_BROWSER, dev_browser);
+            }
+        }
+        Some(url)
+    }
+
+    /// The URL the browser asked for (see [the module documentation](self#the-requests-url)).
+    fn request_url(&self) -> Option<Url> {
+        request_url(self.head, self.options.browser_sessions().trust_forwarded)
+    }
+}
+
+impl Query {
+    fn parse(query: &str) -> Self {
+        let mut found = Self::default();
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            let slot = match &*name {
+                HANDSHAKE_NONCE => &mut found.handshake_nonce,
+                HANDSHAKE_TOKEN => &mut found.handshake_token,
+                DEV_BROWSER => &mut found.dev_browser,
+                _ => continue,
+            };
+            if slot.is_none() && !value.is_empty() {
+                *slot = Some(value.into_owned());
+            }
+        }
+        found
+    }
+}
+
+/// The URL of a request as the browser sees it: scheme and host from the forwarded headers
+/// when trusted, else the `Host` header (or the URI's authority); `None` without a usable host.
+pub(crate) fn request_url(head: RequestHead<'_>, trust_forwarded: bool) -> Option<Url> {
+    let first = |name: &str| {
+        head.headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(',').next())
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+    };
+    let forwarded = |name| trust_forwarded.then(|| first(name)).flatten();
+    let scheme = forwarded("x-forwarded-proto")
+        .filter(|proto| proto.eq_ignore_ascii_case("http") || proto.eq_ignore_ascii_case("https"))
+        .map(str::to_ascii_lowercase)
+        .or_else(|| head.uri.scheme_str().map(str::to_owned))
+        .unwrap_or_else(|| "http".to_owned());
+    let plain_host = |host: &&str| {
+        host.parse::<http::uri::Authority>()
+            .is_ok_and(|authority| !authority.as_str().contains('@'))
+    };
+    let host = forwarded("x-forwarded-host")
+        .filter(plain_host)
+        .or_else(|| first(HOST.as_str()).filter(plain_host))
+        .or_else(|| head.uri.authority().map(http::uri::Authority::as_str))?;
+    let path = head.uri.path_and_query().map_or("/", |p| p.as_str());
+    let path = if path.starts_with('/') { path } else { "/" };
+    Url::parse(&format!("{scheme}://{host}{path}")).ok()
+}
+
+/// Removes the query parameters named in `names` (and the query, once empty).
+fn remove_params(url: &mut Url, names: &[&str]) {
+    if !url.query_pairs().any(|(name, _)| names.contains(&&*name)) {
+        return;
+    }
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(name, _)| !names.contains(&&**name))
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+}
+
+/// Cookie directives as `Set-Cookie` values (one that cannot be a header value is dropped),
+/// and the value of the last session cookie among them (`__session`, `__session_<suffix>`;
+/// empty when a directive clears it).
+fn directives(directives: &[String]) -> (Vec<HeaderValue>, Option<String>) {
+    let mut token = None;
+    let mut values = Vec::with_capacity(directives.len());
+    for directive in directives {
+        let Ok(value) = HeaderValue::from_str(directive) else {
+            continue;
+        };
+        values.push(value);
+        let pair = directive.split(';').next().unwrap_or_default();
+        if let Some((name, value)) = pair.split_once('=')
+            && name.trim().starts_with("__session")
+        {
+            token = Some(value.trim().to_owned());
+        }
+    }
+    (values, token)
+}
+
+/// The request's headers as the refresh endpoint takes them: `{name: [value, …]}` (a value
+/// that is not text is left out).
+fn request_headers(headers: &HeaderMap) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut map = std::collections::BTreeMap::new();
+    for (name, value) in headers {
+        if let Ok(value) = value.to_str() {
+            map.entry(name.as_str().to_owned())
+                .or_insert_with(Vec::new)
+                .push(value.to_owned());
+        }
+    }
+    map
+}
+
+/// Why a refresh call failed, as Clerk's SDK names it: the Backend API's error code (only
+/// letters, digits, `_` and `-`, else `unexpected-bapi-error`), `fetch-error` for its
+/// `unexpected_error`, `unexpected-bapi-error` for anything without a code.
+fn refresh_failure(error: &crate::ApiError) -> Cow<'static, str> {
+    match error.code() {
+        Some("unexpected_error") => "fetch-error".into(),
+        Some(code)
+            if !code.is_empty()
+                && code.len() <= 64
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+        {
+            code.to_owned().into()
+        }
+        _ => "unexpected-bapi-error".into(),
+    }
+}
+
+/// The loop guard's count as Clerk reads it (JavaScript's `Number(value) || 0`).
+fn redirect_count(value: Option<&str>) -> f64 {
+    let value = value.map(str::trim).unwrap_or_default();
+    if value.is_empty() {
+        return 0.0;
+    }
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
+        .unwrap_or(0.0)
+}
+
+/// A number as JavaScript prints it (whole numbers without a fraction).
+fn js_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::Uri;
+
+    fn url_of(uri: &str, headers: &[(&str, &str)], trust: bool) -> Option<String> {
+        let uri: Uri = uri.parse().expect("uri");
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                HeaderValue::from_str(value).expect("value"),
+            );
+        }
+        request_url(RequestHead::new(&Method::GET, &uri, &map), trust).map(String::from)
+    }
+
+    #[test]
+    fn the_request_url_comes_from_host_and_trusted_forwarded_headers() {
+        let host = [("host", "app.example.com:8080")];
+        assert_eq!(
+            url_of("/a?b=c", &host, true).as_deref(),
+            Some("http://app.example.com:8080/a?b=c")
+        );
+        let proxied = [
+            ("host", "10.0.0.1:3000"),
+            ("x-forwarded-host", "shop.example.com, proxy.internal"),
+            ("x-forwarded-proto", "https,http"),
+        ];
+        assert_eq!(
+            url_of("/x", &proxied, true).as_deref(),
+            Some("https://shop.example.com/x")
+        );
+        assert_eq!(
+            url_of("/x", &proxied, false).as_deref(),
+            Some("http://10.0.0.1:3000/x")
+        );
+        // Hostile values are ignored, never spliced into the URL.
+        for (name, value) in [
+            ("x-forwarded-host", "evil.com/path?"),
+            ("x-forwarded-host", "user@evil.com"),
+            ("x-forwarded-host", "evil.com#"),
+            ("x-forwarded-proto", "javascript"),
+        ] {
+            let headers = [("host", "app.example.com"), (name, value)];
+            assert_eq!(
+                url_of("/p", &headers, true).as_deref(),
+                Some("http://app.example.com/p"),
+                "{name}: {value}"
+            );
+        }
+        assert_eq!(url_of("/p", &[], true), None);
+        assert_eq!(
+            url_of("http://direct.example.com/p", &[], true).as_deref(),
+            Some("http://direct.example.com/p")
+        );
+    }
+
+    #[test]
+    fn handshake_parameters_are_removed_and_the_rest_kept() {
+        let mut url = Url::parse(
+            "http://a.test/p?x=1&__clerk_handshake_nonce=n&__clerk_db_jwt=d&y=2&__clerk_help=1",
+        )
+        .expect("url");
+        remove_params(&mut url, &HANDSHAKE_PARAMS);
+        assert_eq!(url.as_str(), "http://a.test/p?x=1&y=2");
+        let mut url = Url::parse("http://a.test/p?__clerk_db_jwt=d").expect("url");
+        remove_params(&mut url, &DEV_BROWSER_PARAMS);
+        assert_eq!(url.as_str(), "http://a.test/p");
+        let mut url = Url::parse("http://a.test/p?keep=a+b").expect("url");
+        remove_params(&mut url, &DEV_BROWSER_PARAMS);
+        assert_eq!(url.as_str(), "http://a.test/p?keep=a+b");
+    }
+
+    #[test]
+    fn directives_give_cookies_and_the_last_session_token() {
+        let (cookies, token) = directives(&[
+            "__clerk_db_jwt=dvb; Path=/".into(),
+            "__session=old; Path=/".into(),
+            "__session_abc=new; Path=/; SameSite=Lax".into(),
+            "bad\r\nInjected: yes".into(),
+        ]);
+        assert_eq!(cookies.len(), 3);
+        assert_eq!(token.as_deref(), Some("new"));
+        let (_, cleared) = directives(&["__session=; Max-Age=0".into()]);
+        assert_eq!(cleared.as_deref(), Some(""));
+        assert_eq!(directives(&["__client_uat=0".into()]).1, None);
+    }
+
+    #[test]
+    fn refresh_failures_name_clerks_code_or_a_fixed_reason() {
+        use crate::api::ErrorResponse;
+        let api = |body: &str| {
+            crate::ApiError::Response(Box::new(ErrorResponse::parse(
+                401,
+                body.as_bytes(),
+                None,
+                None,
+            )))
+        };
+        let with_code = |code: &str| {
+            api(&format!(
+                r#"{{"errors":[{{"code":"{code}","message":"m"}}]}}"#
+            ))
+        };
+        assert_eq!(
+            refresh_failure(&with_code("refresh_token_invalid")),
+            "refresh_token_invalid"
+        );
+        assert_eq!(
+            refresh_failure(&with_code("unexpected_error")),
+            "fetch-error"
+        );
+        assert_eq!(
+            refresh_failure(&with_code("bad\\r\\ncode")),
+            "unexpected-bapi-error"
+        );
+        assert_eq!(refresh_failure(&api("")), "unexpected-bapi-error");
+        assert_eq!(
+            refresh_failure(&crate::ApiError::Transport("refused".into())),
+            "unexpected-bapi-error"
+        );
+    }
+
+    #[test]
+    fn the_loop_counter_reads_as_javascript_numbers() {
+        assert_eq!(redirect_count(None), 0.0);
+        assert_eq!(redirect_count(Some("2")), 2.0);
+        assert_eq!(redirect_count(Some(" 3 ")), 3.0);
+        assert_eq!(redirect_count(Some("3.0")), 3.0);
+        assert_eq!(redirect_count(Some("abc")), 0.0);
+        assert_eq!(redirect_count(Some("inf")), 0.0);
+        assert_eq!(js_number(3.0), "3");
+        assert_eq!(js_number(3.5), "3.5");
+    }
+}

@@ -1,0 +1,134 @@
+//! The dev browser and the handshake.
+//!
+//! `GET /v1/client/handshake` takes Clerk's parameters: `redirect_url` (required, an absolute
+//! http(s) URL), `format` (`nonce`, or `token` by default), `suffixed_cookies`
+//! (`true`/`false`), `__clerk_db_jwt`; `__clerk_api_version`, `__clerk_hs_reason` and
+//! `__session` are accepted and not needed. It answers 307 to `redirect_url` with
+//! `__clerk_handshake_nonce=<nonce>` (resolved once, within a minute, by the Backend API's
+//! `GET /v1/clients/handshake_payload`) or `__clerk_handshake=<JWT>` (the directives as its
+//! `handshake` claim). The directives are the app's cookies:
+//!
+//! - always `__clerk_db_jwt=<dev browser token>`;
+//! - signed in: `__session=<fresh token>` (`azp` the origin of `redirect_url`),
+//!   `__client_uat=<when the client changed>`, `__refresh_<suffix>=<refresh token>` (HttpOnly),
+//!   and with `suffixed_cookies=true` also `__session_<suffix>` and `__client_uat_<suffix>`;
+//! - signed out: `__session` removed, `__client_uat=0` (and the suffixed ones likewise), the
+//!   refresh cookie removed.
+
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::with_param;
+use super::{bad_request, client_of, pairs, param, redirect, redirect_target, with_client_cookie};
+use crate::cookies::{self, CLIENT_UAT, REFRESH, SESSION, suffixed};
+use crate::state::Shared;
+use crate::store::ClientRecord;
+use crate::time::unix_now;
+use crate::token::{handshake_jwt, session_token};
+
+/// `POST /v1/dev_browser`: the browser's client (a new one unless LocalClerk's cookie names
+/// one) and its dev browser token, as `{"id", "token"}` (200; clerk-js reads `id` and only
+/// checks that the answer is a success).
+pub(super) async fn dev_browser(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let client = client_of(&s, None, &headers);
+    let body = serde_json::json!({
+        "object": "dev_browser",
+        "id": client.dev_browser,
+        "token": client.dev_browser,
+    });
+    let mut response = (StatusCode::OK, axum::Json(body)).into_response();
+    // clerk-js calls it from the app's origin.
+    if let Some(origin) = headers.get(header::ORIGIN).cloned() {
+        let out = response.headers_mut();
+        out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        out.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    }
+    with_client_cookie(response, &client)
+}
+
+/// `GET /v1/client/handshake`.
+pub(super) async fn handshake(
+    State(s): State<Arc<Shared>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    s.count_handshake();
+    let query = pairs(raw.as_deref().unwrap_or_default().as_bytes());
+    let target = match redirect_target(param(&query, "redirect_url")) {
+        Ok(target) => target,
+        Err(message) => return bad_request("form_param_value_invalid", &message),
+    };
+    let by_nonce = match param(&query, "format") {
+        None | Some("token") => false,
+        Some("nonce") => true,
+        Some(_) => {
+            return bad_request(
+                "form_param_value_invalid",
+                "format must be `nonce` or `token`",
+            );
+        }
+    };
+    let suffixed_cookies = param(&query, "suffixed_cookies") == Some("true");
+    let client = client_of(&s, param(&query, cookies::DEV_BROWSER), &headers);
+    let origin = target.origin().ascii_serialization();
+    let directives = directives(&s, &client, &origin, suffixed_cookies);
+    let location = if by_nonce {
+        let nonce = s.store().put_handshake(directives, unix_now());
+        with_param(&target, "__clerk_handshake_nonce", &nonce)
+    } else {
+        with_param(
+            &target,
+            "__clerk_handshake",
+            &handshake_jwt(&s, &directives),
+        )
+    };
+    redirect(StatusCode::TEMPORARY_REDIRECT, &location, &client)
+}
+
+/// The cookies of the app's host for a client, signed in or out (module docs).
+fn directives(
+    shared: &Arc<Shared>,
+    client: &ClientRecord,
+    origin: &str,
+    suffixed_cookies: bool,
+) -> Vec<String> {
+    let suffix = &shared.identity().cookie_suffix;
+    let session = shared.store().client_session(&client.id);
+    let signed_in = session.and_then(|session| {
+        let token = session_token(shared, &session.id, Some(origin))?;
+        let refresh = shared.store().refresh_token(&session.id)?.to_owned();
+        Some((token, refresh))
+    });
+    let refresh_name = suffixed(REFRESH, suffix);
+    let mut out = vec![cookies::dev_browser(&client.dev_browser)];
+    let names = |name: &str| {
+        let mut names = vec![name.to_owned()];
+        if suffixed_cookies {
+            names.push(suffixed(name, suffix));
+        }
+        names
+    };
+    match signed_in {
+        Some((token, refresh)) => {
+            out.extend(names(SESSION).iter().map(|n| cookies::session(n, &token)));
+            out.extend(
+                names(CLIENT_UAT)
+                    .iter()
+                    .map(|n| cookies::client_uat(n, client.updated_at)),
+            );
+            out.push(cookies::refresh(&refresh_name, &refresh));
+        }
+        None => {
+            out.extend(names(SESSION).iter().map(|n| cookies::cleared(n, false)));
+            out.extend(names(CLIENT_UAT).iter().map(|n| cookies::client_uat(n, 0)));
+            out.push(cookies::cleared(&refresh_name, true));
+        }
+    }
+    out
+}
