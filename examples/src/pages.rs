@@ -35,16 +35,10 @@ impl Links {
     /// LocalClerk's sign-in and sign-out pages, returning to the app served at `app_url`
     /// (e.g. `http://127.0.0.1:3000`).
     pub fn local(local: &LocalClerk, app_url: &str) -> Self {
-        let frontend = format!("http://{}", local.frontend_api());
+        let frontend = local.frontend();
         Self {
-            sign_in: with_redirect(
-                &format!("{frontend}/sign-in"),
-                &format!("{app_url}/dashboard"),
-            ),
-            sign_out: Some(with_redirect(
-                &format!("{frontend}/sign-out"),
-                &format!("{app_url}/"),
-            )),
+            sign_in: frontend.sign_in_url(&format!("{app_url}/dashboard")),
+            sign_out: Some(frontend.sign_out_url(&format!("{app_url}/"))),
         }
     }
 
@@ -104,7 +98,7 @@ async fn home(State(links): State<Links>, user: Option<ClerkUser>) -> Html<Strin
     };
     let action = match &user {
         Some(_) => r#"<a id="dashboard" href="/dashboard">Go to your dashboard</a>"#.to_owned(),
-        None => sign_in_link(&links),
+        None => sign_in_link(&links, "sign-in"),
     };
     page(
         "Home",
@@ -125,7 +119,7 @@ async fn dashboard(
     let (Some(ClerkSession(claims)), Some(user)) = (session, user) else {
         let body = format!(
             r#"<p id="status">Signed out — {}</p>"#,
-            sign_in_link(&links)
+            sign_in_link(&links, "sign-in")
         );
         return (
             StatusCode::UNAUTHORIZED,
@@ -156,10 +150,10 @@ with Clerk and the page stays signed in, without a redirect.</p>"#,
     page("Dashboard", &links, true, &body).into_response()
 }
 
-/// The sign-in link, to Clerk's page.
-fn sign_in_link(links: &Links) -> String {
+/// The sign-in link, to Clerk's page, with the element id `id`.
+fn sign_in_link(links: &Links, id: &str) -> String {
     format!(
-        r#"<a id="sign-in" href="{}">Sign in</a>"#,
+        r#"<a id="{id}" href="{}">Sign in</a>"#,
         escape(&links.sign_in)
     )
 }
@@ -172,12 +166,15 @@ fn page(title: &str, links: &Links, signed_in: bool, body: &str) -> Html<String>
             escape(sign_out)
         ),
         (None, true) => String::new(),
-        (_, false) => format!(" · {}", sign_in_link(links)),
+        (_, false) => format!(" · {}", sign_in_link(links, "nav-sign-in")),
     };
     Html(format!(
         r#"<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>{title} · Clerk pages example</title></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{title} · Clerk pages example</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}}
+dt{{font-weight:600}}</style></head>
 <body>
 <nav><a href="/">Home</a> · <a href="/dashboard">Dashboard</a>{account}</nav>
 <h1>{title}</h1>
