@@ -3,13 +3,17 @@
 //! downloaded), through a whole browser session on an embedded LocalClerk whose session tokens
 //! live 3 seconds:
 //!
-//! 1. `/dashboard` in a new browser: the dev-browser handshake (redirects through LocalClerk's
-//!    Frontend API), then the signed-out page (401);
+//! 1. `/dashboard` in a new browser: the dev-browser handshake (three redirects, through
+//!    LocalClerk's Frontend API), then the signed-out page;
 //! 2. its sign-in link to LocalClerk's sign-in page, and a click on Ada's button: back on
 //!    `/dashboard`, signed in as Ada;
 //! 3. 5 s later (the token has expired) a reload: still signed in, by a server-side refresh (one
-//!    `RefreshSession` call, no redirect);
-//! 4. the sign-out link: back on `/`, signed out.
+//!    `RefreshSession` call, no redirect, no handshake);
+//! 4. the sign-out link: through LocalClerk's sign-out page and a handshake, back on `/`, signed
+//!    out; `/dashboard` then answers the signed-out page with no redirect.
+//!
+//! Each step's redirects are the browser's own `Network.requestWillBeSent` events, compared
+//! with the whole expected chain.
 //!
 //! The browser is `CHROMIUM` or `CHROME` (a path), else `/usr/bin/chromium` (`.ci/run` installs
 //! Debian's `chromium`). Without one the test fails under CI (`CI` set) and is skipped, with a
@@ -23,7 +27,7 @@ use chromiumoxide::cdp::browser_protocol::network::{
 };
 use chromiumoxide::listeners::EventStream;
 use chromiumoxide::{Browser, BrowserConfig, Page};
-use clerk_examples::pages::{Links, app};
+use clerk_examples::pages::{Links, app, escape};
 use clerk_testing::LocalClerk;
 use futures::{FutureExt as _, StreamExt as _};
 
@@ -146,7 +150,14 @@ impl Profile {
 
 impl Drop for Profile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        // After a failure the browser is killed as this runs, and may still write for a moment.
+        for _ in 0..20 {
+            let _ = std::fs::remove_dir_all(&self.0);
+            if !self.0.exists() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -169,6 +180,7 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
 
     // The app on 127.0.0.1; LocalClerk's Frontend API on localhost (cookies stay apart).
     let local = LocalClerk::builder()
+        .session_token_lifetime(Duration::from_secs(3))
         .start()
         .await
         .expect("LocalClerk starts");
@@ -178,7 +190,13 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
         .expect("bind");
     let app_url = format!("http://{}", listener.local_addr().expect("addr"));
     let links = Links::local(&local, &app_url);
-    let server = tokio::spawn(axum::serve(listener, app(local.clerk(), links)).into_future());
+    // No clock skew: with Clerk's 5 s, a 3-second token would still verify 8 s after it was made.
+    let clerk = local
+        .clerk_builder()
+        .clock_skew(Duration::ZERO)
+        .build()
+        .expect("LocalClerk's keys are valid");
+    let server = tokio::spawn(axum::serve(listener, app(clerk, links)).into_future());
 
     // One headless browser with a profile of its own.
     let profile = Profile::new();
@@ -203,18 +221,10 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
         .await
         .expect("request events");
     let mut tab = Tab { page, requests };
-    let redirects_from = |hops: &[Hop], origin: &str| {
-        hops.iter()
-            .filter(|h| {
-                h.redirected_from
-                    .as_ref()
-                    .is_some_and(|(u, _)| u.starts_with(origin))
-            })
-            .count()
-    };
-    let app_origin = format!("{app_url}/");
+    let clerk_url = local.frontend().url();
+    let chain = |hops: &[Hop]| redirects(hops, &app_url, &clerk_url);
 
-    // 1. A new browser on /dashboard: the handshake, then the signed-out page.
+    // 1. A new browser on /dashboard: the dev-browser handshake, then the signed-out page.
     let dashboard = format!("{app_url}/dashboard");
     let (url, text) = tab
         .step("opening /dashboard", &dashboard, async |page| {
@@ -222,36 +232,39 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
         })
         .await;
     let hops = tab.hops();
-    assert_eq!(url, dashboard, "{hops:#?}");
+    assert_eq!(url, dashboard);
     assert!(text.contains("Signed out — Sign in"), "{text}");
-    assert!(
-        hops.iter().any(|h| h.url == dashboard),
+    assert_eq!(
+        hops.first().map(|h| h.url.as_str()),
+        Some(dashboard.as_str()),
         "the browser's request events are seen: {hops:#?}"
     );
-    let handshake_redirects = redirects_from(&hops, &app_origin);
-    assert!(
-        handshake_redirects >= 1,
-        "a new browser goes through the dev-browser handshake: {hops:#?}"
+    assert_eq!(
+        chain(&hops),
+        [
+            "app/dashboard -307-> clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-missing",
+            "clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-missing -307-> app/dashboard?__clerk_handshake_nonce",
+            "app/dashboard?__clerk_handshake_nonce -307-> app/dashboard",
+        ],
+        "{hops:#?}"
     );
-    eprintln!("signed out, after {} redirects: {hops:#?}", hops.len() - 1);
 
     // 2. The sign-in link to LocalClerk's page, and Ada's button there.
     let sign_in = tab.href("#sign-in").await;
     assert!(
-        sign_in.starts_with(&frontend_api_url(&local)),
+        sign_in.starts_with(&format!("{clerk_url}/sign-in?")),
         "the sign-in page is LocalClerk's: {sign_in}"
     );
     let (_, text) = tab
-        .step(
-            "following the sign-in link",
-            &sign_in_page(&local),
-            async |page| click(page, "#sign-in").await,
-        )
+        .step("following the sign-in link", &sign_in, async |page| {
+            click(page, "#sign-in").await
+        })
         .await;
     assert!(
         text.contains("ada@example.com"),
         "the sign-in page lists Ada: {text}"
     );
+    assert_eq!(chain(&tab.hops()), [] as [&str; 0]);
     let ada_button = format!(
         r#"form:has(input[name="user_id"][value="{}"]) button"#,
         demo.ada.id
@@ -262,15 +275,26 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
         })
         .await;
     let hops = tab.hops();
-    assert_eq!(url, dashboard, "{hops:#?}");
+    assert_eq!(url, dashboard);
     assert!(text.contains("Signed in as Ada Lovelace."), "{text}");
     assert!(text.contains("ada@example.com"), "{text}");
     assert!(text.contains(&demo.ada.id), "{text}");
-    eprintln!("signed in, after {} redirects: {hops:#?}", hops.len() - 1);
+    assert_eq!(
+        chain(&hops),
+        [
+            "clerk/sign-in -303-> app/dashboard?__clerk_db_jwt",
+            "app/dashboard?__clerk_db_jwt -307-> clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-sync&__clerk_db_jwt",
+            "clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-sync&__clerk_db_jwt -307-> app/dashboard?__clerk_handshake_nonce",
+            "app/dashboard?__clerk_handshake_nonce -307-> app/dashboard",
+        ],
+        "{hops:#?}"
+    );
 
-    // 3. Past the token's lifetime, a reload: refreshed on the server, no redirect.
+    // 3. Past the token's lifetime, a reload: still signed in, by a refresh on the server (one
+    //    Backend API call, no redirect, no handshake).
     tokio::time::sleep(Duration::from_secs(5)).await;
     let refreshes = local.requests().count("RefreshSession");
+    let handshakes = local.frontend().handshakes();
     let (url, text) = tab
         .step(
             "reloading after the token expired",
@@ -281,19 +305,15 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
     let hops = tab.hops();
     assert_eq!(url, dashboard);
     assert!(text.contains("Signed in as Ada Lovelace."), "{text}");
-    assert_eq!(
-        hops.iter().filter(|h| h.redirected_from.is_some()).count(),
-        0,
-        "a server-side refresh, not a handshake: {hops:#?}"
-    );
-    assert_eq!(hops.len(), 1, "one request: {hops:#?}");
+    assert_eq!(hops.len(), 1, "one request, no redirect: {hops:#?}");
     assert_eq!(
         local.requests().count("RefreshSession"),
         refreshes + 1,
         "one refresh with the Backend API"
     );
+    assert_eq!(local.frontend().handshakes(), handshakes, "no handshake");
 
-    // 4. Sign out on LocalClerk's page: back on the home page, signed out.
+    // 4. The sign-out link, through LocalClerk's sign-out page: back home, signed out.
     let home = format!("{app_url}/");
     let (url, text) = tab
         .step("signing out", &home, async |page| {
@@ -301,16 +321,30 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
         })
         .await;
     let hops = tab.hops();
-    assert!(url.starts_with(&home), "{url}");
+    assert_eq!(url, home);
     assert!(text.contains("Signed out."), "{text}");
     assert!(!text.contains("Ada"), "{text}");
-    eprintln!("signed out, after {} redirects: {hops:#?}", hops.len() - 1);
+    assert_eq!(
+        chain(&hops),
+        [
+            "clerk/sign-out -303-> app/?__clerk_db_jwt",
+            "app/?__clerk_db_jwt -307-> clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-sync&__clerk_db_jwt",
+            "clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-sync&__clerk_db_jwt -307-> app/?__clerk_handshake_nonce",
+            "app/?__clerk_handshake_nonce -307-> app/",
+        ],
+        "{hops:#?}"
+    );
     let (_, text) = tab
         .step("opening /dashboard again", &dashboard, async |page| {
             page.goto(dashboard.as_str()).await.map(drop)
         })
         .await;
     assert!(text.contains("Signed out — Sign in"), "{text}");
+    assert_eq!(
+        chain(&tab.hops()),
+        [] as [&str; 0],
+        "the cookies say signed out"
+    );
 
     browser.close().await.expect("the browser closes");
     browser.wait().await.expect("the browser exits");
@@ -319,12 +353,77 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
     eprintln!("the browser scenario took {:?}", started.elapsed());
 }
 
-/// LocalClerk's sign-in page.
-fn sign_in_page(local: &LocalClerk) -> String {
-    format!("{}/sign-in", frontend_api_url(local))
+/// The redirects among `hops`, each `from -<status>-> to`: the app's origin written `app`, the
+/// Frontend API's `clerk`, and of each query only the parameters that tell the handshake's
+/// steps (`__clerk_hs_reason` with its value, `__clerk_db_jwt` and `__clerk_handshake_nonce`).
+fn redirects(hops: &[Hop], app: &str, clerk: &str) -> Vec<String> {
+    let short = |url: &str| {
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let path = match (path.strip_prefix(app), path.strip_prefix(clerk)) {
+            (Some(rest), _) => format!("app{rest}"),
+            (None, Some(rest)) => format!("clerk{rest}"),
+            (None, None) => path.to_owned(),
+        };
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter_map(|pair| match pair.split_once('=') {
+                Some(("__clerk_hs_reason", _)) => Some(pair),
+                Some((name @ ("__clerk_db_jwt" | "__clerk_handshake_nonce"), _)) => Some(name),
+                _ => None,
+            })
+            .collect();
+        if kept.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", kept.join("&"))
+        }
+    };
+    hops.iter()
+        .filter_map(|hop| {
+            let (from, status) = hop.redirected_from.as_ref()?;
+            Some(format!("{} -{status}-> {}", short(from), short(&hop.url)))
+        })
+        .collect()
 }
 
-/// TEMPORARY until LocalClerk's Frontend API lands.
-fn frontend_api_url(local: &LocalClerk) -> String {
-    format!("http://{}", local.frontend_api())
+/// The statuses, without a browser: a client that is not a browser gets no handshake, and the
+/// signed-out dashboard is a page with status 401.
+#[tokio::test]
+async fn signed_out_the_home_page_is_200_and_the_dashboard_401() {
+    let local = LocalClerk::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let app_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let links = Links::local(&local, &app_url);
+    let server = tokio::spawn(axum::serve(listener, app(local.clerk(), links)).into_future());
+    let http = reqwest::Client::new();
+    for (path, status, text) in [
+        ("/", 200, "Signed out."),
+        ("/dashboard", 401, "Signed out — "),
+    ] {
+        let response = http
+            .get(format!("{app_url}{path}"))
+            .send()
+            .await
+            .expect("the app answers");
+        assert_eq!(response.status().as_u16(), status, "{path}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .is_ok_and(|t| t.starts_with("text/html")),
+            "{path}"
+        );
+        let body = response.text().await.expect("a body");
+        assert!(body.contains(text), "{path}: {body}");
+        assert!(
+            body.contains(&escape(
+                &local
+                    .frontend()
+                    .sign_in_url(&format!("{app_url}/dashboard"))
+            )),
+            "{path} links to LocalClerk's sign-in page: {body}"
+        );
+    }
+    server.abort();
 }
