@@ -7,6 +7,8 @@ pub mod export_users;
 pub mod grpc;
 pub mod machine_auth;
 pub mod pages;
+#[cfg(feature = "actix")]
+pub mod pages_actix;
 pub mod quickstart;
 #[cfg(feature = "actix")]
 pub mod quickstart_actix;

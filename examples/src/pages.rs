@@ -7,7 +7,9 @@
 //! when the browser's cookies need it, a server-side refresh when the session token has expired.
 //! The handlers only read the session ([`ClerkUser`], [`ClerkSession`]).
 //!
-//! Every value that reaches the HTML (names, emails, ids, URLs) goes through [`escape`].
+//! Every value that reaches the HTML (names, emails, ids, URLs) goes through [`escape`]. The
+//! pages are plain functions ([`home_page`], [`dashboard_page`], [`signed_out_page`]), which
+//! the actix-web version (`pages_actix`, feature `actix`) answers too.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -17,8 +19,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use clerk_axum::{ClerkLayer, ClerkOptions, ClerkSession, ClerkUser};
-use clerk_core::Clerk;
 use clerk_core::models::User;
+use clerk_core::{Clerk, SessionClaims};
 use clerk_testing::LocalClerk;
 
 /// Where the app sends the browser to sign in and out: Clerk's pages, each with the
@@ -58,6 +60,42 @@ impl Links {
     }
 }
 
+/// What the example runs against, for an app served at `app_url`: with `CLERK_SECRET_KEY` set,
+/// your instance (`Clerk::from_env`) and its Account Portal; else an embedded LocalClerk seeded
+/// with the demo users ([`clerk_testing::demo`]), returned so that it lives as long as the app.
+/// Prints which, and how to sign in.
+pub async fn clerk_and_links(
+    app_url: &str,
+) -> Result<(Clerk, Links, Option<LocalClerk>), Box<dyn std::error::Error>> {
+    if std::env::var("CLERK_SECRET_KEY").is_ok_and(|v| !v.trim().is_empty()) {
+        let clerk = Clerk::from_env()?;
+        let links = Links::account_portal(&clerk, app_url)
+            .ok_or("set CLERK_PUBLISHABLE_KEY too: it names your instance's sign-in page")?;
+        println!("Using your Clerk instance (CLERK_SECRET_KEY is set).");
+        println!(
+            "Sign in at {} (a development instance's keys: a production instance serves only its own domain)",
+            links.sign_in
+        );
+        println!(
+            "(signing out needs Clerk's frontend, clerk-js: the Account Portal has no page for it)"
+        );
+        return Ok((clerk, links, None));
+    }
+    let local = LocalClerk::start().await;
+    let demo = clerk_testing::demo::seed(&local);
+    println!(
+        "No CLERK_SECRET_KEY: running against an embedded LocalClerk (no account, no network)."
+    );
+    println!(
+        "Its sign-in page, on {}, lists the demo users: {} and {}.",
+        local.frontend().url(),
+        display_name(&demo.ada),
+        display_name(&demo.bob),
+    );
+    let links = Links::local(&local, app_url);
+    Ok((local.clerk(), links, Some(local)))
+}
+
 /// The Account Portal's host for a Frontend API host, by Clerk's own rule
 /// (`buildAccountsBaseUrl`): `<slug>.clerk.accounts.dev` is served at `<slug>.accounts.dev`,
 /// `clerk.example.com` at `accounts.example.com`.
@@ -92,20 +130,7 @@ pub fn app(options: impl Into<ClerkOptions>, links: Links) -> Router {
 /// Public: who is signed in, if anyone. `Option<ClerkUser>` is `None` when signed out (it still
 /// refuses with a 503 when Clerk cannot be asked: a signed-in user is never shown as a stranger).
 async fn home(State(links): State<Links>, user: Option<ClerkUser>) -> Html<String> {
-    let status = match &user {
-        Some(user) => format!("Signed in as {}.", escape(&display_name(user))),
-        None => "Signed out.".to_owned(),
-    };
-    let action = match &user {
-        Some(_) => r#"<a id="dashboard" href="/dashboard">Go to your dashboard</a>"#.to_owned(),
-        None => sign_in_link(&links, "sign-in"),
-    };
-    page(
-        "Home",
-        &links,
-        user.is_some(),
-        &format!(r#"<p id="status">{status}</p><p>{action}</p>"#),
-    )
+    Html(home_page(&links, user.as_deref()))
 }
 
 /// Signed in only: the user (from the Backend API, cached) and the session token's lifetime.
@@ -116,17 +141,32 @@ async fn dashboard(
     session: Option<ClerkSession>,
     user: Option<ClerkUser>,
 ) -> Response {
-    let (Some(ClerkSession(claims)), Some(user)) = (session, user) else {
-        let body = format!(
-            r#"<p id="status">Signed out — {}</p>"#,
-            sign_in_link(&links, "sign-in")
-        );
-        return (
-            StatusCode::UNAUTHORIZED,
-            page("Signed out", &links, false, &body),
-        )
-            .into_response();
+    match (session, user) {
+        (Some(ClerkSession(claims)), Some(user)) => {
+            Html(dashboard_page(&links, &claims, &user)).into_response()
+        }
+        _ => (StatusCode::UNAUTHORIZED, Html(signed_out_page(&links))).into_response(),
+    }
+}
+
+/// The home page: signed in as whom, or signed out with a sign-in link.
+pub fn home_page(links: &Links, user: Option<&User>) -> String {
+    let body = match user {
+        Some(user) => format!(
+            r#"<p id="status">Signed in as {}.</p>
+<p><a id="dashboard" href="/dashboard">Go to your dashboard</a></p>"#,
+            escape(&display_name(user))
+        ),
+        None => format!(
+            r#"<p id="status">Signed out.</p><p>{}</p>"#,
+            sign_in_link(links, "sign-in")
+        ),
     };
+    page("Home", links, user.is_some(), &body)
+}
+
+/// The dashboard of a signed-in user: who, and when the session token expires.
+pub fn dashboard_page(links: &Links, claims: &SessionClaims, user: &User) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -142,12 +182,21 @@ async fn dashboard(
 </dl>
 <p>This page's session token expires in {left} s. Reload after that: the server refreshes it
 with Clerk and the page stays signed in, without a redirect.</p>"#,
-        name = escape(&display_name(&user)),
-        email = escape(primary_email(&user).unwrap_or("(none)")),
+        name = escape(&display_name(user)),
+        email = escape(primary_email(user).unwrap_or("(none)")),
         user_id = escape(&user.id),
         session_id = escape(claims.session_id()),
     );
-    page("Dashboard", &links, true, &body).into_response()
+    page("Dashboard", links, true, &body)
+}
+
+/// The dashboard signed out (answered with status 401): a sign-in link.
+pub fn signed_out_page(links: &Links) -> String {
+    let body = format!(
+        r#"<p id="status">Signed out — {}</p>"#,
+        sign_in_link(links, "sign-in")
+    );
+    page("Signed out", links, false, &body)
 }
 
 /// The sign-in link, to Clerk's page, with the element id `id`.
@@ -159,7 +208,7 @@ fn sign_in_link(links: &Links, id: &str) -> String {
 }
 
 /// A whole page: navigation (with the sign-out link when signed in), then `body` (HTML).
-fn page(title: &str, links: &Links, signed_in: bool, body: &str) -> Html<String> {
+fn page(title: &str, links: &Links, signed_in: bool, body: &str) -> String {
     let account = match (&links.sign_out, signed_in) {
         (Some(sign_out), true) => format!(
             r#" · <a id="sign-out" href="{}">Sign out</a>"#,
@@ -168,7 +217,7 @@ fn page(title: &str, links: &Links, signed_in: bool, body: &str) -> Html<String>
         (None, true) => String::new(),
         (_, false) => format!(" · {}", sign_in_link(links, "nav-sign-in")),
     };
-    Html(format!(
+    format!(
         r#"<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -183,7 +232,7 @@ dt{{font-weight:600}}</style></head>
 </html>
 "#,
         title = escape(title),
-    ))
+    )
 }
 
 /// "First Last", else the username, else the email address, else the user id.
