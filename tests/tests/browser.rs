@@ -1,7 +1,8 @@
-//! The pages example (`examples/src/pages.rs`) in a real browser: one headless Chromium, driven
-//! over the DevTools protocol (chromiumoxide, pointed at the system's Chromium: nothing is
-//! downloaded), through a whole browser session on an embedded LocalClerk whose session tokens
-//! live 3 seconds:
+//! The pages example (`examples/src/pages.rs`, and `pages_actix.rs` for actix-web) in a real
+//! browser: one headless Chromium, driven over the DevTools protocol (chromiumoxide, pointed at
+//! the system's Chromium: nothing is downloaded), through a whole browser session on an embedded
+//! LocalClerk whose session tokens live 3 seconds, for both frameworks at once (a browser
+//! context each):
 //!
 //! 1. `/dashboard` in a new browser: the dev-browser handshake (three redirects, through
 //!    LocalClerk's Frontend API), then the signed-out page;
@@ -25,9 +26,15 @@ use std::time::{Duration, Instant};
 use chromiumoxide::cdp::browser_protocol::network::{
     EnableParams, EventRequestWillBeSent, ResourceType,
 };
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
 use chromiumoxide::listeners::EventStream;
 use chromiumoxide::{Browser, BrowserConfig, Page};
+use clerk_actix::ClerkMiddleware;
+use clerk_core::Clerk;
 use clerk_examples::pages::{Links, app, escape};
+use clerk_examples::pages_actix;
 use clerk_testing::LocalClerk;
 use futures::{FutureExt as _, StreamExt as _};
 
@@ -57,6 +64,7 @@ struct Hop {
 struct Tab {
     page: Page,
     requests: EventStream<EventRequestWillBeSent>,
+    framework: Framework,
 }
 
 impl Tab {
@@ -85,6 +93,7 @@ impl Tab {
     where
         F: AsyncFnOnce(&Page) -> chromiumoxide::Result<()>,
     {
+        let what = format!("{:?}: {what}", self.framework);
         // The current document carries a mark; the next one does not.
         self.page
             .evaluate("window.__before_step = true")
@@ -178,26 +187,6 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
     };
     let started = Instant::now();
 
-    // The app on 127.0.0.1; LocalClerk's Frontend API on localhost (cookies stay apart).
-    let local = LocalClerk::builder()
-        .session_token_lifetime(Duration::from_secs(3))
-        .start()
-        .await
-        .expect("LocalClerk starts");
-    let demo = clerk_testing::demo::seed(&local);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let app_url = format!("http://{}", listener.local_addr().expect("addr"));
-    let links = Links::local(&local, &app_url);
-    // No clock skew: with Clerk's 5 s, a 3-second token would still verify 8 s after it was made.
-    let clerk = local
-        .clerk_builder()
-        .clock_skew(Duration::ZERO)
-        .build()
-        .expect("LocalClerk's keys are valid");
-    let server = tokio::spawn(axum::serve(listener, app(clerk, links)).into_future());
-
     // One headless browser with a profile of its own.
     let profile = Profile::new();
     let config = BrowserConfig::builder()
@@ -212,7 +201,109 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
         .await
         .unwrap_or_else(|e| panic!("{} does not start: {e}", executable.display()));
     let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
-    let page = browser.new_page("about:blank").await.expect("a tab");
+
+    // The two frameworks at once, each in a browser context of its own (a browser keeps
+    // cookies per host, not per port: the two apps on 127.0.0.1 would see each other's).
+    tokio::join!(
+        scenario(&browser, Framework::Axum),
+        scenario(&browser, Framework::Actix)
+    );
+
+    browser.close().await.expect("the browser closes");
+    browser.wait().await.expect("the browser exits");
+    events.abort();
+    eprintln!("the browser scenarios took {:?}", started.elapsed());
+}
+
+/// The app under test.
+#[derive(Clone, Copy, Debug)]
+enum Framework {
+    /// `clerk_examples::pages::app`, behind `ClerkLayer`.
+    Axum,
+    /// `clerk_examples::pages_actix::routes`, behind `ClerkMiddleware`.
+    Actix,
+}
+
+impl Framework {
+    /// Serves the pages app with `clerk` on `listener` until `stop` is sent.
+    fn serve(
+        self,
+        clerk: Clerk,
+        links: Links,
+        listener: std::net::TcpListener,
+    ) -> tokio::sync::oneshot::Sender<()> {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        match self {
+            Framework::Axum => {
+                listener.set_nonblocking(true).expect("non-blocking");
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let server = axum::serve(listener, app(clerk, links))
+                    .with_graceful_shutdown(async { drop(stopped.await) });
+                tokio::spawn(server.into_future());
+            }
+            Framework::Actix => {
+                // actix-web runs on its own runtime, in a thread of its own.
+                std::thread::spawn(move || {
+                    actix_web::rt::System::new().block_on(async move {
+                        let middleware = ClerkMiddleware::new(clerk);
+                        let routes = pages_actix::routes(links);
+                        let server = actix_web::HttpServer::new(move || {
+                            actix_web::App::new()
+                                .wrap(middleware.clone())
+                                .configure(routes.clone())
+                        })
+                        .workers(1)
+                        .disable_signals()
+                        .listen(listener)
+                        .expect("listen")
+                        .run();
+                        let handle = server.handle();
+                        actix_web::rt::spawn(async move {
+                            drop(stopped.await);
+                            handle.stop(false).await;
+                        });
+                        server.await
+                    })
+                });
+            }
+        }
+        stop
+    }
+}
+
+/// The whole visit, with `framework`'s app on its own LocalClerk, in a new browser context.
+async fn scenario(browser: &Browser, framework: Framework) {
+    // The app on 127.0.0.1; LocalClerk's Frontend API on localhost (cookies stay apart).
+    let local = LocalClerk::builder()
+        .session_token_lifetime(Duration::from_secs(3))
+        .start()
+        .await
+        .expect("LocalClerk starts");
+    let demo = clerk_testing::demo::seed(&local);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let app_url = format!("http://{}", listener.local_addr().expect("addr"));
+    // No clock skew: with Clerk's 5 s, a 3-second token would still verify 8 s after it was made.
+    let clerk = local
+        .clerk_builder()
+        .clock_skew(Duration::ZERO)
+        .build()
+        .expect("LocalClerk's keys are valid");
+    let stop = framework.serve(clerk, Links::local(&local, &app_url), listener);
+
+    let context = browser
+        .create_browser_context(CreateBrowserContextParams::default())
+        .await
+        .expect("a browser context");
+    let page = browser
+        .new_page(
+            CreateTargetParams::builder()
+                .url("about:blank")
+                .browser_context_id(context.clone())
+                .build()
+                .expect("target params"),
+        )
+        .await
+        .expect("a tab");
     page.execute(EnableParams::default())
         .await
         .expect("Network.enable");
@@ -220,7 +311,11 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
         .event_listener::<EventRequestWillBeSent>()
         .await
         .expect("request events");
-    let mut tab = Tab { page, requests };
+    let mut tab = Tab {
+        page,
+        requests,
+        framework,
+    };
     let clerk_url = local.frontend().url();
     let chain = |hops: &[Hop]| redirects(hops, &app_url, &clerk_url);
 
@@ -232,12 +327,15 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
         })
         .await;
     let hops = tab.hops();
-    assert_eq!(url, dashboard);
-    assert!(text.contains("Signed out — Sign in"), "{text}");
+    assert_eq!(url, dashboard, "{framework:?}");
+    assert!(
+        text.contains("Signed out — Sign in"),
+        "{framework:?}: {text}"
+    );
     assert_eq!(
         hops.first().map(|h| h.url.as_str()),
         Some(dashboard.as_str()),
-        "the browser's request events are seen: {hops:#?}"
+        "{framework:?}: the browser's request events are seen: {hops:#?}"
     );
     assert_eq!(
         chain(&hops),
@@ -246,14 +344,14 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
             "clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-missing -307-> app/dashboard?__clerk_handshake_nonce",
             "app/dashboard?__clerk_handshake_nonce -307-> app/dashboard",
         ],
-        "{hops:#?}"
+        "{framework:?}: {hops:#?}"
     );
 
     // 2. The sign-in link to LocalClerk's page, and Ada's button there.
     let sign_in = tab.href("#sign-in").await;
     assert!(
         sign_in.starts_with(&format!("{clerk_url}/sign-in?")),
-        "the sign-in page is LocalClerk's: {sign_in}"
+        "{framework:?}: the sign-in page is LocalClerk's: {sign_in}"
     );
     let (_, text) = tab
         .step("following the sign-in link", &sign_in, async |page| {
@@ -262,9 +360,9 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
         .await;
     assert!(
         text.contains("ada@example.com"),
-        "the sign-in page lists Ada: {text}"
+        "{framework:?}: the sign-in page lists Ada: {text}"
     );
-    assert_eq!(chain(&tab.hops()), [] as [&str; 0]);
+    assert_eq!(chain(&tab.hops()), [] as [&str; 0], "{framework:?}");
     let ada_button = format!(
         r#"form:has(input[name="user_id"][value="{}"]) button"#,
         demo.ada.id
@@ -275,10 +373,13 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
         })
         .await;
     let hops = tab.hops();
-    assert_eq!(url, dashboard);
-    assert!(text.contains("Signed in as Ada Lovelace."), "{text}");
-    assert!(text.contains("ada@example.com"), "{text}");
-    assert!(text.contains(&demo.ada.id), "{text}");
+    assert_eq!(url, dashboard, "{framework:?}");
+    assert!(
+        text.contains("Signed in as Ada Lovelace."),
+        "{framework:?}: {text}"
+    );
+    assert!(text.contains("ada@example.com"), "{framework:?}: {text}");
+    assert!(text.contains(&demo.ada.id), "{framework:?}: {text}");
     assert_eq!(
         chain(&hops),
         [
@@ -287,7 +388,7 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
             "clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-sync&__clerk_db_jwt -307-> app/dashboard?__clerk_handshake_nonce",
             "app/dashboard?__clerk_handshake_nonce -307-> app/dashboard",
         ],
-        "{hops:#?}"
+        "{framework:?}: {hops:#?}"
     );
 
     // 3. Past the token's lifetime, a reload: still signed in, by a refresh on the server (one
@@ -303,15 +404,26 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
         )
         .await;
     let hops = tab.hops();
-    assert_eq!(url, dashboard);
-    assert!(text.contains("Signed in as Ada Lovelace."), "{text}");
-    assert_eq!(hops.len(), 1, "one request, no redirect: {hops:#?}");
+    assert_eq!(url, dashboard, "{framework:?}");
+    assert!(
+        text.contains("Signed in as Ada Lovelace."),
+        "{framework:?}: {text}"
+    );
+    assert_eq!(
+        hops.len(),
+        1,
+        "{framework:?}: one request, no redirect: {hops:#?}"
+    );
     assert_eq!(
         local.requests().count("RefreshSession"),
         refreshes + 1,
-        "one refresh with the Backend API"
+        "{framework:?}: one refresh with the Backend API"
     );
-    assert_eq!(local.frontend().handshakes(), handshakes, "no handshake");
+    assert_eq!(
+        local.frontend().handshakes(),
+        handshakes,
+        "{framework:?}: no handshake"
+    );
 
     // 4. The sign-out link, through LocalClerk's sign-out page: back home, signed out.
     let home = format!("{app_url}/");
@@ -321,9 +433,9 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
         })
         .await;
     let hops = tab.hops();
-    assert_eq!(url, home);
-    assert!(text.contains("Signed out."), "{text}");
-    assert!(!text.contains("Ada"), "{text}");
+    assert_eq!(url, home, "{framework:?}");
+    assert!(text.contains("Signed out."), "{framework:?}: {text}");
+    assert!(!text.contains("Ada"), "{framework:?}: {text}");
     assert_eq!(
         chain(&hops),
         [
@@ -332,25 +444,28 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
             "clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-sync&__clerk_db_jwt -307-> app/?__clerk_handshake_nonce",
             "app/?__clerk_handshake_nonce -307-> app/",
         ],
-        "{hops:#?}"
+        "{framework:?}: {hops:#?}"
     );
     let (_, text) = tab
         .step("opening /dashboard again", &dashboard, async |page| {
             page.goto(dashboard.as_str()).await.map(drop)
         })
         .await;
-    assert!(text.contains("Signed out — Sign in"), "{text}");
+    assert!(
+        text.contains("Signed out — Sign in"),
+        "{framework:?}: {text}"
+    );
     assert_eq!(
         chain(&tab.hops()),
         [] as [&str; 0],
-        "the cookies say signed out"
+        "{framework:?}: the cookies say signed out"
     );
 
-    browser.close().await.expect("the browser closes");
-    browser.wait().await.expect("the browser exits");
-    events.abort();
-    server.abort();
-    eprintln!("the browser scenario took {:?}", started.elapsed());
+    let _ = stop.send(());
+    browser
+        .dispose_browser_context(context)
+        .await
+        .expect("the context closes");
 }
 
 /// The redirects among `hops`, each `from -<status>-> to`: the app's origin written `app`, the
@@ -386,44 +501,44 @@ fn redirects(hops: &[Hop], app: &str, clerk: &str) -> Vec<String> {
         .collect()
 }
 
-/// The statuses, without a browser: a client that is not a browser gets no handshake, and the
-/// signed-out dashboard is a page with status 401.
-#[tokio::test]
+/// The statuses, without a browser, in both frameworks: a client that is not a browser gets no
+/// handshake, and the signed-out dashboard is a page with status 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_out_the_home_page_is_200_and_the_dashboard_401() {
     let local = LocalClerk::start().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let app_url = format!("http://{}", listener.local_addr().expect("addr"));
-    let links = Links::local(&local, &app_url);
-    let server = tokio::spawn(axum::serve(listener, app(local.clerk(), links)).into_future());
     let http = reqwest::Client::new();
-    for (path, status, text) in [
-        ("/", 200, "Signed out."),
-        ("/dashboard", 401, "Signed out — "),
-    ] {
-        let response = http
-            .get(format!("{app_url}{path}"))
-            .send()
-            .await
-            .expect("the app answers");
-        assert_eq!(response.status().as_u16(), status, "{path}");
-        assert!(
-            response.headers()["content-type"]
-                .to_str()
-                .is_ok_and(|t| t.starts_with("text/html")),
-            "{path}"
+    for framework in [Framework::Axum, Framework::Actix] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let app_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let sign_in = escape(
+            &local
+                .frontend()
+                .sign_in_url(&format!("{app_url}/dashboard")),
         );
-        let body = response.text().await.expect("a body");
-        assert!(body.contains(text), "{path}: {body}");
-        assert!(
-            body.contains(&escape(
-                &local
-                    .frontend()
-                    .sign_in_url(&format!("{app_url}/dashboard"))
-            )),
-            "{path} links to LocalClerk's sign-in page: {body}"
-        );
+        let stop = framework.serve(local.clerk(), Links::local(&local, &app_url), listener);
+        for (path, status, text) in [
+            ("/", 200, "Signed out."),
+            ("/dashboard", 401, "Signed out — "),
+        ] {
+            let response = http
+                .get(format!("{app_url}{path}"))
+                .send()
+                .await
+                .expect("the app answers");
+            assert_eq!(response.status().as_u16(), status, "{framework:?} {path}");
+            let content_type = response.headers()["content-type"].to_str().ok();
+            assert_eq!(
+                content_type,
+                Some("text/html; charset=utf-8"),
+                "{framework:?} {path}"
+            );
+            let body = response.text().await.expect("a body");
+            assert!(body.contains(text), "{framework:?} {path}: {body}");
+            assert!(
+                body.contains(&format!(r#"<a id="sign-in" href="{sign_in}">"#)),
+                "{framework:?} {path} links to LocalClerk's sign-in page: {body}"
+            );
+        }
+        let _ = stop.send(());
     }
-    server.abort();
 }
