@@ -9,6 +9,8 @@
 #                     carry the same token as axum-repeated (so only the layer differs)
 #     axum-none-bare  the same, but the requests carry no token (the baseline of the first runs)
 #     axum-repeated   ClerkLayer + ClerkSession, the same token on every request
+#     axum-cookie     the same token as a browser's page request sends it: in `__session` with
+#                     `__client_uat` and the dev browser token (bench/cookie.lua)
 #     axum-fresh      ClerkLayer + ClerkSession, a token never seen before on every request
 #                     (a pool of POOL tokens pre-minted by the LocalClerk, rotated by fresh.lua)
 #     clerk-rs        clerk-rs 0.5.0's axum ClerkLayer (bench/clerk-rs-app), same token
@@ -20,6 +22,7 @@
 #                     token as actix-repeated
 #     actix-none-bare the same, no token
 #     actix-repeated  ClerkMiddleware + ClerkSession, the same token on every request
+#     actix-cookie    the same token in the cookies of a page request (bench/cookie.lua)
 #     actix-fresh     ClerkMiddleware + ClerkSession, a fresh token on every request
 # Each case: 2 s warm-up, then DURATION seconds measured. The cases run in ROUNDS rounds (every
 # case once per round, in the order above), so that a slow minute of a shared machine hits all
@@ -152,6 +155,7 @@ for ROUND in $(seq 1 "$ROUNDS"); do
         run_case axum-none-bare -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
         run_case axum-none "$BENCH/repeated.lua" "$WORK/token" -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
         run_case axum-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
+        run_case axum-cookie "$BENCH/cookie.lua" "$WORK/token" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
         run_case axum-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
         run_case clerk-rs "$BENCH/repeated.lua" "$WORK/token" -- "$CLERK_RS_APP" "127.0.0.1:$PORT"
         run_case clerk-rs-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$CLERK_RS_APP" "127.0.0.1:$PORT"
@@ -160,6 +164,7 @@ for ROUND in $(seq 1 "$ROUNDS"); do
         run_case actix-none-bare -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
         run_case actix-none "$BENCH/repeated.lua" "$WORK/token" -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
         run_case actix-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
+        run_case actix-cookie "$BENCH/cookie.lua" "$WORK/token" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
         run_case actix-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
     fi
 done
@@ -175,6 +180,7 @@ echo "== ratios"
 if wants axum; then
     echo "axum: repeated/none = $(ratio axum-repeated axum-none) (target >= 0.85)"
     echo "axum: repeated/none-bare = $(ratio axum-repeated axum-none-bare)"
+    echo "axum: cookie/repeated = $(ratio axum-cookie axum-repeated) (target >= 0.95)"
     echo "axum: fresh/none = $(ratio axum-fresh axum-none)"
     echo "axum: clerk-rs/none = $(ratio clerk-rs axum-none)"
     echo "axum: repeated/clerk-rs = $(ratio axum-repeated clerk-rs) (target > 1)"
@@ -184,6 +190,7 @@ fi
 if wants actix; then
     echo "actix: repeated/none = $(ratio actix-repeated actix-none) (target >= 0.85)"
     echo "actix: repeated/none-bare = $(ratio actix-repeated actix-none-bare)"
+    echo "actix: cookie/repeated = $(ratio actix-cookie actix-repeated) (target >= 0.95)"
     echo "actix: fresh/none = $(ratio actix-fresh actix-none)"
 fi
 if wants axum && wants actix; then

@@ -184,6 +184,16 @@ pub(crate) async fn authenticate(options: &ClerkOptions, head: RequestHead<'_>) 
         .authenticate_options()
         .accepts
         .accepts(TokenKind::SessionToken);
+    // A bearer token that verified, or a machine's: nothing of the browser's applies (and
+    // the common API request costs nothing more).
+    let by_header = match &state {
+        RequestState::Machine(_) => true,
+        RequestState::SignedIn(auth) => auth.source() == TokenSource::Header,
+        RequestState::SignedOut(_) => false,
+    };
+    if by_header {
+        return Verdict::proceed(state);
+    }
     let names = clerk.cookie_names();
     match names {
         Some(names) if settings.handshake && accepts_sessions => {
@@ -813,11 +823,16 @@ fn directives(directives: &[String]) -> (Vec<HeaderValue>, Option<String>) {
     (values, token)
 }
 
-/// The request's headers as the refresh endpoint takes them: `{name: [value, …]}` (a value
-/// that is not text is left out).
+/// The request's headers as the refresh endpoint takes them: `{name: [value, …]}`, for the
+/// headers the pipeline reads ([`REQUEST_HEADERS`](crate::adapter::REQUEST_HEADERS), so that
+/// every adapter sends the same, and an application's own headers never leave it); a value
+/// that is not text is left out.
 fn request_headers(headers: &HeaderMap) -> std::collections::BTreeMap<String, Vec<String>> {
     let mut map = std::collections::BTreeMap::new();
-    for (name, value) in headers {
+    let read = headers
+        .iter()
+        .filter(|(name, _)| crate::adapter::REQUEST_HEADERS.contains(name));
+    for (name, value) in read {
         if let Ok(value) = value.to_str() {
             map.entry(name.as_str().to_owned())
                 .or_insert_with(Vec::new)

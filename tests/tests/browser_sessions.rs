@@ -1,0 +1,131 @@
+//! The browser-session contract (`clerk_integration_tests::browser`) against an Axum app and an
+//! actix-web app, over real HTTP on 127.0.0.1, with LocalClerk (on `localhost`) as the Frontend
+//! API.
+
+use clerk_integration_tests::browser::{
+    SIGNED_OUT_BODY, TOKEN_LIFETIME, contract, hostile_returns, loop_guard, signed_in_body,
+};
+use clerk_testing::LocalClerk;
+
+/// The app's client: no clock skew, so that a token is expired as soon as its lifetime ends
+/// (Clerk's SDKs, and ours by default, allow 5 s).
+fn app_clerk(local: &LocalClerk) -> clerk_core::Clerk {
+    local
+        .clerk_builder()
+        .clock_skew(std::time::Duration::ZERO)
+        .build()
+        .expect("valid")
+}
+
+async fn local_clerk() -> LocalClerk {
+    LocalClerk::builder()
+        .session_token_lifetime(TOKEN_LIFETIME)
+        .start()
+        .await
+        .expect("LocalClerk starts")
+}
+
+/// A client with LocalClerk's publishable key (so its Frontend API) but another instance's
+/// secret key and Backend API: no handshake it starts can resolve.
+fn mismatched(local: &LocalClerk, other: &LocalClerk) -> clerk_core::Clerk {
+    clerk_core::Clerk::builder()
+        .publishable_key(local.publishable_key())
+        .secret_key(other.secret_key())
+        .api_url(other.api_url())
+        .build()
+        .expect("valid")
+}
+
+mod axum_app {
+    use super::*;
+    use axum::Router;
+    use axum::routing::get;
+    use clerk_axum::{ClerkLayer, ClerkOptions, ClerkSession};
+
+    pub async fn serve(clerk: clerk_core::Clerk) -> String {
+        let app = Router::new()
+            .route(
+                "/page",
+                get(|session: Option<ClerkSession>| async move {
+                    session.map_or(SIGNED_OUT_BODY.to_owned(), |s| signed_in_body(s.user_id()))
+                }),
+            )
+            .route(
+                "/dashboard",
+                get(
+                    |ClerkSession(claims): ClerkSession| async move { claims.user_id().to_owned() },
+                ),
+            )
+            .route(
+                "/api/me",
+                get(
+                    |ClerkSession(claims): ClerkSession| async move { claims.user_id().to_owned() },
+                )
+                .post(|ClerkSession(claims): ClerkSession| async move {
+                    claims.user_id().to_owned()
+                }),
+            )
+            .layer(ClerkLayer::new(
+                ClerkOptions::new(clerk).debug_headers(true),
+            ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let addr = listener.local_addr().expect("an address");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+}
+
+mod actix_app {
+    use super::*;
+    use actix_web::{App, HttpServer, web};
+    use clerk_actix::{ClerkMiddleware, ClerkOptions, ClerkSession, Optional};
+
+    pub async fn serve(clerk: clerk_core::Clerk) -> String {
+        async fn page(session: Optional<ClerkSession>) -> String {
+            session
+                .0
+                .map_or(SIGNED_OUT_BODY.to_owned(), |s| signed_in_body(s.user_id()))
+        }
+        async fn me(session: ClerkSession) -> String {
+            session.user_id().to_owned()
+        }
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(ClerkMiddleware::new(
+                    ClerkOptions::new(clerk.clone()).debug_headers(true),
+                ))
+                .route("/page", web::get().to(page))
+                .route("/dashboard", web::get().to(me))
+                .route("/api/me", web::get().to(me))
+                .route("/api/me", web::post().to(me))
+        })
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .expect("a port");
+        let addr = server.addrs()[0];
+        actix_web::rt::spawn(server.run());
+        format!("http://{addr}")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_keeps_browser_sessions_alive_as_clerk_does() {
+    let local = local_clerk().await;
+    let app = axum_app::serve(app_clerk(&local)).await;
+    contract(&local, &app).await;
+    hostile_returns(&local, &app).await;
+    let other = LocalClerk::start().await;
+    loop_guard(&axum_app::serve(mismatched(&local, &other)).await).await;
+}
+
+#[actix_web::test]
+async fn actix_keeps_browser_sessions_alive_as_clerk_does() {
+    let local = local_clerk().await;
+    let app = actix_app::serve(app_clerk(&local)).await;
+    contract(&local, &app).await;
+    hostile_returns(&local, &app).await;
+    let other = LocalClerk::start().await;
+    loop_guard(&actix_app::serve(mismatched(&local, &other)).await).await;
+}
