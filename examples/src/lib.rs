@@ -6,6 +6,9 @@ pub mod export_users;
 #[cfg(feature = "grpc")]
 pub mod grpc;
 pub mod machine_auth;
+pub mod pages;
+#[cfg(feature = "actix")]
+pub mod pages_actix;
 pub mod quickstart;
 #[cfg(feature = "actix")]
 pub mod quickstart_actix;
