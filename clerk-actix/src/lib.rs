@@ -72,7 +72,8 @@ pub use middleware::{
 };
 pub use rejection::{
     AuthUnavailable, HookedRequest, MissingClerkLayer, SessionRejection, Unauthenticated,
-    UserLookupFailed, UserRejection, WebhookRejection, rejection_response,
+    UserLookupFailed, UserRejection, WebhookRejection, redirect_to_sign_in, redirect_to_sign_up,
+    rejection_response,
 };
 pub use require::{
     RequireFuture, RequireMiddleware, RequireService, require, require_auth, require_feature,

@@ -120,17 +120,12 @@ where
         let inner = Rc::clone(&self.inner);
         let installed = self.installed.clone();
         Box::pin(async move {
-            let method =
-                http::Method::from_bytes(request.method().as_str().as_bytes()).unwrap_or_default();
-            let uri = http::Uri::try_from(request.uri().to_string()).unwrap_or_default();
-            let headers = to_http_headers(request.headers(), &REQUEST_HEADERS);
+            let (method, uri, headers) = head_parts(request.request());
             let head = RequestHead::new(&method, &uri, &headers);
             let proceed = match installed.pipeline().authenticate(head).await {
                 Outcome::Continue(proceed) => proceed,
                 Outcome::Respond(answer) => {
-                    let mut response = HttpResponse::new(to_actix_status(answer.status));
-                    add_headers(response.headers_mut(), &answer.headers);
-                    return Ok(request.into_response(response));
+                    return Ok(request.into_response(answer_response(answer)));
                 }
             };
             drop(headers);
@@ -145,6 +140,25 @@ where
             Ok(response.map_into_boxed_body())
         })
     }
+}
+
+/// The method, URI and pipeline headers of a request, as clerk-core's `http` 1.x types.
+pub(crate) fn head_parts(request: &HttpRequest) -> (http::Method, http::Uri, http::HeaderMap) {
+    let method = http::Method::from_bytes(request.method().as_str().as_bytes()).unwrap_or_default();
+    let uri = http::Uri::try_from(request.uri().to_string()).unwrap_or_default();
+    (
+        method,
+        uri,
+        to_http_headers(request.headers(), &REQUEST_HEADERS),
+    )
+}
+
+/// A pipeline's [`Answer`](clerk_core::adapter::Answer) (a redirect, a page's 403) as an
+/// actix-web response.
+pub(crate) fn answer_response(answer: clerk_core::adapter::Answer) -> HttpResponse {
+    let mut response = HttpResponse::with_body(to_actix_status(answer.status), answer.body);
+    add_headers(response.headers_mut(), &answer.headers);
+    response.map_into_boxed_body()
 }
 
 /// Copies the headers `names` (those the pipeline or webhook verification reads) from
@@ -194,7 +208,7 @@ fn to_actix_status(status: http::StatusCode) -> actix_web::http::StatusCode {
 }
 
 /// How to add the middleware, for the 500 `missing_clerk_layer` rejection.
-const MISSING: &str =
+pub(crate) const MISSING: &str =
     "ClerkMiddleware (add `.wrap(ClerkMiddleware::new(clerk))` to the App or scope)";
 
 /// What the middleware stored in a request, or the 500 rejection naming it.

@@ -6,11 +6,11 @@ use std::fmt;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use clerk_core::adapter::Refusal;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use clerk_core::adapter::{Answer, Pipeline, Refusal, RequestHead};
 use clerk_core::rejection::Rejection;
 
-use crate::middleware::{RejectionHook, hook};
+use crate::middleware::{RejectionHook, answer_response, head_parts, hook, pipeline};
 
 /// The default response of a [`Rejection`]: its status, `Content-Type: application/json`, its
 /// `WWW-Authenticate` header if any, and the body
@@ -55,24 +55,62 @@ impl fmt::Debug for HookedRequest {
     }
 }
 
-/// The answer to `rejection` for `request`: the middleware's hook's, else the default.
+/// The answer to `rejection` for `request`: the middleware's hook's, else a page's (see
+/// [`Pipeline::page_answer`](clerk_core::adapter::Pipeline::page_answer)), else the default.
 pub(crate) fn answer(request: &HttpRequest, rejection: &Rejection) -> HttpResponse {
     match hook(request) {
         Some(hook) => hook(request, rejection),
-        None => rejection_response(rejection),
+        None => page_or_json(request, rejection),
     }
 }
 
-/// An extractor's refusal: the rejection, with the hook when the middleware has one.
+/// A page's answer to `rejection` (a redirect to sign in, a 403 page), else Clerk's JSON.
+fn page_or_json(request: &HttpRequest, rejection: &Rejection) -> HttpResponse {
+    let page = pipeline(&request.extensions()).and_then(|pipeline| {
+        let (method, uri, headers) = head_parts(request);
+        pipeline.page_answer(RequestHead::new(&method, &uri, &headers), rejection)
+    });
+    page.map_or_else(|| rejection_response(rejection), answer_response)
+}
+
+/// An extractor's refusal: the rejection, with the middleware's hook (or the page's answer,
+/// when there is no hook).
 pub(crate) fn refuse<R: From<Refusal<HookedRequest>>>(
     request: &HttpRequest,
     rejection: Rejection,
 ) -> R {
-    let hooked = hook(request).map(|hook| HookedRequest {
+    let hook = hook(request).unwrap_or_else(|| std::sync::Arc::new(page_or_json));
+    let hooked = HookedRequest {
         hook,
         request: request.clone(),
-    });
-    Refusal::new(rejection, hooked).into()
+    };
+    Refusal::new(rejection, Some(hooked)).into()
+}
+
+/// A `307` to the sign-in page with `redirect_url` back to `request`'s URL (Clerk's
+/// `redirectToSignIn`); a 500 `missing_clerk_layer` without the middleware, a 404 without a
+/// sign-in page to send it to (no publishable key and no `CLERK_SIGN_IN_URL`).
+pub fn redirect_to_sign_in(request: &HttpRequest) -> HttpResponse {
+    redirect(request, |pipeline, head| pipeline.redirect_to_sign_in(head))
+}
+
+/// A `307` to the sign-up page, as [`redirect_to_sign_in`].
+pub fn redirect_to_sign_up(request: &HttpRequest) -> HttpResponse {
+    redirect(request, |pipeline, head| pipeline.redirect_to_sign_up(head))
+}
+
+fn redirect(
+    request: &HttpRequest,
+    build: impl FnOnce(&Pipeline, RequestHead<'_>) -> Option<Answer>,
+) -> HttpResponse {
+    let Some(pipeline) = pipeline(&request.extensions()) else {
+        return rejection_response(&Rejection::missing_layer(crate::middleware::MISSING));
+    };
+    let (method, uri, headers) = head_parts(request);
+    match build(&pipeline, RequestHead::new(&method, &uri, &headers)) {
+        Some(answer) => answer_response(answer),
+        None => HttpResponse::NotFound().finish(),
+    }
 }
 
 macro_rules! response_error {

@@ -233,7 +233,7 @@ where
 }
 
 /// How to add the layer, for the 500 `missing_clerk_layer` rejection.
-const MISSING: &str = "ClerkLayer (add `.layer(ClerkLayer::new(clerk))` to the router)";
+pub(crate) const MISSING: &str = "ClerkLayer (add `.layer(ClerkLayer::new(clerk))` to the router)";
 
 /// What the layer stored in a request, or the 500 rejection naming it.
 pub(crate) fn request_auth(extensions: &http::Extensions) -> Result<RequestAuth<'_>, Rejection> {
@@ -245,9 +245,32 @@ pub(crate) fn pipeline(extensions: &http::Extensions) -> Option<&Pipeline> {
     extensions.get::<Installed>().map(Installed::pipeline)
 }
 
-/// The `on_rejection` hook's answer to `rejection`, if the request went through a layer with
-/// one.
+/// The answer to `rejection` other than Clerk's JSON, if the request went through the layer:
+/// its `on_rejection` hook's, else a page's (see
+/// [`Pipeline::page_answer`](clerk_core::adapter::Pipeline::page_answer)).
 pub(crate) fn hooked(parts: &Parts, rejection: &Rejection) -> Option<Response> {
-    let hook = parts.extensions.get::<Installed>()?.hook()?;
-    Some(hook(parts, rejection))
+    let installed = parts.extensions.get::<Installed>()?;
+    if let Some(hook) = installed.hook() {
+        return Some(hook(parts, rejection));
+    }
+    let answer = installed.pipeline().page_answer(head(parts), rejection)?;
+    Some(answer_response(answer))
+}
+
+/// The request's head, with the URI the client asked for (`OriginalUri` inside `nest`).
+pub(crate) fn head(parts: &Parts) -> RequestHead<'_> {
+    let uri = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0);
+    RequestHead::new(&parts.method, uri, &parts.headers)
+}
+
+/// A pipeline's [`Answer`](clerk_core::adapter::Answer) (a redirect, a page's 403) as a
+/// response.
+pub(crate) fn answer_response(answer: clerk_core::adapter::Answer) -> Response {
+    let mut response = Response::new(axum::body::Body::from(answer.body));
+    *response.status_mut() = answer.status;
+    *response.headers_mut() = answer.headers;
+    response
 }

@@ -67,7 +67,8 @@ pub use extract::{
 pub use layer::{ClerkLayer, ClerkService, ClerkServiceFuture, RejectionHook};
 pub use rejection::{
     AuthUnavailable, ClerkJson, GrpcStatus, MissingClerkLayer, RenderRejection, SessionRejection,
-    Unauthenticated, UserLookupFailed, UserRejection, WebhookRejection, rejection_response,
+    Unauthenticated, UserLookupFailed, UserRejection, WebhookRejection, redirect_to_sign_in,
+    redirect_to_sign_up, rejection_response,
 };
 pub use require::{
     RequireFuture, RequireLayer, RequireService, require, require_auth, require_feature,

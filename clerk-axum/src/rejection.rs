@@ -5,13 +5,13 @@
 use std::any::Any;
 
 use axum::response::{IntoResponse, Response};
-use clerk_core::adapter::Refusal;
+use clerk_core::adapter::{Answer, Pipeline, Refusal, RequestHead};
 use clerk_core::rejection::Rejection;
 use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use http::request::Parts;
 
-use crate::layer::hooked;
+use crate::layer::{answer_response, head, hooked, pipeline};
 
 /// The default response of a [`Rejection`]: its status, `Content-Type: application/json`, its
 /// `WWW-Authenticate` header if any, and the body
@@ -104,6 +104,32 @@ pub(crate) fn render<B: 'static>(
 pub(crate) fn refuse<R: From<Refusal<Response>>>(parts: &Parts, rejection: Rejection) -> R {
     let answer = hooked(parts, &rejection);
     Refusal::new(rejection, answer).into()
+}
+
+/// A `307` to the sign-in page with `redirect_url` back to the request's URL (Clerk's
+/// `redirectToSignIn`), for a handler that takes the request's [`Parts`]; a 500
+/// `missing_clerk_layer` without the layer, a 404 without a sign-in page to send it to (no
+/// publishable key and no `CLERK_SIGN_IN_URL`).
+pub fn redirect_to_sign_in(parts: &Parts) -> Response {
+    redirect(parts, |pipeline, head| pipeline.redirect_to_sign_in(head))
+}
+
+/// A `307` to the sign-up page, as [`redirect_to_sign_in`].
+pub fn redirect_to_sign_up(parts: &Parts) -> Response {
+    redirect(parts, |pipeline, head| pipeline.redirect_to_sign_up(head))
+}
+
+fn redirect(
+    parts: &Parts,
+    build: impl FnOnce(&Pipeline, RequestHead<'_>) -> Option<Answer>,
+) -> Response {
+    let Some(pipeline) = pipeline(&parts.extensions) else {
+        return rejection_response(&Rejection::missing_layer(crate::layer::MISSING));
+    };
+    match build(pipeline, head(parts)) {
+        Some(answer) => answer_response(answer),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 macro_rules! into_response {

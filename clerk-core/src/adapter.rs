@@ -175,8 +175,8 @@ pub fn append_headers(to: &mut HeaderMap, from: &HeaderMap) {
     }
 }
 
-/// An answer the pipeline gives itself, without the handler (see [`Outcome::Respond`]): a
-/// status and headers, with an empty body.
+/// An answer the pipeline gives itself, without the handler (see [`Outcome::Respond`], and
+/// [`Pipeline::page_answer`]): a status, headers and a body (empty but for a page's 403).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Answer {
@@ -184,9 +184,21 @@ pub struct Answer {
     pub status: StatusCode,
     /// The headers, e.g. `Location` and `Cache-Control: no-store`.
     pub headers: HeaderMap,
+    /// The body: empty for redirects (and for every [`Outcome::Respond`]), a small HTML page
+    /// for a page's 403.
+    pub body: String,
 }
 
 impl Answer {
+    /// An answer.
+    pub fn new(status: StatusCode, headers: HeaderMap, body: String) -> Self {
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
     /// The answer as an `http` response with `body` (an empty one, in the framework's body
     /// type).
     pub fn into_response<B>(self, body: B) -> http::Response<B> {
@@ -261,12 +273,38 @@ impl Pipeline {
                 if self.options.sends_debug_headers() {
                     debug_headers(status, reason.as_deref(), &mut headers);
                 }
-                Outcome::Respond(Answer {
-                    status: StatusCode::TEMPORARY_REDIRECT,
+                Outcome::Respond(Answer::new(
+                    StatusCode::TEMPORARY_REDIRECT,
                     headers,
-                })
+                    String::new(),
+                ))
             }
         }
+    }
+
+    /// What a page request gets instead of `rejection`, when it is a page (a GET for a
+    /// document, as for the handshake) and the answer is Clerk's full-stack one: signed out, a
+    /// `307` to sign in with `redirect_url` back to the page (the configured sign-in URL, else
+    /// the Account Portal; see [`Clerk::sign_in_page`]); signed in but refused by a guard, a
+    /// `307` to [`ClerkOptions::unauthorized_url`] or a small 403 HTML page. `None` for API
+    /// calls and for every other refusal (503 included): they keep their JSON answer. Adapters
+    /// answer with it when the application set no `on_rejection` hook.
+    pub fn page_answer(&self, head: RequestHead<'_>, rejection: &Rejection) -> Option<Answer> {
+        crate::browser::page_answer(&self.options, head, rejection)
+    }
+
+    /// A `307` to the sign-in page with `redirect_url` back to this request's URL, built as
+    /// Clerk's `redirectToSignIn` builds it; `None` without a sign-in page (no publishable key
+    /// and no sign-in URL) or a usable request URL.
+    pub fn redirect_to_sign_in(&self, head: RequestHead<'_>) -> Option<Answer> {
+        use crate::browser::{Page, auth_redirect};
+        auth_redirect(&self.options, head, Page::SignIn, false)
+    }
+
+    /// A `307` to the sign-up page, as [`redirect_to_sign_in`](Self::redirect_to_sign_in).
+    pub fn redirect_to_sign_up(&self, head: RequestHead<'_>) -> Option<Answer> {
+        use crate::browser::{Page, auth_redirect};
+        auth_redirect(&self.options, head, Page::SignUp, false)
     }
 
     /// A verified webhook `delivery` arrived: a `user.*` event (`user.created`,

@@ -83,14 +83,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{ACCEPT, AUTHORIZATION, CACHE_CONTROL, HOST, LOCATION, SET_COOKIE};
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use url::Url;
 
-use crate::adapter::RequestHead;
+use crate::adapter::{Answer, RequestHead};
 use crate::authenticate::{Auth, CookieNames, Peek, RequestState, SignedOut, TokenSource};
 use crate::error::VerifyError;
 use crate::machine::TokenKind;
 use crate::options::ClerkOptions;
+use crate::rejection::{Rejection, RejectionKind};
 use crate::verify::{IGNORE_CATEGORY, SESSION_TOKEN_CATEGORY};
 
 /// `__clerk_handshake_nonce`: the query parameter (development) or cookie (production) the
@@ -102,6 +103,10 @@ const HANDSHAKE_TOKEN: &str = "__clerk_handshake";
 const DEV_BROWSER: &str = "__clerk_db_jwt";
 /// The loop guard's cookie.
 const REDIRECT_COUNT: &str = "__clerk_redirect_count";
+/// `__clerk_synced`: a satellite's sync state in its URL.
+const SYNCED: &str = "__clerk_synced";
+/// `__clerk_redirect_url`: where a development primary sends a satellite back.
+const SATELLITE_RETURN: &str = "__clerk_redirect_url";
 /// Query parameters removed from the URL after a development handshake.
 const HANDSHAKE_PARAMS: [&str; 4] = [
     HANDSHAKE_TOKEN,
@@ -119,6 +124,11 @@ const REFRESH_SHARED_FOR: Duration = Duration::from_secs(5);
 pub(crate) struct BrowserSessions {
     pub(crate) handshake: bool,
     pub(crate) trust_forwarded: bool,
+    pub(crate) page_redirects: bool,
+    pub(crate) satellite_auto_sync: bool,
+    pub(crate) unauthorized_url: Option<String>,
+    pub(crate) allowed_redirect_origins: Vec<String>,
+    pub(crate) organization_sync: Option<Arc<OrganizationSync>>,
     refreshes: moka::future::Cache<String, Arc<Refreshed>>,
 }
 
@@ -127,12 +137,142 @@ impl Default for BrowserSessions {
         Self {
             handshake: true,
             trust_forwarded: true,
+            page_redirects: true,
+            satellite_auto_sync: false,
+            unauthorized_url: None,
+            allowed_redirect_origins: Vec::new(),
+            organization_sync: None,
             refreshes: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(REFRESH_SHARED_FOR)
                 .build(),
         }
     }
+}
+
+impl BrowserSessions {
+    /// Whether a development primary may send a satellite back to `origin` (with its dev
+    /// browser token).
+    fn allows_redirect_to(&self, origin: &str) -> bool {
+        self.allowed_redirect_origins
+            .iter()
+            .any(|allowed| allowed.trim_end_matches('/') == origin)
+    }
+}
+
+/// Organization sync (Clerk's `organizationSyncOptions`): URL patterns that name an
+/// organization (by `{id}` or `{slug}`) or the personal account. When a signed-in page's URL
+/// names an organization that is not the session's active one, the layer runs a handshake
+/// that activates it (`organization_id`); a pattern that matches nothing changes nothing.
+///
+/// Patterns are [matchit](https://docs.rs/matchit) routes (axum's syntax): `/orgs/{slug}`,
+/// `/orgs/{slug}/{*rest}`. Clerk's syntax (`/orgs/:slug`, `/orgs/:slug/(.*)`) is accepted too
+/// and read as the same routes.
+///
+/// ```
+/// use clerk_core::browser::OrganizationSync;
+///
+/// let sync = OrganizationSync::new(
+///     ["/orgs/{slug}", "/orgs/{slug}/{*rest}"],
+///     ["/me", "/me/{*rest}"],
+/// )
+/// .expect("valid patterns");
+/// # let _ = sync;
+/// ```
+#[derive(Debug)]
+pub struct OrganizationSync {
+    organizations: matchit::Router<()>,
+    personal_account: matchit::Router<()>,
+}
+
+/// What a URL names, by [`OrganizationSync`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OrganizationTarget {
+    Id(String),
+    Slug(String),
+    PersonalAccount,
+}
+
+impl OrganizationSync {
+    /// Organization patterns (each with an `{id}` or a `{slug}` parameter) and personal-account
+    /// patterns; an error names a pattern that is not a route, or two that conflict.
+    pub fn new<O, P>(organizations: O, personal_account: P) -> Result<Self, crate::ConfigError>
+    where
+        O: IntoIterator,
+        O::Item: AsRef<str>,
+        P: IntoIterator,
+        P::Item: AsRef<str>,
+    {
+        let router = |patterns: Vec<String>| {
+            let mut router = matchit::Router::new();
+            for pattern in patterns {
+                let route = clerk_route(&pattern);
+                router.insert(route, ()).map_err(|_| crate::ConfigError::Invalid {
+                    setting: "organization sync pattern",
+                    reason: "a pattern is not a route (e.g. /orgs/{slug}) or conflicts with another",
+                })?;
+            }
+            Ok::<_, crate::ConfigError>(router)
+        };
+        let organizations: Vec<String> = organizations
+            .into_iter()
+            .map(|p| p.as_ref().to_owned())
+            .collect();
+        if organizations
+            .iter()
+            .map(|p| clerk_route(p))
+            .any(|route| !route.contains("{id}") && !route.contains("{slug}"))
+        {
+            return Err(crate::ConfigError::Invalid {
+                setting: "organization sync pattern",
+                reason: "an organization pattern needs an {id} or a {slug} parameter",
+            });
+        }
+        Ok(Self {
+            organizations: router(organizations)?,
+            personal_account: router(
+                personal_account
+                    .into_iter()
+                    .map(|p| p.as_ref().to_owned())
+                    .collect(),
+            )?,
+        })
+    }
+
+    /// What `path` names: an organization first, then the personal account.
+    pub(crate) fn target(&self, path: &str) -> Option<OrganizationTarget> {
+        if let Ok(found) = self.organizations.at(path) {
+            if let Some(id) = found.params.get("id").filter(|id| !id.is_empty()) {
+                return Some(OrganizationTarget::Id(id.to_owned()));
+            }
+            if let Some(slug) = found.params.get("slug").filter(|slug| !slug.is_empty()) {
+                return Some(OrganizationTarget::Slug(slug.to_owned()));
+            }
+            return None;
+        }
+        self.personal_account
+            .at(path)
+            .ok()
+            .map(|_| OrganizationTarget::PersonalAccount)
+    }
+}
+
+/// A pattern in Clerk's syntax as a matchit route: `:name` segments become `{name}`, a
+/// trailing `(.*)` becomes `{*rest}`; matchit's own syntax passes unchanged.
+fn clerk_route(pattern: &str) -> String {
+    let pattern = pattern.trim();
+    let (pattern, rest) = match pattern.strip_suffix("(.*)") {
+        Some(head) => (head, "{*rest}"),
+        None => (pattern, ""),
+    };
+    let segments: Vec<String> = pattern
+        .split('/')
+        .map(|segment| match segment.strip_prefix(':') {
+            Some(name) => format!("{{{name}}}"),
+            None => segment.to_owned(),
+        })
+        .collect();
+    format!("{}{rest}", segments.join("/"))
 }
 
 /// What a refresh brought: the cookies to set and the new session, verified.
@@ -214,6 +354,8 @@ struct Browser<'a> {
     bearer: Option<&'a str>,
     /// The chosen session cookie, and whether the suffixed cookies were chosen.
     session_cookie: Option<&'a str>,
+    /// `__client_uat` is a number other than 0.
+    active_client: bool,
     suffixed: bool,
     jar: Jar<'a>,
     query: Query,
@@ -236,6 +378,10 @@ struct Query {
     handshake_nonce: Option<String>,
     handshake_token: Option<String>,
     dev_browser: Option<String>,
+    /// `__clerk_synced`: `false` asks a satellite to sync, `true` says it is done.
+    synced: Option<String>,
+    /// `__clerk_redirect_url`: a development satellite asks its primary to send it back there.
+    satellite_return: Option<String>,
 }
 
 /// A handshake that came back, and how.
@@ -261,14 +407,17 @@ impl<'a> Browser<'a> {
             .get(AUTHORIZATION)
             .and_then(|value| crate::authenticate::bearer(value.as_bytes()))
             .and_then(text);
-        let ((session_cookie, _), suffixed) =
-            crate::authenticate::session_cookies(head.headers, Some(names));
+        // One pass over the cookies; the choice between the suffixed and the unsuffixed pair
+        // is made again only when a suffixed one is there.
         let mut jar = Jar::default();
+        let (mut session, mut uat, mut any_suffixed) = (None, None, false);
         for (name, value) in crate::authenticate::cookies(head.headers) {
             let Some(rest) = name.strip_prefix(b"__") else {
                 continue;
             };
             let slot = match rest {
+                b"session" => &mut session,
+                b"client_uat" => &mut uat,
                 b"clerk_db_jwt" => &mut jar.dev_browser,
                 b"clerk_handshake_nonce" => &mut jar.handshake_nonce,
                 b"clerk_handshake" => &mut jar.handshake_token,
@@ -279,7 +428,12 @@ impl<'a> Browser<'a> {
                     }
                     _ => match rest.strip_prefix(b"refresh_") {
                         Some(suffix) if suffix == names.suffix.as_bytes() => &mut jar.refresh,
-                        _ => continue,
+                        _ => {
+                            any_suffixed |= [&b"session_"[..], b"client_uat_"]
+                                .iter()
+                                .any(|p| rest.strip_prefix(*p) == Some(names.suffix.as_bytes()));
+                            continue;
+                        }
                     },
                 },
             };
@@ -287,6 +441,15 @@ impl<'a> Browser<'a> {
                 *slot = text(value);
             }
         }
+        let (session_cookie, uat, suffixed) = if any_suffixed {
+            let ((session, uat), suffixed) =
+                crate::authenticate::session_cookies(head.headers, Some(names));
+            (session.and_then(text), uat.and_then(text), suffixed)
+        } else {
+            (session, uat, false)
+        };
+        let active_client =
+            uat.is_some_and(|uat| crate::authenticate::client_uat(uat.as_bytes()) != 0);
         let query = head
             .uri
             .query()
@@ -299,7 +462,8 @@ impl<'a> Browser<'a> {
             names,
             header_path,
             bearer,
-            session_cookie: session_cookie.and_then(text),
+            session_cookie,
+            active_client,
             suffixed,
             jar,
             query,
@@ -320,8 +484,9 @@ impl<'a> Browser<'a> {
         {
             return verdict;
         }
-        // The satellite and primary-domain sync rules come here (not implemented yet: a
-        // satellite is refused at build time without them).
+        if let Some(verdict) = self.multi_domain_sync(&state) {
+            return verdict;
+        }
         if self.names.development {
             let dev = if self.query.dev_browser.is_some() {
                 Some(SignedOut::DevBrowserSync)
@@ -353,8 +518,190 @@ impl<'a> Browser<'a> {
             RequestState::SignedOut(SignedOut::Token(error)) if error.is_refreshable() => {
                 self.token_error(error).await
             }
+            RequestState::SignedIn(auth) => self.signed_in(auth),
             state => Verdict::proceed(state),
         }
+    }
+
+    /// Satellite domains (Clerk's multi-domain sync): a production satellite's page
+    /// handshakes until synced; a development satellite's page goes through the primary's
+    /// sign-in; a development primary sends a satellite back, synced.
+    fn multi_domain_sync(&self, state: &RequestState) -> Option<Verdict> {
+        let clerk = self.options.clerk();
+        let development = self.names.development;
+        let synced = self.query.synced.as_deref();
+        if clerk.is_satellite()
+            && self.head.method == Method::GET
+            && self.fetch_dest() == Some(&b"document"[..])
+            && synced != Some("true")
+        {
+            let needs_sync = synced == Some("false");
+            let has_cookies = self.session_cookie.is_some() || self.active_client;
+            let auto_sync = self.options.browser_sessions().satellite_auto_sync;
+            if !auto_sync && !has_cookies && !needs_sync {
+                return Some(Verdict::Proceed {
+                    state: state.clone(),
+                    headers: HeaderMap::new(),
+                    reason: Some("session-token-and-uat-missing".into()),
+                });
+            }
+            if !has_cookies || needs_sync {
+                let reason: Cow<'static, str> = "satellite-needs-syncing".into();
+                if !development {
+                    return Some(self.handshake_or_signed_out(state.clone(), reason));
+                }
+                // Development: through the primary's sign-in page, which sends it back.
+                let location = clerk.sign_in_url().and_then(|sign_in| {
+                    let mut url = Url::parse(sign_in).ok()?;
+                    let back = self.request_url()?;
+                    url.query_pairs_mut()
+                        .append_pair(SATELLITE_RETURN, back.as_str());
+                    Some(url)
+                });
+                return Some(self.redirect_or_signed_out(state.clone(), reason, location));
+            }
+        }
+        if development
+            && !clerk.is_satellite()
+            && let Some(target) = &self.query.satellite_return
+        {
+            // A development primary sends the satellite back with the dev browser token: only
+            // to an origin it was told to trust (stricter than Clerk, which sends the token to
+            // any URL it is given).
+            let location = Url::parse(target).ok().filter(|url| {
+                self.options
+                    .browser_sessions()
+                    .allows_redirect_to(&url.origin().ascii_serialization())
+            });
+            let location = location.map(|mut url| {
+                if let Some(token) = self
+                    .query
+                    .dev_browser
+                    .as_deref()
+                    .or_else(|| self.dev_browser())
+                {
+                    url.query_pairs_mut().append_pair(DEV_BROWSER, token);
+                }
+                set_param(&mut url, SYNCED, "true");
+                url
+            });
+            if location.is_none() {
+                tracing::warn!(
+                    "Clerk: a satellite asked to be sent back to an origin that is not in \
+                     ClerkOptions::allowed_redirect_origins; ignored"
+                );
+            } else {
+                return Some(self.redirect_or_signed_out(
+                    state.clone(),
+                    "primary-responds-to-syncing".into(),
+                    location,
+                ));
+            }
+        }
+        None
+    }
+
+    /// A request signed in by its session cookie: a primary's document navigation from another
+    /// origin syncs first (Clerk's `primary-domain-cross-origin-sync`), and a URL that names
+    /// another organization than the session's active one activates it (organization sync).
+    fn signed_in(&self, auth: Auth) -> Verdict {
+        let clerk = self.options.clerk();
+        let count = redirect_count(self.jar.redirect_count);
+        if !clerk.is_satellite()
+            && self.head.method == Method::GET
+            && self.fetch_dest() == Some(&b"document"[..])
+            && count == 0.0
+            && self.cross_origin_referrer()
+        {
+            return self.handshake_or_signed_out(
+                RequestState::SignedIn(auth),
+                "primary-domain-cross-origin-sync".into(),
+            );
+        }
+        if let Some(target) = self.organization_target() {
+            let must_activate = match &target {
+                OrganizationTarget::Id(id) => auth.claims().org_id() != Some(id.as_str()),
+                OrganizationTarget::Slug(slug) => auth.claims().org_slug() != Some(slug.as_str()),
+                OrganizationTarget::PersonalAccount => auth.claims().org_id().is_some(),
+            };
+            if must_activate {
+                if count >= 3.0 {
+                    tracing::warn!(
+                        "Clerk: organization activation handshake loop detected. This is likely \
+                         due to an invalid organization ID or slug. Skipping organization \
+                         activation."
+                    );
+                } else {
+                    let verdict = self.handshake_or_signed_out(
+                        RequestState::SignedIn(auth.clone()),
+                        "active-organization-mismatch".into(),
+                    );
+                    if matches!(verdict, Verdict::Redirect { .. }) {
+                        return verdict;
+                    }
+                }
+            }
+        }
+        Verdict::proceed(RequestState::SignedIn(auth))
+    }
+
+    /// `Sec-Fetch-Dest`, if sent.
+    fn fetch_dest(&self) -> Option<&'a [u8]> {
+        self.head
+            .headers
+            .get("sec-fetch-dest")
+            .map(HeaderValue::as_bytes)
+            .filter(|value| !value.is_empty())
+    }
+
+    /// Whether the `Referer` is another origin than the request's, and not Clerk's (the
+    /// Frontend API, the instance's Account Portal, a development Account Portal).
+    fn cross_origin_referrer(&self) -> bool {
+        let Some(referrer) = self
+            .head
+            .headers
+            .get(http::header::REFERER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| Url::parse(value).ok())
+        else {
+            return false;
+        };
+        let Some(url) = self.request_url() else {
+            return false;
+        };
+        if referrer.origin() == url.origin() {
+            return false;
+        }
+        let clerk = self.options.clerk();
+        let host = referrer.host_str().unwrap_or_default();
+        let frontend_api = clerk
+            .frontend_api_url()
+            .and_then(|fapi| Url::parse(&fapi).ok());
+        if frontend_api.as_ref().and_then(Url::host_str) == Some(host) {
+            return false;
+        }
+        if self.names.development
+            && [
+                ".accounts.dev",
+                ".accountsstage.dev",
+                ".accounts.lclclerk.com",
+            ]
+            .iter()
+            .any(|suffix| host.ends_with(suffix) && !host.contains(".clerk."))
+        {
+            return false;
+        }
+        let portal = clerk
+            .sign_in_page()
+            .filter(|_| clerk.sign_in_url().is_none())
+            .and_then(|page| Url::parse(&page).ok());
+        portal.is_none_or(|portal| portal.origin() != referrer.origin())
+    }
+
+    /// The organization the URL names, by the configured patterns.
+    fn organization_target(&self) -> Option<OrganizationTarget> {
+        let sync = self.options.browser_sessions().organization_sync.as_ref()?;
+        sync.target(self.head.uri.path())
     }
 
     /// The dev browser token: the suffixed cookie when the suffixed cookies are in use, else
@@ -640,6 +987,18 @@ impl<'a> Browser<'a> {
     /// A page gets a handshake redirect (unless the loop guard stops it, or the Frontend API's
     /// URL or the request's cannot be built); anything else goes on, signed out with `reason`.
     fn handshake_or_signed_out(&self, state: RequestState, reason: Cow<'static, str>) -> Verdict {
+        let location = self.handshake_url(&reason);
+        self.redirect_or_signed_out(state, reason, location)
+    }
+
+    /// A page is redirected to `location` (a handshake, or a satellite's sync), counted by the
+    /// loop guard; anything else, or a fourth redirect, goes on with `state` and `reason`.
+    fn redirect_or_signed_out(
+        &self,
+        state: RequestState,
+        reason: Cow<'static, str>,
+        location: Option<Url>,
+    ) -> Verdict {
         let signed_out = |state, reason| Verdict::Proceed {
             state,
             headers: HeaderMap::new(),
@@ -658,7 +1017,7 @@ impl<'a> Browser<'a> {
             );
             return signed_out(state, reason);
         }
-        let Some(location) = self.handshake_url(&reason) else {
+        let Some(location) = location else {
             return signed_out(state, reason);
         };
         let Ok(location) = HeaderValue::from_str(location.as_str()) else {
@@ -687,24 +1046,15 @@ impl<'a> Browser<'a> {
         if self.head.method != Method::GET {
             return false;
         }
-        let header = |name| {
-            self.head
-                .headers
-                .get(name)
-                .map(HeaderValue::as_bytes)
-                .filter(|value| !value.is_empty())
-        };
-        match header(HeaderName::from_static("sec-fetch-dest")) {
-            Some(dest) => dest == b"document" || dest == b"iframe",
-            None => header(ACCEPT).is_some_and(|accept| accept.starts_with(b"text/html")),
-        }
+        is_page(self.head)
     }
 
     /// The Frontend API's handshake URL for `reason`, with Clerk's parameters.
     fn handshake_url(&self, reason: &str) -> Option<Url> {
         let clerk = self.options.clerk();
-        let base = clerk.publishable_key()?.frontend_api_url();
+        let base = clerk.frontend_api_url()?;
         let mut url = Url::parse(&format!("{base}/v1/client/handshake")).ok()?;
+        let organization = self.organization_target();
         let mut back = self.request_url()?;
         remove_params(&mut back, &DEV_BROWSER_PARAMS);
         {
@@ -727,6 +1077,18 @@ impl<'a> Browser<'a> {
             {
                 query.append_pair(DEV_BROWSER, dev_browser);
             }
+            match &organization {
+                Some(OrganizationTarget::Id(id)) => {
+                    query.append_pair("organization_id", id);
+                }
+                Some(OrganizationTarget::Slug(slug)) => {
+                    query.append_pair("organization_id", slug);
+                }
+                Some(OrganizationTarget::PersonalAccount) => {
+                    query.append_pair("organization_id", "");
+                }
+                None => {}
+            }
         }
         Some(url)
     }
@@ -745,6 +1107,8 @@ impl Query {
                 HANDSHAKE_NONCE => &mut found.handshake_nonce,
                 HANDSHAKE_TOKEN => &mut found.handshake_token,
                 DEV_BROWSER => &mut found.dev_browser,
+                SYNCED => &mut found.synced,
+                SATELLITE_RETURN => &mut found.satellite_return,
                 _ => continue,
             };
             if slot.is_none() && !value.is_empty() {
@@ -791,6 +1155,152 @@ pub(crate) fn request_url(head: RequestHead<'_>, trust_forwarded: bool) -> Optio
     let path = head.uri.path_and_query().map_or("/", |p| p.as_str());
     let path = if path.starts_with('/') { path } else { "/" };
     Url::parse(&format!("{scheme}://{host}{path}")).ok()
+}
+
+/// What a page request gets instead of a refusal (see
+/// [`Pipeline::page_answer`](crate::adapter::Pipeline::page_answer)): signed out, a redirect to
+/// sign in and back; signed in without the permission, a redirect to the unauthorized URL or a
+/// small 403 page. `None` for anything else (an API call keeps its JSON refusal).
+pub(crate) fn page_answer(
+    options: &ClerkOptions,
+    head: RequestHead<'_>,
+    rejection: &Rejection,
+) -> Option<Answer> {
+    let settings = options.browser_sessions();
+    if !settings.page_redirects || !is_page(head) {
+        return None;
+    }
+    match rejection.kind() {
+        RejectionKind::SignedOut => {
+            let pending = rejection.code() == VerifyError::SessionPending.reason();
+            auth_redirect(options, head, Page::SignIn, pending)
+        }
+        RejectionKind::Forbidden => {
+            let mut headers = HeaderMap::new();
+            if let Some(location) = settings
+                .unauthorized_url
+                .as_deref()
+                .and_then(|url| HeaderValue::from_str(url).ok())
+            {
+                headers.insert(LOCATION, location);
+                headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                return Some(Answer::new(
+                    StatusCode::TEMPORARY_REDIRECT,
+                    headers,
+                    String::new(),
+                ));
+            }
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            Some(Answer::new(
+                StatusCode::FORBIDDEN,
+                headers,
+                FORBIDDEN_PAGE.to_owned(),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The 403 page of a signed-in page request that fails a guard (no unauthorized URL set).
+const FORBIDDEN_PAGE: &str = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>403 Forbidden</title></head><body><h1>403 Forbidden</h1>\
+<p>You are signed in, but you may not see this page.</p></body></html>\n";
+
+/// Which of Clerk's pages to send a browser to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Page {
+    SignIn,
+    SignUp,
+}
+
+/// A `307` to the sign-in (or sign-up) page with `redirect_url` back to the request's URL, as
+/// Clerk's `createRedirect` builds it: a pending session goes to the page's `/tasks`; a
+/// cross-origin page of a development instance gets the dev browser token
+/// (`__clerk_db_jwt`); a satellite's way back asks it to sync (`__clerk_synced=false`).
+/// `None` without a page to send it to (no publishable key and no sign-in URL) or without a
+/// usable request URL.
+pub(crate) fn auth_redirect(
+    options: &ClerkOptions,
+    head: RequestHead<'_>,
+    page: Page,
+    pending: bool,
+) -> Option<Answer> {
+    let clerk = options.clerk();
+    let target = match page {
+        Page::SignIn => clerk.sign_in_page()?,
+        Page::SignUp => clerk.sign_up_page()?,
+    };
+    let target = if pending {
+        format!("{}/tasks", target.trim_end_matches('/'))
+    } else {
+        target
+    };
+    let mut back = request_url(head, options.browser_sessions().trust_forwarded)?;
+    let mut url = back.join(&target).ok()?;
+    let cross_origin = (url.host_str(), url.port_or_known_default())
+        != (back.host_str(), back.port_or_known_default());
+    if cross_origin && clerk.is_satellite() {
+        set_param(&mut back, SYNCED, "false");
+    }
+    set_param(&mut url, "redirect_url", back.as_str());
+    let development = clerk.publishable_key().is_some_and(|key| key.is_test());
+    if cross_origin
+        && development
+        && let Some(names) = clerk.cookie_names()
+        && let Some(token) = dev_browser_token(head, names)
+    {
+        set_param(&mut url, DEV_BROWSER, &token);
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(LOCATION, HeaderValue::from_str(url.as_str()).ok()?);
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Some(Answer::new(
+        StatusCode::TEMPORARY_REDIRECT,
+        headers,
+        String::new(),
+    ))
+}
+
+/// The request's dev browser token (the cookie of the chosen cookie pair's kind).
+fn dev_browser_token(head: RequestHead<'_>, names: &CookieNames) -> Option<String> {
+    let (_, suffixed) = crate::authenticate::session_cookies(head.headers, Some(names));
+    let wanted = if suffixed {
+        format!("{DEV_BROWSER}_{}", names.suffix)
+    } else {
+        DEV_BROWSER.to_owned()
+    };
+    crate::authenticate::cookies(head.headers)
+        .find(|(name, value)| *name == wanted.as_bytes() && !value.is_empty())
+        .and_then(|(_, value)| std::str::from_utf8(value).ok())
+        .map(str::to_owned)
+}
+
+/// Whether a request is a page navigation that can take a redirect (Clerk's
+/// `isRequestEligibleForHandshake`): a GET with `Sec-Fetch-Dest` `document` or `iframe`, or
+/// without `Sec-Fetch-Dest` and with `Accept` starting `text/html`.
+pub(crate) fn is_page(head: RequestHead<'_>) -> bool {
+    if head.method != Method::GET {
+        return false;
+    }
+    let header = |name: &str| {
+        head.headers
+            .get(name)
+            .map(HeaderValue::as_bytes)
+            .filter(|value| !value.is_empty())
+    };
+    match header("sec-fetch-dest") {
+        Some(dest) => dest == b"document" || dest == b"iframe",
+        None => header(ACCEPT.as_str()).is_some_and(|accept| accept.starts_with(b"text/html")),
+    }
+}
+
+/// Sets query parameter `name` to `value`, replacing any value it had.
+fn set_param(url: &mut Url, name: &str, value: &str) {
+    remove_params(url, &[name]);
+    url.query_pairs_mut().append_pair(name, value);
 }
 
 /// Removes the query parameters named in `names` (and the query, once empty).

@@ -47,6 +47,19 @@ pub struct Clerk {
     pub(crate) inner: Arc<Inner>,
 }
 
+/// The URLs a browser is sent to, and the satellite settings, from the builder.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BrowserUrls {
+    /// `CLERK_PROXY_URL`, normalized.
+    pub(crate) proxy_url: Option<String>,
+    /// `CLERK_DOMAIN`, a host name.
+    pub(crate) domain: Option<String>,
+    pub(crate) is_satellite: bool,
+    /// `CLERK_SIGN_IN_URL` / `CLERK_SIGN_UP_URL`, absolute.
+    pub(crate) sign_in_url: Option<String>,
+    pub(crate) sign_up_url: Option<String>,
+}
+
 /// What a [`Clerk`] and its clones share: its components and its settings.
 pub(crate) struct Inner {
     publishable_key: Option<PublishableKey>,
@@ -59,6 +72,9 @@ pub(crate) struct Inner {
     /// The default options of [`Clerk::verify_token`] and [`Clerk::authenticate`].
     verify_options: VerifyOptions,
     cookie_names: Option<CookieNames>,
+    /// Where browsers go: the Frontend API (proxy, satellite domain or the publishable key's),
+    /// sign-in and sign-up pages.
+    browser: BrowserUrls,
     /// What [`Clerk::stats`] reports; shared with the components (and the user cache, which
     /// counts its lookups).
     pub(crate) counters: Arc<Counters>,
@@ -101,6 +117,100 @@ impl Clerk {
     /// The publishable key, if configured.
     pub fn publishable_key(&self) -> Option<&PublishableKey> {
         self.inner.publishable_key.as_ref()
+    }
+
+    /// The Frontend API's URL, where browsers are sent for Clerk's handshake: the proxy URL
+    /// (`CLERK_PROXY_URL`) when set, else a production satellite's `https://clerk.<domain>`,
+    /// else the publishable key's ([`PublishableKey::frontend_api_url`]); `None` without a
+    /// publishable key.
+    pub fn frontend_api_url(&self) -> Option<String> {
+        let browser = &self.inner.browser;
+        let key = self.inner.publishable_key.as_ref()?;
+        if let Some(proxy) = &browser.proxy_url {
+            return Some(proxy.clone());
+        }
+        if browser.is_satellite
+            && !key.is_test()
+            && let Some(domain) = &browser.domain
+        {
+            return Some(format!("https://clerk.{domain}"));
+        }
+        Some(key.frontend_api_url())
+    }
+
+    /// The satellite domain (`CLERK_DOMAIN`), when this app is a satellite.
+    pub fn satellite_domain(&self) -> Option<&str> {
+        let browser = &self.inner.browser;
+        browser
+            .is_satellite
+            .then_some(browser.domain.as_deref())
+            .flatten()
+    }
+
+    /// Whether this app is a satellite of another Clerk app (`CLERK_IS_SATELLITE`).
+    pub fn is_satellite(&self) -> bool {
+        self.inner.browser.is_satellite
+    }
+
+    /// The sign-in page (`CLERK_SIGN_IN_URL`), if configured; else pages are sent to the
+    /// Account Portal (see [`sign_in_page`](Self::sign_in_page)).
+    pub fn sign_in_url(&self) -> Option<&str> {
+        self.inner.browser.sign_in_url.as_deref()
+    }
+
+    /// The sign-up page (`CLERK_SIGN_UP_URL`), if configured.
+    pub fn sign_up_url(&self) -> Option<&str> {
+        self.inner.browser.sign_up_url.as_deref()
+    }
+
+    /// Where a signed-out page is sent to sign in: [`sign_in_url`](Self::sign_in_url), else
+    /// the Account Portal derived from the publishable key as Clerk derives it
+    /// (`clerk.example.com` → `https://accounts.example.com/sign-in`,
+    /// `x.clerk.accounts.dev` → `https://x.accounts.dev/sign-in`); a loopback Frontend API
+    /// (LocalClerk) serves its own sign-in page: `http://localhost:<port>/sign-in`.
+    pub fn sign_in_page(&self) -> Option<String> {
+        if let Some(url) = self.sign_in_url() {
+            return Some(url.to_owned());
+        }
+        Some(format!("{}/sign-in", self.account_portal()?))
+    }
+
+    /// Where a page is sent to sign up: [`sign_up_url`](Self::sign_up_url), else the
+    /// configured sign-in URL's `/create` (Clerk's combined sign-in-or-up), else the Account
+    /// Portal's `/sign-up`.
+    pub fn sign_up_page(&self) -> Option<String> {
+        if let Some(url) = self.sign_up_url() {
+            return Some(url.to_owned());
+        }
+        if let Some(url) = self.sign_in_url() {
+            return Some(format!("{}/create", url.trim_end_matches('/')));
+        }
+        Some(format!("{}/sign-up", self.account_portal()?))
+    }
+
+    /// The Account Portal's origin (Clerk's `buildAccountsBaseUrl`), or a loopback Frontend
+    /// API's own URL.
+    fn account_portal(&self) -> Option<String> {
+        let key = self.inner.publishable_key.as_ref()?;
+        let url = key.frontend_api_url();
+        if url.starts_with("http://") {
+            return Some(url);
+        }
+        let host = key.frontend_api();
+        let host = if let Some(rest) = host.strip_prefix("clerk.accountsstage.") {
+            format!("accountsstage.{rest}")
+        } else if let Some(at) = host.find("clerk.accounts.") {
+            format!(
+                "{}accounts.{}",
+                &host[..at],
+                &host[at + "clerk.accounts.".len()..]
+            )
+        } else if let Some(at) = host.find("clerk.") {
+            format!("{}accounts.{}", &host[..at], &host[at + "clerk.".len()..])
+        } else {
+            host.to_owned()
+        };
+        Some(format!("https://{host}"))
     }
 
     /// The secret key, if configured.
@@ -271,6 +381,8 @@ pub struct ClerkBuilder {
     proxy_url: Option<String>,
     domain: Option<String>,
     is_satellite: bool,
+    sign_in_url: Option<String>,
+    sign_up_url: Option<String>,
     verify_options: VerifyOptions,
     clock_skew: Duration,
     jwks: JwksSettings,
@@ -294,6 +406,8 @@ impl Default for ClerkBuilder {
             proxy_url: None,
             domain: None,
             is_satellite: false,
+            sign_in_url: None,
+            sign_up_url: None,
             verify_options: VerifyOptions::default(),
             clock_skew: Duration::from_secs(5),
             jwks: JwksSettings::default(),
@@ -338,6 +452,12 @@ impl ClerkBuilder {
         }
         if let Some(v) = get("CLERK_IS_SATELLITE") {
             self.is_satellite = v.trim().eq_ignore_ascii_case("true") || v.trim() == "1";
+        }
+        if let Some(v) = get("CLERK_SIGN_IN_URL") {
+            self.sign_in_url = Some(v);
+        }
+        if let Some(v) = get("CLERK_SIGN_UP_URL") {
+            self.sign_up_url = Some(v);
         }
         self
     }
@@ -409,6 +529,21 @@ impl ClerkBuilder {
     /// [`proxy_url`](Self::proxy_url), as in Clerk's SDKs; the domain is ignored otherwise.
     pub fn is_satellite(mut self, satellite: bool) -> Self {
         self.is_satellite = satellite;
+        self
+    }
+
+    /// The sign-in page signed-out page requests are sent to (`CLERK_SIGN_IN_URL`), absolute
+    /// (e.g. `https://example.com/sign-in`); default: the Account Portal. A development
+    /// satellite needs it: the primary app's sign-in page.
+    pub fn sign_in_url(mut self, url: impl Into<String>) -> Self {
+        self.sign_in_url = Some(url.into());
+        self
+    }
+
+    /// The sign-up page (`CLERK_SIGN_UP_URL`), absolute; default: the sign-in URL's `/create`,
+    /// or the Account Portal.
+    pub fn sign_up_url(mut self, url: impl Into<String>) -> Self {
+        self.sign_up_url = Some(url.into());
         self
     }
 
@@ -531,6 +666,10 @@ impl ClerkBuilder {
         if let Some(pk) = &publishable_key {
             issuers.push(pk.issuer());
         }
+        let mut browser = BrowserUrls {
+            is_satellite: self.is_satellite,
+            ..BrowserUrls::default()
+        };
         if let Some(proxy) = &self.proxy_url {
             let proxy = normalize_url(proxy, "CLERK_PROXY_URL")?;
             if !self.allow_insecure_http && !is_secure_or_loopback(&proxy) {
@@ -539,10 +678,41 @@ impl ClerkBuilder {
                     reason: "an http:// proxy URL would carry sessions in clear: use https://, or http:// to 127.0.0.1, [::1] or localhost (allow_insecure_http opts out)",
                 });
             }
+            browser.proxy_url = Some(proxy);
+        }
+        for (url, setting, slot) in [
+            (
+                &self.sign_in_url,
+                "CLERK_SIGN_IN_URL",
+                &mut browser.sign_in_url,
+            ),
+            (
+                &self.sign_up_url,
+                "CLERK_SIGN_UP_URL",
+                &mut browser.sign_up_url,
+            ),
+        ] {
+            if let Some(url) = url {
+                let parsed = url::Url::parse(url.trim()).map_err(|_| ConfigError::Invalid {
+                    setting,
+                    reason: "it must be an absolute http(s) URL such as https://example.com/sign-in",
+                })?;
+                if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                    return Err(ConfigError::Invalid {
+                        setting,
+                        reason: "it must be an absolute http(s) URL such as https://example.com/sign-in",
+                    });
+                }
+                *slot = Some(parsed.as_str().trim_end_matches('/').to_owned());
+            }
         }
         if self.is_satellite {
             match self.domain.as_deref() {
-                Some(domain) => issuers.push(satellite_issuer(domain)?),
+                Some(domain) => {
+                    let issuer = satellite_issuer(domain)?;
+                    browser.domain = issuer.strip_prefix("https://clerk.").map(str::to_owned);
+                    issuers.push(issuer);
+                }
                 None if self.proxy_url.is_some() => {}
                 None => {
                     return Err(ConfigError::Invalid {
@@ -577,6 +747,7 @@ impl ClerkBuilder {
                     development: pk.is_test(),
                 }),
                 publishable_key,
+                browser,
                 transport: Transport::new(
                     http,
                     secret_key,
@@ -620,6 +791,8 @@ impl fmt::Debug for ClerkBuilder {
             .field("proxy_url", &self.proxy_url)
             .field("domain", &self.domain)
             .field("is_satellite", &self.is_satellite)
+            .field("sign_in_url", &self.sign_in_url)
+            .field("sign_up_url", &self.sign_up_url)
             .field("verify_options", &self.verify_options)
             .field("clock_skew", &self.clock_skew)
             .field("jwks", &self.jwks)

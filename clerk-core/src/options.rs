@@ -145,6 +145,51 @@ impl ClerkOptions {
         self
     }
 
+    /// Whether a page request (a GET for a document) that a guard or extractor refuses is
+    /// answered as Clerk's full-stack SDKs answer it (default: yes): signed out, a redirect to
+    /// sign in and back; signed in without the permission, a redirect to the
+    /// [`unauthorized_url`](Self::unauthorized_url) or a 403 page. API calls keep their JSON
+    /// refusals either way; an `on_rejection` hook answers instead when there is one.
+    pub fn page_redirects(mut self, on: bool) -> Self {
+        self.browser.page_redirects = on;
+        self
+    }
+
+    /// Where a signed-in page request refused by a guard (403) is sent (default: none, a 403
+    /// page is answered).
+    pub fn unauthorized_url(mut self, url: impl Into<String>) -> Self {
+        self.browser.unauthorized_url = Some(url.into());
+        self
+    }
+
+    /// Whether a satellite app syncs a visitor with no Clerk cookies on the first page (default:
+    /// no, as Clerk's SDKs since Core 3: the visitor is signed out until they sign in, which
+    /// comes back with `__clerk_synced=false`).
+    pub fn satellite_auto_sync(mut self, on: bool) -> Self {
+        self.browser.satellite_auto_sync = on;
+        self
+    }
+
+    /// Origins a development primary app may send a satellite back to, with the dev browser
+    /// token (`__clerk_redirect_url`), e.g. `["http://127.0.0.1:4000"]` (default: none).
+    /// Clerk's SDK sends the token to any URL it is given; here only to these.
+    pub fn allowed_redirect_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.browser.allowed_redirect_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Organization sync (Clerk's `organizationSyncOptions`): a page whose URL names an
+    /// organization that is not the session's active one activates it through a handshake
+    /// (see [`OrganizationSync`](crate::browser::OrganizationSync)).
+    pub fn organization_sync(mut self, sync: crate::browser::OrganizationSync) -> Self {
+        self.browser.organization_sync = Some(Arc::new(sync));
+        self
+    }
+
     /// Whether the handshake and server-side refresh are on (see [`handshake`](Self::handshake)).
     pub fn runs_handshake(&self) -> bool {
         self.browser.handshake

@@ -384,3 +384,359 @@ async fn a_hostile_forwarded_host_never_reaches_the_redirect() {
         Some("http://127.0.0.1:3000/p")
     );
 }
+
+/// The LocalClerk's Frontend API URL, as the SDK derives it from the publishable key.
+fn frontend_api(local: &LocalClerk) -> String {
+    clerk_core::PublishableKey::new(local.publishable_key())
+        .expect("valid")
+        .frontend_api_url()
+}
+
+fn answer_location(answer: &clerk_core::adapter::Answer) -> url::Url {
+    let location = header(&answer.headers, "location").expect("a Location");
+    url::Url::parse(location).expect("absolute")
+}
+
+#[tokio::test]
+async fn a_refused_page_goes_to_sign_in_and_an_api_call_keeps_its_json() {
+    use clerk_core::rejection::Rejection;
+    let local = LocalClerk::start().await;
+    let pipeline = pipeline(&local);
+    let signed_out = Rejection::signed_out(&SignedOut::NoToken);
+    let page = Req::page("/dashboard?tab=1").header("cookie", "__clerk_db_jwt=dvb_page");
+    let answer = pipeline
+        .page_answer(
+            RequestHead::new(&page.method, &page.uri, &page.headers),
+            &signed_out,
+        )
+        .expect("a page is redirected");
+    assert_eq!(answer.status, 307);
+    assert_eq!(header(&answer.headers, "cache-control"), Some("no-store"));
+    let url = answer_location(&answer);
+    assert_eq!(
+        url.as_str().split('?').next(),
+        Some(format!("{}/sign-in", frontend_api(&local)).as_str())
+    );
+    let params: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    assert_eq!(
+        param(&params, "redirect_url"),
+        Some("http://127.0.0.1:3000/dashboard?tab=1")
+    );
+    // Development and cross-origin: the dev browser token goes along.
+    assert_eq!(param(&params, "__clerk_db_jwt"), Some("dvb_page"));
+
+    // An API call, a POST, a 503: no page answer (their JSON stays).
+    let api = Req::get("/dashboard");
+    let post = Req::page("/dashboard").method(Method::POST);
+    for request in [&api, &post] {
+        let head = RequestHead::new(&request.method, &request.uri, &request.headers);
+        assert!(pipeline.page_answer(head, &signed_out).is_none());
+    }
+    let head = RequestHead::new(&page.method, &page.uri, &page.headers);
+    assert!(
+        pipeline
+            .page_answer(head, &Rejection::keys_unavailable())
+            .is_none()
+    );
+
+    // Signed in without the permission: a 403 page, or the unauthorized URL.
+    let forbidden = Rejection::forbidden();
+    let answer = pipeline.page_answer(head, &forbidden).expect("a 403 page");
+    assert_eq!(answer.status, 403);
+    assert!(answer.body.contains("403 Forbidden"));
+    assert_eq!(
+        header(&answer.headers, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let unauthorized = Pipeline::new(
+        ClerkOptions::new(local.clerk()).unauthorized_url("https://app.example.com/no"),
+    );
+    let answer = unauthorized
+        .page_answer(head, &forbidden)
+        .expect("a redirect");
+    assert_eq!(
+        (answer.status.as_u16(), header(&answer.headers, "location")),
+        (307, Some("https://app.example.com/no"))
+    );
+
+    // A pending session goes to the tasks page; pages can be left to the application.
+    let pending = Rejection::signed_out(&SignedOut::Token(VerifyError::SessionPending));
+    let answer = pipeline.page_answer(head, &pending).expect("tasks");
+    assert!(answer_location(&answer).path().ends_with("/sign-in/tasks"));
+    let off = Pipeline::new(ClerkOptions::new(local.clerk()).page_redirects(false));
+    assert!(off.page_answer(head, &signed_out).is_none());
+}
+
+#[tokio::test]
+async fn sign_in_and_sign_up_pages_are_derived_as_clerk_derives_them() {
+    let build = |host: &str, live: bool| {
+        use base64::Engine as _;
+        let prefix = if live { "pk_live_" } else { "pk_test_" };
+        let key = format!(
+            "{prefix}{}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{host}$"))
+        );
+        clerk_core::Clerk::builder()
+            .secret_key("sk_test_x")
+            .publishable_key(key)
+    };
+    let clerk = build("clerk.example.com", true).build().expect("valid");
+    assert_eq!(
+        clerk.sign_in_page().as_deref(),
+        Some("https://accounts.example.com/sign-in")
+    );
+    assert_eq!(
+        clerk.sign_up_page().as_deref(),
+        Some("https://accounts.example.com/sign-up")
+    );
+    let clerk = build("happy-hippo-1.clerk.accounts.dev", false)
+        .build()
+        .expect("valid");
+    assert_eq!(
+        clerk.sign_in_page().as_deref(),
+        Some("https://happy-hippo-1.accounts.dev/sign-in")
+    );
+    let clerk = build("clerk.example.com", true)
+        .sign_in_url("https://example.com/login/")
+        .build()
+        .expect("valid");
+    assert_eq!(
+        clerk.sign_in_page().as_deref(),
+        Some("https://example.com/login")
+    );
+    assert_eq!(
+        clerk.sign_up_page().as_deref(),
+        Some("https://example.com/login/create")
+    );
+    for bad in ["/relative", "javascript:alert(1)", "not a url"] {
+        assert!(
+            build("clerk.example.com", true)
+                .sign_in_url(bad)
+                .build()
+                .is_err(),
+            "{bad}"
+        );
+    }
+    // A production satellite's Frontend API is clerk.<domain>.
+    let clerk = build("clerk.example.com", true)
+        .is_satellite(true)
+        .domain("sat.example.org")
+        .build()
+        .expect("valid");
+    assert_eq!(
+        clerk.frontend_api_url().as_deref(),
+        Some("https://clerk.sat.example.org")
+    );
+    // A proxy URL wins.
+    let clerk = build("clerk.example.com", true)
+        .proxy_url("https://example.com/__clerk")
+        .build()
+        .expect("valid");
+    assert_eq!(
+        clerk.frontend_api_url().as_deref(),
+        Some("https://example.com/__clerk")
+    );
+}
+
+#[tokio::test]
+async fn a_url_that_names_another_organization_activates_it_through_a_handshake() {
+    use clerk_core::browser::OrganizationSync;
+    let local = LocalClerk::start().await;
+    let sync = || {
+        OrganizationSync::new(["/orgs/:slug", "/orgs/:slug/(.*)", "/by-id/{id}"], ["/me"])
+            .expect("valid")
+    };
+    let pipeline = Pipeline::new(
+        ClerkOptions::new(local.clerk())
+            .debug_headers(true)
+            .organization_sync(sync()),
+    );
+    let personal = local.token("user_1").issued_at(unix_now() - 10).mint();
+    let in_acme = local
+        .token("user_1")
+        .issued_at(unix_now() - 10)
+        .org("org_acme", "acme", "org:member", Vec::<String>::new())
+        .mint();
+    let visit = |token: &str, path: &str| Req::page(path).header("cookie", &cookies(token, true));
+    for (token, path, activate) in [
+        (&personal, "/orgs/acme", Some("acme")),
+        (&personal, "/orgs/acme/invoices/7", Some("acme")),
+        (&personal, "/by-id/org_acme", Some("org_acme")),
+        (&in_acme, "/orgs/acme", None),
+        (&in_acme, "/by-id/org_acme", None),
+        (&in_acme, "/orgs/globex", Some("globex")),
+        (&in_acme, "/me", Some("")),
+        (&personal, "/me", None),
+        (&in_acme, "/elsewhere", None),
+    ] {
+        let outcome = visit(token, path).run(&pipeline).await;
+        match activate {
+            Some(org) => {
+                let params = handshake_params(&outcome);
+                assert_eq!(
+                    param(&params, "__clerk_hs_reason"),
+                    Some("active-organization-mismatch"),
+                    "{path}"
+                );
+                assert_eq!(param(&params, "organization_id"), Some(org), "{path}");
+            }
+            None => assert!(proceeded(outcome).0.is_signed_in(), "{path}"),
+        }
+    }
+    // Loop-guarded: at 3, the page is served with the session as it is.
+    let guarded = Req::page("/orgs/acme").header(
+        "cookie",
+        &format!("{}; __clerk_redirect_count=3", cookies(&personal, true)),
+    );
+    assert!(proceeded(guarded.run(&pipeline).await).0.is_signed_in());
+    // Patterns are checked when they are made.
+    assert!(OrganizationSync::new(["/orgs/{name}"], Vec::<&str>::new()).is_err());
+    assert!(OrganizationSync::new(["/orgs/{slug}", "/orgs/{id}"], Vec::<&str>::new()).is_err());
+}
+
+#[tokio::test]
+async fn a_signed_in_page_reached_from_another_site_syncs_first() {
+    let local = LocalClerk::start().await;
+    let pipeline = pipeline(&local);
+    let token = local.token("user_1").issued_at(unix_now() - 10).mint();
+    let from = |referer: &str| {
+        Req::page("/")
+            .header("cookie", &cookies(&token, true))
+            .header("referer", referer)
+    };
+    let params = handshake_params(&from("https://news.example.com/story").run(&pipeline).await);
+    assert_eq!(
+        param(&params, "__clerk_hs_reason"),
+        Some("primary-domain-cross-origin-sync")
+    );
+    // The same origin, the Frontend API, or a fetch: no sync.
+    for referer in [
+        "http://127.0.0.1:3000/other",
+        &format!("{}/sign-in", frontend_api(&local)),
+    ] {
+        assert!(
+            proceeded(from(referer).run(&pipeline).await)
+                .0
+                .is_signed_in(),
+            "{referer}"
+        );
+    }
+    let fetch = Req::get("/")
+        .header("cookie", &cookies(&token, true))
+        .header("referer", "https://news.example.com/")
+        .header("sec-fetch-dest", "empty");
+    assert!(proceeded(fetch.run(&pipeline).await).0.is_signed_in());
+}
+
+#[tokio::test]
+async fn satellites_sync_as_clerk_syncs_them() {
+    use base64::Engine as _;
+    let local = LocalClerk::start().await;
+    let live_key = format!(
+        "pk_live_{}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}$", local.frontend_api()))
+    );
+    let satellite = |key: &str| {
+        Pipeline::new(
+            ClerkOptions::new(
+                local
+                    .clerk_builder()
+                    .publishable_key(key)
+                    .is_satellite(true)
+                    .domain("sat.example.org")
+                    .sign_in_url("https://primary.example.com/sign-in")
+                    .build()
+                    .expect("valid"),
+            )
+            .debug_headers(true),
+        )
+    };
+    // Production: no cookies and no sync asked: signed out, no redirect (auto-sync is off).
+    let production = satellite(&live_key);
+    let (state, reason, _) = proceeded(Req::page("/").run(&production).await);
+    assert!(!state.is_signed_in());
+    assert_eq!(reason.as_deref(), Some("session-token-and-uat-missing"));
+    // Back from signing in (`__clerk_synced=false`): a handshake on the satellite's domain.
+    let outcome = Req::page("/?__clerk_synced=false").run(&production).await;
+    let params = handshake_params(&outcome);
+    assert_eq!(
+        param(&params, "__clerk_hs_reason"),
+        Some("satellite-needs-syncing")
+    );
+    let Outcome::Respond(answer) = &outcome else {
+        unreachable!()
+    };
+    assert!(
+        header(&answer.headers, "location")
+            .is_some_and(|l| l.starts_with("https://clerk.sat.example.org/v1/client/handshake?"))
+    );
+    // Synced: nothing more.
+    let (state, _, _) = proceeded(Req::page("/?__clerk_synced=true").run(&production).await);
+    assert!(!state.is_signed_in());
+
+    // Development: through the primary's sign-in page, which is told where to send it back.
+    let development = satellite(local.publishable_key());
+    let outcome = Req::page("/x?__clerk_synced=false").run(&development).await;
+    let Outcome::Respond(answer) = &outcome else {
+        panic!("a redirect: {outcome:?}")
+    };
+    let url = answer_location(answer);
+    assert_eq!(url.host_str(), Some("primary.example.com"));
+    let back: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    assert_eq!(
+        param(&back, "__clerk_redirect_url"),
+        Some("http://127.0.0.1:3000/x?__clerk_synced=false")
+    );
+    // A refused page of a satellite asks to sync on its way back.
+    let answer = development
+        .page_answer(
+            RequestHead::new(
+                &Method::GET,
+                &"/x".parse().expect("uri"),
+                &Req::page("/x").headers,
+            ),
+            &clerk_core::rejection::Rejection::signed_out(&SignedOut::NoToken),
+        )
+        .expect("to sign in");
+    let to: Vec<(String, String)> = answer_location(&answer)
+        .query_pairs()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    assert_eq!(
+        param(&to, "redirect_url"),
+        Some("http://127.0.0.1:3000/x?__clerk_synced=false")
+    );
+
+    // A development primary sends a satellite back, synced, only to an origin it trusts.
+    let primary = |origins: &[&str]| {
+        Pipeline::new(
+            ClerkOptions::new(local.clerk())
+                .debug_headers(true)
+                .allowed_redirect_origins(origins.iter().copied()),
+        )
+    };
+    let asked = Req::page("/sign-in?__clerk_redirect_url=http%3A%2F%2F127.0.0.2%3A4000%2Fx")
+        .header("cookie", "__clerk_db_jwt=dvb_primary");
+    let outcome = asked.run(&primary(&["http://127.0.0.2:4000"])).await;
+    let Outcome::Respond(answer) = &outcome else {
+        panic!("a redirect: {outcome:?}")
+    };
+    assert_eq!(
+        header(&answer.headers, "location"),
+        Some("http://127.0.0.2:4000/x?__clerk_db_jwt=dvb_primary&__clerk_synced=true")
+    );
+    assert_eq!(
+        header(&answer.headers, AUTH_REASON_HEADER),
+        Some("primary-responds-to-syncing")
+    );
+    assert!(matches!(
+        asked.run(&primary(&[])).await,
+        Outcome::Continue(_)
+    ));
+}

@@ -486,13 +486,7 @@ pub async fn contract(local: &LocalClerk, app: &str) {
         browser.cookie("127.0.0.1", "__session").is_none(),
         "cleared"
     );
-    let visit = browser.visit(&dashboard).await;
-    assert_eq!(
-        visit.status(),
-        StatusCode::UNAUTHORIZED,
-        "{}",
-        visit.describe()
-    );
+    assert_sent_to_sign_in(local, &browser.visit(&dashboard).await, &dashboard);
 
     // 8. Sign in again, then sign out on LocalClerk: the way back clears the cookies.
     let visit = sign_in(&browser, local, &user, &dashboard).await;
@@ -504,10 +498,103 @@ pub async fn contract(local: &LocalClerk, app: &str) {
         "{}",
         visit.describe()
     );
+    assert_sent_to_sign_in(local, &browser.visit(&dashboard).await, &dashboard);
+    // An API call is never redirected: 401 in Clerk's error shape.
+    let visit = browser
+        .visit_with(
+            reqwest::Method::GET,
+            &format!("{app}/api/me"),
+            Kind::Fetch,
+            None,
+        )
+        .await;
     assert_eq!(
-        browser.visit(&dashboard).await.status(),
-        StatusCode::UNAUTHORIZED
+        visit.status(),
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        visit.describe()
     );
+    assert!(visit.body.contains("\"errors\""), "{}", visit.body);
+}
+
+/// Asserts that a page visit ended on LocalClerk's sign-in page, sent there by the app with
+/// `redirect_url` back to `page`.
+pub fn assert_sent_to_sign_in(local: &LocalClerk, visit: &Visit, page: &str) {
+    let last = visit.hops.last().expect("a hop");
+    let sign_in = format!("{}/sign-in", local.frontend().url());
+    assert!(
+        last.url.starts_with(&sign_in) && last.status == StatusCode::OK,
+        "{}",
+        visit.describe()
+    );
+    let url = url::Url::parse(&last.url).expect("url");
+    let back = url
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_url")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(back.as_deref(), Some(page), "{}", visit.describe());
+    // The app's own redirect there: a 307, never cached.
+    let to_sign_in = visit
+        .hops
+        .iter()
+        .rev()
+        .find(|hop| {
+            hop.location
+                .as_deref()
+                .is_some_and(|l| l.starts_with(&sign_in))
+        })
+        .expect("the app sent it");
+    assert_eq!(to_sign_in.status, StatusCode::TEMPORARY_REDIRECT);
+}
+
+/// Pages that need a session or a permission, as Clerk's full-stack SDKs protect them: a
+/// signed-out page goes to sign in and comes back; an API call gets JSON; a signed-in page
+/// without the permission gets a 403 page, an API call a JSON 403.
+pub async fn protected_pages(local: &LocalClerk, app: &str) {
+    let user = local
+        .users()
+        .create(NewUser::with_email("grace@example.com"))
+        .id
+        .clone();
+    let dashboard = format!("{app}/dashboard");
+    let browser = Browser::default();
+    let visit = browser.visit(&dashboard).await;
+    assert_sent_to_sign_in(local, &visit, &dashboard);
+    // Development, cross-origin: the dev browser token travels with it.
+    let sign_in_page = &visit.hops.last().expect("a hop").url;
+    assert!(sign_in_page.contains("__clerk_db_jwt="), "{sign_in_page}");
+    // Signing in there comes back to the page, signed in.
+    let visit = sign_in(&browser, local, &user, &dashboard).await;
+    assert_eq!(
+        (visit.status(), visit.body.as_str()),
+        (StatusCode::OK, user.as_str()),
+        "{}",
+        visit.describe()
+    );
+    // Signed in, without the permission: a 403 page for a page, JSON for an API call.
+    let visit = browser.visit(&format!("{app}/admin")).await;
+    assert_eq!(
+        visit.status(),
+        StatusCode::FORBIDDEN,
+        "{}",
+        visit.describe()
+    );
+    assert!(visit.body.contains("403 Forbidden"), "{}", visit.body);
+    let visit = browser
+        .visit_with(
+            reqwest::Method::GET,
+            &format!("{app}/admin"),
+            Kind::Fetch,
+            None,
+        )
+        .await;
+    assert_eq!(
+        visit.status(),
+        StatusCode::FORBIDDEN,
+        "{}",
+        visit.describe()
+    );
+    assert!(visit.body.contains("\"forbidden\""), "{}", visit.body);
 }
 
 /// Handshakes that come back wrong: an unknown or replayed nonce, a tampered handshake token,

@@ -3,8 +3,12 @@
 //! API.
 
 use clerk_integration_tests::browser::{
-    SIGNED_OUT_BODY, TOKEN_LIFETIME, contract, hostile_returns, loop_guard, signed_in_body,
+    SIGNED_OUT_BODY, TOKEN_LIFETIME, contract, hostile_returns, loop_guard, protected_pages,
+    signed_in_body,
 };
+
+/// The permission `/admin` requires (no user of the contract has it).
+const ADMIN_PERMISSION: &str = "org:admin:access";
 use clerk_testing::LocalClerk;
 
 /// The app's client: no clock skew, so that a token is expired as soon as its lifetime ends
@@ -40,7 +44,7 @@ mod axum_app {
     use super::*;
     use axum::Router;
     use axum::routing::get;
-    use clerk_axum::{ClerkLayer, ClerkOptions, ClerkSession};
+    use clerk_axum::{ClerkLayer, ClerkOptions, ClerkSession, require_permission};
 
     pub async fn serve(clerk: clerk_core::Clerk) -> String {
         let app = Router::new()
@@ -65,6 +69,10 @@ mod axum_app {
                     claims.user_id().to_owned()
                 }),
             )
+            .route(
+                "/admin",
+                get(|| async { "admin" }).route_layer(require_permission(ADMIN_PERMISSION)),
+            )
             .layer(ClerkLayer::new(
                 ClerkOptions::new(clerk).debug_headers(true),
             ));
@@ -80,7 +88,7 @@ mod axum_app {
 mod actix_app {
     use super::*;
     use actix_web::{App, HttpServer, web};
-    use clerk_actix::{ClerkMiddleware, ClerkOptions, ClerkSession, Optional};
+    use clerk_actix::{ClerkMiddleware, ClerkOptions, ClerkSession, Optional, require_permission};
 
     pub async fn serve(clerk: clerk_core::Clerk) -> String {
         async fn page(session: Optional<ClerkSession>) -> String {
@@ -100,6 +108,11 @@ mod actix_app {
                 .route("/dashboard", web::get().to(me))
                 .route("/api/me", web::get().to(me))
                 .route("/api/me", web::post().to(me))
+                .service(
+                    web::scope("/admin")
+                        .wrap(require_permission(ADMIN_PERMISSION))
+                        .route("", web::get().to(|| async { "admin" })),
+                )
         })
         .workers(1)
         .bind("127.0.0.1:0")
@@ -116,6 +129,7 @@ async fn axum_keeps_browser_sessions_alive_as_clerk_does() {
     let app = axum_app::serve(app_clerk(&local)).await;
     contract(&local, &app).await;
     hostile_returns(&local, &app).await;
+    protected_pages(&local, &app).await;
     let other = LocalClerk::start().await;
     loop_guard(&axum_app::serve(mismatched(&local, &other)).await).await;
 }
@@ -126,6 +140,7 @@ async fn actix_keeps_browser_sessions_alive_as_clerk_does() {
     let app = actix_app::serve(app_clerk(&local)).await;
     contract(&local, &app).await;
     hostile_returns(&local, &app).await;
+    protected_pages(&local, &app).await;
     let other = LocalClerk::start().await;
     loop_guard(&actix_app::serve(mismatched(&local, &other)).await).await;
 }
