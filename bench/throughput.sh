@@ -11,6 +11,8 @@
 #     axum-repeated   ClerkLayer + ClerkSession, the same token on every request
 #     axum-cookie     the same token as a browser's page request sends it: in `__session` with
 #                     `__client_uat` and the dev browser token (bench/cookie.lua)
+#     axum-none-cookie no layer, the cookie case's requests (what the bigger request costs)
+#     axum-cookie-api the cookie case with browser sessions off (ClerkOptions::handshake(false))
 #     axum-fresh      ClerkLayer + ClerkSession, a token never seen before on every request
 #                     (a pool of POOL tokens pre-minted by the LocalClerk, rotated by fresh.lua)
 #     clerk-rs        clerk-rs 0.5.0's axum ClerkLayer (bench/clerk-rs-app), same token
@@ -156,6 +158,8 @@ for ROUND in $(seq 1 "$ROUNDS"); do
         run_case axum-none "$BENCH/repeated.lua" "$WORK/token" -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
         run_case axum-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
         run_case axum-cookie "$BENCH/cookie.lua" "$WORK/token" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
+        run_case axum-none-cookie "$BENCH/cookie.lua" "$WORK/token" -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
+        run_case axum-cookie-api "$BENCH/cookie.lua" "$WORK/token" -- "$AXUM_APP" serve session-api "127.0.0.1:$PORT"
         run_case axum-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
         run_case clerk-rs "$BENCH/repeated.lua" "$WORK/token" -- "$CLERK_RS_APP" "127.0.0.1:$PORT"
         run_case clerk-rs-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$CLERK_RS_APP" "127.0.0.1:$PORT"
@@ -181,6 +185,9 @@ if wants axum; then
     echo "axum: repeated/none = $(ratio axum-repeated axum-none) (target >= 0.85)"
     echo "axum: repeated/none-bare = $(ratio axum-repeated axum-none-bare)"
     echo "axum: cookie/repeated = $(ratio axum-cookie axum-repeated) (target >= 0.95)"
+    echo "axum: cookie/none-cookie = $(ratio axum-cookie axum-none-cookie)"
+    echo "axum: none-cookie/none = $(ratio axum-none-cookie axum-none)"
+    echo "axum: cookie/cookie-api = $(ratio axum-cookie axum-cookie-api) (browser sessions on / off)"
     echo "axum: fresh/none = $(ratio axum-fresh axum-none)"
     echo "axum: clerk-rs/none = $(ratio clerk-rs axum-none)"
     echo "axum: repeated/clerk-rs = $(ratio axum-repeated clerk-rs) (target > 1)"
