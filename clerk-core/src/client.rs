@@ -388,6 +388,7 @@ pub struct ClerkBuilder {
     jwks: JwksSettings,
     token_cache_capacity: u64,
     machine_token_cache_ttl: Duration,
+    machine_verify_concurrency: usize,
     connect_timeout: Duration,
     request_timeout: Duration,
     retry: RetryPolicy,
@@ -413,6 +414,7 @@ impl Default for ClerkBuilder {
             jwks: JwksSettings::default(),
             token_cache_capacity: 10_000,
             machine_token_cache_ttl: crate::machine::DEFAULT_VERDICT_TTL,
+            machine_verify_concurrency: crate::machine::DEFAULT_VERIFY_CONCURRENCY,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
@@ -593,6 +595,16 @@ impl ClerkBuilder {
         self
     }
 
+    /// How many Backend API verify calls of opaque machine tokens may be in flight at once
+    /// (default [`DEFAULT_VERIFY_CONCURRENCY`](crate::machine::DEFAULT_VERIFY_CONCURRENCY), 16;
+    /// at least 1). A request that would make one more is answered 503 at once: a flood of
+    /// made-up tokens cannot use up the instance's Backend API rate limit (see
+    /// [`crate::machine`]).
+    pub fn machine_verify_concurrency(mut self, calls: usize) -> Self {
+        self.machine_verify_concurrency = calls;
+        self
+    }
+
     /// Time allowed to connect to Clerk (default 10 seconds).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -739,6 +751,7 @@ impl ClerkBuilder {
                 machines: MachineVerifier::new(
                     self.machine_token_cache_ttl,
                     self.token_cache_capacity,
+                    self.machine_verify_concurrency,
                     counters.clone(),
                 ),
                 cookie_names: publishable_key.as_ref().map(|pk| CookieNames {

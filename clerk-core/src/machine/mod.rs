@@ -55,7 +55,27 @@
 //! [`VERIFY_TIMEOUT`] is [`MachineError::Unavailable`]: the request is answered 503, not 401,
 //! so that callers retry rather than drop their credentials.
 //!
+//! **Limits on what the Backend API is asked.** A route that accepts opaque tokens would
+//! otherwise turn every request with a made-up `ak_…` into a Backend API call, and a flood of
+//! them could use up the instance's rate limit (then real machine clients and `ClerkUser`
+//! lookups get 503s). So, before any call:
+//! - a token whose shape cannot be Clerk's is refused (`token-invalid`): after its prefix, 8 to
+//!   128 characters of `[A-Za-z0-9_]`. Clerk's tokens are base62 after the prefix: Clerk's own
+//!   SDK tests use `mt_2xKa9Bgv7NxMRDFyQw8LpZ3cTmU1vHjE` and
+//!   `ak_ey966f1b1xf93586b2debdcadb0b3bd1` (32), `oat_8XOIucKvqHVr5tYP123456789abcdefghij`
+//!   (36) and `oat_2VTWUzvGC5UhdJCNx6xG1D98edc` (27) (`@clerk/backend`'s `__tests__`), and
+//!   Clerk's docs show `ak_live_123` / `ak_test_xxx`; LocalClerk's are 40. The bounds keep
+//!   every one of those and refuse dots, spaces, `%`, padding and kilobyte-long garbage;
+//! - at most [`ClerkBuilder::machine_verify_concurrency`] verify calls are in flight per
+//!   `Clerk` (default [`DEFAULT_VERIFY_CONCURRENCY`]); over it, the request is answered 503 at
+//!   once, without queueing;
+//! - after a 429 from a verify endpoint, no verify call is made until its `Retry-After` (or 1
+//!   s) has passed: those requests are answered 503 at once.
+//!
+//! Tokens whose verdict is cached (a real client's) are not affected by either limit.
+//!
 //! [`ClerkBuilder::machine_token_cache_ttl`]: crate::ClerkBuilder::machine_token_cache_ttl
+//! [`ClerkBuilder::machine_verify_concurrency`]: crate::ClerkBuilder::machine_verify_concurrency
 
 use std::fmt;
 use std::sync::Arc;
@@ -97,6 +117,30 @@ pub const UNKNOWN_TOKEN_TTL: Duration = Duration::from_secs(5);
 /// The longest a Backend API verification may take, retries included (at most two attempts);
 /// past it the token is [`MachineError::Unavailable`].
 pub const VERIFY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many Backend API verify calls one [`Clerk`](crate::Clerk) makes at once by default
+/// (see [`ClerkBuilder::machine_verify_concurrency`](crate::ClerkBuilder::machine_verify_concurrency)).
+pub const DEFAULT_VERIFY_CONCURRENCY: usize = 16;
+
+/// How long verify calls stop after a 429 that says nothing of when to come back.
+pub(crate) const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
+
+/// Whether an opaque token (its prefix already recognized) has the shape of Clerk's: 8 to 128
+/// characters of `[A-Za-z0-9_]` after the prefix (see the module documentation).
+pub(crate) fn has_opaque_shape(kind: TokenKind, token: &str) -> bool {
+    let prefix = match kind {
+        TokenKind::ApiKey => API_KEY_PREFIX,
+        TokenKind::M2mToken => M2M_TOKEN_PREFIX,
+        TokenKind::OAuthToken => OAUTH_TOKEN_PREFIX,
+        TokenKind::SessionToken => return false,
+    };
+    token.strip_prefix(prefix).is_some_and(|secret| {
+        (8..=128).contains(&secret.len())
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    })
+}
 
 /// The most attempts a Backend API verification makes (fewer when the client's
 /// [`RetryPolicy`](crate::api::RetryPolicy) allows fewer): as a user lookup on the request path.

@@ -114,14 +114,65 @@ impl VerdictCache {
 /// methods are lent.
 pub(crate) struct MachineVerifier {
     verdicts: VerdictCache,
+    gate: Gate,
     counters: Arc<Counters>,
+}
+
+/// What limits the verify calls of one instance: a cap on those in flight, and a pause after
+/// Clerk's 429 (see the [module documentation](super)).
+struct Gate {
+    in_flight: tokio::sync::Semaphore,
+    /// Unix milliseconds before which no call is made.
+    paused_until_ms: std::sync::atomic::AtomicI64,
+}
+
+impl Gate {
+    /// Makes `call` unless the cap is reached or Clerk asked to wait: then it is
+    /// [`MachineError::Unavailable`] at once. A 429 pauses later calls for its `Retry-After`.
+    async fn call(
+        &self,
+        call: impl Future<Output = Result<Verdict, (MachineError, Option<Duration>)>>,
+    ) -> Result<Verdict, MachineError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if now_ms() < self.paused_until_ms.load(Relaxed) {
+            return Err(MachineError::Unavailable(
+                "Clerk rate-limited verification; waiting for its Retry-After".into(),
+            ));
+        }
+        let Ok(_permit) = self.in_flight.try_acquire() else {
+            return Err(MachineError::Unavailable(
+                "too many token verifications in flight".into(),
+            ));
+        };
+        call.await.map_err(|(error, pause)| {
+            if let Some(pause) = pause {
+                let until = now_ms()
+                    .saturating_add(i64::try_from(pause.as_millis()).unwrap_or(i64::MAX / 4));
+                self.paused_until_ms.fetch_max(until, Relaxed);
+                tracing::warn!(
+                    clerk.pause_ms = pause.as_millis() as u64,
+                    "Clerk rate-limited machine-token verification; pausing verify calls"
+                );
+            }
+            error
+        })
+    }
 }
 
 impl MachineVerifier {
     /// A verifier keeping up to `capacity` verdicts for `ttl` (0: none kept).
-    pub(crate) fn new(ttl: Duration, capacity: u64, counters: Arc<Counters>) -> Self {
+    pub(crate) fn new(
+        ttl: Duration,
+        capacity: u64,
+        concurrency: usize,
+        counters: Arc<Counters>,
+    ) -> Self {
         Self {
             verdicts: VerdictCache::new(ttl, capacity),
+            gate: Gate {
+                in_flight: tokio::sync::Semaphore::new(concurrency.max(1)),
+                paused_until_ms: std::sync::atomic::AtomicI64::new(0),
+            },
             counters,
         }
     }
@@ -166,6 +217,10 @@ impl MachineVerifier {
         // As Clerk's SDK: a JWT's form first (`mt_a.b.c` is a malformed JWT, not an opaque
         // token to ask the Backend API about), then the prefixes.
         let opaque = !super::has_jwt_form(token) && TokenKind::of_prefix(token).is_some();
+        if opaque && !super::has_opaque_shape(kind, token) {
+            // Not a token Clerk could have issued: what Clerk would answer, without asking.
+            return Err(MachineError::NotFound);
+        }
         let counters = &self.counters;
         crate::stats::bump(&counters.machine_lookups);
         let ran = std::sync::atomic::AtomicBool::new(false);
@@ -174,7 +229,7 @@ impl MachineVerifier {
             crate::stats::bump(&counters.machine_verifications);
             tracing::trace!(clerk.cache = "machine_token", clerk.cache_hit = false);
             if opaque {
-                return ask_clerk(api, kind, token).await;
+                return self.gate.call(ask_clerk(api, kind, token)).await;
             }
             let auth = verify_machine_jwt(keys, kind, token).await?;
             let until_ms = auth
@@ -200,10 +255,16 @@ impl MachineVerifier {
     }
 }
 
-/// One verification by the Backend API, bounded by [`VERIFY_TIMEOUT`].
-async fn ask_clerk(api: &Transport, kind: TokenKind, token: &str) -> Result<Verdict, MachineError> {
+/// One verification by the Backend API, bounded by [`VERIFY_TIMEOUT`]; a failure comes with
+/// how long Clerk asked to wait when it answered 429.
+async fn ask_clerk(
+    api: &Transport,
+    kind: TokenKind,
+    token: &str,
+) -> Result<Verdict, (MachineError, Option<Duration>)> {
+    let no_pause = |error| (error, None);
     let Some(&(_, path, field)) = VERIFY_PATHS.iter().find(|(k, _, _)| *k == kind) else {
-        return Err(MachineError::Invalid(VerifyError::TypeMismatch));
+        return Err(no_pause(MachineError::Invalid(VerifyError::TypeMismatch)));
     };
     let mut body = Map::new();
     body.insert(field.to_owned(), Value::from(token));
@@ -215,20 +276,26 @@ async fn ask_clerk(api: &Transport, kind: TokenKind, token: &str) -> Result<Verd
     let request = Request::new(Method::POST, operation, path, path.to_owned())
         .unversioned()
         .json(&body)
-        .map_err(|error| MachineError::Unexpected(error.to_string()))?
+        .map_err(|error| no_pause(MachineError::Unexpected(error.to_string())))?
         .max_attempts(VERIFY_MAX_ATTEMPTS)
         .deadline(tokio::time::Instant::now() + VERIFY_TIMEOUT);
     let answer = tokio::time::timeout(VERIFY_TIMEOUT, api.execute_json::<Answer>(request));
     match answer.await {
-        Err(_) => Err(MachineError::Unavailable(format!(
+        Err(_) => Err(no_pause(MachineError::Unavailable(format!(
             "no answer within {VERIFY_TIMEOUT:?}"
-        ))),
+        )))),
         Ok(Err(error)) => match error.status() {
             Some(404) => Ok(Verdict::Unknown),
-            _ => Err(classify(error)),
+            Some(429) => {
+                let pause = error
+                    .retry_after()
+                    .unwrap_or(super::DEFAULT_RATE_LIMIT_PAUSE);
+                Err((classify(error), Some(pause)))
+            }
+            _ => Err(no_pause(classify(error))),
         },
         Ok(Ok(answer)) => {
-            let auth = answer.into_auth(kind, token)?;
+            let auth = answer.into_auth(kind, token).map_err(no_pause)?;
             let until_ms = auth.expires_at_ms();
             Ok(Verdict::Valid { auth, until_ms })
         }
