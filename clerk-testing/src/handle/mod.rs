@@ -145,11 +145,14 @@ impl LocalClerkBuilder {
         );
         let shared = Arc::new(Shared::new(identity, SigningKey::generate(kid), webhooks));
         let server = ServerTask::start(listener, shared.clone());
-        Ok(LocalClerk {
+        let local = LocalClerk {
             shared,
             addr,
             server: Arc::new(server),
-        })
+        };
+        // The links of organization invitations go to its sign-in page.
+        local.shared.store().frontend_url = local.frontend_api_url();
+        Ok(local)
     }
 }
 
