@@ -196,6 +196,7 @@ mod tests {
             session_token_lifetime: 60,
             jwk_alg: Some("RS256".into()),
             extra_jwks: Vec::new(),
+            satellite_domains: Vec::new(),
         };
         let shared = Arc::new(Shared::new(
             identity,
