@@ -323,7 +323,10 @@ async fn a_development_satellite_shares_the_primarys_client() {
         let back = location(&answer);
         assert_eq!(back.origin().ascii_serialization(), SATELLITE_ORIGIN);
         assert_eq!(back.path(), "/reports");
-        assert_eq!(query_values(&back, "__clerk_db_jwt"), [dev_browser.as_str()]);
+        assert_eq!(
+            query_values(&back, "__clerk_db_jwt"),
+            [dev_browser.as_str()]
+        );
         assert_eq!(query_values(&back, "__clerk_synced"), ["true"]);
     }
 
