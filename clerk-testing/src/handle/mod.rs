@@ -193,8 +193,8 @@ impl LocalClerkBuilder {
 /// | group | what it does |
 /// |---|---|
 /// | [`keys()`](Self::keys) | the current key id and public key, rotation, the published JWKS |
-/// | [`users()`](Self::users), [`organizations()`](Self::organizations) | seed data without HTTP: users, organizations, members, role permissions |
-/// | [`sessions()`](Self::sessions) | sign users in without HTTP; session tokens for existing sessions |
+/// | [`users()`](Self::users), [`organizations()`](Self::organizations) | seed data without HTTP: users, organizations, members, role permissions, invitations |
+/// | [`sessions()`](Self::sessions) | sign users in without HTTP; the active organization; session tokens for existing sessions |
 /// | [`machines()`](Self::machines), [`api_keys()`](Self::api_keys), [`oauth()`](Self::oauth) | machine credentials: machines and M2M tokens, API keys, OAuth access tokens |
 /// | [`frontend()`](Self::frontend) | the Frontend API: sign-in and sign-out URLs for a browser, refresh tokens, clients and handshakes |
 /// | [`webhooks()`](Self::webhooks) | webhook endpoints and every delivery attempt |
@@ -315,12 +315,14 @@ impl LocalClerk {
         Users { local: self }
     }
 
-    /// Seeds organizations, their members and the permissions of their roles without HTTP.
+    /// Seeds organizations, their members and the permissions of their roles without HTTP;
+    /// invites people and accepts invitations.
     pub fn organizations(&self) -> Organizations<'_> {
         Organizations { local: self }
     }
 
-    /// Signs users in without HTTP, and issues session tokens for existing sessions.
+    /// Signs users in without HTTP, sets a session's active organization, and issues session
+    /// tokens for existing sessions.
     pub fn sessions(&self) -> Sessions<'_> {
         Sessions { local: self }
     }
