@@ -15,6 +15,7 @@
 //! | users | `GetUserList` (filters `email_address`, `external_id`, `username`, `user_id`, `organization_id`, `query`, `email_address_query`, `username_query`, `name_query`, `banned`, `created_at_before`/`_after`; `limit`, `offset`, `order_by`, `starting_after`), `GetUsersCount`, `CreateUser`, `GetUser`, `UpdateUser`, `DeleteUser`, `UpdateUserMetadata` (merges; `null` removes a key), `BanUser`, `UnbanUser`, `LockUser`, `UnlockUser`, `UsersGetOrganizationMemberships` |
 //! | organizations | `ListOrganizations` (`query`, `user_id`, `organization_id`, `order_by`, `limit`, `offset`), `CreateOrganization`, `GetOrganization` (by id or slug), `UpdateOrganization`, `DeleteOrganization`, `MergeOrganizationMetadata` |
 //! | memberships | `CreateOrganizationMembership`, `ListOrganizationMemberships` (`user_id`, `role`, `query`, `order_by`, `limit`, `offset`), `UpdateOrganizationMembership`, `DeleteOrganizationMembership` |
+//! | organization invitations | `CreateOrganizationInvitation` (`inviter_user_id` an admin of the organization, else 403; 422 for a member's address, a second pending invitation, or no room left: members and pending invitations count in `max_allowed_memberships`), `CreateOrganizationInvitationBulk` (1 to 10, all or none), `ListOrganizationInvitations` (`status` repeatable, `email_address`, `order_by`, `limit`, `offset`), `ListPendingOrganizationInvitations`, `GetOrganizationInvitation`, `RevokeOrganizationInvitation` (`requesting_user_id` an admin; pending only, else 422), `ListInstanceOrganizationInvitations` (`status`, `query`, `order_by`, `limit`, `offset`), `UsersGetOrganizationInvitations` (`status`; invitations to any of the user's addresses); all answer 200 as the spec declares |
 //! | sessions | `GetSessionList` (`user_id`, `client_id`, `status`, `paginated`), `GetSession`, `RevokeSession`, `RefreshSession` (`suffixed_cookies`; the session's refresh token and an expired token this instance signed for it, else 401 `refresh_token_invalid`; `format: cookie` answers `__session` cookies) |
 //! | clients | `GetHandshakePayload` (the directives of a Frontend API handshake, once per nonce, within 60 s; else 404) |
 //! | invitations | `CreateInvitation`, `ListInvitations` (`status`, `query`, `order_by`, `paginated`), `RevokeInvitation` |
@@ -31,12 +32,20 @@
 //! (the caller rejects it, as Clerk's SDKs do); an unknown one is a 404 `resource_not_found`; an
 //! expired OAuth access token in JWT form answers `{"active": false}`.
 //!
+//! Organization invitations are pending until accepted, revoked, or past `expires_at`
+//! (`expires_in_days`, 30 by default; then `expired`). Each one's `url` is LocalClerk's sign-in
+//! page with its ticket (`__clerk_ticket`, and the invitation's `redirect_url`): signing in there
+//! as the invited address (a new user when none has it) accepts it, as following the link of
+//! Clerk's invitation email does: a membership with the invitation's role and metadata. Signing
+//! in as that address any other way leaves it pending, as with Clerk.
+//!
 //! Helpers seed data and sign users in without HTTP, grouped by job on the handle
 //! ([`LocalClerk`] lists the groups): [`local.users().create`](handle::Users::create),
 //! [`local.organizations()`](handle::Organizations) (`create`, `add_member`,
-//! `set_role_permissions`), [`local.sessions()`](handle::Sessions) (`sign_in`,
-//! `sign_in_to_org`, `token`); machine credentials with [`local.machines()`](handle::Machines)
-//! (`create`, `add_scope`, `mint_m2m_token`, `mint_m2m_jwt`), [`local.api_keys()`](handle::ApiKeys)
+//! `set_role_permissions`, `invite`, `accept_invitation`), [`local.sessions()`](handle::Sessions)
+//! (`sign_in`, `sign_in_to_org`, `set_active_organization`, `token`); machine credentials with
+//! [`local.machines()`](handle::Machines) (`create`, `add_scope`, `mint_m2m_token`,
+//! `mint_m2m_jwt`), [`local.api_keys()`](handle::ApiKeys)
 //! and [`local.oauth()`](handle::Oauth) (`mint_access_token`, `mint_jwt`);
 //! [`local.frontend()`](handle::Frontend) (`sign_in_url`, `sign_out_url`, `refresh_token`);
 //! [`local.requests().count`](handle::Requests::count) counts requests by operation id, and
@@ -44,8 +53,8 @@
 //!
 //! It sends webhooks: [`local.webhooks().add_endpoint`](handle::Webhooks::add_endpoint)
 //! registers a URL that every change is POSTed to as the event Clerk sends (`user.created`,
-//! `organizationMembership.deleted`, `session.revoked`, ...), signed as Svix signs Clerk's,
-//! delivered in the background and retried;
+//! `organizationMembership.deleted`, `organizationInvitation.accepted`, `session.revoked`, ...),
+//! signed as Svix signs Clerk's, delivered in the background and retried;
 //! [`local.webhooks().deliveries`](handle::Webhooks::deliveries) shows every attempt.
 //!
 //! It is the Frontend API of its development instance too, on the same port, with no secret
@@ -57,10 +66,34 @@
 //! | path | what |
 //! |---|---|
 //! | `GET /sign-in?redirect_url=`, `GET /sign-up` | a plain HTML page: the users as buttons, and an email field (an unknown address creates the user) |
-//! | `POST /sign-in`, `POST /sign-up` | form `user_id` or `email`, `redirect_url`: a new session on the browser's client, then 303 to `redirect_url` with `__clerk_db_jwt` |
+//! | `GET /sign-in?__clerk_ticket=` | an organization invitation's link: one button, join as the invited address |
+//! | `GET /sign-in?__clerk_redirect_url=` (or `__clerk_satellite_url`) | a development satellite's sync: 307 back to that URL with `__clerk_db_jwt` and `__clerk_synced=true`, as a primary app does |
+//! | `POST /sign-in`, `POST /sign-up` | form `user_id`, `email` or `__clerk_ticket`, and `redirect_url` (optional with a ticket): a new session on the browser's client (and the invitation accepted), then 303 to `redirect_url` with `__clerk_db_jwt` |
 //! | `GET` or `POST /sign-out?redirect_url=` | ends the client's sessions (`session.ended`), then 303 back with `__clerk_db_jwt` |
-//! | `GET /v1/client/handshake` | Clerk's handshake: 307 to `redirect_url` with `__clerk_handshake_nonce` (`format=nonce`) or a signed `__clerk_handshake` token; the directives are `__clerk_db_jwt`, then signed in `__session`, `__client_uat`, `__refresh_<suffix>` (and the suffixed session and `__client_uat` with `suffixed_cookies=true`), or signed out the same cleared and `__client_uat=0` |
+//! | `GET /v1/client/handshake` | Clerk's handshake: 307 to `redirect_url` (any host) with `__clerk_handshake_nonce` (`format=nonce`) or a signed `__clerk_handshake` token; the directives are `__clerk_db_jwt`, then signed in `__session`, `__client_uat`, `__refresh_<suffix>` (and the suffixed session and `__client_uat` with `suffixed_cookies=true`), or signed out the same cleared and `__client_uat=0`; `organization_id` activates an organization first |
 //! | `POST /v1/dev_browser` | a client and its dev browser token, `{"id", "token"}` |
+//!
+//! **Organization sync.** Clerk's SDK adds `organization_id` to the handshake when the page's
+//! URL names an organization (its id or slug) the session is not active in, or is empty for the
+//! personal account (`organizationSyncOptions`, reason `active-organization-mismatch`). When
+//! the client's session belongs to a member of that organization, LocalClerk makes it the
+//! session's active organization (empty: none) before it mints the directives' `__session`, so
+//! the token carries `o` (v2) as [`sign_in_to_org`](handle::Sessions::sign_in_to_org)'s do; the
+//! session keeps it for its later tokens and refreshes. An organization the user is not a member
+//! of, or none by that id or slug, changes nothing: the handshake answers as usual and the SDK's
+//! loop guard stops the retries, as with Clerk.
+//!
+//! **Satellites.** A development satellite (another app, on another host, with the same keys
+//! and `CLERK_IS_SATELLITE`) shares this Frontend API and the browser's client: its SDK sends a
+//! page to the primary's sign-in URL with `__clerk_redirect_url`, the primary (or LocalClerk's
+//! sign-in page, when it is that URL) sends the browser back with its `__clerk_db_jwt` and
+//! `__clerk_synced=true`, and the satellite's handshake with that token plants cookies for the
+//! satellite's host from the same client, signed in or out. Production satellites have their own
+//! Frontend API, `clerk.<domain>`, whose tokens carry `iss` `https://clerk.<domain>`:
+//! [`LocalClerkBuilder::satellite_domain`] makes LocalClerk answer handshakes for that host so
+//! (and [`TokenBuilder::issuer`] mints any such token). LocalClerk remains a development
+//! instance (`pk_test_`): the production sync through the primary's `/v1/client/sync` is not
+//! emulated.
 //!
 //! A browser's client is found by `__clerk_db_jwt` (query or form), else by LocalClerk's
 //! HttpOnly `__client` cookie on its host, else is new. `redirect_url` must be an absolute

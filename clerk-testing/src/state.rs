@@ -34,6 +34,9 @@ pub(crate) struct Identity {
     pub(crate) jwk_alg: Option<String>,
     /// JWKs published before the instance's own keys.
     pub(crate) extra_jwks: Vec<serde_json::Value>,
+    /// The production satellite domains (`sat.example`, lowercase): the Frontend API answering
+    /// on `clerk.<domain>` issues tokens with `iss` `https://clerk.<domain>`.
+    pub(crate) satellite_domains: Vec<String>,
 }
 
 /// State shared by the server and the handles.
@@ -113,6 +116,26 @@ impl Shared {
 
     pub(crate) fn issuer(&self) -> String {
         format!("https://{}", self.identity.frontend_api)
+    }
+
+    /// The issuer of a satellite domain's Frontend API, `https://clerk.<domain>`, for a request
+    /// whose `Host` (with or without a port) is `clerk.<domain>` of one of the instance's
+    /// satellite domains; `None` for any other host.
+    pub(crate) fn satellite_issuer_for_host(&self, host: &str) -> Option<String> {
+        let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+        let domain = name.to_ascii_lowercase();
+        let domain = domain.strip_prefix("clerk.")?;
+        self.identity
+            .satellite_domains
+            .iter()
+            .any(|d| d == domain)
+            .then(|| format!("https://clerk.{domain}"))
+    }
+
+    /// Whether `iss` is the issuer of one of the instance's satellite domains.
+    pub(crate) fn is_satellite_issuer(&self, iss: &str) -> bool {
+        iss.strip_prefix("https://")
+            .is_some_and(|host| self.satellite_issuer_for_host(host).as_deref() == Some(iss))
     }
 
     /// The key new tokens are signed with (the last one added).

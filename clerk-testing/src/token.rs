@@ -364,17 +364,22 @@ impl TokenBuilder {
 }
 
 /// A fresh session token for an existing session, as the Frontend API issues them (handshakes,
-/// refreshes): the instance's session-token lifetime, `azp` the origin that asked (when known).
-/// `None` when Clerk would issue none.
+/// refreshes): the instance's session-token lifetime, `azp` the origin that asked (when known),
+/// `iss` the given issuer (a satellite domain's Frontend API) or the instance's. `None` when
+/// Clerk would issue none.
 pub(crate) fn session_token(
     shared: &Arc<Shared>,
     session_id: &str,
     azp: Option<&str>,
+    issuer: Option<&str>,
 ) -> Option<String> {
     let mut token = TokenBuilder::for_session(shared.clone(), session_id)?
         .expires_in(shared.identity().session_token_lifetime);
     if let Some(azp) = azp.filter(|azp| !azp.is_empty()) {
         token = token.azp(azp);
+    }
+    if let Some(issuer) = issuer {
+        token = token.issuer(issuer);
     }
     Some(token.mint())
 }

@@ -2182,7 +2182,8 @@ pub struct OrganizationInvitationWithPublicOrganizationData {
     #[serde(default)]
     pub inviter_id: Option<String>,
     /// `public_inviter_data`.
-    pub public_inviter_data: OrganizationInvitationPublicUserData,
+    #[serde(default)]
+    pub public_inviter_data: Option<OrganizationInvitationPublicUserData>,
     /// `status`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -2834,7 +2835,8 @@ pub struct OrganizationInvitation {
     #[serde(default)]
     pub inviter_id: Option<String>,
     /// `public_inviter_data`.
-    pub public_inviter_data: OrganizationInvitationPublicUserData,
+    #[serde(default)]
+    pub public_inviter_data: Option<OrganizationInvitationPublicUserData>,
     /// `status`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -3116,11 +3118,14 @@ pub struct SignUpVerification {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct SignUpVerifications {
     /// `email_address`.
-    pub email_address: SignUpVerification,
+    #[serde(default)]
+    pub email_address: Option<SignUpVerification>,
     /// `phone_number`.
-    pub phone_number: SignUpVerification,
+    #[serde(default)]
+    pub phone_number: Option<SignUpVerification>,
     /// `web3_wallet`.
-    pub web3_wallet: SignUpVerification,
+    #[serde(default)]
+    pub web3_wallet: Option<SignUpVerification>,
     /// `external_account`.
     #[serde(default)]
     pub external_account: Option<serde_json::Map<String, serde_json::Value>>,

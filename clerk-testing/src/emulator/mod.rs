@@ -11,6 +11,7 @@ mod jwks;
 mod machine_tokens;
 mod machines;
 mod memberships;
+mod organization_invitations;
 mod organizations;
 mod query;
 mod sessions;
@@ -64,6 +65,15 @@ pub const EMULATED_OPERATIONS: &[&str] = &[
     "ListOrganizationMemberships",
     "UpdateOrganizationMembership",
     "DeleteOrganizationMembership",
+    // organization invitations
+    "CreateOrganizationInvitation",
+    "CreateOrganizationInvitationBulk",
+    "ListOrganizationInvitations",
+    "ListPendingOrganizationInvitations",
+    "GetOrganizationInvitation",
+    "RevokeOrganizationInvitation",
+    "ListInstanceOrganizationInvitations",
+    "UsersGetOrganizationInvitations",
     // sessions
     "GetSessionList",
     "GetSession",
@@ -111,6 +121,7 @@ pub(crate) fn routes() -> Routes {
         .merge(users::routes())
         .merge(organizations::routes())
         .merge(memberships::routes())
+        .merge(organization_invitations::routes())
         .merge(sessions::routes())
         .merge(clients::routes())
         .merge(invitations::routes())
@@ -185,6 +196,7 @@ mod tests {
             session_token_lifetime: 60,
             jwk_alg: Some("RS256".into()),
             extra_jwks: Vec::new(),
+            satellite_domains: Vec::new(),
         };
         let shared = Arc::new(Shared::new(
             identity,

@@ -65,7 +65,8 @@ fn refused(message: &str) -> Failure {
 /// and be active, `refresh_token` must be its refresh token, and `expired_token` a token this
 /// instance signed for it (its expiry does not matter), else 401. `format: cookie` answers the
 /// `Set-Cookie` values for the app (`__session`, and `__session_<suffix>` with
-/// `suffixed_cookies=true`), otherwise the token. The new token's `azp` is `request_origin`.
+/// `suffixed_cookies=true`), otherwise the token. The new token's `azp` is `request_origin`,
+/// and its `iss` the expired one's when that is a satellite domain's, else the instance's.
 async fn refresh_session(
     State(s): AppState,
     Path(id): Path<String>,
@@ -79,16 +80,23 @@ async fn refresh_session(
         if request.refresh_token.is_empty() || refresh_token != Some(request.refresh_token) {
             return Err(refused("The refresh token is invalid for this session."));
         }
-        let signed_for_session = decode_jwt(&s, &request.expired_token).is_some_and(|(_, c)| {
-            c.get("sid").and_then(|v| v.as_str()) == Some(session.id.as_str())
-                && c.get("sub").and_then(|v| v.as_str()) == Some(session.user_id.as_str())
-        });
-        if !signed_for_session {
+        let expired_claims = decode_jwt(&s, &request.expired_token)
+            .map(|(_, claims)| claims)
+            .filter(|c| {
+                c.get("sid").and_then(|v| v.as_str()) == Some(session.id.as_str())
+                    && c.get("sub").and_then(|v| v.as_str()) == Some(session.user_id.as_str())
+            });
+        let Some(expired_claims) = expired_claims else {
             return Err(refused(
                 "The expired token was not issued by this instance for this session.",
             ));
-        }
-        let jwt = session_token(&s, &session.id, Some(&request.request_origin))
+        };
+        // A satellite domain's token is refreshed for that domain.
+        let issuer = expired_claims
+            .get("iss")
+            .and_then(|v| v.as_str())
+            .filter(|iss| s.is_satellite_issuer(iss));
+        let jwt = session_token(&s, &session.id, Some(&request.request_origin), issuer)
             .ok_or_else(|| refused("The session is no longer active."))?;
         Ok(answer(&s, jwt, request.format, suffixed))
     });

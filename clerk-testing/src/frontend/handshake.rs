@@ -1,8 +1,9 @@
 //! The dev browser and the handshake.
 //!
 //! `GET /v1/client/handshake` takes Clerk's parameters: `redirect_url` (required, an absolute
-//! http(s) URL), `format` (`nonce`, or `token` by default), `suffixed_cookies`
-//! (`true`/`false`), `__clerk_db_jwt`; `__clerk_api_version`, `__clerk_hs_reason` and
+//! http(s) URL, on any host: a satellite app's as well as the primary's), `format` (`nonce`, or
+//! `token` by default), `suffixed_cookies` (`true`/`false`), `__clerk_db_jwt`,
+//! `organization_id` (organization sync, below); `__clerk_api_version`, `__clerk_hs_reason` and
 //! `__session` are accepted and not needed. It answers 307 to `redirect_url` with
 //! `__clerk_handshake_nonce=<nonce>` (resolved once, within a minute, by the Backend API's
 //! `GET /v1/clients/handshake_payload`) or `__clerk_handshake=<JWT>` (the directives as its
@@ -14,6 +15,21 @@
 //!   and with `suffixed_cookies=true` also `__session_<suffix>` and `__client_uat_<suffix>`;
 //! - signed out: `__session` removed, `__client_uat=0` (and the suffixed ones likewise), the
 //!   refresh cookie removed.
+//!
+//! **Organization sync.** With `organization_id` (Clerk's SDK sends the id or the slug the URL
+//! names, or an empty value for the personal account), a signed-in client's session first makes
+//! that organization its active one, if its user is a member, or none for an empty value; the
+//! session keeps it, so that the new `__session` and every later token carry it (`o`, or
+//! `org_id`/`org_slug`/`org_role`/`org_permissions` in v1). An organization the user is not a
+//! member of, or none by that id or slug, changes nothing: the handshake answers as usual, and
+//! the SDK's loop guard ends the retries, as with Clerk.
+//!
+//! **Satellites.** A development satellite shares the primary's Frontend API and client: it
+//! comes back from the primary's sign-in with the same dev browser token, and its handshake
+//! plants cookies for its own host from that client. A handshake that reaches LocalClerk as the
+//! Frontend API of a production satellite domain (`Host: clerk.<domain>`, for a domain given to
+//! [`satellite_domain`](crate::LocalClerkBuilder::satellite_domain)) issues tokens with `iss`
+//! `https://clerk.<domain>`, as Clerk's production satellites do.
 
 use std::sync::Arc;
 
@@ -76,8 +92,12 @@ pub(super) async fn handshake(
     };
     let suffixed_cookies = param(&query, "suffixed_cookies") == Some("true");
     let client = client_of(&s, param(&query, cookies::DEV_BROWSER), &headers);
+    if let Some(organization) = param(&query, "organization_id") {
+        activate_organization(&s, &client, organization);
+    }
     let origin = target.origin().ascii_serialization();
-    let directives = directives(&s, &client, &origin, suffixed_cookies);
+    let issuer = satellite_issuer(&s, &headers);
+    let directives = directives(&s, &client, &origin, issuer.as_deref(), suffixed_cookies);
     let location = if by_nonce {
         let nonce = s.store().put_handshake(directives, unix_now());
         with_param(&target, "__clerk_handshake_nonce", &nonce)
@@ -91,17 +111,38 @@ pub(super) async fn handshake(
     redirect(StatusCode::TEMPORARY_REDIRECT, &location, &client)
 }
 
+/// Organization sync: the organization (id or slug; empty for none) becomes the active one of
+/// the client's session when its user is a member; otherwise nothing changes (module docs).
+fn activate_organization(shared: &Shared, client: &ClientRecord, organization: &str) {
+    let mut store = shared.store();
+    let Some(session) = store.client_session(&client.id) else {
+        return;
+    };
+    let organization = Some(organization).filter(|o| !o.is_empty());
+    // Not a member, or no such organization: the active organization stays, as with Clerk.
+    let _ = store.set_active_organization(&session.id, organization);
+}
+
+/// The issuer of the tokens a handshake issues: `https://clerk.<domain>` when the request came
+/// to the Frontend API of one of the instance's satellite domains (by its `Host`), else `None`
+/// (the instance's own).
+fn satellite_issuer(shared: &Shared, headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    shared.satellite_issuer_for_host(host)
+}
+
 /// The cookies of the app's host for a client, signed in or out (module docs).
 fn directives(
     shared: &Arc<Shared>,
     client: &ClientRecord,
     origin: &str,
+    issuer: Option<&str>,
     suffixed_cookies: bool,
 ) -> Vec<String> {
     let suffix = &shared.identity().cookie_suffix;
     let session = shared.store().client_session(&client.id);
     let signed_in = session.and_then(|session| {
-        let token = session_token(shared, &session.id, Some(origin))?;
+        let token = session_token(shared, &session.id, Some(origin), issuer)?;
         let refresh = shared.store().refresh_token(&session.id)?.to_owned();
         Some((token, refresh))
     });

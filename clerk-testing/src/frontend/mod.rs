@@ -6,9 +6,11 @@
 //! - `GET /v1/client/handshake`: Clerk's handshake ([`handshake`]): the cookies of the app's
 //!   host, by nonce or as a signed token, in a 307 back to `redirect_url`.
 //! - `GET /sign-in`, `GET /sign-up`, `POST` to either, `GET|POST /sign-out`: plain HTML pages
-//!   ([`pages`]) that sign the browser's client in (a user picked, or an email address) or
-//!   out, then send the browser back to `redirect_url` with `__clerk_db_jwt`, as Clerk's
-//!   Account Portal does in development.
+//!   ([`pages`]) that sign the browser's client in (a user picked, an email address, or an
+//!   organization invitation's ticket) or out, then send the browser back to `redirect_url`
+//!   with `__clerk_db_jwt`, as Clerk's Account Portal does in development; as a development
+//!   satellite's sign-in URL, the sign-in page sends the browser straight back to the satellite
+//!   with its dev browser token (`__clerk_redirect_url`).
 //!
 //! A browser's client is found by its dev browser token (`__clerk_db_jwt` in the query or
 //! form) when known, else by LocalClerk's `__client` cookie on its own host; failing both it is
@@ -82,17 +84,22 @@ fn redirect_target(raw: Option<&str>) -> Result<Url, String> {
 
 /// `url` with the query parameter `name` set to `value` (any earlier value removed).
 fn with_param(url: &Url, name: &str, value: &str) -> String {
+    with_params(url, &[(name, value)])
+}
+
+/// `url` with each query parameter set to its value (any earlier values removed), in order.
+fn with_params(url: &Url, params: &[(&str, &str)]) -> String {
     let mut url = url.clone();
     let kept: Vec<(String, String)> = url
         .query_pairs()
-        .filter(|(key, _)| key != name)
+        .filter(|(key, _)| !params.iter().any(|(name, _)| key == name))
         .map(|(key, value)| (key.into_owned(), value.into_owned()))
         .collect();
     url.set_query(None);
     {
         let mut query = url.query_pairs_mut();
         query.extend_pairs(kept);
-        query.append_pair(name, value);
+        query.extend_pairs(params);
     }
     url.into()
 }

@@ -7,6 +7,19 @@
 //! (303) to `redirect_url` with `__clerk_db_jwt=<dev browser token>` added, as Clerk's Account
 //! Portal does in development: the app then runs the `dev-browser-sync` handshake, which
 //! plants its cookies. Sign-out ends the client's sessions and redirects the same way.
+//!
+//! **Invitations.** With `__clerk_ticket` (the link of an organization invitation), the page
+//! offers one button: join as the invited address. Posting it signs the browser in as the user
+//! with that address (created when none has it), accepts the invitation (a membership), and
+//! sends the browser to `redirect_url` (optional here; without it, a page says it is done). A
+//! ticket that is unknown or no longer pending is a 400 page.
+//!
+//! **Satellites (development).** A satellite's Clerk SDK sends a page that needs syncing to the
+//! primary's sign-in URL with `__clerk_redirect_url` (clerk-js: `__clerk_satellite_url`) naming
+//! the satellite's URL. When that sign-in URL is this page, it answers as the primary does:
+//! 307 straight back to the satellite's URL with the browser's `__clerk_db_jwt` and
+//! `__clerk_synced=true`, signed in or not; the satellite's handshake with that token then
+//! plants its cookies from the same client.
 
 use std::sync::Arc;
 
@@ -17,10 +30,21 @@ use axum::response::{IntoResponse, Response};
 use clerk_core::models::{Session, User};
 use reqwest::Url;
 
-use super::{client_of, pairs, param, redirect, redirect_target, with_client_cookie, with_param};
+use super::{
+    client_of, pairs, param, redirect, redirect_target, with_client_cookie, with_param, with_params,
+};
 use crate::cookies::DEV_BROWSER;
 use crate::state::Shared;
 use crate::store::{ClientRecord, NewUser};
+
+/// The ticket of an organization invitation, in its link.
+const TICKET: &str = "__clerk_ticket";
+/// The satellite URL to return to, as Clerk's backend SDK sends it to the primary's sign-in URL.
+const SATELLITE_REDIRECT: &str = "__clerk_redirect_url";
+/// The same, as clerk-js sends it.
+const SATELLITE_URL: &str = "__clerk_satellite_url";
+/// The satellite sync status (`true`: done).
+const SYNCED: &str = "__clerk_synced";
 
 /// At most this many users are listed on the sign-in page (the newest).
 const LISTED_USERS: usize = 100;
@@ -110,6 +134,12 @@ pub(super) async fn sign_up_page(
 
 fn page(shared: &Shared, title: &str, raw: Option<String>, headers: &HeaderMap) -> Response {
     let query = pairs(raw.as_deref().unwrap_or_default().as_bytes());
+    if let Some(satellite) = param(&query, SATELLITE_REDIRECT).or(param(&query, SATELLITE_URL)) {
+        return back_to_satellite(shared, satellite, &query, headers);
+    }
+    if let Some(ticket) = param(&query, TICKET) {
+        return invitation_page(shared, ticket, &query, headers);
+    }
     let target = match redirect_target(param(&query, "redirect_url")) {
         Ok(target) => target,
         Err(message) => return error_page(StatusCode::BAD_REQUEST, &message),
@@ -162,6 +192,96 @@ fn page(shared: &Shared, title: &str, raw: Option<String>, headers: &HeaderMap) 
     with_client_cookie(html(StatusCode::OK, title, &body), &client)
 }
 
+/// A development satellite's sync (module docs): 307 back to the satellite's URL with the
+/// browser's dev browser token and `__clerk_synced=true`.
+fn back_to_satellite(
+    shared: &Shared,
+    satellite: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Response {
+    let target = match redirect_target(Some(satellite)) {
+        Ok(target) => target,
+        Err(_) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("{SATELLITE_REDIRECT} must be an absolute http or https URL"),
+            );
+        }
+    };
+    let client = client_of(shared, param(query, DEV_BROWSER), headers);
+    let location = with_params(
+        &target,
+        &[(DEV_BROWSER, &client.dev_browser), (SYNCED, "true")],
+    );
+    redirect(StatusCode::TEMPORARY_REDIRECT, &location, &client)
+}
+
+/// `redirect_url` where it may be left out (after an invitation): `None` when absent or empty,
+/// else an absolute http(s) URL or why not.
+fn optional_target(raw: Option<&str>) -> Result<Option<Url>, String> {
+    match raw.filter(|raw| !raw.is_empty()) {
+        None => Ok(None),
+        raw => redirect_target(raw).map(Some),
+    }
+}
+
+/// `GET /sign-in?__clerk_ticket=`: the invitation and one button to accept it.
+fn invitation_page(
+    shared: &Shared,
+    ticket: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Response {
+    let target = match optional_target(param(query, "redirect_url")) {
+        Ok(target) => target,
+        Err(message) => return error_page(StatusCode::BAD_REQUEST, &message),
+    };
+    let client = client_of(shared, param(query, DEV_BROWSER), headers);
+    let invitation = {
+        let mut store = shared.store();
+        store.organization_invitation_by_ticket(ticket).map(|i| {
+            let org = i
+                .organization_id
+                .as_deref()
+                .and_then(|id| store.organizations.get(id))
+                .map(|o| o.name.clone())
+                .unwrap_or_default();
+            (i, org)
+        })
+    };
+    let Some((invitation, organization)) = invitation else {
+        return with_client_cookie(invalid_ticket(), &client);
+    };
+    let redirect_field = target.map_or_else(String::new, |target| {
+        format!(
+            "<input type=\"hidden\" name=\"redirect_url\" value=\"{}\">",
+            escape(target.as_str())
+        )
+    });
+    let body = format!(
+        "<p>You are invited to join <strong>{org}</strong> as <code>{role}</code>.</p>\n\
+         <form method=\"post\" action=\"/sign-in\">{redirect_field}\
+         <input type=\"hidden\" name=\"{TICKET}\" value=\"{ticket}\">\
+         <input type=\"hidden\" name=\"{DEV_BROWSER}\" value=\"{dev_browser}\">\
+         <button type=\"submit\">Join as {email}</button></form>\n",
+        org = escape(&organization),
+        role = escape(&invitation.role),
+        ticket = escape(ticket),
+        dev_browser = escape(&client.dev_browser),
+        email = escape(&invitation.email_address),
+    );
+    with_client_cookie(html(StatusCode::OK, "Join an organization", &body), &client)
+}
+
+/// What a ticket that is unknown or no longer pending gets.
+const INVALID_TICKET: &str =
+    "This invitation is no longer valid: it is unknown, or was accepted, revoked or has expired.";
+
+fn invalid_ticket() -> Response {
+    error_page(StatusCode::BAD_REQUEST, INVALID_TICKET)
+}
+
 fn sign_out_link(target: &Url, client: &ClientRecord) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("redirect_url", target.as_str());
@@ -169,15 +289,20 @@ fn sign_out_link(target: &Url, client: &ClientRecord) -> String {
     format!("/sign-out?{}", query.finish())
 }
 
-/// `POST /sign-in` (and `/sign-up`): form `redirect_url`, `user_id` or `email`, and the
-/// page's `__clerk_db_jwt`.
+/// `POST /sign-in` (and `/sign-up`): form `redirect_url` (optional with a ticket), `user_id`,
+/// `email` or `__clerk_ticket`, and the page's `__clerk_db_jwt`.
 pub(super) async fn sign_in(
     State(s): State<Arc<Shared>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let form = pairs(&body);
-    let target = match redirect_target(param(&form, "redirect_url")) {
+    let ticket = param(&form, TICKET).filter(|t| !t.is_empty());
+    let target = match ticket {
+        Some(_) => optional_target(param(&form, "redirect_url")),
+        None => redirect_target(param(&form, "redirect_url")).map(Some),
+    };
+    let target = match target {
         Ok(target) => target,
         Err(message) => return error_page(StatusCode::BAD_REQUEST, &message),
     };
@@ -186,10 +311,52 @@ pub(super) async fn sign_in(
     let email = param(&form, "email")
         .map(str::trim)
         .filter(|e| !e.is_empty());
-    if let Err((status, message)) = sign_in_client(&s, &client, user_id, email) {
-        return error_page(status, &message);
+    let signed_in = match ticket {
+        Some(ticket) => accept_with_ticket(&s, &client, ticket),
+        None => sign_in_client(&s, &client, user_id, email).map(|_| None),
+    };
+    match (signed_in, target) {
+        (Err((status, message)), _) => with_client_cookie(error_page(status, &message), &client),
+        (Ok(_), Some(target)) => back(&target, &client),
+        (Ok(joined), None) => {
+            let body = format!(
+                "<p>Invitation accepted: you are signed in and a member of <strong>{}</strong>.</p>\n",
+                escape(&joined.unwrap_or_default())
+            );
+            with_client_cookie(html(StatusCode::OK, "Welcome", &body), &client)
+        }
     }
-    back(&target, &client)
+}
+
+/// Accepts the invitation of a ticket and signs the browser in as its invitee (created when no
+/// user has the invited address): the name of the organization joined.
+fn accept_with_ticket(
+    shared: &Shared,
+    client: &ClientRecord,
+    ticket: &str,
+) -> Result<Option<String>, (StatusCode, String)> {
+    let failed = |f: crate::store::Failure| {
+        (
+            StatusCode::from_u16(f.status).unwrap_or(StatusCode::BAD_REQUEST),
+            f.message,
+        )
+    };
+    let mut store = shared.store();
+    let Some(invitation) = store.organization_invitation_by_ticket(ticket) else {
+        return Err((StatusCode::BAD_REQUEST, INVALID_TICKET.into()));
+    };
+    let user = store.invitee(&invitation).map_err(failed)?;
+    if user.banned || user.locked {
+        return Err((
+            StatusCode::FORBIDDEN,
+            format!("{} is banned or locked.", label(&user)),
+        ));
+    }
+    let membership = store
+        .accept_organization_invitation(&invitation.id, &user.id)
+        .map_err(failed)?;
+    store.sign_in_client(&client.id, &user.id).map_err(failed)?;
+    Ok(Some(membership.organization.name))
 }
 
 /// Signs the client in as the user named by id, or by email address (created when unknown).

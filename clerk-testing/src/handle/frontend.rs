@@ -9,7 +9,11 @@ use super::LocalClerk;
 /// or enter an email address) and comes back to the app with `__clerk_db_jwt`; the app's
 /// `dev-browser-sync` handshake (`GET /v1/client/handshake`) then plants its cookies
 /// (`__session`, `__client_uat`, `__refresh_<suffix>`, `__clerk_db_jwt`), by nonce (resolved
-/// with the Backend API's `GetHandshakePayload`) or as a signed token.
+/// with the Backend API's `GetHandshakePayload`) or as a signed token. A handshake with
+/// `organization_id` makes that organization the session's active one first (organization
+/// sync); a development satellite's handshake, from another host with the same dev browser
+/// token, gets the same client's cookies; and the sign-in page, as a satellite's sign-in URL,
+/// answers its sync (`__clerk_redirect_url`). The crate docs tell these flows in full.
 #[derive(Debug, Clone, Copy)]
 pub struct Frontend<'a> {
     pub(super) local: &'a LocalClerk,

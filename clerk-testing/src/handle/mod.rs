@@ -53,6 +53,7 @@ pub struct LocalClerkBuilder {
     port: u16,
     webhook_retry_delays: Option<Vec<Duration>>,
     session_token_lifetime: Option<Duration>,
+    satellite_domains: Vec<String>,
 }
 
 impl LocalClerkBuilder {
@@ -109,8 +110,29 @@ impl LocalClerkBuilder {
         self
     }
 
+    /// Adds a production satellite domain (`satellite.example.com`, the app's `CLERK_DOMAIN`;
+    /// repeatable). The Frontend API then also answers as that domain's, `clerk.<domain>`: a
+    /// handshake whose `Host` is `clerk.<domain>` (any port) issues session tokens with `iss`
+    /// `https://clerk.<domain>`, as Clerk's production satellites do, and `RefreshSession` keeps
+    /// that issuer for their tokens. Reach it with an HTTP client that resolves
+    /// `clerk.<domain>` to [`addr`](LocalClerk::addr) (e.g. reqwest's `resolve`).
+    ///
+    /// Development satellites need none of this: they share the primary's Frontend API
+    /// (the publishable key's) and its client, through the dev browser token. A domain that is
+    /// not a host name (letters, digits, `.`, `-`; a scheme and a leading `clerk.` are
+    /// dropped) makes [`start`](Self::start) fail.
+    pub fn satellite_domain(mut self, domain: impl Into<String>) -> Self {
+        self.satellite_domains.push(domain.into());
+        self
+    }
+
     /// Binds 127.0.0.1 on a free port and starts serving.
     pub async fn start(self) -> std::io::Result<LocalClerk> {
+        let satellite_domains = self
+            .satellite_domains
+            .iter()
+            .map(|domain| satellite_host(domain))
+            .collect::<Result<Vec<_>, _>>()?;
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
         let addr = listener.local_addr()?;
         let id = random_id(8);
@@ -137,6 +159,7 @@ impl LocalClerkBuilder {
             session_token_lifetime,
             jwk_alg: self.jwk_alg.unwrap_or(Some("RS256".into())),
             extra_jwks: self.extra_jwks,
+            satellite_domains,
         };
         let webhooks = crate::webhooks::Webhooks::new(
             format!("ins_local_{id}"),
@@ -145,11 +168,14 @@ impl LocalClerkBuilder {
         );
         let shared = Arc::new(Shared::new(identity, SigningKey::generate(kid), webhooks));
         let server = ServerTask::start(listener, shared.clone());
-        Ok(LocalClerk {
+        let local = LocalClerk {
             shared,
             addr,
             server: Arc::new(server),
-        })
+        };
+        // The links of organization invitations go to its sign-in page.
+        local.shared.store().frontend_url = local.frontend_api_url();
+        Ok(local)
     }
 }
 
@@ -167,8 +193,8 @@ impl LocalClerkBuilder {
 /// | group | what it does |
 /// |---|---|
 /// | [`keys()`](Self::keys) | the current key id and public key, rotation, the published JWKS |
-/// | [`users()`](Self::users), [`organizations()`](Self::organizations) | seed data without HTTP: users, organizations, members, role permissions |
-/// | [`sessions()`](Self::sessions) | sign users in without HTTP; session tokens for existing sessions |
+/// | [`users()`](Self::users), [`organizations()`](Self::organizations) | seed data without HTTP: users, organizations, members, role permissions, invitations |
+/// | [`sessions()`](Self::sessions) | sign users in without HTTP; the active organization; session tokens for existing sessions |
 /// | [`machines()`](Self::machines), [`api_keys()`](Self::api_keys), [`oauth()`](Self::oauth) | machine credentials: machines and M2M tokens, API keys, OAuth access tokens |
 /// | [`frontend()`](Self::frontend) | the Frontend API: sign-in and sign-out URLs for a browser, refresh tokens, clients and handshakes |
 /// | [`webhooks()`](Self::webhooks) | webhook endpoints and every delivery attempt |
@@ -289,12 +315,14 @@ impl LocalClerk {
         Users { local: self }
     }
 
-    /// Seeds organizations, their members and the permissions of their roles without HTTP.
+    /// Seeds organizations, their members and the permissions of their roles without HTTP;
+    /// invites people and accepts invitations.
     pub fn organizations(&self) -> Organizations<'_> {
         Organizations { local: self }
     }
 
-    /// Signs users in without HTTP, and issues session tokens for existing sessions.
+    /// Signs users in without HTTP, sets a session's active organization, and issues session
+    /// tokens for existing sessions.
     pub fn sessions(&self) -> Sessions<'_> {
         Sessions { local: self }
     }
@@ -345,6 +373,30 @@ impl std::fmt::Debug for LocalClerk {
     }
 }
 
+/// A satellite domain as [`LocalClerkBuilder::satellite_domain`] takes it, as a bare lowercase
+/// host name (`sat.example`), or why not.
+fn satellite_host(domain: &str) -> std::io::Result<String> {
+    let domain = domain.trim().trim_end_matches('/').to_ascii_lowercase();
+    let host = domain
+        .strip_prefix("https://")
+        .or_else(|| domain.strip_prefix("http://"))
+        .unwrap_or(&domain);
+    let host = host.strip_prefix("clerk.").unwrap_or(host);
+    let valid = !host.is_empty()
+        && !host.starts_with('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if valid {
+        Ok(host.to_owned())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("satellite domain `{domain}` is not a host name such as satellite.example.com"),
+        ))
+    }
+}
+
 /// Whether a Frontend API host (with or without a port) is loopback, where Clerk's SDKs use
 /// `http://`: `localhost`, `*.localhost`, `127.0.0.1`, `[::1]`.
 fn is_loopback_host(host: &str) -> bool {
@@ -359,7 +411,29 @@ fn is_loopback_host(host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_loopback_host;
+    use super::{is_loopback_host, satellite_host};
+
+    #[test]
+    fn satellite_domains_are_bare_host_names() {
+        for (given, host) in [
+            ("sat.example", "sat.example"),
+            ("https://Sat.Example/", "sat.example"),
+            ("clerk.sat.example", "sat.example"),
+            (" sat-1.localhost ", "sat-1.localhost"),
+        ] {
+            assert_eq!(satellite_host(given).ok().as_deref(), Some(host), "{given}");
+        }
+        for bad in [
+            "",
+            "clerk.",
+            "sat.example:443",
+            "sat.example/x",
+            "a b",
+            ".sat",
+        ] {
+            assert!(satellite_host(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn loopback_hosts_are_told_apart() {

@@ -45,6 +45,25 @@ impl Sessions<'_> {
         SignIn { session, token }
     }
 
+    /// Makes an organization (id or slug) the session's active one, or none with `None` (the
+    /// personal account), as clerk-js's `setActive` or a handshake's organization sync does. The
+    /// session keeps it: its later tokens ([`token`](Self::token), handshakes, refreshes) carry
+    /// it.
+    ///
+    /// # Panics
+    /// If the session is not active, or its user is not a member of the organization.
+    pub fn set_active_organization(
+        &self,
+        session_id: &str,
+        organization_id: Option<&str>,
+    ) -> Session {
+        self.local
+            .shared
+            .store()
+            .set_active_organization(session_id, organization_id)
+            .unwrap_or_else(|f| panic!("set_active_organization: {}", f.message))
+    }
+
     /// A fresh session token for an existing session, pre-filled as Clerk would issue it (user,
     /// session, active organization with role and permissions); finish it with
     /// [`TokenBuilder::mint`]. `None` when Clerk would issue none: the session is revoked or

@@ -12,6 +12,7 @@ mod m2m_tokens;
 mod machines;
 mod memberships;
 mod oauth_access_tokens;
+mod organization_invitations;
 mod organizations;
 mod sessions;
 mod users;
@@ -31,6 +32,7 @@ pub(crate) use clients::ClientRecord;
 pub(crate) use m2m_tokens::M2mRecord;
 pub(crate) use machines::MachineRecord;
 pub(crate) use oauth_access_tokens::{DEFAULT_OAUTH_TTL_SECS, OauthRecord};
+pub(crate) use organization_invitations::OrganizationInvitationRecord;
 pub use users::NewUser;
 
 /// Why an emulated operation failed, as Clerk would answer.
@@ -128,6 +130,8 @@ pub(crate) struct Store {
     pub(crate) memberships: BTreeMap<(String, String), OrganizationMembership>,
     pub(crate) sessions: BTreeMap<String, Session>,
     pub(crate) invitations: BTreeMap<String, Invitation>,
+    /// Invitation id → the organization invitation and its ticket.
+    pub(crate) organization_invitations: BTreeMap<String, OrganizationInvitationRecord>,
     pub(crate) machines: BTreeMap<String, MachineRecord>,
     pub(crate) api_keys: BTreeMap<String, ApiKeyRecord>,
     pub(crate) m2m_tokens: BTreeMap<String, M2mRecord>,
@@ -136,6 +140,9 @@ pub(crate) struct Store {
     pub(crate) clients: clients::Clients,
     /// Role key → permissions carried in session tokens.
     pub(crate) role_permissions: BTreeMap<String, Vec<String>>,
+    /// The Frontend API URL (`http://localhost:<port>`), where the links of organization
+    /// invitations go.
+    pub(crate) frontend_url: String,
     last_time: i64,
     /// The events of the changes made since the last [`take_events`](Self::take_events).
     events: Vec<Event>,

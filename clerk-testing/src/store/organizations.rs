@@ -156,7 +156,8 @@ impl Store {
         Ok(org)
     }
 
-    /// Deletes an organization and its memberships. Emits `organization.deleted`.
+    /// Deletes an organization, its memberships and its invitations. Emits
+    /// `organization.deleted`.
     pub(crate) fn delete_organization(
         &mut self,
         id_or_slug: &str,
@@ -165,6 +166,7 @@ impl Store {
         self.organizations.remove(&organization.id);
         self.memberships
             .retain(|(org, _), _| *org != organization.id);
+        self.remove_organization_invitations(&organization.id);
         let deleted = models::DeletedObject {
             object: "organization".into(),
             id: Some(organization.id),

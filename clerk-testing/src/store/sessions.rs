@@ -1,6 +1,6 @@
 //! Sessions: sign-ins (of an existing user, into an organization they belong to), each with a
-//! refresh token; revocation and ending (sign-out); and which sessions Clerk still issues
-//! tokens for.
+//! refresh token; the active organization, which a session keeps; revocation and ending
+//! (sign-out); and which sessions Clerk still issues tokens for.
 
 use clerk_core::models::{OrganizationMembership, Session, SessionStatus};
 
@@ -82,6 +82,39 @@ impl Store {
             .and_then(|org| self.membership(org, &session.user_id).ok())
             .cloned();
         Some((session.clone(), membership))
+    }
+
+    /// Makes an organization (by id or slug) the session's active one, or none (the personal
+    /// account): the organization Clerk's `setActive` and a handshake's `organization_id`
+    /// activate. The session keeps it, so that its later tokens (handshakes, refreshes) carry
+    /// it. The session must be active and its user a member of the organization (else 404,
+    /// and nothing changes). No webhook event: Clerk sends none for it.
+    pub(crate) fn set_active_organization(
+        &mut self,
+        session_id: &str,
+        organization: Option<&str>,
+    ) -> Outcome<Session> {
+        let (session, _) = self
+            .tokenable_session(session_id)
+            .ok_or_else(|| Failure::not_found("session"))?;
+        let org = match organization {
+            Some(org) => Some(
+                self.membership(org, &session.user_id)?
+                    .organization
+                    .id
+                    .clone(),
+            ),
+            None => None,
+        };
+        let now = self.tick();
+        let session = self
+            .sessions
+            .get_mut(session_id)
+            .ok_or_else(|| Failure::not_found("session"))?;
+        session.last_active_organization_id = org;
+        session.last_active_at = now;
+        session.updated_at = now;
+        Ok(session.clone())
     }
 
     /// Ends a session, as signing out does. Emits `session.ended`.

@@ -502,7 +502,12 @@ impl<'s> Registry<'s> {
     pub fn ty(&mut self, schema: &Value, hint: &str) -> (Ty, bool) {
         let nullable = is_nullable(schema);
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            return (self.ref_ty(reference), nullable);
+            // A component declared `nullable` is nullable wherever it is referenced
+            // (`OrganizationInvitation.public_inviter_data`, which Clerk sends as `null` when the
+            // invitation has no inviter).
+            let target_nullable = reference.starts_with("#/components/schemas/")
+                && is_nullable(resolve(self.spec, reference));
+            return (self.ref_ty(reference), nullable || target_nullable);
         }
         // A single-part allOf/oneOf/anyOf is just that part (often a way to add `nullable`).
         for key in ["allOf", "oneOf", "anyOf"] {
