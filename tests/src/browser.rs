@@ -757,3 +757,61 @@ pub async fn loop_guard(app: &str) {
         Some("client-uat-but-no-session-token")
     );
 }
+
+/// Organization sync: `/orgs/{slug}` names an organization; a signed-in page there activates it
+/// through a handshake (the Frontend API makes it the session's active one for a member), and
+/// `/me` goes back to the personal account. The app answers `/orgs/{slug}` and `/me` with the
+/// session's active organization slug (or `personal`).
+pub async fn organization_sync(local: &LocalClerk, app: &str) {
+    let user = local
+        .users()
+        .create(NewUser::with_email("olga@example.com"))
+        .id
+        .clone();
+    let acme = local.organizations().create("Acme Sync");
+    local
+        .organizations()
+        .add_member(&acme.id, &user, "org:member");
+    let browser = Browser::default();
+    let home = format!("{app}/me");
+    let visit = sign_in(&browser, local, &user, &home).await;
+    assert_eq!(visit.body, "personal", "{}", visit.describe());
+
+    // The URL names Acme: one handshake activates it, and the page sees it.
+    let visit = browser.visit(&format!("{app}/orgs/{}", acme.slug)).await;
+    assert_eq!(
+        (visit.status(), visit.body.as_str()),
+        (StatusCode::OK, acme.slug.as_str()),
+        "{}",
+        visit.describe()
+    );
+    assert_eq!(
+        visit.handshake_reasons(),
+        ["active-organization-mismatch"],
+        "{}",
+        visit.describe()
+    );
+    // Already active: no redirect.
+    let visit = browser.visit(&format!("{app}/orgs/{}", acme.slug)).await;
+    assert_eq!(
+        (visit.hops.len(), visit.body.as_str()),
+        (1, acme.slug.as_str())
+    );
+    // The personal account's pattern: back to no organization.
+    browser.forget("127.0.0.1", "__clerk_redirect_count");
+    let visit = browser.visit(&home).await;
+    assert_eq!(visit.body, "personal", "{}", visit.describe());
+    assert_eq!(visit.handshake_reasons(), ["active-organization-mismatch"]);
+    // An organization the user is not in: the loop guard stops after three tries and the page
+    // is served with the session as it is.
+    browser.forget("127.0.0.1", "__clerk_redirect_count");
+    let globex = local.organizations().create("Globex Sync");
+    let visit = browser.visit(&format!("{app}/orgs/{}", globex.slug)).await;
+    assert_eq!(
+        (visit.status(), visit.body.as_str()),
+        (StatusCode::OK, "personal"),
+        "{}",
+        visit.describe()
+    );
+    assert_eq!(visit.handshake_reasons().len(), 3, "{}", visit.describe());
+}

@@ -3,9 +3,20 @@
 //! API.
 
 use clerk_integration_tests::browser::{
-    SIGNED_OUT_BODY, TOKEN_LIFETIME, contract, hostile_returns, loop_guard, protected_pages,
-    signed_in_body,
+    SIGNED_OUT_BODY, TOKEN_LIFETIME, contract, hostile_returns, loop_guard, organization_sync,
+    protected_pages, signed_in_body,
 };
+
+/// The organization sync of both apps: `/orgs/{slug}` names an organization, `/me` the
+/// personal account.
+fn org_sync() -> clerk_core::browser::OrganizationSync {
+    clerk_core::browser::OrganizationSync::new(["/orgs/{slug}"], ["/me"]).expect("valid")
+}
+
+/// What `/orgs/{slug}` and `/me` answer: the session's active organization, or `personal`.
+fn active_org(claims: &clerk_core::SessionClaims) -> String {
+    claims.org_slug().unwrap_or("personal").to_owned()
+}
 
 /// The permission `/admin` requires (no user of the contract has it).
 const ADMIN_PERMISSION: &str = "org:admin:access";
@@ -73,8 +84,18 @@ mod axum_app {
                 "/admin",
                 get(|| async { "admin" }).route_layer(require_permission(ADMIN_PERMISSION)),
             )
+            .route(
+                "/orgs/{slug}",
+                get(|ClerkSession(claims): ClerkSession| async move { active_org(&claims) }),
+            )
+            .route(
+                "/me",
+                get(|ClerkSession(claims): ClerkSession| async move { active_org(&claims) }),
+            )
             .layer(ClerkLayer::new(
-                ClerkOptions::new(clerk).debug_headers(true),
+                ClerkOptions::new(clerk)
+                    .debug_headers(true)
+                    .organization_sync(org_sync()),
             ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -99,11 +120,18 @@ mod actix_app {
         async fn me(session: ClerkSession) -> String {
             session.user_id().to_owned()
         }
+        async fn org(session: ClerkSession) -> String {
+            active_org(&session)
+        }
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(ClerkMiddleware::new(
-                    ClerkOptions::new(clerk.clone()).debug_headers(true),
+                    ClerkOptions::new(clerk.clone())
+                        .debug_headers(true)
+                        .organization_sync(org_sync()),
                 ))
+                .route("/orgs/{slug}", web::get().to(org))
+                .route("/me", web::get().to(org))
                 .route("/page", web::get().to(page))
                 .route("/dashboard", web::get().to(me))
                 .route("/api/me", web::get().to(me))
@@ -130,6 +158,7 @@ async fn axum_keeps_browser_sessions_alive_as_clerk_does() {
     contract(&local, &app).await;
     hostile_returns(&local, &app).await;
     protected_pages(&local, &app).await;
+    organization_sync(&local, &app).await;
     let other = LocalClerk::start().await;
     loop_guard(&axum_app::serve(mismatched(&local, &other)).await).await;
 }
@@ -141,6 +170,7 @@ async fn actix_keeps_browser_sessions_alive_as_clerk_does() {
     contract(&local, &app).await;
     hostile_returns(&local, &app).await;
     protected_pages(&local, &app).await;
+    organization_sync(&local, &app).await;
     let other = LocalClerk::start().await;
     loop_guard(&actix_app::serve(mismatched(&local, &other)).await).await;
 }
