@@ -815,3 +815,87 @@ pub async fn organization_sync(local: &LocalClerk, app: &str) {
     );
     assert_eq!(visit.handshake_reasons().len(), 3, "{}", visit.describe());
 }
+
+/// Where the contract's satellite app listens: another loopback address, so another host for
+/// the browser's cookies.
+pub const SATELLITE_HOST: &str = "127.0.0.2";
+
+/// A development satellite (an app on another host, `CLERK_IS_SATELLITE`, with LocalClerk's
+/// sign-in page as its primary's): a first visit stays signed out with no redirect; a
+/// protected page goes to the primary's sign-in and asks to sync on the way back; after
+/// signing in, the satellite goes through the primary once more (`__clerk_redirect_url`),
+/// comes back synced with the dev browser token, and its handshake plants its own cookies.
+pub async fn satellite(local: &LocalClerk, satellite: &str) {
+    let user = local
+        .users()
+        .create(NewUser::with_email("sat@example.com"))
+        .id
+        .clone();
+    let browser = Browser::default();
+    let page = format!("{satellite}/page");
+    let visit = browser.visit(&page).await;
+    assert_eq!(
+        (visit.hops.len(), visit.body.as_str()),
+        (1, SIGNED_OUT_BODY),
+        "{}",
+        visit.describe()
+    );
+    assert_eq!(
+        visit.hops[0].reason.as_deref(),
+        Some("session-token-and-uat-missing")
+    );
+
+    let dashboard = format!("{satellite}/dashboard");
+    let visit = browser.visit(&dashboard).await;
+    let last = visit.hops.last().expect("a hop");
+    assert!(
+        last.url
+            .starts_with(&format!("{}/sign-in", local.frontend().url())),
+        "{}",
+        visit.describe()
+    );
+    let back = url::Url::parse(&last.url)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_url")
+        .map(|(_, v)| v.into_owned())
+        .expect("a way back");
+    assert_eq!(back, format!("{dashboard}?__clerk_synced=false"));
+
+    // Sign in on the primary's page: back on the satellite, through the primary again, then
+    // the satellite's own handshake.
+    let visit = sign_in(&browser, local, &user, &back).await;
+    assert_eq!(
+        (visit.status(), visit.body.as_str()),
+        (StatusCode::OK, user.as_str()),
+        "{}",
+        visit.describe()
+    );
+    let reasons: Vec<String> = visit
+        .hops
+        .iter()
+        .filter_map(|hop| hop.reason.clone())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r == "satellite-needs-syncing"),
+        "{}",
+        visit.describe()
+    );
+    assert!(
+        reasons.iter().any(|r| r == "dev-browser-sync"),
+        "{}",
+        visit.describe()
+    );
+    assert!(
+        browser.cookie(SATELLITE_HOST, "__session").is_some(),
+        "the satellite's own cookies"
+    );
+    // Synced: the satellite's pages are signed in without any redirect.
+    let visit = browser.visit(&page).await;
+    assert_eq!(
+        (visit.hops.len(), visit.body.clone()),
+        (1, signed_in_body(&user)),
+        "{}",
+        visit.describe()
+    );
+}

@@ -3,8 +3,8 @@
 //! API.
 
 use clerk_integration_tests::browser::{
-    SIGNED_OUT_BODY, TOKEN_LIFETIME, contract, hostile_returns, loop_guard, organization_sync,
-    protected_pages, signed_in_body,
+    SATELLITE_HOST, SIGNED_OUT_BODY, TOKEN_LIFETIME, contract, hostile_returns, loop_guard,
+    organization_sync, protected_pages, satellite, signed_in_body,
 };
 
 /// The organization sync of both apps: `/orgs/{slug}` names an organization, `/me` the
@@ -40,6 +40,19 @@ async fn local_clerk() -> LocalClerk {
         .expect("LocalClerk starts")
 }
 
+/// A development satellite's client: LocalClerk's keys, `CLERK_IS_SATELLITE`, its domain, and
+/// LocalClerk's sign-in page as the primary's (it plays the primary for `__clerk_redirect_url`).
+fn satellite_clerk(local: &LocalClerk) -> clerk_core::Clerk {
+    local
+        .clerk_builder()
+        .clock_skew(std::time::Duration::ZERO)
+        .is_satellite(true)
+        .domain(SATELLITE_HOST)
+        .sign_in_url(format!("{}/sign-in", local.frontend().url()))
+        .build()
+        .expect("valid")
+}
+
 /// A client with LocalClerk's publishable key (so its Frontend API) but another instance's
 /// secret key and Backend API: no handshake it starts can resolve.
 fn mismatched(local: &LocalClerk, other: &LocalClerk) -> clerk_core::Clerk {
@@ -58,6 +71,10 @@ mod axum_app {
     use clerk_axum::{ClerkLayer, ClerkOptions, ClerkSession, require_permission};
 
     pub async fn serve(clerk: clerk_core::Clerk) -> String {
+        serve_on(clerk, "127.0.0.1").await
+    }
+
+    pub async fn serve_on(clerk: clerk_core::Clerk, host: &str) -> String {
         let app = Router::new()
             .route(
                 "/page",
@@ -97,7 +114,7 @@ mod axum_app {
                     .debug_headers(true)
                     .organization_sync(org_sync()),
             ));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind((host, 0))
             .await
             .expect("a port");
         let addr = listener.local_addr().expect("an address");
@@ -112,6 +129,10 @@ mod actix_app {
     use clerk_actix::{ClerkMiddleware, ClerkOptions, ClerkSession, Optional, require_permission};
 
     pub async fn serve(clerk: clerk_core::Clerk) -> String {
+        serve_on(clerk, "127.0.0.1").await
+    }
+
+    pub async fn serve_on(clerk: clerk_core::Clerk, host: &str) -> String {
         async fn page(session: Optional<ClerkSession>) -> String {
             session
                 .0
@@ -143,7 +164,7 @@ mod actix_app {
                 )
         })
         .workers(1)
-        .bind("127.0.0.1:0")
+        .bind((host, 0))
         .expect("a port");
         let addr = server.addrs()[0];
         actix_web::rt::spawn(server.run());
@@ -159,6 +180,11 @@ async fn axum_keeps_browser_sessions_alive_as_clerk_does() {
     hostile_returns(&local, &app).await;
     protected_pages(&local, &app).await;
     organization_sync(&local, &app).await;
+    satellite(
+        &local,
+        &axum_app::serve_on(satellite_clerk(&local), SATELLITE_HOST).await,
+    )
+    .await;
     let other = LocalClerk::start().await;
     loop_guard(&axum_app::serve(mismatched(&local, &other)).await).await;
 }
@@ -171,6 +197,11 @@ async fn actix_keeps_browser_sessions_alive_as_clerk_does() {
     hostile_returns(&local, &app).await;
     protected_pages(&local, &app).await;
     organization_sync(&local, &app).await;
+    satellite(
+        &local,
+        &actix_app::serve_on(satellite_clerk(&local), SATELLITE_HOST).await,
+    )
+    .await;
     let other = LocalClerk::start().await;
     loop_guard(&actix_app::serve(mismatched(&local, &other)).await).await;
 }
