@@ -630,3 +630,39 @@ async fn an_error_ends_the_stream_after_being_yielded() {
         Some(500)
     );
 }
+
+/// Clerk sends `permissions: null` for some memberships (its own SDKs patch the spec for it):
+/// the membership still decodes, and LocalClerk answers the same for a role without permissions.
+#[tokio::test]
+async fn a_membership_with_null_permissions_decodes() {
+    let body = serde_json::json!({
+        "id": "orgmem_1", "object": "organization_membership", "role": "org:member",
+        "permissions": null, "public_metadata": {}, "created_at": 1, "updated_at": 1,
+        "organization": {"id": "org_1", "object": "organization", "name": "Acme", "slug": "acme",
+            "has_image": false, "max_allowed_memberships": 5, "admin_delete_enabled": true,
+            "public_metadata": {}, "created_at": 1, "updated_at": 1}
+    });
+    let membership: clerk_core::models::OrganizationMembership =
+        serde_json::from_value(body).expect("null permissions decode");
+    assert_eq!(membership.permissions, None);
+
+    let local = clerk_testing::LocalClerk::start().await;
+    let user = local
+        .users()
+        .create(clerk_testing::NewUser::with_email("ada@example.com"));
+    let org = local.organizations().create("Acme");
+    local
+        .organizations()
+        .add_member(&org.id, &user.id, "org:member");
+    let list = local
+        .clerk()
+        .organization_memberships()
+        .list(&org.id)
+        .send()
+        .await
+        .expect("listed");
+    assert_eq!(
+        list.data[0].permissions, None,
+        "no permissions set for the role: null"
+    );
+}

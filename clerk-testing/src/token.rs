@@ -98,7 +98,7 @@ impl TokenBuilder {
                 membership.organization.id,
                 membership.organization.slug,
                 membership.role,
-                membership.permissions,
+                membership.permissions.unwrap_or_default(),
             );
         }
         Some(token)

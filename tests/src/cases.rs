@@ -1802,13 +1802,12 @@ pub fn machine_cases(local: &LocalClerk) -> Vec<Case> {
     // are verified locally and still pass; then the API recovers.
     let unavailable =
         Outcome::SignedOut(SignedOut::Machine(MachineError::Unavailable(String::new())));
-    for fault in [
-        Fault::Status(503),
-        Fault::RateLimited {
-            retry_after_secs: 60,
-        },
-        Fault::Close,
-    ] {
+    // The 429 comes last: after it, verify calls pause for its Retry-After (still 503 when
+    // the Backend API is back, without a call).
+    let rate_limited = Fault::RateLimited {
+        retry_after_secs: 60,
+    };
+    for fault in [Fault::Status(503), Fault::Close, rate_limited] {
         let (_, fresh) = local.api_keys().create(&user, "fresh", [SCOPE]);
         let fresh_m2m_jwt = local.machines().mint_m2m_jwt(&machine, [SCOPE], 3600);
         for (route, token, outcome) in [
@@ -1837,7 +1836,11 @@ pub fn machine_cases(local: &LocalClerk) -> Vec<Case> {
             vec![bearer(&fresh)],
         );
         recovered.clerk = ClerkState::Up;
-        recovered.expected = expect(Route::Machine, &valid(TokenKind::ApiKey, &user, true));
+        recovered.expected = if fault == rate_limited {
+            expect(Route::Machine, &unavailable)
+        } else {
+            expect(Route::Machine, &valid(TokenKind::ApiKey, &user, true))
+        };
         cases.push(recovered);
     }
     let mut refused = Case::new(

@@ -1163,7 +1163,7 @@ pub struct OrganizationMembership {
     pub role_name: Option<String>,
     /// `permissions`.
     #[serde(default)]
-    pub permissions: Vec<String>,
+    pub permissions: Option<Vec<String>>,
     /// Metadata saved on the organization membership, accessible from both Frontend and Backend APIs
     #[serde(default)]
     pub public_metadata: serde_json::Map<String, serde_json::Value>,

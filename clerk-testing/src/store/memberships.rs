@@ -82,7 +82,7 @@ impl Store {
             object: "organization_membership".into(),
             role: role.to_owned(),
             role_name: Some(role.trim_start_matches("org:").to_owned()),
-            permissions: self.role_permissions.get(role).cloned().unwrap_or_default(),
+            permissions: self.role_permissions.get(role).cloned(),
             public_metadata,
             private_metadata: Some(private_metadata),
             organization,
@@ -126,7 +126,7 @@ impl Store {
             .ok_or_else(|| Failure::not_found("organization membership"))?;
         membership.role = role.to_owned();
         membership.role_name = Some(role.trim_start_matches("org:").to_owned());
-        membership.permissions = permissions;
+        membership.permissions = Some(permissions);
         membership.updated_at = now;
         let membership = membership.clone();
         self.emit("organizationMembership.updated", &membership);
@@ -153,7 +153,7 @@ impl Store {
     /// role take them at once.
     pub(crate) fn set_role_permissions(&mut self, role: &str, permissions: Vec<String>) {
         for membership in self.memberships.values_mut().filter(|m| m.role == role) {
-            membership.permissions = permissions.clone();
+            membership.permissions = Some(permissions.clone());
         }
         self.role_permissions.insert(role.to_owned(), permissions);
     }

@@ -104,6 +104,7 @@ impl Store {
                 m.role == "org:admin"
                     || m.permissions
                         .iter()
+                        .flatten()
                         .any(|p| p == "org:sys_memberships:manage")
             })
     }
