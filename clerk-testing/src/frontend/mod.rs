@@ -10,12 +10,18 @@
 //!   out, then send the browser back to `redirect_url` with `__clerk_db_jwt`, as Clerk's
 //!   Account Portal does in development.
 //!
+//! Requests through an app's Frontend API proxy (`Clerk-Proxy-Url`, `Clerk-Secret-Key`) are
+//! checked first ([`proxy`]): the secret key must be the instance's.
+//!
 //! A browser's client is found by its dev browser token (`__clerk_db_jwt` in the query or
 //! form) when known, else by LocalClerk's `__client` cookie on its own host; failing both it is
 //! a new client. Every answer that found or made one sets that cookie.
 
 mod handshake;
 mod pages;
+mod proxy;
+
+pub(crate) use proxy::refusal as proxy_refusal;
 
 use std::sync::Arc;
 
