@@ -14,6 +14,9 @@
 //!   [`require_role`], [`require_permission`], [`require_feature`], [`require_plan`],
 //!   [`require_has`], [`require`] for sessions; [`require_machine`], [`require_scope`],
 //!   [`require_tokens`] for machine tokens.
+//! - [`FrontendApiProxyMiddleware`] ([`frontend_api_proxy`]) serves Clerk's Frontend API under
+//!   a path of the app (`/__clerk`), for browsers that cannot reach Clerk's domain
+//!   ([`clerk_core::proxy`]).
 //!
 //! It behaves exactly like `clerk-axum`: same options, same decisions (made by
 //! [`clerk_core::adapter`]), same statuses, bodies and headers, in Clerk's error shape
@@ -26,7 +29,8 @@
 //!
 //! The actix-web plumbing behind them: [`ClerkMiddlewareService`] and its
 //! [`ClerkMiddlewareFuture`], [`RequireService`] and [`RequireFuture`], [`WebhookService`] and
-//! [`WebhookServiceFuture`], the extractors' futures [`UserFuture`] and [`WebhookFuture`];
+//! [`WebhookServiceFuture`], [`FrontendApiProxyService`] and [`FrontendApiProxyFuture`], the
+//! extractors' futures [`UserFuture`] and [`WebhookFuture`];
 //! [`RejectionHook`] is the type of an `on_rejection` hook. [`clerk_core`] is re-exported.
 //!
 //! ```
@@ -57,6 +61,7 @@
 
 mod extract;
 mod middleware;
+mod proxy;
 mod rejection;
 mod require;
 mod webhook;
@@ -69,6 +74,9 @@ pub use extract::{
 };
 pub use middleware::{
     ClerkMiddleware, ClerkMiddlewareFuture, ClerkMiddlewareService, RejectionHook,
+};
+pub use proxy::{
+    FrontendApiProxyFuture, FrontendApiProxyMiddleware, FrontendApiProxyService, frontend_api_proxy,
 };
 pub use rejection::{
     AuthUnavailable, HookedRequest, MissingClerkLayer, SessionRejection, Unauthenticated,

@@ -15,6 +15,9 @@
 //!   [`require`] for sessions; [`require_machine`], [`require_scope`], [`require_tokens`] for
 //!   machine tokens. [`RequireLayer::grpc`] answers with gRPC statuses ([`GrpcStatus`]) for
 //!   tonic; [`RenderRejection`] is the trait for other formats ([`ClerkJson`] by default).
+//! - [`FrontendApiProxyLayer`] ([`frontend_api_proxy`]) serves Clerk's Frontend API under a
+//!   path of the app (`/__clerk`), for browsers that cannot reach Clerk's domain
+//!   ([`clerk_core::proxy`]).
 //!
 //! Rejections answer in Clerk's error shape, `{"errors":[{"code":"...","message":"..."}]}`,
 //! with a stable code (see [`clerk_core::rejection`]): 401 signed out (with
@@ -24,7 +27,8 @@
 //! [`UserLookupFailed`]) and [`WebhookRejection`]; [`rejection_response`] is the default answer.
 //!
 //! The tower plumbing behind them: [`ClerkService`] and its [`ClerkServiceFuture`],
-//! [`RequireService`] and [`RequireFuture`], [`WebhookService`] and [`WebhookFuture`];
+//! [`RequireService`] and [`RequireFuture`], [`WebhookService`] and [`WebhookFuture`],
+//! [`FrontendApiProxyService`] and [`FrontendApiProxyFuture`];
 //! [`RejectionHook`] is the type of an `on_rejection` hook. [`clerk_core`] is re-exported.
 //!
 //! ```
@@ -55,6 +59,7 @@
 
 mod extract;
 mod layer;
+mod proxy;
 mod rejection;
 mod require;
 mod webhook;
@@ -65,6 +70,9 @@ pub use extract::{
     ClerkAuth, ClerkCaller, ClerkClient, ClerkMachine, ClerkSession, ClerkUser, ClerkWebhook,
 };
 pub use layer::{ClerkLayer, ClerkService, ClerkServiceFuture, RejectionHook};
+pub use proxy::{
+    FrontendApiProxyFuture, FrontendApiProxyLayer, FrontendApiProxyService, frontend_api_proxy,
+};
 pub use rejection::{
     AuthUnavailable, ClerkJson, GrpcStatus, MissingClerkLayer, RenderRejection, SessionRejection,
     Unauthenticated, UserLookupFailed, UserRejection, WebhookRejection, redirect_to_sign_in,

@@ -39,6 +39,7 @@ pub mod machine;
 mod macros;
 pub mod models;
 pub mod options;
+pub mod proxy;
 pub mod rejection;
 pub mod stats;
 pub mod user_cache;

@@ -159,6 +159,9 @@ async fn handle(
             .to_owned(),
     };
     let router = if frontend::serves(request.uri().path()) {
+        if let Some(refused) = frontend::proxy_refusal(&shared, request.headers()) {
+            return Ok(refused);
+        }
         routers.frontend
     } else {
         let (method, path) = (request.method().clone(), request.uri().path().to_owned());

@@ -12,12 +12,18 @@
 //!   satellite's sign-in URL, the sign-in page sends the browser straight back to the satellite
 //!   with its dev browser token (`__clerk_redirect_url`).
 //!
+//! Requests through an app's Frontend API proxy (`Clerk-Proxy-Url`, `Clerk-Secret-Key`) are
+//! checked first ([`proxy`]): the secret key must be the instance's.
+//!
 //! A browser's client is found by its dev browser token (`__clerk_db_jwt` in the query or
 //! form) when known, else by LocalClerk's `__client` cookie on its own host; failing both it is
 //! a new client. Every answer that found or made one sets that cookie.
 
 mod handshake;
 mod pages;
+mod proxy;
+
+pub(crate) use proxy::refusal as proxy_refusal;
 
 use std::sync::Arc;
 

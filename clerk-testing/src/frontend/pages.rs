@@ -286,7 +286,8 @@ fn sign_out_link(target: &Url, client: &ClientRecord) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("redirect_url", target.as_str());
     query.append_pair(DEV_BROWSER, &client.dev_browser);
-    format!("/sign-out?{}", query.finish())
+    // Relative: through an app's Frontend API proxy, the page is under the proxy's path.
+    format!("sign-out?{}", query.finish())
 }
 
 /// `POST /sign-in` (and `/sign-up`): form `redirect_url` (optional with a ticket), `user_id`,
