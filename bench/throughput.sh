@@ -15,6 +15,9 @@
 #     axum-cookie-api the cookie case with browser sessions off (ClerkOptions::handshake(false))
 #     axum-fresh      ClerkLayer + ClerkSession, a token never seen before on every request
 #                     (a pool of POOL tokens pre-minted by the LocalClerk, rotated by fresh.lua)
+#     axum-api-key    ClerkLayer accepting every token kind + ClerkMachine, the same API key on
+#                     every request (its verdict cached after the first)
+#     axum-m2m        the same route, the same M2M JWT on every request
 #     clerk-rs        clerk-rs 0.5.0's axum ClerkLayer (bench/clerk-rs-app), same token
 #     clerk-rs-fresh  the same, a token never seen before on every request (fresh.lua, as
 #                     axum-fresh: wrk's per-request Lua work, which shares the CPUs with the
@@ -25,15 +28,34 @@
 #     actix-none-bare the same, no token
 #     actix-repeated  ClerkMiddleware + ClerkSession, the same token on every request
 #     actix-cookie    the same token in the cookies of a page request (bench/cookie.lua)
+#     actix-none-cookie no middleware, the cookie case's requests
 #     actix-fresh     ClerkMiddleware + ClerkSession, a fresh token on every request
+#     actix-api-key   ClerkMiddleware accepting every kind + ClerkMachine, the same API key
+#     actix-m2m       the same route, the same M2M JWT
 # Each case: 2 s warm-up, then DURATION seconds measured. The cases run in ROUNDS rounds (every
 # case once per round, in the order above), so that a slow minute of a shared machine hits all
-# cases alike. Prints each run's requests/s, latency and server peak RSS (VmHWM), then per case
-# the median requests/s over the rounds, and each ratio as the median of the per-round ratios.
+# cases alike. Prints each run's requests/s, latency, server peak RSS (VmHWM) and the server's
+# CPU time per request (user + system from /proc/<pid>/stat over the measured window, divided
+# by the requests wrk counted), then per case the medians over the rounds, and each ratio as the
+# median of the per-round ratios: on CPU per request (what the layer costs, whatever share of
+# the 2 CPUs wrk takes) and on requests/s.
+#
+# Instructions per request: with `perf stat -e instructions` working, counted over the same
+# window. Where perf has no hardware counters (virtual machines), INSTRUCTIONS=callgrind (the
+# default when valgrind is installed; INSTRUCTIONS=off skips it) runs a second pass: each case's
+# server under `valgrind --tool=callgrind --instr-atstart=no`, instrumentation switched on with
+# callgrind_control for ICOUNT_DURATION seconds of wrk (ICOUNT_CONNECTIONS connections) after a
+# warm-up, ICOUNT_ROUNDS times; user-space instructions divided by requests served. Callgrind
+# counts instructions, not time, so the counts do not depend on what else the machine does.
+#
+# Last, one bare RSA-2048 verification of a pool token (jsonwebtoken's crypto::verify, one
+# thread, the wall time of RSA_VERIFIES verifications) as the floor of the fresh path's cost.
 # Record the output in BENCHMARKS.md.
 #
 # Usage: bench/throughput.sh [axum] [actix]   (default: both)
 #        env: DURATION=10 ROUNDS=3 CONNECTIONS=64 THREADS=1 POOL=1000000 PORT=38080
+#             INSTRUCTIONS=perf|callgrind|off ICOUNT_ROUNDS=2 ICOUNT_DURATION=4 ICOUNT_CONNECTIONS=4
+#             RSA_VERIFIES=20000
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -44,6 +66,20 @@ CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-1}"
 POOL="${POOL:-1000000}"
 PORT="${PORT:-38080}"
+ICOUNT_ROUNDS="${ICOUNT_ROUNDS:-2}"
+ICOUNT_DURATION="${ICOUNT_DURATION:-4}"
+ICOUNT_CONNECTIONS="${ICOUNT_CONNECTIONS:-4}"
+RSA_VERIFIES="${RSA_VERIFIES:-20000}"
+if [ -z "${INSTRUCTIONS:-}" ]; then
+    if perf stat -e instructions -x, true 2>&1 >/dev/null | grep -q '^[0-9]*,,instructions'; then
+        INSTRUCTIONS=perf
+    elif command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; then
+        INSTRUCTIONS=callgrind
+    else
+        INSTRUCTIONS=off
+    fi
+fi
+CLK_TCK="$(getconf CLK_TCK)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 FRAMEWORKS=("$@")
 [ "${#FRAMEWORKS[@]}" -gt 0 ] || FRAMEWORKS=(axum actix)
@@ -96,8 +132,13 @@ grep -q ready "$WORK/local.out" || { echo "LocalClerk did not start"; exit 1; }
 source "$WORK/env"
 URL="http://127.0.0.1:$PORT/"
 
+# The CPU time (user + system, in clock ticks) of process $1 and all its threads.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# Requests wrk counted in its output file $1.
+requests_in() { awk '/requests in/ { print $1 }' "$1"; }
+
 # run_case NAME LUA-ARGS... -- SERVER-COMMAND...   (in round $ROUND)
-declare -A RPS RSS
+declare -A RPS RSS CPU INS
 CASES=()
 run_case() {
     local name="$1"; shift
@@ -105,50 +146,125 @@ run_case() {
     local lua=()
     while [ "$1" != "--" ]; do lua+=("$1"); shift; done
     shift
+    CASE_LUA["$name"]="${lua[*]}"
+    CASE_CMD["$name"]="$*"
     "$@" &
     local pid=$!
     PIDS+=("$pid")
-    for _ in $(seq 1 100); do
-        curl -s -o /dev/null "$URL" && break
-        sleep 0.1
-    done
+    wait_up
     local script=() args=()
     if [ "${#lua[@]}" -gt 0 ]; then script=(-s "${lua[0]}"); args=(-- "${lua[@]:1}"); fi
-    # Warm-up (keys fetched, caches and allocator settled); the fresh cases warm up with the
-    # repeated token so that no pool token is used twice. Each server process has its own
-    # verified-token cache, so every fresh case can use the same pool.
-    if [[ "$name" == *fresh ]]; then
-        wrk -t "$THREADS" -c "$CONNECTIONS" -d 2s -s "$BENCH/repeated.lua" "$URL" -- "$WORK/token" >/dev/null
-    else
-        wrk -t "$THREADS" -c "$CONNECTIONS" -d 2s "${script[@]}" "$URL" "${args[@]}" >/dev/null
+    warm_up "$name" "${script[@]}" "$URL" "${args[@]}"
+    local perf_pid="" before
+    if [ "$INSTRUCTIONS" = perf ]; then
+        perf stat -e instructions -x, -o "$WORK/$name.perf" -p "$pid" &
+        perf_pid=$!
     fi
+    before="$(cpu_ticks "$pid")"
     wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency "${script[@]}" "$URL" "${args[@]}" >"$WORK/$name.txt"
-    if grep -q "Non-2xx\|Socket errors\|POOL EXHAUSTED" "$WORK/$name.txt"; then
-        cat "$WORK/$name.txt"
-        echo "case $name: errors or pool exhausted (see above)"
-        exit 1
+    local ticks=$(($(cpu_ticks "$pid") - before))
+    if [ -n "$perf_pid" ]; then
+        kill -INT "$perf_pid"
+        wait "$perf_pid" 2>/dev/null || true
     fi
+    check_run "$name"
+    local requests
+    requests="$(requests_in "$WORK/$name.txt")"
     RPS[$name,$ROUND]="$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt")"
     RSS[$name,$ROUND]="$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$pid/status")"
+    CPU[$name,$ROUND]="$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.3f", t / hz * 1e6 / n }')"
+    if [ -n "$perf_pid" ]; then
+        INS[$name,$ROUND]="$(awk -F, -v n="$requests" '$3 == "instructions" { printf "%.0f", $1 / n }' "$WORK/$name.perf")"
+    fi
     local p50 p99
     p50="$(awk '$1=="50%" {print $2}' "$WORK/$name.txt")"
     p99="$(awk '$1=="99%" {print $2}' "$WORK/$name.txt")"
     kill "$pid"
     wait "$pid" 2>/dev/null || true
-    printf 'round %s %-16s %12s req/s   p50 %-9s p99 %-9s peak RSS %s MiB\n' "$ROUND" "$name" "${RPS[$name,$ROUND]}" "$p50" "$p99" "${RSS[$name,$ROUND]}"
+    printf 'round %s %-16s %12s req/s   p50 %-9s p99 %-9s peak RSS %5s MiB   cpu %7s us/req%s\n' "$ROUND" "$name" "${RPS[$name,$ROUND]}" "$p50" "$p99" "${RSS[$name,$ROUND]}" "${CPU[$name,$ROUND]}" "${INS[$name,$ROUND]:+   ${INS[$name,$ROUND]} instructions/req}"
     if [[ "$name" == *fresh ]]; then
         grep "used" "$WORK/$name.txt" | sed 's/^/                fresh: /'
     fi
 }
+declare -A CASE_LUA CASE_CMD
+
+wait_up() {
+    for _ in $(seq 1 300); do
+        curl -s -o /dev/null "$URL" && return 0
+        sleep 0.1
+    done
+    echo "the server did not answer on $URL"
+    exit 1
+}
+
+# warm_up NAME WRK-ARGS...: keys fetched, caches and allocator settled. The fresh cases warm up
+# with the repeated token so that no pool token is used twice. Each server process has its own
+# verified-token cache, so every fresh case can use the same pool.
+warm_up() {
+    local name="$1"; shift
+    if [[ "$name" == *fresh ]]; then
+        wrk -t "$THREADS" -c "${WARM_CONNECTIONS:-$CONNECTIONS}" -d 2s --timeout 20s -s "$BENCH/repeated.lua" "$URL" -- "$WORK/token" >/dev/null
+    else
+        wrk -t "$THREADS" -c "${WARM_CONNECTIONS:-$CONNECTIONS}" -d 2s --timeout 20s "$@" >/dev/null
+    fi
+}
+
+check_run() {
+    if grep -q "Non-2xx\|Socket errors\|POOL EXHAUSTED" "$WORK/$1.txt"; then
+        cat "$WORK/$1.txt"
+        echo "case $1: errors or pool exhausted (see above)"
+        exit 1
+    fi
+}
+
+# count_instructions NAME (in round $ROUND): the case's server under callgrind, instructions
+# per request over ICOUNT_DURATION seconds of wrk.
+count_instructions() {
+    local name="$1" lua=() script=() args=()
+    read -r -a lua <<<"${CASE_LUA[$name]}"
+    if [ "${#lua[@]}" -gt 0 ]; then script=(-s "${lua[0]}"); args=(-- "${lua[@]:1}"); fi
+    local out="$WORK/$name.$ROUND.callgrind"
+    # shellcheck disable=SC2086
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" ${CASE_CMD[$name]} 2>"$WORK/$name.valgrind" &
+    local pid=$!
+    PIDS+=("$pid")
+    wait_up
+    WARM_CONNECTIONS="$ICOUNT_CONNECTIONS" warm_up "$name" "${script[@]}" "$URL" "${args[@]}"
+    callgrind_control -i on "$pid" >/dev/null
+    wrk -t "$THREADS" -c "$ICOUNT_CONNECTIONS" -d "${ICOUNT_DURATION}s" --timeout 20s "${script[@]}" "$URL" "${args[@]}" >"$WORK/$name.txt"
+    callgrind_control -i off "$pid" >/dev/null
+    check_run "$name"
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    local total
+    total="$(awk '/^(summary|totals):/ { print $2; exit }' "$out"*)"
+    INS[$name,$ROUND]="$(awk -v t="$total" -v n="$(requests_in "$WORK/$name.txt")" 'BEGIN { printf "%.0f", t / n }')"
+    printf 'instructions round %s %-16s %10s instructions/req (%s requests)\n' "$ROUND" "$name" "${INS[$name,$ROUND]}" "$(requests_in "$WORK/$name.txt")"
+}
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# ratio A B: the median over the rounds of RPS(A)/RPS(B) in the same round, and the range.
-ratio() {
-    local values=() r
-    for r in $(seq 1 "$ROUNDS"); do
-        values+=("$(awk -v a="${RPS[$1,$r]}" -v b="${RPS[$2,$r]}" 'BEGIN { printf "%.3f", a / b }')")
+# ratio_of ARRAY A B: the median over the rounds of ARRAY(A)/ARRAY(B) in the same round, and
+# the range (RPS: requests/s; CPU: CPU time per request; INS: instructions per request).
+ratio_of() {
+    local -n values_of="$1"
+    local values=() r rounds="$ROUNDS"
+    [ "$1" != INS ] || [ "$INSTRUCTIONS" != callgrind ] || rounds="$ICOUNT_ROUNDS"
+    for r in $(seq 1 "$rounds"); do
+        values+=("$(awk -v a="${values_of[$2,$r]}" -v b="${values_of[$3,$r]}" 'BEGIN { printf "%.3f", a / b }')")
     done
     printf '%.2f (rounds: %s)' "$(printf '%s\n' "${values[@]}" | median)" "${values[*]}"
+}
+ratio() { ratio_of RPS "$@"; }
+# report FRAMEWORK A B [NOTE]: the CPU, instructions and requests/s ratios of A over B.
+report() {
+    local a="$1-$2" b="$1-$3"
+    [[ "$2" != clerk-rs* ]] || a="$2"
+    [[ "$3" != clerk-rs* ]] || b="$3"
+    echo "$1: cpu $2/$3 = $(ratio_of CPU "$a" "$b")${4:+ $4}"
+    if [ "$INSTRUCTIONS" != off ]; then
+        echo "$1: instructions $2/$3 = $(ratio_of INS "$a" "$b")"
+    fi
+    echo "$1: req/s $2/$3 = $(ratio "$a" "$b")"
 }
 
 echo "== wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s, GET $URL ($(nproc) CPUs: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))"
@@ -161,6 +277,8 @@ for ROUND in $(seq 1 "$ROUNDS"); do
         run_case axum-none-cookie "$BENCH/cookie.lua" "$WORK/token" -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
         run_case axum-cookie-api "$BENCH/cookie.lua" "$WORK/token" -- "$AXUM_APP" serve session-api "127.0.0.1:$PORT"
         run_case axum-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
+        run_case axum-api-key "$BENCH/repeated.lua" "$WORK/api_key" -- "$AXUM_APP" serve machine "127.0.0.1:$PORT"
+        run_case axum-m2m "$BENCH/repeated.lua" "$WORK/m2m" -- "$AXUM_APP" serve machine "127.0.0.1:$PORT"
         run_case clerk-rs "$BENCH/repeated.lua" "$WORK/token" -- "$CLERK_RS_APP" "127.0.0.1:$PORT"
         run_case clerk-rs-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$CLERK_RS_APP" "127.0.0.1:$PORT"
     fi
@@ -169,37 +287,68 @@ for ROUND in $(seq 1 "$ROUNDS"); do
         run_case actix-none "$BENCH/repeated.lua" "$WORK/token" -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
         run_case actix-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
         run_case actix-cookie "$BENCH/cookie.lua" "$WORK/token" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
+        run_case actix-none-cookie "$BENCH/cookie.lua" "$WORK/token" -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
         run_case actix-fresh "$BENCH/fresh.lua" "$WORK/pool" "$THREADS" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
+        run_case actix-api-key "$BENCH/repeated.lua" "$WORK/api_key" -- "$ACTIX_APP" serve machine "127.0.0.1:$PORT"
+        run_case actix-m2m "$BENCH/repeated.lua" "$WORK/m2m" -- "$ACTIX_APP" serve machine "127.0.0.1:$PORT"
     fi
 done
+
+if [ "$INSTRUCTIONS" = callgrind ]; then
+    echo "== instructions per request: callgrind, wrk -c $ICOUNT_CONNECTIONS -d ${ICOUNT_DURATION}s, $ICOUNT_ROUNDS rounds"
+    for ROUND in $(seq 1 "$ICOUNT_ROUNDS"); do
+        for name in "${CASES[@]}"; do count_instructions "$name"; done
+    done
+fi
+
+echo "== one bare RSA-2048 verification (jsonwebtoken crypto::verify, one thread, $RSA_VERIFIES pool tokens)"
+RSA_US="$("$AXUM_APP" rsa "$WORK/pool" "$WORK/key.pem" "$RSA_VERIFIES")"
+echo "rsa-verify: $RSA_US us"
 
 echo "== median of $ROUNDS rounds"
 for name in "${CASES[@]}"; do
     rps="$(for r in $(seq 1 "$ROUNDS"); do echo "${RPS[$name,$r]}"; done | median)"
+    cpu="$(for r in $(seq 1 "$ROUNDS"); do echo "${CPU[$name,$r]}"; done | median)"
     rss="$(for r in $(seq 1 "$ROUNDS"); do echo "${RSS[$name,$r]}"; done | sort -g | tail -1)"
-    printf '%-16s %12.0f req/s   peak RSS %s MiB (max over rounds)\n' "$name" "$rps" "$rss"
+    ins=""
+    if [ "$INSTRUCTIONS" != off ]; then
+        ins="   $(for r in $(seq 1 "$ROUNDS"); do [ -z "${INS[$name,$r]:-}" ] || echo "${INS[$name,$r]}"; done | median) instructions/req"
+    fi
+    printf '%-16s %12.0f req/s   cpu %7.2f us/req%s   peak RSS %s MiB (max over rounds)\n' "$name" "$rps" "$cpu" "$ins" "$rss"
 done
 
-echo "== ratios"
+# extra_cpu CASE BASE: the median over the rounds of CPU(CASE) - CPU(BASE), in us per request.
+extra_cpu() {
+    for r in $(seq 1 "$ROUNDS"); do
+        awk -v a="${CPU[$1,$r]}" -v b="${CPU[$2,$r]}" 'BEGIN { printf "%.3f\n", a - b }'
+    done | median
+}
+
+echo "== ratios (cpu and instructions: per request, lower is cheaper; req/s: higher is faster)"
 if wants axum; then
-    echo "axum: repeated/none = $(ratio axum-repeated axum-none) (target >= 0.85)"
-    echo "axum: repeated/none-bare = $(ratio axum-repeated axum-none-bare)"
-    echo "axum: cookie/repeated = $(ratio axum-cookie axum-repeated) (target >= 0.95)"
-    echo "axum: cookie/none-cookie = $(ratio axum-cookie axum-none-cookie)"
-    echo "axum: none-cookie/none = $(ratio axum-none-cookie axum-none)"
-    echo "axum: cookie/cookie-api = $(ratio axum-cookie axum-cookie-api) (browser sessions on / off)"
-    echo "axum: fresh/none = $(ratio axum-fresh axum-none)"
-    echo "axum: clerk-rs/none = $(ratio clerk-rs axum-none)"
-    echo "axum: repeated/clerk-rs = $(ratio axum-repeated clerk-rs) (target > 1)"
-    echo "axum: fresh/clerk-rs = $(ratio axum-fresh clerk-rs)"
-    echo "axum: fresh/clerk-rs-fresh = $(ratio axum-fresh clerk-rs-fresh)"
+    report axum repeated none "(target <= 1.05)"
+    report axum cookie none-cookie "(target <= 1.05)"
+    report axum none-cookie none
+    report axum cookie cookie-api "(browser sessions on / off)"
+    report axum api-key none
+    report axum m2m none
+    report axum fresh none
+    report axum fresh clerk-rs-fresh "(target <= 0.80)"
+    report axum repeated clerk-rs
+    fresh_extra="$(extra_cpu axum-fresh axum-none)"
+    echo "axum: cpu fresh - none = $fresh_extra us = $(awk -v a="$fresh_extra" -v b="$RSA_US" 'BEGIN { printf "%.2f", a / b }') x one bare RSA verification (target <= 1.15)"
 fi
 if wants actix; then
-    echo "actix: repeated/none = $(ratio actix-repeated actix-none) (target >= 0.85)"
-    echo "actix: repeated/none-bare = $(ratio actix-repeated actix-none-bare)"
-    echo "actix: cookie/repeated = $(ratio actix-cookie actix-repeated) (target >= 0.95)"
-    echo "actix: fresh/none = $(ratio actix-fresh actix-none)"
+    report actix repeated none "(target <= 1.05)"
+    report actix cookie none-cookie "(target <= 1.05)"
+    report actix api-key none
+    report actix m2m none
+    report actix fresh none
+    fresh_extra="$(extra_cpu actix-fresh actix-none)"
+    echo "actix: cpu fresh - none = $fresh_extra us = $(awk -v a="$fresh_extra" -v b="$RSA_US" 'BEGIN { printf "%.2f", a / b }') x one bare RSA verification (target <= 1.15)"
 fi
 if wants axum && wants actix; then
-    echo "actix-repeated/axum-repeated = $(ratio actix-repeated axum-repeated)"
+    for path in repeated cookie fresh api-key m2m; do
+        echo "actix-$path/axum-$path: cpu = $(ratio_of CPU "actix-$path" "axum-$path") (target <= 1.05)"
+    done
 fi

@@ -1,20 +1,22 @@
 //! The actix-web app measured by `bench/throughput.sh` (see BENCHMARKS.md); not an example to
 //! copy.
 //!
-//! `actix_throughput_app serve none|session ADDR`: serves `GET /` on ADDR with no middleware (a
-//! handler returning the user id as a constant) or with `ClerkMiddleware` + `ClerkSession` (a
-//! handler returning the session's user id), the client built from the environment
+//! `actix_throughput_app serve none|session|machine ADDR`: serves `GET /` on ADDR with no
+//! middleware (a handler returning the user id as a constant), with `ClerkMiddleware` +
+//! `ClerkSession` (a handler returning the session's user id), or a middleware that accepts every
+//! token kind + `ClerkMachine` (a handler returning the machine's subject), the client built from the environment
 //! (`CLERK_SECRET_KEY`, `CLERK_PUBLISHABLE_KEY`, `CLERK_API_URL`, written by the bench's
 //! LocalClerk, `clerk-testing/examples/bench_local.rs`). actix-web's default worker count (one
 //! per CPU).
 
 use actix_web::{App, HttpServer, web};
-use clerk_actix::{ClerkMiddleware, ClerkSession};
+use clerk_actix::{ClerkMachine, ClerkMiddleware, ClerkOptions, ClerkSession};
+use clerk_core::machine::Accepts;
 
 const USER: &str = "user_bench";
 
 fn usage() -> ! {
-    eprintln!("usage: actix_throughput_app serve none|session ADDR");
+    eprintln!("usage: actix_throughput_app serve none|session|machine ADDR");
     std::process::exit(2)
 }
 
@@ -40,6 +42,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     web::get().to(|ClerkSession(claims): ClerkSession| async move {
                         claims.user_id().to_owned()
                     }),
+                )
+            })
+            .bind(addr)?
+            .run()
+            .await?
+        }
+        "machine" => {
+            let middleware = ClerkMiddleware::new(
+                ClerkOptions::new(clerk_core::Clerk::from_env()?).accepts(Accepts::any()),
+            );
+            HttpServer::new(move || {
+                App::new().wrap(middleware.clone()).route(
+                    "/",
+                    web::get()
+                        .to(|machine: ClerkMachine| async move { machine.subject().to_owned() }),
                 )
             })
             .bind(addr)?

@@ -119,27 +119,48 @@ where
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let inner = Rc::clone(&self.inner);
         let installed = self.installed.clone();
+        let (method, uri, headers) = head_parts(request.request());
+        // Known at once (a token verified before): a smaller future, with no pipeline in it.
+        let head = RequestHead::new(&method, &uri, &headers);
+        if let Some(outcome) = installed.pipeline().authenticate_now(head) {
+            return Box::pin(proceed(request, outcome, installed, inner));
+        }
         Box::pin(async move {
-            let (method, uri, headers) = head_parts(request.request());
             let head = RequestHead::new(&method, &uri, &headers);
-            let proceed = match installed.pipeline().authenticate(head).await {
-                Outcome::Continue(proceed) => proceed,
-                Outcome::Respond(answer) => {
-                    return Ok(request.into_response(answer_response(answer)));
-                }
-            };
+            let outcome = installed.pipeline().authenticate(head).await;
             drop(headers);
-            {
-                let mut extensions = request.extensions_mut();
-                extensions.insert(proceed.state);
-                extensions.insert(installed);
-            }
-            let mut response = inner.call(request).await?;
-            add_headers(response.headers_mut(), &proceed.response_headers);
-            // An app's or a scope's body is already boxed: free for them.
-            Ok(response.map_into_boxed_body())
+            proceed(request, outcome, installed, inner).await
         })
     }
+}
+
+/// What follows the pipeline's outcome: the inner service's call, with the request state in its
+/// extensions, or the pipeline's own answer.
+async fn proceed<S, B>(
+    request: ServiceRequest,
+    outcome: Outcome,
+    installed: Installed,
+    inner: Rc<S>,
+) -> Result<ServiceResponse<BoxBody>, S::Error>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>>,
+    B: MessageBody + 'static,
+{
+    let proceed = match outcome {
+        Outcome::Continue(proceed) => proceed,
+        Outcome::Respond(answer) => {
+            return Ok(request.into_response(answer_response(answer)));
+        }
+    };
+    {
+        let mut extensions = request.extensions_mut();
+        extensions.insert(proceed.state);
+        extensions.insert(installed);
+    }
+    let mut response = inner.call(request).await?;
+    add_headers(response.headers_mut(), &proceed.response_headers);
+    // An app's or a scope's body is already boxed: free for them.
+    Ok(response.map_into_boxed_body())
 }
 
 /// The method, URI and pipeline headers of a request, as clerk-core's `http` 1.x types.

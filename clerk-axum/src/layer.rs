@@ -126,17 +126,20 @@ where
         let fresh = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, fresh);
         let installed = self.installed.clone();
-        let authentication = Box::pin(async move {
-            let head = RequestHead::new(request.method(), request.uri(), request.headers());
-            let outcome = installed.pipeline().authenticate(head).await;
-            (request, outcome, installed)
-        });
-        ClerkServiceFuture {
-            state: State::Authenticating {
-                authentication,
+        // Known at once (a token verified before): no boxed future.
+        let head = RequestHead::new(request.method(), request.uri(), request.headers());
+        let state = match installed.pipeline().authenticate_now(head) {
+            Some(outcome) => State::decided(request, outcome, installed, inner),
+            None => State::Authenticating {
+                authentication: Box::pin(async move {
+                    let head = RequestHead::new(request.method(), request.uri(), request.headers());
+                    let outcome = installed.pipeline().authenticate(head).await;
+                    (request, outcome, installed)
+                }),
                 inner: Some(inner),
             },
-        }
+        };
+        ClerkServiceFuture { state }
     }
 }
 
@@ -168,6 +171,41 @@ pin_project_lite::pin_project! {
             future: S::Future,
             response_headers: HeaderMap,
         },
+        /// The pipeline answered itself.
+        Answered {
+            response: Option<S::Response>,
+        },
+    }
+}
+
+impl<S, B, ResBody> State<S, B>
+where
+    S: Service<Request<B>, Response = http::Response<ResBody>>,
+    ResBody: Default,
+{
+    /// What follows the pipeline's outcome: the inner service's call, with the request state
+    /// in its extensions, or the pipeline's own answer.
+    fn decided(
+        mut request: Request<B>,
+        outcome: Outcome,
+        installed: Installed,
+        mut inner: S,
+    ) -> Self {
+        let proceed = match outcome {
+            Outcome::Continue(proceed) => proceed,
+            Outcome::Respond(answer) => {
+                return State::Answered {
+                    response: Some(answer.into_response(ResBody::default())),
+                };
+            }
+        };
+        let extensions = request.extensions_mut();
+        extensions.insert(proceed.state);
+        extensions.insert(installed);
+        State::Calling {
+            future: inner.call(request),
+            response_headers: proceed.response_headers,
+        }
     }
 }
 
@@ -186,25 +224,18 @@ where
                     authentication,
                     inner,
                 } => {
-                    let (mut request, outcome, installed) =
-                        ready!(authentication.as_mut().poll(cx));
-                    let proceed = match outcome {
-                        Outcome::Continue(proceed) => proceed,
-                        Outcome::Respond(answer) => {
-                            return Poll::Ready(Ok(answer.into_response(ResBody::default())));
-                        }
-                    };
-                    let extensions = request.extensions_mut();
-                    extensions.insert(proceed.state);
-                    extensions.insert(installed);
-                    let mut inner = inner
+                    let (request, outcome, installed) = ready!(authentication.as_mut().poll(cx));
+                    let inner = inner
                         .take()
                         .expect("ClerkServiceFuture polled after completion");
-                    let future = inner.call(request);
-                    this.state.set(State::Calling {
-                        future,
-                        response_headers: proceed.response_headers,
-                    });
+                    this.state
+                        .set(State::decided(request, outcome, installed, inner));
+                }
+                StateProj::Answered { response } => {
+                    let response = response
+                        .take()
+                        .expect("ClerkServiceFuture polled after completion");
+                    return Poll::Ready(Ok(response));
                 }
                 StateProj::Calling {
                     future,

@@ -243,7 +243,25 @@ impl Pipeline {
     /// Decides what to do with a request, before its handler (see the [module
     /// documentation](self)).
     pub async fn authenticate(&self, head: RequestHead<'_>) -> Outcome {
-        match crate::browser::authenticate(&self.options, head).await {
+        if let Some(outcome) = self.authenticate_now(head) {
+            return outcome;
+        }
+        self.outcome(crate::browser::authenticate(&self.options, head).await)
+    }
+
+    /// What [`authenticate`](Self::authenticate) answers, when that is known at once: the
+    /// request's session token was verified before (a bearer token, or a cookie whose page
+    /// needs no refresh, handshake or sync), so there is nothing to wait for. `None` otherwise.
+    /// Adapters call it first and box the asynchronous `authenticate` only when it gives
+    /// `None`: the common request then costs no allocation for its future.
+    pub fn authenticate_now(&self, head: RequestHead<'_>) -> Option<Outcome> {
+        crate::browser::authenticate_cached(&self.options, head)
+            .map(|verdict| self.outcome(verdict))
+    }
+
+    /// The outcome of the browser-session rules' verdict, with the debug headers when on.
+    fn outcome(&self, verdict: Verdict) -> Outcome {
+        match verdict {
             Verdict::Proceed {
                 state,
                 headers: mut response_headers,

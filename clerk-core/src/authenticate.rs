@@ -639,6 +639,62 @@ impl Authenticator<'_> {
         Ok(RequestState::SignedIn(auth))
     }
 
+    /// The session a request presents, signed in at once when this instance verified its
+    /// token before (no waiting): the bearer token, else the session cookie pair, taken as
+    /// [`authenticate`](Self::authenticate) takes them. `None` for anything else, which
+    /// `authenticate` decides (a cached token that now fails a check included).
+    pub(crate) fn cached(
+        &self,
+        headers: &HeaderMap,
+        options: &AuthenticateOptions,
+    ) -> Option<Auth> {
+        let mut authorization = headers.get_all(AUTHORIZATION).iter();
+        if let Some(value) = authorization.next() {
+            if authorization.next().is_some() {
+                return None;
+            }
+            if let Some(token) = bearer(value.as_bytes()) {
+                return self.cached_token(token, TokenSource::Header, options);
+            }
+        }
+        let ((session, client_uat), _) = session_cookies(headers, self.cookie_names);
+        self.cached_cookie(session?, client_uat.map_or(0, self::client_uat), options)
+    }
+
+    /// [`cached`](Self::cached) for a session cookie and its `__client_uat` (as read).
+    pub(crate) fn cached_cookie(
+        &self,
+        session: &[u8],
+        client_uat: i64,
+        options: &AuthenticateOptions,
+    ) -> Option<Auth> {
+        if client_uat == 0 || !options.accept_cookie {
+            return None;
+        }
+        let auth = self.cached_token(session, TokenSource::Cookie, options)?;
+        // Stale (issued before the client's last sign-in): `authenticate` says so.
+        if auth.claims.issued_at().is_some_and(|iat| iat < client_uat) {
+            return None;
+        }
+        Some(auth)
+    }
+
+    fn cached_token(
+        &self,
+        token: &[u8],
+        source: TokenSource,
+        options: &AuthenticateOptions,
+    ) -> Option<Auth> {
+        if !options.accepts.accepts(TokenKind::SessionToken) {
+            return None;
+        }
+        let token = token_text(token).ok()?;
+        let verified =
+            self.sessions
+                .cached_valid(token, &options.verify, crate::verify::now_ms())?;
+        Some(Auth::new(verified, source))
+    }
+
     async fn verified(
         &self,
         token: &str,

@@ -343,6 +343,57 @@ pub(crate) async fn authenticate(options: &ClerkOptions, head: RequestHead<'_>) 
     }
 }
 
+/// The verdict of [`authenticate`] when it is known at once, without waiting: the request's
+/// session token was verified before (a bearer token, or a cookie whose page needs none of the
+/// refresh, handshake or sync flows). `None` otherwise: then [`authenticate`] decides. Adapters
+/// ask it first, so that the common request needs no boxed future.
+pub(crate) fn authenticate_cached(
+    options: &ClerkOptions,
+    head: RequestHead<'_>,
+) -> Option<Verdict> {
+    let clerk = options.clerk();
+    let rules = clerk
+        .cookie_names()
+        .filter(|_| options.browser_sessions().handshake);
+    // A handshake that came back is resolved by `authenticate`: known before any lookup, so
+    // that nothing is counted twice.
+    let browser = match rules {
+        Some(names) if !head.headers.contains_key(AUTHORIZATION) => {
+            let browser = Browser::new(options, head, names);
+            if browser.returned().is_some() {
+                return None;
+            }
+            Some(browser)
+        }
+        _ => None,
+    };
+    let authenticator = clerk.authenticator();
+    let authenticate = options.authenticate_options();
+    let Some(browser) = browser else {
+        // No browser rules, or a bearer token (a cookie beside an `Authorization` header that
+        // is not one goes to the browser rules of `authenticate`).
+        let auth = authenticator.cached(head.headers, authenticate)?;
+        return (rules.is_none() || auth.source() == TokenSource::Header)
+            .then(|| Verdict::proceed(RequestState::SignedIn(auth)));
+    };
+    // The browser's cookies were read once, for both.
+    let auth =
+        authenticator.cached_cookie(browser.session_cookie?, browser.client_uat, authenticate)?;
+    match browser.decide_now(RequestState::SignedIn(auth), false) {
+        Decision::Done(verdict) => Some(verdict),
+        Decision::Resolve(..) | Decision::TokenError(_) => None,
+    }
+}
+
+/// What [`Browser::decide_now`] leaves to wait for.
+enum Decision {
+    Done(Verdict),
+    /// A handshake came back: resolve it, then decide again (without looking for it).
+    Resolve(Returned, RequestState),
+    /// An expired, not-yet-valid or future token: refresh or handshake.
+    TokenError(VerifyError),
+}
+
 /// One request, as the browser-session rules see it.
 struct Browser<'a> {
     options: &'a ClerkOptions,
@@ -352,10 +403,11 @@ struct Browser<'a> {
     header_path: bool,
     /// The bearer token, if any.
     bearer: Option<&'a str>,
-    /// The chosen session cookie, and whether the suffixed cookies were chosen.
-    session_cookie: Option<&'a str>,
-    /// `__client_uat` is a number other than 0.
-    active_client: bool,
+    /// The chosen session cookie (as sent: request authentication takes the same bytes), and
+    /// whether the suffixed cookies were chosen.
+    session_cookie: Option<&'a [u8]>,
+    /// The chosen `__client_uat`, as Clerk reads it (0: no active client).
+    client_uat: i64,
     suffixed: bool,
     jar: Jar<'a>,
     query: Query,
@@ -415,9 +467,19 @@ impl<'a> Browser<'a> {
             let Some(rest) = name.strip_prefix(b"__") else {
                 continue;
             };
+            // The session pair as request authentication chooses it: the first non-empty.
+            let pair = match rest {
+                b"session" => Some(&mut session),
+                b"client_uat" => Some(&mut uat),
+                _ => None,
+            };
+            if let Some(pair) = pair {
+                if pair.is_none() && !value.is_empty() {
+                    *pair = Some(value);
+                }
+                continue;
+            }
             let slot = match rest {
-                b"session" => &mut session,
-                b"client_uat" => &mut uat,
                 b"clerk_db_jwt" => &mut jar.dev_browser,
                 b"clerk_handshake_nonce" => &mut jar.handshake_nonce,
                 b"clerk_handshake" => &mut jar.handshake_token,
@@ -441,15 +503,12 @@ impl<'a> Browser<'a> {
                 *slot = text(value);
             }
         }
-        let (session_cookie, uat, suffixed) = if any_suffixed {
-            let ((session, uat), suffixed) =
-                crate::authenticate::session_cookies(head.headers, Some(names));
-            (session.and_then(text), uat.and_then(text), suffixed)
+        let ((session_cookie, uat), suffixed) = if any_suffixed {
+            crate::authenticate::session_cookies(head.headers, Some(names))
         } else {
-            (session, uat, false)
+            ((session, uat), false)
         };
-        let active_client =
-            uat.is_some_and(|uat| crate::authenticate::client_uat(uat.as_bytes()) != 0);
+        let client_uat = uat.map_or(0, crate::authenticate::client_uat);
         let query = head
             .uri
             .query()
@@ -463,7 +522,7 @@ impl<'a> Browser<'a> {
             header_path,
             bearer,
             session_cookie,
-            active_client,
+            client_uat,
             suffixed,
             jar,
             query,
@@ -471,21 +530,37 @@ impl<'a> Browser<'a> {
     }
 
     async fn decide(self, state: RequestState) -> Verdict {
+        let mut decision = self.decide_now(state, true);
+        loop {
+            match decision {
+                Decision::Done(verdict) => return verdict,
+                Decision::TokenError(error) => return self.token_error(error).await,
+                Decision::Resolve(returned, state) => {
+                    if let Some(verdict) = self.resolve(returned).await {
+                        return verdict;
+                    }
+                    decision = self.decide_now(state, false);
+                }
+            }
+        }
+    }
+
+    /// The decision as far as it needs no waiting; `returns`: look for a handshake that came
+    /// back (first).
+    fn decide_now(&self, state: RequestState, returns: bool) -> Decision {
         if self.header_path {
             return match state {
                 RequestState::SignedOut(SignedOut::Token(error)) if error.is_refreshable() => {
-                    self.token_error(error).await
+                    Decision::TokenError(error)
                 }
-                state => Verdict::proceed(state),
+                state => Decision::Done(Verdict::proceed(state)),
             };
         }
-        if let Some(returned) = self.returned()
-            && let Some(verdict) = self.resolve(returned).await
-        {
-            return verdict;
+        if returns && let Some(returned) = self.returned() {
+            return Decision::Resolve(returned, state);
         }
         if let Some(verdict) = self.multi_domain_sync(&state) {
-            return verdict;
+            return Decision::Done(verdict);
         }
         if self.names.development {
             let dev = if self.query.dev_browser.is_some() {
@@ -503,10 +578,10 @@ impl<'a> Browser<'a> {
                     RequestState::SignedOut(SignedOut::NoToken) => state,
                     _ => RequestState::SignedOut(why),
                 };
-                return self.handshake_or_signed_out(state, reason.into());
+                return Decision::Done(self.handshake_or_signed_out(state, reason.into()));
             }
         }
-        match state {
+        Decision::Done(match state {
             RequestState::SignedOut(
                 why @ (SignedOut::SessionWithoutClientUat
                 | SignedOut::ClientUatWithoutSession
@@ -516,11 +591,17 @@ impl<'a> Browser<'a> {
                 self.handshake_or_signed_out(RequestState::SignedOut(why), reason)
             }
             RequestState::SignedOut(SignedOut::Token(error)) if error.is_refreshable() => {
-                self.token_error(error).await
+                return Decision::TokenError(error);
             }
             RequestState::SignedIn(auth) => self.signed_in(auth),
             state => Verdict::proceed(state),
-        }
+        })
+    }
+
+    /// The session cookie as text, if it is.
+    fn session_text(&self) -> Option<&'a str> {
+        self.session_cookie
+            .and_then(|token| std::str::from_utf8(token).ok())
     }
 
     /// Satellite domains (Clerk's multi-domain sync): a production satellite's page
@@ -536,7 +617,7 @@ impl<'a> Browser<'a> {
             && synced != Some("true")
         {
             let needs_sync = synced == Some("false");
-            let has_cookies = self.session_cookie.is_some() || self.active_client;
+            let has_cookies = self.session_cookie.is_some() || self.client_uat != 0;
             let auto_sync = self.options.browser_sessions().satellite_auto_sync;
             if !auto_sync && !has_cookies && !needs_sync {
                 return Some(Verdict::Proceed {
@@ -760,7 +841,7 @@ impl<'a> Browser<'a> {
             return Err("missing-api-client".into());
         }
         let (Some(expired), Some(refresh_token)) =
-            (self.session_cookie.or(self.bearer), self.jar.refresh)
+            (self.session_text().or(self.bearer), self.jar.refresh)
         else {
             return Err("missing-session-token".into());
         };
@@ -1068,7 +1149,7 @@ impl<'a> Browser<'a> {
                 )
                 .append_pair("__clerk_hs_reason", reason)
                 .append_pair("format", "nonce");
-            if let Some(session) = self.session_cookie.or(self.bearer) {
+            if let Some(session) = self.session_text().or(self.bearer) {
                 query.append_pair("__session", session);
             }
             if self.names.development

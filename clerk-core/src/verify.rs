@@ -349,42 +349,71 @@ impl Verifier {
         options: &VerifyOptions,
         now: i64,
     ) -> Option<Result<Verified, VerifyError>> {
+        self.lookup(token, options, now, false)
+    }
+
+    /// A session token this instance verified before that passes the checks of
+    /// [`cached_session`](Self::cached_session) now; `None`, with nothing counted, for any
+    /// other (the answer at once of the request pipeline, whose slower path then decides).
+    pub(crate) fn cached_valid(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+        now: i64,
+    ) -> Option<Verified> {
+        self.lookup(token, options, now, true)?.ok()
+    }
+
+    /// [`cached_session`](Self::cached_session); `valid_only`: a token that fails a check is
+    /// `None`, not counted.
+    fn lookup(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+        now: i64,
+        valid_only: bool,
+    ) -> Option<Result<Verified, VerifyError>> {
         // The cache is off with a capacity of 0: then nothing is remembered, not even here.
         if self.token_cache_capacity == 0 {
             return None;
         }
         let id = self.id;
-        let last = LAST.with_borrow_mut(|last| match last {
+        let last = LAST.with_borrow(|last| match last {
             Some(last) if last.owner == id && *last.verified.token == *token => {
-                let admit = !last.shared;
-                last.shared = true;
-                Some((last.verified.clone(), admit))
+                Some((last.verified.clone(), !last.shared))
             }
             _ => None,
         });
-        if let Some((verified, admit)) = last {
-            self.counters.token_cache_hits.add();
-            tracing::trace!(clerk.cache = "session_token", clerk.cache_hit = true);
-            if let Err(error) = self.check_policy(&verified.claims, options, now) {
-                return Some(Err(error));
-            }
-            if admit {
-                self.tokens.insert(verified.token.clone(), verified.clone());
-            }
-            return Some(Ok(verified));
+        let (verified, from_last) = match last {
+            Some((verified, admit)) => (verified, Some(admit)),
+            None => (self.tokens.get(token)?, None),
+        };
+        let checked = self.check_policy(&verified.claims, options, now);
+        if valid_only && checked.is_err() {
+            return None;
         }
-        let verified = self.tokens.get(token)?;
         self.counters.token_cache_hits.add();
         tracing::trace!(clerk.cache = "session_token", clerk.cache_hit = true);
-        if let Err(error) = self.check_policy(&verified.claims, options, now) {
-            return Some(Err(error));
+        match from_last {
+            // The thread's last token, seen a second time: into the shared cache.
+            Some(admit) => {
+                LAST.with_borrow_mut(|last| {
+                    if let Some(last) = last {
+                        last.shared = true;
+                    }
+                });
+                if admit && checked.is_ok() {
+                    self.tokens.insert(verified.token.clone(), verified.clone());
+                }
+            }
+            None if checked.is_ok() => LAST.set(Some(Last {
+                owner: id,
+                verified: verified.clone(),
+                shared: true,
+            })),
+            None => {}
         }
-        LAST.set(Some(Last {
-            owner: id,
-            verified: verified.clone(),
-            shared: true,
-        }));
-        Some(Ok(verified))
+        Some(checked.map(|()| verified))
     }
 
     /// The checks that depend on the time or on the options, run on cached tokens too.

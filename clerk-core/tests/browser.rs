@@ -740,3 +740,61 @@ async fn satellites_sync_as_clerk_syncs_them() {
         Outcome::Continue(_)
     ));
 }
+
+/// `Pipeline::authenticate_now` (what adapters ask first, to spare the common request a boxed
+/// future) answers exactly what `authenticate` answers, and only when nothing is left to wait
+/// for: a token seen before, not a first one nor a handshake coming back.
+#[tokio::test]
+async fn the_answer_at_once_is_the_whole_pipelines_answer() {
+    let local = LocalClerk::start().await;
+    let pipeline = pipeline(&local);
+    let token = local.token("user_1").expires_in(600).mint();
+    let now = |request: &Req| {
+        pipeline.authenticate_now(RequestHead::new(
+            &request.method,
+            &request.uri,
+            &request.headers,
+        ))
+    };
+    let requests = [
+        // An API call with a bearer token.
+        Req::get("/api").header("authorization", &format!("Bearer {token}")),
+        // A signed-in browser's page.
+        Req::page("/dashboard").header("cookie", &cookies(&token, true)),
+        // A development browser without its dev browser token: the handshake, at once.
+        Req::page("/dashboard").header("cookie", &cookies(&token, false)),
+    ];
+    for (i, request) in requests.iter().enumerate() {
+        let whole = request.run(&pipeline).await;
+        let at_once = now(request).unwrap_or_else(|| panic!("request {i}: a token seen before"));
+        assert_eq!(format!("{at_once:?}"), format!("{whole:?}"), "request {i}");
+    }
+    let fresh = local.token("user_2").expires_in(600).mint();
+    assert!(
+        now(&Req::get("/api").header("authorization", &format!("Bearer {fresh}"))).is_none(),
+        "a token never seen needs verifying"
+    );
+    // A handshake coming back is resolved by `authenticate`, and nothing is counted twice.
+    let hits = pipeline.clerk().stats().token_cache_hits;
+    let returning =
+        Req::page("/dashboard?__clerk_handshake_nonce=n1").header("cookie", &cookies(&token, true));
+    assert!(now(&returning).is_none());
+    assert_eq!(pipeline.clerk().stats().token_cache_hits, hits);
+    // A cached token that fails a check of these options is left to `authenticate`, which
+    // refuses it.
+    let clerk = pipeline.clerk().clone();
+    let strict =
+        Pipeline::new(ClerkOptions::new(clerk).authorized_parties(["https://app.example.com"]));
+    let with_azp = local
+        .token("user_1")
+        .azp("https://evil.example")
+        .expires_in(600)
+        .mint();
+    let request = Req::get("/api").header("authorization", &format!("Bearer {with_azp}"));
+    let (state, ..) = proceeded(request.run(&pipeline).await);
+    assert!(state.is_signed_in(), "{state:?}");
+    let head = RequestHead::new(&request.method, &request.uri, &request.headers);
+    assert!(strict.authenticate_now(head).is_none());
+    let (state, ..) = proceeded(request.run(&strict).await);
+    assert!(matches!(state, RequestState::SignedOut(_)), "{state:?}");
+}

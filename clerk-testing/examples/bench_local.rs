@@ -2,12 +2,13 @@
 //!
 //! `bench_local DIR POOL`: starts a LocalClerk (this process stays its JWKS server), writes
 //! `DIR/env` (`CLERK_SECRET_KEY`, `CLERK_PUBLISHABLE_KEY`, `CLERK_API_URL`), `DIR/token` (one
-//! session token, valid for an hour) and `DIR/pool` (POOL distinct tokens, one per line),
-//! prints `ready` and serves until killed. The apps measured (axum, actix-web) only serve.
+//! session token, valid for an hour), `DIR/pool` (POOL distinct tokens, one per line),
+//! `DIR/api_key` (an API key of the user), `DIR/m2m` (an M2M JWT, valid for an hour) and
+//! `DIR/key.pem` (the instance's public key), prints `ready` and serves until killed. The apps measured (axum, actix-web) only serve.
 
 use std::io::Write as _;
 
-use clerk_testing::LocalClerk;
+use clerk_testing::{LocalClerk, NewUser};
 
 const USER: &str = "user_bench";
 const LIFETIME_SECONDS: i64 = 3600;
@@ -33,6 +34,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let mint = || local.token(USER).expires_in(LIFETIME_SECONDS).mint();
     std::fs::write(dir.join("token"), mint())?;
+    let owner = local
+        .users()
+        .create(NewUser::with_email("bench@example.com"))
+        .id;
+    let (_, api_key) = local.api_keys().create(&owner, "bench", ["orders:read"]);
+    std::fs::write(dir.join("api_key"), api_key)?;
+    let machine = local.machines().create("bench").id;
+    let m2m = local
+        .machines()
+        .mint_m2m_jwt(&machine, ["mch_orders"], LIFETIME_SECONDS);
+    std::fs::write(dir.join("m2m"), m2m)?;
+    std::fs::write(dir.join("key.pem"), local.keys().public_key_pem())?;
     // Every token has its own random session id, so all are distinct. Minting is RSA signing:
     // spread it over the cores.
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
