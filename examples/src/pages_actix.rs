@@ -31,7 +31,7 @@ pub fn routes(links: Links) -> impl Fn(&mut web::ServiceConfig) + Clone {
 }
 
 /// The app's [`ClerkMiddleware`], with `options` and the app's
-/// [`organization_sync`](crate::pages::organization_sync).
+/// [`organization_sync`].
 pub fn middleware(options: impl Into<ClerkOptions>) -> ClerkMiddleware {
     ClerkMiddleware::new(options.into().organization_sync(organization_sync()))
 }
