@@ -1,12 +1,12 @@
 //! Pages with actix-web: the same server-rendered site as `pages` (Axum), on the same terms
-//! (an embedded LocalClerk without `CLERK_SECRET_KEY`, http://127.0.0.1:3000, `PORT` to change).
+//! (an embedded LocalClerk without `CLERK_SECRET_KEY`, http://127.0.0.1:3000, `PORT` to change,
+//! `-- --proxy` or `PAGES_PROXY=1` to run through the Frontend API proxy at `/__clerk`).
 //!
 //! Run: `cargo run -p clerk-examples --features actix --example pages_actix`
 
 use actix_web::{App, HttpServer};
-use clerk_actix::ClerkMiddleware;
-use clerk_examples::pages::clerk_and_links;
-use clerk_examples::pages_actix::routes;
+use clerk_examples::pages::{proxy_requested, setup};
+use clerk_examples::pages_actix::{MaybeProxy, middleware, routes};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     actix_web::rt::System::new().block_on(run())
@@ -25,15 +25,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let app_url = format!("http://{}", listener.local_addr()?);
-    let (clerk, links, _local) = clerk_and_links(&app_url).await?;
+    let setup = setup(&app_url, proxy_requested()).await?;
+    let _local = setup.local;
 
-    // Built once and cloned into every worker: the workers share one user cache and one set of
-    // refreshes in flight.
-    let middleware = ClerkMiddleware::new(clerk);
-    let routes = routes(links);
+    // Built once and cloned into every worker: the workers share one user cache, one set of
+    // refreshes in flight and the proxy's connection pool.
+    let proxy = MaybeProxy::new(setup.proxy, &setup.clerk)?;
+    let middleware = middleware(setup.clerk);
+    let routes = routes(setup.links);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(middleware.clone())
+            .wrap(proxy.condition()) // the last wrap is the outermost
             .configure(routes.clone())
     })
     .workers(2)

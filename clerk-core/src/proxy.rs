@@ -79,8 +79,10 @@
 //!   client's `X-Forwarded-*`, `Forwarded`, `X-Real-IP` and `CF-Connecting-IP` are dropped and
 //!   replaced with the request's own host and scheme and the peer address; or
 //! - [`public_origin`](FrontendApiProxyBuilder::public_origin) (e.g.
-//!   `https://app.example.com`): `Clerk-Proxy-Url` and the rewritten `Location`s use it, whatever
-//!   the headers say.
+//!   `https://app.example.com`): `Clerk-Proxy-Url`, the rewritten `Location`s and the
+//!   `X-Forwarded-Host` and `X-Forwarded-Proto` sent up use it, whatever the headers say. The
+//!   client's address (`X-Forwarded-For`) is still taken from its headers unless
+//!   `trust_forwarded_headers(false)` too.
 //!
 //! # Where the Frontend API is
 //!
@@ -383,13 +385,14 @@ impl FrontendApiProxy {
                 "The request has no valid Host header.",
             ));
         };
-        let forwarded_host = inner
-            .trust_forwarded
+        // A fixed public origin is the origin, whatever a client says: the host and scheme
+        // sent up are its own, as in `Clerk-Proxy-Url`.
+        let origin_from_headers = inner.trust_forwarded && inner.public_origin.is_none();
+        let forwarded_host = origin_from_headers
             .then(|| first_value(request.headers, &X_FORWARDED_HOST))
             .flatten()
             .filter(|host| is_plain_host(host));
-        let forwarded_proto = inner
-            .trust_forwarded
+        let forwarded_proto = origin_from_headers
             .then(|| first_value(request.headers, &X_FORWARDED_PROTO))
             .flatten()
             .and_then(web_scheme);
@@ -586,10 +589,10 @@ impl FrontendApiProxyBuilder {
         self
     }
 
-    /// The app's public origin (`https://app.example.com`): `Clerk-Proxy-Url` and rewritten
-    /// `Location`s use it whatever the request's headers say (default: taken from each
-    /// request, see the module docs' "Forwarded headers"). An `http(s)` origin: no path, query
-    /// or fragment.
+    /// The app's public origin (`https://app.example.com`): `Clerk-Proxy-Url`, rewritten
+    /// `Location`s and the `X-Forwarded-Host` / `X-Forwarded-Proto` sent to the Frontend API use
+    /// it whatever the request's headers say (default: taken from each request, see the module
+    /// docs' "Forwarded headers"). An `http(s)` origin: no path, query or fragment.
     pub fn public_origin(mut self, origin: impl Into<String>) -> Self {
         self.public_origin = Some(origin.into());
         self
@@ -1319,6 +1322,23 @@ mod tests {
             .expect("proxy");
         let forward = prepare(&fixed, "/__clerk/v1/client", &hostile);
         assert_eq!(forward.proxy_url(), "https://app.example.com/__clerk");
+        // The host and scheme sent up are the fixed origin's too, never a client's: the
+        // Frontend API sees one origin, the one `Clerk-Proxy-Url` names. (The client's address
+        // is still believed: that is `trust_forwarded_headers`'s to decide.)
+        let forward = prepare(
+            &fixed,
+            "/__clerk/v1/client",
+            &[
+                ("host", "10.1.1.1:3000"),
+                ("x-forwarded-host", "evil.example"),
+                ("x-forwarded-proto", "http"),
+                ("x-forwarded-for", "203.0.113.9"),
+            ],
+        );
+        assert_eq!(forward.proxy_url(), "https://app.example.com/__clerk");
+        assert_eq!(header(&forward, "x-forwarded-host"), ["app.example.com"]);
+        assert_eq!(header(&forward, "x-forwarded-proto"), ["https"]);
+        assert_eq!(header(&forward, "x-forwarded-for"), ["203.0.113.9"]);
     }
 
     #[test]

@@ -1,28 +1,42 @@
 //! The pages example (`examples/src/pages.rs`, and `pages_actix.rs` for actix-web) in a real
 //! browser: one headless Chromium, driven over the DevTools protocol (chromiumoxide, pointed at
-//! the system's Chromium: nothing is downloaded), through a whole browser session on an embedded
-//! LocalClerk whose session tokens live 3 seconds, for both frameworks at once (a browser
-//! context each):
+//! the system's Chromium: nothing is downloaded), for both frameworks at once, each scenario in
+//! a browser context of its own (its own cookies) with its own LocalClerk:
 //!
-//! 1. `/dashboard` in a new browser: the dev-browser handshake (three redirects, through
-//!    LocalClerk's Frontend API), then the signed-out page;
-//! 2. its sign-in link to LocalClerk's sign-in page, and a click on Ada's button: back on
-//!    `/dashboard`, signed in as Ada;
-//! 3. 5 s later (the token has expired) a reload: still signed in, by a server-side refresh (one
-//!    `RefreshSession` call, no redirect, no handshake);
-//! 4. the sign-out link: through LocalClerk's sign-out page and a handshake, back on `/`, signed
-//!    out; `/dashboard` then answers the signed-out page with no redirect.
+//! - **A whole session** (LocalClerk's session tokens live 3 seconds):
+//!   1. `/dashboard` in a new browser: the dev-browser handshake (three redirects, through
+//!      LocalClerk's Frontend API), then the signed-out page;
+//!   2. its sign-in link to LocalClerk's sign-in page, and a click on Ada's button: back on
+//!      `/dashboard`, signed in as Ada;
+//!   3. 5 s later (the token has expired) a reload: still signed in, by a server-side refresh
+//!      (one `RefreshSession` call, no redirect, no handshake);
+//!   4. the sign-out link: through LocalClerk's sign-out page and a handshake, back on `/`,
+//!      signed out; `/dashboard` then answers the signed-out page with no redirect.
+//! - **A protected page and organizations**: a signed-out visitor of `/me` (which needs a
+//!   session) is sent to LocalClerk's sign-in page with `redirect_url` back to it, signs in and
+//!   lands back on `/me` signed in; the dashboard's link to `/orgs/acme-inc` activates Acme (one
+//!   `active-organization-mismatch` handshake) and the page shows it; `/me` goes back to the
+//!   personal account.
+//! - **A satellite** on another host (127.0.0.2, a development satellite whose primary's
+//!   sign-in page is LocalClerk's): `/me` goes to the primary's sign-in, and after signing in the
+//!   browser comes back through the primary, synced (`__clerk_synced=true`), signed in; its
+//!   dashboard then needs no redirect.
+//! - **Through the Frontend API proxy** (the example's `--proxy` setup: the proxy at
+//!   `/__clerk`, the proxy URL and the sign-in page under it): signing in from `/me` and opening
+//!   `/orgs/acme-inc`, with every request of the page on the app's origin.
 //!
-//! Each step's redirects are the browser's own `Network.requestWillBeSent` events, compared
-//! with the whole expected chain.
+//! The redirects of each step are the browser's own `Network.requestWillBeSent` events,
+//! compared with the whole expected chain; what the pages say is their DOM text. While the
+//! first scenario waits for its token to expire, the others run, one after the other.
 //!
 //! The browser is `CHROMIUM` or `CHROME` (a path), else `/usr/bin/chromium` (`.ci/run` installs
 //! Debian's `chromium`). Without one the test fails under CI (`CI` set) and is skipped, with a
-//! note, elsewhere. Everything is on 127.0.0.1 and localhost.
+//! note, elsewhere. Everything is on 127.0.0.1, 127.0.0.2 and localhost.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::network::{
     EnableParams, EventRequestWillBeSent, ResourceType,
 };
@@ -31,10 +45,10 @@ use chromiumoxide::cdp::browser_protocol::target::{
 };
 use chromiumoxide::listeners::EventStream;
 use chromiumoxide::{Browser, BrowserConfig, Page};
-use clerk_actix::ClerkMiddleware;
 use clerk_core::Clerk;
-use clerk_examples::pages::{Links, app, escape};
-use clerk_examples::pages_actix;
+use clerk_core::proxy::FrontendApiProxy;
+use clerk_examples::pages::{Links, app, escape, local_setup, with_proxy};
+use clerk_examples::pages_actix::{self, MaybeProxy};
 use clerk_testing::LocalClerk;
 use futures::{FutureExt as _, StreamExt as _};
 
@@ -65,6 +79,9 @@ struct Tab {
     page: Page,
     requests: EventStream<EventRequestWillBeSent>,
     framework: Framework,
+    /// Every request the page has made (documents, forms, images, anything), in order: what
+    /// [`hops`](Self::hops) has read from the events so far.
+    every_url: Vec<String>,
 }
 
 impl Tab {
@@ -73,6 +90,7 @@ impl Tab {
     fn hops(&mut self) -> Vec<Hop> {
         let mut hops = Vec::new();
         while let Some(Some(event)) = self.requests.next().now_or_never() {
+            self.every_url.push(event.request.url.clone());
             if event.r#type != Some(ResourceType::Document) {
                 continue;
             }
@@ -176,6 +194,47 @@ async fn click(page: &Page, selector: &str) -> chromiumoxide::Result<()> {
     Ok(())
 }
 
+/// A new tab in a new browser context (cookies of its own), its network events recorded.
+async fn new_tab(browser: &Browser, framework: Framework) -> (Tab, BrowserContextId) {
+    let context = browser
+        .create_browser_context(CreateBrowserContextParams::default())
+        .await
+        .expect("a browser context");
+    let page = browser
+        .new_page(
+            CreateTargetParams::builder()
+                .url("about:blank")
+                .browser_context_id(context.clone())
+                .build()
+                .expect("target params"),
+        )
+        .await
+        .expect("a tab");
+    page.execute(EnableParams::default())
+        .await
+        .expect("Network.enable");
+    let requests = page
+        .event_listener::<EventRequestWillBeSent>()
+        .await
+        .expect("request events");
+    let tab = Tab {
+        page,
+        requests,
+        framework,
+        every_url: Vec::new(),
+    };
+    (tab, context)
+}
+
+/// The value of the query parameter `name` of `url`.
+fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_out() {
     let Some(executable) = chromium() else {
@@ -202,11 +261,19 @@ async fn a_browser_signs_in_stays_signed_in_past_the_token_lifetime_and_signs_ou
         .unwrap_or_else(|e| panic!("{} does not start: {e}", executable.display()));
     let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
 
-    // The two frameworks at once, each in a browser context of its own (a browser keeps
-    // cookies per host, not per port: the two apps on 127.0.0.1 would see each other's).
+    // The two frameworks at once, each scenario in a browser context of its own (a browser
+    // keeps cookies per host, not per port: two apps on 127.0.0.1 would see each other's).
+    // While the first scenario waits for its token to expire, the others run one by one.
+    let others = async |framework: Framework| {
+        protected_page_and_organizations(&browser, framework).await;
+        satellite(&browser, framework).await;
+        through_the_proxy(&browser, framework).await;
+    };
     tokio::join!(
         scenario(&browser, Framework::Axum),
-        scenario(&browser, Framework::Actix)
+        scenario(&browser, Framework::Actix),
+        others(Framework::Axum),
+        others(Framework::Actix),
     );
 
     browser.close().await.expect("the browser closes");
@@ -225,19 +292,21 @@ enum Framework {
 }
 
 impl Framework {
-    /// Serves the pages app with `clerk` on `listener` until `stop` is sent.
+    /// Serves the pages app with `clerk` on `listener` until `stop` is sent, behind the Frontend
+    /// API proxy when there is one.
     fn serve(
         self,
         clerk: Clerk,
         links: Links,
         listener: std::net::TcpListener,
+        proxy: Option<FrontendApiProxy>,
     ) -> tokio::sync::oneshot::Sender<()> {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         match self {
             Framework::Axum => {
                 listener.set_nonblocking(true).expect("non-blocking");
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let server = axum::serve(listener, app(clerk, links))
+                let server = axum::serve(listener, with_proxy(app(clerk, links), proxy))
                     .with_graceful_shutdown(async { drop(stopped.await) });
                 tokio::spawn(server.into_future());
             }
@@ -245,11 +314,13 @@ impl Framework {
                 // actix-web runs on its own runtime, in a thread of its own.
                 std::thread::spawn(move || {
                     actix_web::rt::System::new().block_on(async move {
-                        let middleware = ClerkMiddleware::new(clerk);
+                        let proxy = MaybeProxy::new(proxy, &clerk).expect("the proxy");
+                        let middleware = pages_actix::middleware(clerk);
                         let routes = pages_actix::routes(links);
                         let server = actix_web::HttpServer::new(move || {
                             actix_web::App::new()
                                 .wrap(middleware.clone())
+                                .wrap(proxy.condition())
                                 .configure(routes.clone())
                         })
                         .workers(1)
@@ -288,34 +359,8 @@ async fn scenario(browser: &Browser, framework: Framework) {
         .clock_skew(Duration::ZERO)
         .build()
         .expect("LocalClerk's keys are valid");
-    let stop = framework.serve(clerk, Links::local(&local, &app_url), listener);
-
-    let context = browser
-        .create_browser_context(CreateBrowserContextParams::default())
-        .await
-        .expect("a browser context");
-    let page = browser
-        .new_page(
-            CreateTargetParams::builder()
-                .url("about:blank")
-                .browser_context_id(context.clone())
-                .build()
-                .expect("target params"),
-        )
-        .await
-        .expect("a tab");
-    page.execute(EnableParams::default())
-        .await
-        .expect("Network.enable");
-    let requests = page
-        .event_listener::<EventRequestWillBeSent>()
-        .await
-        .expect("request events");
-    let mut tab = Tab {
-        page,
-        requests,
-        framework,
-    };
+    let stop = framework.serve(clerk, Links::local(&local, &app_url), listener, None);
+    let (mut tab, context) = new_tab(browser, framework).await;
     let clerk_url = local.frontend().url();
     let chain = |hops: &[Hop]| redirects(hops, &app_url, &clerk_url);
 
@@ -468,6 +513,385 @@ async fn scenario(browser: &Browser, framework: Framework) {
         .expect("the context closes");
 }
 
+/// A LocalClerk with the demo users (Ada, Bob, their organization Acme), and the pages app of
+/// `framework` on it, on `host` (port chosen by the system).
+struct Site {
+    local: LocalClerk,
+    demo: clerk_testing::demo::Demo,
+    app_url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// How a [`Site`] is configured.
+#[derive(Clone, Copy, PartialEq)]
+enum Setup {
+    /// The example's own configuration (`local_setup`).
+    Example,
+    /// The example's, through the Frontend API proxy (`local_setup(.., true)`, as `--proxy`).
+    Proxy,
+    /// A development satellite: `CLERK_IS_SATELLITE`, its host as `CLERK_DOMAIN`, and
+    /// LocalClerk's sign-in page (which answers a satellite's sync as a primary does) as
+    /// `CLERK_SIGN_IN_URL`.
+    Satellite,
+}
+
+impl Site {
+    async fn start(framework: Framework, host: &str, setup: Setup) -> Self {
+        let local = LocalClerk::start().await;
+        let demo = clerk_testing::demo::seed(&local);
+        let listener = std::net::TcpListener::bind((host, 0)).expect("bind");
+        let app_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (mut clerk, links, proxy) =
+            local_setup(&local, &app_url, setup == Setup::Proxy).expect("the example's setup");
+        if setup == Setup::Satellite {
+            clerk = local
+                .clerk_builder()
+                .is_satellite(true)
+                .domain(host)
+                .sign_in_url(format!("{}/sign-in", local.frontend().url()))
+                .build()
+                .expect("valid");
+        }
+        let stop = framework.serve(clerk, links, listener, proxy);
+        Self {
+            local,
+            demo,
+            app_url,
+            stop,
+        }
+    }
+}
+
+/// A signed-out visitor of a page that needs a session (`/me`) is sent to LocalClerk's sign-in
+/// page with `redirect_url` back to it, signs in as Ada and lands back on `/me`, signed in, in
+/// her personal account. From the dashboard's link, `/orgs/acme-inc` makes Acme the active
+/// organization (one `active-organization-mismatch` handshake) and the page shows it; `/me`
+/// goes back to the personal account the same way.
+async fn protected_page_and_organizations(browser: &Browser, framework: Framework) {
+    let site = Site::start(framework, "127.0.0.1", Setup::Example).await;
+    let (app_url, local, demo) = (&site.app_url, &site.local, &site.demo);
+    let (mut tab, context) = new_tab(browser, framework).await;
+    let clerk_url = local.frontend().url();
+    let chain = |hops: &[Hop]| redirects(hops, app_url, &clerk_url);
+
+    // A new browser on a page that needs a session: the dev-browser handshake, then to sign in.
+    let me = format!("{app_url}/me");
+    let sign_in_page = format!("{clerk_url}/sign-in?");
+    let (url, text) = tab
+        .step("opening /me signed out", &sign_in_page, async |page| {
+            page.goto(me.as_str()).await.map(drop)
+        })
+        .await;
+    assert_eq!(
+        query_param(&url, "redirect_url").as_deref(),
+        Some(me.as_str()),
+        "{framework:?}: the way back is the page: {url}"
+    );
+    assert!(
+        text.contains("ada@example.com"),
+        "{framework:?}: LocalClerk's sign-in page: {text}"
+    );
+    assert_eq!(
+        chain(&tab.hops()),
+        [
+            "app/me -307-> clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-missing",
+            "clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-missing -307-> app/me?__clerk_handshake_nonce",
+            "app/me?__clerk_handshake_nonce -307-> app/me",
+            "app/me -307-> clerk/sign-in?__clerk_db_jwt",
+        ],
+        "{framework:?}"
+    );
+
+    // Ada signs in: back on /me, signed in, no organization active.
+    let ada_button = format!(
+        r#"form:has(input[name="user_id"][value="{}"]) button"#,
+        demo.ada.id
+    );
+    let (url, text) = tab
+        .step("signing in as Ada", &me, async |page| {
+            click(page, &ada_button).await
+        })
+        .await;
+    assert_eq!(url, me, "{framework:?}");
+    assert!(
+        text.contains("Signed in as Ada Lovelace."),
+        "{framework:?}: {text}"
+    );
+    assert!(
+        text.contains("Personal account: no active organization."),
+        "{framework:?}: {text}"
+    );
+    assert_eq!(
+        chain(&tab.hops()),
+        [
+            "clerk/sign-in?__clerk_db_jwt -303-> app/me?__clerk_db_jwt",
+            "app/me?__clerk_db_jwt -307-> clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-sync&__clerk_db_jwt",
+            "clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-sync&__clerk_db_jwt -307-> app/me?__clerk_handshake_nonce",
+            "app/me?__clerk_handshake_nonce -307-> app/me",
+        ],
+        "{framework:?}"
+    );
+
+    // The dashboard lists Acme; its link activates it.
+    let dashboard = format!("{app_url}/dashboard");
+    let (_, text) = tab
+        .step("opening the dashboard", &dashboard, async |page| {
+            page.goto(dashboard.as_str()).await.map(drop)
+        })
+        .await;
+    assert!(
+        text.contains("Acme Inc (org:admin)"),
+        "{framework:?}: the dashboard lists Acme: {text}"
+    );
+    tab.hops();
+    let acme = format!("{app_url}/orgs/{}", demo.acme.slug);
+    assert_eq!(
+        tab.href("#organizations a").await,
+        format!("/orgs/{}", demo.acme.slug)
+    );
+    let (url, text) = tab
+        .step("following Acme's link", &acme, async |page| {
+            click(page, "#organizations a").await
+        })
+        .await;
+    assert_eq!(url, acme, "{framework:?}");
+    assert!(
+        text.contains(&format!(
+            "Active organization: {} (your role: org:admin).",
+            demo.acme.slug
+        )),
+        "{framework:?}: {text}"
+    );
+    let path = format!("app/orgs/{}", demo.acme.slug);
+    assert_eq!(
+        chain(&tab.hops()),
+        [
+            format!(
+                "{path} -307-> clerk/v1/client/handshake?__clerk_hs_reason=active-organization-mismatch&__clerk_db_jwt"
+            ),
+            format!(
+                "clerk/v1/client/handshake?__clerk_hs_reason=active-organization-mismatch&__clerk_db_jwt -307-> {path}?__clerk_handshake_nonce"
+            ),
+            format!("{path}?__clerk_handshake_nonce -307-> {path}"),
+        ],
+        "{framework:?}"
+    );
+
+    // The personal account's page: back to no organization.
+    let (url, text) = tab
+        .step("following the personal account's link", &me, async |page| {
+            click(page, "#personal").await
+        })
+        .await;
+    assert_eq!(url, me, "{framework:?}");
+    assert!(
+        text.contains("Personal account: no active organization."),
+        "{framework:?}: {text}"
+    );
+    assert_eq!(
+        chain(&tab.hops()),
+        [
+            "app/me -307-> clerk/v1/client/handshake?__clerk_hs_reason=active-organization-mismatch&__clerk_db_jwt",
+            "clerk/v1/client/handshake?__clerk_hs_reason=active-organization-mismatch&__clerk_db_jwt -307-> app/me?__clerk_handshake_nonce",
+            "app/me?__clerk_handshake_nonce -307-> app/me",
+        ],
+        "{framework:?}"
+    );
+
+    let _ = site.stop.send(());
+    browser
+        .dispose_browser_context(context)
+        .await
+        .expect("the context closes");
+}
+
+/// A development satellite on another host (127.0.0.2, `CLERK_IS_SATELLITE`, LocalClerk's
+/// sign-in page as its primary's): its page that needs a session sends the visitor to the
+/// primary's sign-in, asking to sync on the way back; once signed in there, the browser goes
+/// through the primary again and comes back synced, signed in on the satellite with cookies of
+/// its own: the satellite's other pages are signed in without a redirect.
+async fn satellite(browser: &Browser, framework: Framework) {
+    const SATELLITE: &str = "127.0.0.2";
+    let site = Site::start(framework, SATELLITE, Setup::Satellite).await;
+    let (app_url, local, demo) = (&site.app_url, &site.local, &site.demo);
+    let (mut tab, context) = new_tab(browser, framework).await;
+    let clerk_url = local.frontend().url();
+
+    let me = format!("{app_url}/me");
+    let (url, text) = tab
+        .step(
+            "opening the satellite's /me",
+            &format!("{clerk_url}/sign-in?"),
+            async |page| page.goto(me.as_str()).await.map(drop),
+        )
+        .await;
+    assert_eq!(
+        query_param(&url, "redirect_url"),
+        Some(format!("{me}?__clerk_synced=false")),
+        "{framework:?}: {url}"
+    );
+    assert!(text.contains("ada@example.com"), "{framework:?}: {text}");
+    tab.hops();
+
+    let ada_button = format!(
+        r#"form:has(input[name="user_id"][value="{}"]) button"#,
+        demo.ada.id
+    );
+    let (url, text) = tab
+        .step("signing in as Ada through the primary", &me, async |page| {
+            click(page, &ada_button).await
+        })
+        .await;
+    let hops = tab.hops();
+    assert!(
+        text.contains("Signed in as Ada Lovelace."),
+        "{framework:?}: {text} {hops:#?}"
+    );
+    assert!(
+        text.contains("Personal account: no active organization."),
+        "{framework:?}: {text}"
+    );
+    assert_eq!(
+        query_param(&url, "__clerk_synced").as_deref(),
+        Some("true"),
+        "{framework:?}: back synced: {url}"
+    );
+    let reasons: Vec<String> = hops
+        .iter()
+        .filter_map(|hop| query_param(&hop.url, "__clerk_hs_reason"))
+        .collect();
+    assert_eq!(reasons, ["dev-browser-sync"], "{framework:?}: {hops:#?}");
+    // Through the primary's sign-in page once more, for the sync (`__clerk_redirect_url`).
+    assert!(
+        hops.iter()
+            .any(|hop| hop.url.starts_with(&format!("{clerk_url}/sign-in?"))
+                && query_param(&hop.url, "__clerk_redirect_url").is_some()),
+        "{framework:?}: {hops:#?}"
+    );
+
+    // Synced: another page of the satellite is signed in, with no redirect.
+    let dashboard = format!("{app_url}/dashboard");
+    let (url, text) = tab
+        .step(
+            "opening the satellite's dashboard",
+            &dashboard,
+            async |page| page.goto(dashboard.as_str()).await.map(drop),
+        )
+        .await;
+    assert_eq!(url, dashboard, "{framework:?}");
+    assert!(
+        text.contains("Signed in as Ada Lovelace."),
+        "{framework:?}: {text}"
+    );
+    assert_eq!(tab.hops().len(), 1, "{framework:?}: no redirect");
+
+    let _ = site.stop.send(());
+    browser
+        .dispose_browser_context(context)
+        .await
+        .expect("the context closes");
+}
+
+/// The example through the Frontend API proxy (`local_setup(.., proxy: true)`: the proxy at
+/// `/__clerk`, the proxy URL and the sign-in page under it): a signed-out visitor of `/me` signs
+/// in and lands back on it, then `/orgs/acme-inc` activates Acme, and the browser never sends a
+/// request anywhere but the app's origin (every request of the page, from its network events),
+/// while LocalClerk's Frontend API did serve the handshakes.
+async fn through_the_proxy(browser: &Browser, framework: Framework) {
+    let site = Site::start(framework, "127.0.0.1", Setup::Proxy).await;
+    let (app_url, local, demo) = (&site.app_url, &site.local, &site.demo);
+    let (mut tab, context) = new_tab(browser, framework).await;
+    let chain = |hops: &[Hop]| redirects(hops, app_url, &local.frontend().url());
+
+    let me = format!("{app_url}/me");
+    let sign_in_page = format!("{app_url}/__clerk/sign-in?");
+    let (url, text) = tab
+        .step("opening /me signed out", &sign_in_page, async |page| {
+            page.goto(me.as_str()).await.map(drop)
+        })
+        .await;
+    assert_eq!(
+        query_param(&url, "redirect_url").as_deref(),
+        Some(me.as_str()),
+        "{framework:?}: {url}"
+    );
+    assert!(text.contains("ada@example.com"), "{framework:?}: {text}");
+    assert_eq!(
+        chain(&tab.hops()),
+        [
+            "app/me -307-> app/__clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-missing",
+            "app/__clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-missing -307-> app/me?__clerk_handshake_nonce",
+            "app/me?__clerk_handshake_nonce -307-> app/me",
+            "app/me -307-> app/__clerk/sign-in",
+        ],
+        "{framework:?}"
+    );
+
+    let ada_button = format!(
+        r#"form:has(input[name="user_id"][value="{}"]) button"#,
+        demo.ada.id
+    );
+    let (url, text) = tab
+        .step("signing in as Ada", &me, async |page| {
+            click(page, &ada_button).await
+        })
+        .await;
+    assert_eq!(url, me, "{framework:?}");
+    assert!(
+        text.contains("Signed in as Ada Lovelace."),
+        "{framework:?}: {text}"
+    );
+    assert_eq!(
+        chain(&tab.hops()),
+        [
+            "app/__clerk/sign-in -303-> app/me?__clerk_db_jwt",
+            "app/me?__clerk_db_jwt -307-> app/__clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-sync&__clerk_db_jwt",
+            "app/__clerk/v1/client/handshake?__clerk_hs_reason=dev-browser-sync&__clerk_db_jwt -307-> app/me?__clerk_handshake_nonce",
+            "app/me?__clerk_handshake_nonce -307-> app/me",
+        ],
+        "{framework:?}"
+    );
+
+    let acme = format!("{app_url}/orgs/{}", demo.acme.slug);
+    let (url, text) = tab
+        .step("opening Acme's page", &acme, async |page| {
+            page.goto(acme.as_str()).await.map(drop)
+        })
+        .await;
+    assert_eq!(url, acme, "{framework:?}");
+    assert!(
+        text.contains(&format!("Active organization: {}", demo.acme.slug)),
+        "{framework:?}: {text}"
+    );
+    tab.hops();
+
+    assert_eq!(
+        local.frontend().handshakes(),
+        3,
+        "{framework:?}: LocalClerk's Frontend API served the handshakes, through the proxy"
+    );
+    let elsewhere: Vec<&String> = tab
+        .every_url
+        .iter()
+        .filter(|url| !url.starts_with(&format!("{app_url}/")))
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "{framework:?}: requests that left the app's origin: {elsewhere:#?}"
+    );
+    assert!(
+        tab.every_url.len() >= 12,
+        "{framework:?}: the requests were seen: {:#?}",
+        tab.every_url
+    );
+
+    let _ = site.stop.send(());
+    browser
+        .dispose_browser_context(context)
+        .await
+        .expect("the context closes");
+}
+
 /// The redirects among `hops`, each `from -<status>-> to`: the app's origin written `app`, the
 /// Frontend API's `clerk`, and of each query only the parameters that tell the handshake's
 /// steps (`__clerk_hs_reason` with its value, `__clerk_db_jwt` and `__clerk_handshake_nonce`).
@@ -502,7 +926,8 @@ fn redirects(hops: &[Hop], app: &str, clerk: &str) -> Vec<String> {
 }
 
 /// The statuses, without a browser, in both frameworks: a client that is not a browser gets no
-/// handshake, and the signed-out dashboard is a page with status 401.
+/// handshake, the signed-out dashboard is a page with status 401, and the pages that need a
+/// session answer it 401 rather than a redirect to sign in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_out_the_home_page_is_200_and_the_dashboard_401() {
     let local = LocalClerk::start().await;
@@ -515,7 +940,12 @@ async fn signed_out_the_home_page_is_200_and_the_dashboard_401() {
                 .frontend()
                 .sign_in_url(&format!("{app_url}/dashboard")),
         );
-        let stop = framework.serve(local.clerk(), Links::local(&local, &app_url), listener);
+        let stop = framework.serve(
+            local.clerk(),
+            Links::local(&local, &app_url),
+            listener,
+            None,
+        );
         for (path, status, text) in [
             ("/", 200, "Signed out."),
             ("/dashboard", 401, "Signed out — "),
@@ -537,6 +967,24 @@ async fn signed_out_the_home_page_is_200_and_the_dashboard_401() {
             assert!(
                 body.contains(&format!(r#"<a id="sign-in" href="{sign_in}">"#)),
                 "{framework:?} {path} links to LocalClerk's sign-in page: {body}"
+            );
+        }
+        // The pages that need a session: an API client is refused with the JSON 401, never
+        // sent to sign in (only a browser's page request is).
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client");
+        for path in ["/me", "/orgs/acme-inc"] {
+            let response = no_redirects
+                .get(format!("{app_url}{path}"))
+                .send()
+                .await
+                .expect("the app answers");
+            assert_eq!(response.status().as_u16(), 401, "{framework:?} {path}");
+            assert!(
+                response.headers().get("location").is_none(),
+                "{framework:?} {path}"
             );
         }
         let _ = stop.send(());

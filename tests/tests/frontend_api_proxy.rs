@@ -10,6 +10,7 @@
 //! | `/__clerk` | LocalClerk (the publishable key's Frontend API) | defaults |
 //! | `/__echo` | the recording upstream | defaults (forwarded headers trusted, as Clerk) |
 //! | `/__strict` | the recording upstream | `trust_forwarded_headers(false)` |
+//! | `/__fixed` | the recording upstream | `public_origin("https://app.example.com")` |
 //! | `/__slow` | the recording upstream | `response_timeout(300 ms)` |
 //! | `/__down` | a closed port | defaults |
 //! | `/__wrong` | LocalClerk | another instance's secret key |
@@ -225,6 +226,10 @@ fn proxies(local: &LocalClerk, upstream: &Upstream, down: &str) -> Vec<FrontendA
             .trust_forwarded_headers(false)
             .build()
             .expect("strict"),
+        echo("/__fixed")
+            .public_origin(FIXED_ORIGIN)
+            .build()
+            .expect("fixed"),
         echo("/__slow")
             .response_timeout(Duration::from_millis(300))
             .build()
@@ -242,6 +247,9 @@ fn proxies(local: &LocalClerk, upstream: &Upstream, down: &str) -> Vec<FrontendA
 }
 
 const SIGNED_OUT: &str = "signed out";
+
+/// The public origin of the `/__fixed` proxy.
+const FIXED_ORIGIN: &str = "https://app.example.com";
 
 mod axum_app {
     use super::*;
@@ -289,7 +297,8 @@ mod actix_app {
                 .0
                 .map_or(SIGNED_OUT.to_owned(), |s| s.user_id().to_owned())
         }
-        let [a, b, c, d, e, f]: [FrontendApiProxy; 6] = proxies.try_into().expect("six proxies");
+        let [a, b, c, d, e, f, g]: [FrontendApiProxy; 7] =
+            proxies.try_into().expect("seven proxies");
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(ClerkMiddleware::new(ClerkOptions::new(clerk.clone())))
@@ -299,6 +308,7 @@ mod actix_app {
                 .wrap(FrontendApiProxyMiddleware::new(d.clone()))
                 .wrap(FrontendApiProxyMiddleware::new(e.clone()))
                 .wrap(FrontendApiProxyMiddleware::new(f.clone()))
+                .wrap(FrontendApiProxyMiddleware::new(g.clone()))
                 .route("/page", web::get().to(page))
         })
         .workers(1)
@@ -453,6 +463,7 @@ async fn scenario(app: &str, local: &LocalClerk, upstream: &Upstream) {
     let client = Client::new();
     frontend_api_through_the_proxy(&client, app, local).await;
     headers_sent_up(&client, app, upstream).await;
+    hostile_forwarding_headers(&client, app, upstream).await;
     answers_come_back(&client, app, upstream).await;
     bodies_stream_both_ways(&client, app, upstream).await;
     nothing_leaves_the_proxy_path_or_the_frontend_api(&client, app, upstream).await;
@@ -670,6 +681,101 @@ async fn headers_sent_up(client: &Client, app: &str, upstream: &Upstream) {
     );
     assert_eq!(plain.one("x-forwarded-host"), host);
     assert_eq!(plain.one("x-forwarded-for"), "127.0.0.1");
+}
+
+/// A client's own `X-Forwarded-Host` / `X-Forwarded-Proto` (an app reached directly, or a
+/// reverse proxy that passes them on) decide the proxy's public origin only as far as the
+/// options say: values that are not a host or a web scheme never do, one without the other
+/// does not make an origin, `trust_forwarded_headers(false)` and a fixed `public_origin`
+/// ignore them, in `Clerk-Proxy-Url`, in the headers sent up and in rewritten `Location`s.
+async fn hostile_forwarding_headers(client: &Client, app: &str, upstream: &Upstream) {
+    let host = host_of(app);
+    let with = |path: &str, headers: &[(&str, &str)]| {
+        let mut request = client.http.get(format!("{app}{path}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request
+    };
+    let evil = [
+        ("x-forwarded-host", "evil.example"),
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-for", "203.0.113.66"),
+    ];
+
+    // Trusted (the default), but not a host or not a web scheme: the request's own origin,
+    // and of the two headers sent up, the valid one and the request's own for the other.
+    for (forwarded_host, forwarded_proto, sent_host, sent_proto) in [
+        ("evil.example/steal", "https", host, "https"),
+        ("user@evil.example", "https", host, "https"),
+        ("evil.example", "javascript", "evil.example", "http"),
+        ("evil.example, app.internal", "ftp", "evil.example", "http"),
+    ] {
+        client
+            .send(with(
+                "/__echo/v1/client",
+                &[
+                    ("x-forwarded-host", forwarded_host),
+                    ("x-forwarded-proto", forwarded_proto),
+                ],
+            ))
+            .await;
+        let seen = upstream.last();
+        let row = format!("{forwarded_host} {forwarded_proto}");
+        assert_eq!(
+            seen.one("clerk-proxy-url"),
+            format!("http://{host}/__echo"),
+            "{row}"
+        );
+        assert_eq!(seen.one("x-forwarded-host"), sent_host, "{row}");
+        assert_eq!(seen.one("x-forwarded-proto"), sent_proto, "{row}");
+    }
+    // A host without a scheme is not an origin (as Clerk's proxy).
+    client
+        .send(with(
+            "/__echo/v1/client",
+            &[("x-forwarded-host", "evil.example")],
+        ))
+        .await;
+    assert_eq!(
+        upstream.last().one("clerk-proxy-url"),
+        format!("http://{host}/__echo")
+    );
+
+    // A Frontend API redirect, rewritten through the proxy: on the forwarded origin only when
+    // the forwarded headers are trusted.
+    let trusted = client.send(with("/__echo/redirect", &evil)).await;
+    assert_eq!(
+        trusted.header("location"),
+        Some("https://evil.example/__echo/v1/next?x=1"),
+        "trusted by default, as Clerk's proxy: the app is meant to sit behind a reverse proxy"
+    );
+    let strict = client.send(with("/__strict/redirect", &evil)).await;
+    assert_eq!(
+        strict.header("location"),
+        Some(format!("http://{host}/__strict/v1/next?x=1").as_str())
+    );
+    let seen = upstream.last();
+    assert_eq!(
+        seen.one("clerk-proxy-url"),
+        format!("http://{host}/__strict")
+    );
+    assert_eq!(seen.one("x-forwarded-host"), host);
+    assert_eq!(seen.one("x-forwarded-for"), "127.0.0.1");
+
+    // A fixed public origin: the origin everywhere, whatever the client says.
+    let fixed = client.send(with("/__fixed/redirect", &evil)).await;
+    assert_eq!(
+        fixed.header("location"),
+        Some(format!("{FIXED_ORIGIN}/__fixed/v1/next?x=1").as_str())
+    );
+    let seen = upstream.last();
+    assert_eq!(
+        seen.one("clerk-proxy-url"),
+        format!("{FIXED_ORIGIN}/__fixed")
+    );
+    assert_eq!(seen.one("x-forwarded-host"), "app.example.com");
+    assert_eq!(seen.one("x-forwarded-proto"), "https");
 }
 
 /// Status, cookies, redirects and encodings come back as the Frontend API sent them.
