@@ -559,6 +559,21 @@ impl ClerkBuilder {
         self
     }
 
+    /// The audiences a session token's `aud` must name, for every verification of this client
+    /// (default: none, `aud` is not checked), e.g. `.audience(["https://api.example.com"])`; a
+    /// single string works too: `.audience(["my-api"])`. See [`VerifyOptions::audience`]:
+    /// a token without `aud` is refused while an audience is configured (Clerk's SDK skips the
+    /// check; stricter on purpose). Per call: [`Clerk::verify_options`]; per layer:
+    /// [`ClerkOptions::audience`](crate::options::ClerkOptions::audience).
+    pub fn audience<I, S>(mut self, audience: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.verify_options = self.verify_options.audience(audience);
+        self
+    }
+
     /// Treat pending sessions as signed in (default: signed out).
     pub fn accept_pending_sessions(mut self, accept: bool) -> Self {
         self.verify_options = self.verify_options.accept_pending(accept);

@@ -70,6 +70,21 @@ impl ClerkOptions {
         self
     }
 
+    /// The audiences a session token's `aud` must name on the routes of this layer (default:
+    /// the client's, from [`ClerkBuilder::audience`](crate::ClerkBuilder::audience)); replaces
+    /// the client's list, and an empty list checks nothing. A token without `aud` is refused
+    /// while an audience is configured (stricter than Clerk on purpose); the signed-out reason
+    /// is Clerk's `token-verification-failed`. A token verified earlier without an audience
+    /// (by another layer, say) is checked again here: the verified-token cache never skips it.
+    pub fn audience<I, S>(mut self, audience: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.authenticate.verify = self.authenticate.verify.audience(audience);
+        self
+    }
+
     /// Whether the `__session` cookie is accepted (default: yes). APIs called only with bearer
     /// tokens can turn it off.
     pub fn accept_cookie(mut self, accept: bool) -> Self {
