@@ -124,6 +124,28 @@ impl Auth {
     pub fn has(&self, check: impl Into<Has>) -> bool {
         self.claims.has(check)
     }
+
+    /// A token from the JWT template `template` for this request's session, from the Backend
+    /// API and cached: [`Clerk::token_for_template`](crate::Clerk::token_for_template) with
+    /// [`session_id`](Self::session_id).
+    ///
+    /// ```no_run
+    /// # async fn demo(auth: &clerk_core::Auth, clerk: &clerk_core::Clerk) -> Result<(), clerk_core::TemplateTokenError> {
+    /// let supabase_jwt = auth.token_for_template(clerk, "supabase").await?;
+    /// # let _ = supabase_jwt;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Clerk::token_for_template`](crate::Clerk::token_for_template).
+    pub async fn token_for_template(
+        &self,
+        clerk: &crate::Clerk,
+        template: &str,
+    ) -> Result<Arc<str>, crate::TemplateTokenError> {
+        clerk.token_for_template(self.session_id(), template).await
+    }
 }
 
 impl fmt::Debug for Auth {
