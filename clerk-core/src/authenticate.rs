@@ -84,6 +84,12 @@ pub enum TokenSource {
     Header,
     /// The `__session` cookie.
     Cookie,
+    /// A query parameter, with
+    /// [`TokenFallback::query`](crate::token_fallback::TokenFallback::query).
+    Query,
+    /// The `Sec-WebSocket-Protocol` header, with
+    /// [`TokenFallback::websocket_protocol`](crate::token_fallback::TokenFallback::websocket_protocol).
+    WebSocketProtocol,
 }
 
 /// A signed-in request: its verified claims and the token itself.
@@ -659,6 +665,41 @@ impl Authenticator<'_> {
             return Err(SignedOut::StaleToken);
         }
         Ok(RequestState::SignedIn(auth))
+    }
+
+    /// Authenticates the session token a [`TokenFallback`](crate::token_fallback::TokenFallback)
+    /// found (`None`: its carrier was unusable), as a bearer token is: session tokens only.
+    pub(crate) async fn fallback(
+        &self,
+        token: Option<&str>,
+        source: TokenSource,
+        options: &VerifyOptions,
+    ) -> RequestState {
+        // A carrier without one token (a marker last, a repeated parameter): a malformed token.
+        let unusable = SignedOut::Token(VerifyError::Malformed(
+            "the token fallback holds no single token",
+        ));
+        let outcome = match token
+            .ok_or(unusable)
+            .and_then(|token| token_text(token.as_bytes()))
+        {
+            Ok(token) => self.verified(token, source, options).await,
+            Err(why) => Err(why),
+        };
+        match outcome {
+            Ok(auth) => RequestState::SignedIn(auth),
+            Err(why) => {
+                tracing::debug!(
+                    clerk.auth.reason = why.reason(),
+                    clerk.auth.token_source = match source {
+                        TokenSource::Query => "query",
+                        _ => "websocket_protocol",
+                    },
+                    "request signed out"
+                );
+                RequestState::SignedOut(why)
+            }
+        }
     }
 
     async fn verified(

@@ -43,6 +43,7 @@ pub mod proxy;
 pub mod rejection;
 pub mod stats;
 pub mod template_tokens;
+pub mod token_fallback;
 pub mod user_cache;
 pub mod verify;
 mod webhook_events;
