@@ -179,12 +179,14 @@ async fn a_handler_gets_a_template_token_for_its_requests_session() {
     let app = Router::new()
         .route(
             "/supabase",
-            get(|auth: ClerkAuth, ClerkClient(clerk): ClerkClient| async move {
-                match auth.token_for_template(&clerk, "supabase").await {
-                    Ok(jwt) => jwt.to_string(),
-                    Err(error) => error.to_string(),
-                }
-            }),
+            get(
+                |auth: ClerkAuth, ClerkClient(clerk): ClerkClient| async move {
+                    match auth.token_for_template(&clerk, "supabase").await {
+                        Ok(jwt) => jwt.to_string(),
+                        Err(error) => error.to_string(),
+                    }
+                },
+            ),
         )
         .layer(ClerkLayer::new(local.clerk()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
