@@ -302,10 +302,14 @@ mod tests {
             ("user-agent", b"Mozilla/5.0"),
             ("accept-language", b"en"),
             ("cookie", b"a=1"),
+            ("sec-websocket-protocol", b"clerk, x.y.z"),
         ]);
         let converted = to_http_headers(&headers, &REQUEST_HEADERS);
-        // The user agent is sent on with a session refresh, as Clerk's SDKs send it.
-        assert_eq!(converted.len(), 4);
+        // The user agent is sent on with a session refresh, as Clerk's SDKs send it; the
+        // WebSocket subprotocols are read for a token fallback.
+        assert_eq!(REQUEST_HEADERS.len(), 10);
+        assert_eq!(converted.len(), 5);
+        assert!(converted.get("sec-websocket-protocol").is_some());
         assert!(converted.get("user-agent").is_some());
         assert!(converted.get("accept-language").is_none());
     }

@@ -106,7 +106,10 @@ use crate::webhooks::{Delivery, Webhook};
 ///
 /// The refresh of a browser session sends these to the Backend API as the request's headers
 /// (as Clerk's SDKs send all of theirs).
-pub const REQUEST_HEADERS: [HeaderName; 9] = [
+/// `Sec-WebSocket-Protocol` is read only with a
+/// [`TokenFallback::websocket_protocol`](crate::token_fallback::TokenFallback::websocket_protocol),
+/// and never sent with a refresh (it may carry a token).
+pub const REQUEST_HEADERS: [HeaderName; 10] = [
     AUTHORIZATION,
     COOKIE,
     ACCEPT,
@@ -116,6 +119,7 @@ pub const REQUEST_HEADERS: [HeaderName; 9] = [
     HeaderName::from_static("sec-fetch-dest"),
     HeaderName::from_static("x-forwarded-proto"),
     HeaderName::from_static("x-forwarded-host"),
+    crate::token_fallback::SEC_WEBSOCKET_PROTOCOL,
 ];
 
 /// The part of a request the pipeline reads: method, URI and headers.

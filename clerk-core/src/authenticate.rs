@@ -84,6 +84,12 @@ pub enum TokenSource {
     Header,
     /// The `__session` cookie.
     Cookie,
+    /// A query parameter, with
+    /// [`TokenFallback::query`](crate::token_fallback::TokenFallback::query).
+    Query,
+    /// The `Sec-WebSocket-Protocol` header, with
+    /// [`TokenFallback::websocket_protocol`](crate::token_fallback::TokenFallback::websocket_protocol).
+    WebSocketProtocol,
 }
 
 /// A signed-in request: its verified claims and the token itself.
@@ -123,6 +129,28 @@ impl Auth {
     /// See [`SessionClaims::has`].
     pub fn has(&self, check: impl Into<Has>) -> bool {
         self.claims.has(check)
+    }
+
+    /// A token from the JWT template `template` for this request's session, from the Backend
+    /// API and cached: [`Clerk::token_for_template`](crate::Clerk::token_for_template) with
+    /// [`session_id`](Self::session_id).
+    ///
+    /// ```no_run
+    /// # async fn demo(auth: &clerk_core::Auth, clerk: &clerk_core::Clerk) -> Result<(), clerk_core::TemplateTokenError> {
+    /// let supabase_jwt = auth.token_for_template(clerk, "supabase").await?;
+    /// # let _ = supabase_jwt;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Clerk::token_for_template`](crate::Clerk::token_for_template).
+    pub async fn token_for_template(
+        &self,
+        clerk: &crate::Clerk,
+        template: &str,
+    ) -> Result<Arc<str>, crate::TemplateTokenError> {
+        clerk.token_for_template(self.session_id(), template).await
     }
 }
 
@@ -693,6 +721,41 @@ impl Authenticator<'_> {
             self.sessions
                 .cached_valid(token, &options.verify, crate::verify::now_ms())?;
         Some(Auth::new(verified, source))
+    }
+
+    /// Authenticates the session token a [`TokenFallback`](crate::token_fallback::TokenFallback)
+    /// found (`None`: its carrier was unusable), as a bearer token is: session tokens only.
+    pub(crate) async fn fallback(
+        &self,
+        token: Option<&str>,
+        source: TokenSource,
+        options: &VerifyOptions,
+    ) -> RequestState {
+        // A carrier without one token (a marker last, a repeated parameter): a malformed token.
+        let unusable = SignedOut::Token(VerifyError::Malformed(
+            "the token fallback holds no single token",
+        ));
+        let outcome = match token
+            .ok_or(unusable)
+            .and_then(|token| token_text(token.as_bytes()))
+        {
+            Ok(token) => self.verified(token, source, options).await,
+            Err(why) => Err(why),
+        };
+        match outcome {
+            Ok(auth) => RequestState::SignedIn(auth),
+            Err(why) => {
+                tracing::debug!(
+                    clerk.auth.reason = why.reason(),
+                    clerk.auth.token_source = match source {
+                        TokenSource::Query => "query",
+                        _ => "websocket_protocol",
+                    },
+                    "request signed out"
+                );
+                RequestState::SignedOut(why)
+            }
+        }
     }
 
     async fn verified(

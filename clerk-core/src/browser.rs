@@ -316,6 +316,9 @@ impl Verdict {
 /// SDKs would (see the [module documentation](self)).
 pub(crate) async fn authenticate(options: &ClerkOptions, head: RequestHead<'_>) -> Verdict {
     let clerk = options.clerk();
+    if let Some(state) = fallback(options, head).await {
+        return Verdict::proceed(state);
+    }
     let state = clerk
         .authenticate_with(head.headers, options.authenticate_options())
         .await;
@@ -392,6 +395,39 @@ enum Decision {
     Resolve(Returned, RequestState),
     /// An expired, not-yet-valid or future token: refresh or handshake.
     TokenError(VerifyError),
+}
+
+/// The request's authentication from its [`TokenFallback`](crate::token_fallback::TokenFallback),
+/// when one is set, the layer accepts session tokens, the request has no `Authorization` header
+/// and no session cookie (read), and the fallback's carrier is there; `None` otherwise.
+async fn fallback(options: &ClerkOptions, head: RequestHead<'_>) -> Option<RequestState> {
+    use crate::token_fallback::Found;
+    let fallback = options.token_fallback_setting()?;
+    let authenticate = options.authenticate_options();
+    if !authenticate.accepts.accepts(TokenKind::SessionToken)
+        || head.headers.contains_key(AUTHORIZATION)
+    {
+        return None;
+    }
+    let clerk = options.clerk();
+    if authenticate.accept_cookie
+        && crate::authenticate::session_cookies(head.headers, clerk.cookie_names())
+            .0
+            .0
+            .is_some()
+    {
+        return None;
+    }
+    let (token, source) = match fallback.find(head) {
+        Found::Absent => return None,
+        Found::Token(token, source) => (Some(token), source),
+        Found::Invalid(source) => (None, source),
+    };
+    let state = clerk
+        .authenticator()
+        .fallback(token.as_deref(), source, &authenticate.verify)
+        .await;
+    Some(state)
 }
 
 /// One request, as the browser-session rules see it.
@@ -1424,13 +1460,16 @@ fn directives(directives: &[String]) -> (Vec<HeaderValue>, Option<String>) {
 
 /// The request's headers as the refresh endpoint takes them: `{name: [value, …]}`, for the
 /// headers the pipeline reads ([`REQUEST_HEADERS`](crate::adapter::REQUEST_HEADERS), so that
-/// every adapter sends the same, and an application's own headers never leave it); a value
-/// that is not text is left out.
+/// every adapter sends the same, and an application's own headers never leave it), but for
+/// `Sec-WebSocket-Protocol` (it may carry a token for a
+/// [`TokenFallback`](crate::token_fallback::TokenFallback)); a value that is not text is left
+/// out.
 fn request_headers(headers: &HeaderMap) -> std::collections::BTreeMap<String, Vec<String>> {
     let mut map = std::collections::BTreeMap::new();
-    let read = headers
-        .iter()
-        .filter(|(name, _)| crate::adapter::REQUEST_HEADERS.contains(name));
+    let read = headers.iter().filter(|(name, _)| {
+        crate::adapter::REQUEST_HEADERS.contains(name)
+            && **name != crate::token_fallback::SEC_WEBSOCKET_PROTOCOL
+    });
     for (name, value) in read {
         if let Ok(value) = value.to_str() {
             map.entry(name.as_str().to_owned())
@@ -1497,6 +1536,19 @@ mod tests {
             );
         }
         request_url(RequestHead::new(&Method::GET, &uri, &map), trust).map(String::from)
+    }
+
+    #[test]
+    fn a_refresh_never_forwards_the_websocket_subprotocols() {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer a"));
+        headers.insert("accept-language", HeaderValue::from_static("en"));
+        headers.insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("clerk, x.y.z"),
+        );
+        let sent = request_headers(&headers);
+        assert_eq!(sent.keys().collect::<Vec<_>>(), ["authorization"]);
     }
 
     #[test]

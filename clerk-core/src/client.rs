@@ -78,6 +78,8 @@ pub(crate) struct Inner {
     /// What [`Clerk::stats`] reports; shared with the components (and the user cache, which
     /// counts its lookups).
     pub(crate) counters: Arc<Counters>,
+    /// Tokens from JWT templates, per (session id, template name).
+    template_tokens: crate::template_tokens::TemplateTokens,
 }
 
 impl fmt::Debug for Clerk {
@@ -321,6 +323,42 @@ impl Clerk {
     }
 
     /// Sends `request` and decodes a JSON success body.
+    /// A token from the JWT template `template` for the session `session_id` (Clerk's
+    /// `sessions.getToken(sessionId, template)`, the Backend API's
+    /// `CreateSessionTokenFromTemplate`): e.g. a `supabase` template's token, to call Supabase
+    /// as the signed-in user. The answer is kept per (session, template) until
+    /// [`REFRESH_MARGIN`](crate::template_tokens::REFRESH_MARGIN) (10 s) before its `exp`, so
+    /// a caller always gets at least that much life; concurrent callers share one Backend API
+    /// call; failures are not kept (the next call asks again). In a handler,
+    /// [`Auth::token_for_template`](crate::Auth::token_for_template) names the request's
+    /// session.
+    ///
+    /// ```no_run
+    /// # async fn demo(clerk: clerk_core::Clerk) -> Result<(), clerk_core::TemplateTokenError> {
+    /// let jwt = clerk.token_for_template("sess_123", "supabase").await?;
+    /// # let _ = jwt;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateTokenError::NotFound`](crate::TemplateTokenError::NotFound) when Clerk knows
+    /// no such template (or session); [`TemplateTokenError::Api`](crate::TemplateTokenError::Api)
+    /// for any other failure of the call.
+    pub async fn token_for_template(
+        &self,
+        session_id: &str,
+        template: &str,
+    ) -> Result<Arc<str>, crate::TemplateTokenError> {
+        crate::template_tokens::token_for_template(
+            self,
+            &self.inner.template_tokens,
+            session_id,
+            template,
+        )
+        .await
+    }
+
     pub(crate) async fn execute_json<T: serde::de::DeserializeOwned>(
         &self,
         request: Request,
@@ -559,6 +597,21 @@ impl ClerkBuilder {
         self
     }
 
+    /// The audiences a session token's `aud` must name, for every verification of this client
+    /// (default: none, `aud` is not checked), e.g. `.audience(["https://api.example.com"])`; a
+    /// single string works too: `.audience(["my-api"])`. See [`VerifyOptions::audience`]:
+    /// a token without `aud` is refused while an audience is configured (Clerk's SDK skips the
+    /// check; stricter on purpose). Per call: [`Clerk::verify_options`]; per layer:
+    /// [`ClerkOptions::audience`](crate::options::ClerkOptions::audience).
+    pub fn audience<I, S>(mut self, audience: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.verify_options = self.verify_options.audience(audience);
+        self
+    }
+
     /// Treat pending sessions as signed in (default: signed out).
     pub fn accept_pending_sessions(mut self, accept: bool) -> Self {
         self.verify_options = self.verify_options.accept_pending(accept);
@@ -779,6 +832,7 @@ impl ClerkBuilder {
                 ),
                 counters,
                 verify_options: self.verify_options,
+                template_tokens: crate::template_tokens::cache(),
             }),
         })
     }

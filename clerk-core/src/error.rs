@@ -106,6 +106,10 @@ pub enum VerifyError {
     /// `azp` is missing or not one of the configured authorized parties.
     #[error("the session token's authorized party (azp) is missing or not allowed")]
     InvalidAuthorizedParty,
+    /// `aud` is missing or names none of the configured audiences
+    /// ([`VerifyOptions::audience`](crate::VerifyOptions::audience)).
+    #[error("the session token's audience (aud) is missing or not one of the configured audiences")]
+    InvalidAudience,
     /// `iss` is not this instance's Frontend API (or, with none configured, not a Clerk issuer).
     #[error("the session token's issuer is not this Clerk instance")]
     InvalidIssuer,
@@ -145,6 +149,8 @@ impl VerifyError {
             Self::NotActiveYet => "token-not-active-yet",
             Self::IatInTheFuture => "token-iat-in-the-future",
             Self::InvalidAuthorizedParty => "token-invalid-authorized-parties",
+            // Clerk's `assertAudienceClaim` refuses with this reason.
+            Self::InvalidAudience => "token-verification-failed",
             Self::InvalidIssuer => "token-invalid-issuer",
             Self::SessionPending => "session-token-pending",
             Self::KeysUnavailable(JwksError::Unauthorized(_)) => "secret-key-invalid",

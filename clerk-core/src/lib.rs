@@ -42,6 +42,8 @@ pub mod options;
 pub mod proxy;
 pub mod rejection;
 pub mod stats;
+pub mod template_tokens;
+pub mod token_fallback;
 pub mod user_cache;
 pub mod verify;
 mod webhook_events;
@@ -66,6 +68,7 @@ pub use http_util::{DEFAULT_API_URL, DEFAULT_API_VERSION, USER_AGENT};
 pub use jwks::JwksSettings;
 pub use keys::{JwtKey, PublishableKey, SecretKey};
 pub use stats::ClerkStats;
+pub use template_tokens::TemplateTokenError;
 pub use verify::VerifyOptions;
 
 /// Internal parsers, for the fuzz targets in `fuzz/` (feature `fuzzing`); not part of the API.

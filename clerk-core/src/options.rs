@@ -26,6 +26,7 @@ use crate::browser::BrowserSessions;
 use crate::client::Clerk;
 use crate::machine::Accepts;
 use crate::models::User;
+use crate::token_fallback::TokenFallback;
 use crate::user_cache::{UserCache, UserLookup};
 
 /// Every setting of the request pipeline, with its meaning: which tokens are accepted, the
@@ -41,6 +42,7 @@ pub struct ClerkOptions {
     users: UserLookup,
     debug_headers: bool,
     browser: BrowserSessions,
+    token_fallback: Option<TokenFallback>,
 }
 
 impl ClerkOptions {
@@ -55,6 +57,7 @@ impl ClerkOptions {
             users: UserLookup::default(),
             debug_headers: false,
             browser: BrowserSessions::default(),
+            token_fallback: None,
         }
     }
 
@@ -68,6 +71,38 @@ impl ClerkOptions {
     {
         self.authenticate.verify = self.authenticate.verify.authorized_parties(parties);
         self
+    }
+
+    /// The audiences a session token's `aud` must name on the routes of this layer (default:
+    /// the client's, from [`ClerkBuilder::audience`](crate::ClerkBuilder::audience)); replaces
+    /// the client's list, and an empty list checks nothing. A token without `aud` is refused
+    /// while an audience is configured (stricter than Clerk on purpose); the signed-out reason
+    /// is Clerk's `token-verification-failed`. A token verified earlier without an audience
+    /// (by another layer, say) is checked again here: the verified-token cache never skips it.
+    pub fn audience<I, S>(mut self, audience: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.authenticate.verify = self.authenticate.verify.audience(audience);
+        self
+    }
+
+    /// Another place to find the session token of a request with no `Authorization` header and
+    /// no session cookie (default: none): a query parameter
+    /// ([`TokenFallback::query`]) or the `Sec-WebSocket-Protocol` header
+    /// ([`TokenFallback::websocket_protocol`], preferred), for WebSocket and SSE connections a
+    /// browser cannot add headers to. Session tokens only, verified as bearer tokens are. See
+    /// [`crate::token_fallback`] for what the application must answer and the risks of tokens
+    /// in URLs.
+    pub fn token_fallback(mut self, fallback: TokenFallback) -> Self {
+        self.token_fallback = Some(fallback);
+        self
+    }
+
+    /// The token fallback, if any (see [`token_fallback`](Self::token_fallback)).
+    pub fn token_fallback_setting(&self) -> Option<&TokenFallback> {
+        self.token_fallback.as_ref()
     }
 
     /// Whether the `__session` cookie is accepted (default: yes). APIs called only with bearer

@@ -16,7 +16,8 @@
 //! | organizations | `ListOrganizations` (`query`, `user_id`, `organization_id`, `order_by`, `limit`, `offset`), `CreateOrganization`, `GetOrganization` (by id or slug), `UpdateOrganization`, `DeleteOrganization`, `MergeOrganizationMetadata` |
 //! | memberships | `CreateOrganizationMembership`, `ListOrganizationMemberships` (`user_id`, `role`, `query`, `order_by`, `limit`, `offset`), `UpdateOrganizationMembership`, `DeleteOrganizationMembership` |
 //! | organization invitations | `CreateOrganizationInvitation` (`inviter_user_id` an admin of the organization, else 403; 422 for a member's address, a second pending invitation, or no room left: members and pending invitations count in `max_allowed_memberships`), `CreateOrganizationInvitationBulk` (1 to 10, all or none), `ListOrganizationInvitations` (`status` repeatable, `email_address`, `order_by`, `limit`, `offset`), `ListPendingOrganizationInvitations`, `GetOrganizationInvitation`, `RevokeOrganizationInvitation` (`requesting_user_id` an admin; pending only, else 422), `ListInstanceOrganizationInvitations` (`status`, `query`, `order_by`, `limit`, `offset`), `UsersGetOrganizationInvitations` (`status`; invitations to any of the user's addresses); all answer 200 as the spec declares |
-//! | sessions | `GetSessionList` (`user_id`, `client_id`, `status`, `paginated`), `GetSession`, `RevokeSession`, `RefreshSession` (`suffixed_cookies`; the session's refresh token and an expired token this instance signed for it, else 401 `refresh_token_invalid`; `format: cookie` answers `__session` cookies) |
+//! | sessions | `GetSessionList` (`user_id`, `client_id`, `status`, `paginated`), `GetSession`, `RevokeSession`, `RefreshSession` (`suffixed_cookies`; the session's refresh token and an expired token this instance signed for it, else 401 `refresh_token_invalid`; `format: cookie` answers `__session` cookies), `CreateSessionTokenFromTemplate` (an active session and a template by name, else 404 `resource_not_found`; `expires_in_seconds`) |
+//! | JWT templates | `ListJWTTemplates` (`paginated`, `limit`, `offset`), `CreateJWTTemplate` (unique `name`, else 422; `lifetime` 30 s to 10 years, default 60; `allowed_clock_skew` 0 to 300, default 5; `custom_signing_key: true` is refused with 422, not emulated), `GetJWTTemplate`, `UpdateJWTTemplate`, `DeleteJWTTemplate` |
 //! | clients | `GetHandshakePayload` (the directives of a Frontend API handshake, once per nonce, within 60 s; else 404) |
 //! | invitations | `CreateInvitation`, `ListInvitations` (`status`, `query`, `order_by`, `paginated`), `RevokeInvitation` |
 //! | keys | `GetJWKS` |
@@ -24,6 +25,20 @@
 //! | API keys | `getApiKeys` (`subject`, `type`, `include_invalid`, `query`, `limit`, `offset`), `createApiKey` (secret `ak_…`), `getApiKey`, `updateApiKey`, `deleteApiKey`, `getApiKeySecret`, `revokeApiKey`, `verifyApiKey` |
 //! | M2M tokens | `getM2MTokens` (`subject`, `revoked`, `expired`), `createM2MToken` (201; opaque `mt_…` or `token_format: jwt`; `min_remaining_ttl_seconds` reuses a live opaque token; with a machine's secret key, or the instance's when it has exactly one machine), `revokeM2MToken`, `verifyM2MToken` (opaque or JWT) |
 //! | OAuth | `verifyOAuthAccessToken` (`access_token` or the deprecated `secret`; opaque `oat_…` or JWT) |
+//!
+//! A token from a JWT template is signed with the instance's key (header `cat`
+//! `cl_B7d4PD222AAA`) and carries the template's claims rendered over the session: a claim
+//! whose value is exactly one shortcode takes its value with its JSON type (`null` when the
+//! user has none); shortcodes inside a longer string are replaced by their text; objects and
+//! arrays are rendered member by member. The shortcodes emulated: `{{user.id}}`,
+//! `{{user.first_name}}`, `{{user.last_name}}`, `{{user.username}}`, `{{user.image_url}}`,
+//! `{{user.primary_email_address}}`, `{{user.created_at}}` (seconds),
+//! `{{user.public_metadata}}`, `{{user.unsafe_metadata}}`, and for the session's active
+//! organization `{{org.id}}`, `{{org.slug}}`, `{{org.name}}`, `{{org.role}}`; any other
+//! shortcode stays as written (Clerk knows more, and conditionals, which are not emulated).
+//! The default claims replace the template's own: `sub` (the user), `iss`, `iat`, `exp` (`iat`
+//! plus the lifetime or `expires_in_seconds`), `nbf` (`iat` minus the allowed clock skew) and
+//! a random `jti`.
 //!
 //! The three verify operations also answer at the API root, without `/v1`
 //! (`POST /api_keys/verify`, `/m2m_tokens/verify`, `/oauth_applications/access_tokens/verify`),

@@ -384,6 +384,55 @@ pub(crate) fn session_token(
     Some(token.mint())
 }
 
+/// A token from the JWT template `template` for the session `session_id`, as the Backend API's
+/// `CreateSessionTokenFromTemplate` makes it: the template's claims rendered over the session's
+/// user and active organization, then the default claims (`exp` = `iat` + the lifetime, or
+/// `expires_in_seconds`; `nbf` = `iat` - the allowed clock skew; `iss` the instance's; `sub`
+/// the user; a random `jti`), header `cat` [`JWT_TEMPLATE_CATEGORY`]. 404 for an unknown
+/// template, and for a session that is unknown or not active.
+pub(crate) fn template_token(
+    shared: &Shared,
+    session_id: &str,
+    template: &str,
+    expires_in_seconds: Option<i64>,
+) -> Result<String, crate::store::Failure> {
+    use crate::store::{DEFAULT_CLAIMS, Failure, render};
+    let (template, session, user, membership) = {
+        let store = shared.store();
+        let (session, membership) = store
+            .tokenable_session(session_id)
+            .ok_or_else(|| Failure::not_found("session"))?;
+        let template = store.jwt_template_named(template)?;
+        let user = store.user(&session.user_id)?.clone();
+        (template, session, user, membership)
+    };
+    let rendered = render(
+        &Value::Object(template.claims.clone()),
+        &user,
+        membership.as_ref(),
+    );
+    let mut claims = match rendered {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    for name in DEFAULT_CLAIMS {
+        claims.remove(name);
+    }
+    let iat = unix_now();
+    let lifetime = expires_in_seconds
+        .filter(|s| *s > 0)
+        .unwrap_or(template.lifetime);
+    claims.insert("sub".into(), session.user_id.clone().into());
+    claims.insert("iss".into(), shared.issuer().into());
+    claims.insert("iat".into(), iat.into());
+    claims.insert("exp".into(), (iat + lifetime).into());
+    claims.insert("nbf".into(), (iat - template.allowed_clock_skew).into());
+    claims.insert("jti".into(), crate::ids::random_id(20).into());
+    let mut header = Map::new();
+    header.insert("cat".into(), JWT_TEMPLATE_CATEGORY.into());
+    Ok(sign_jwt(shared, header, claims))
+}
+
 /// The `__clerk_handshake` token of a handshake answered with `format=token`: the directives
 /// as its `handshake` claim, signed with the instance's key like a session token (header
 /// `typ: JWT`, `cat` [`SESSION_CATEGORY`]), valid for a minute.

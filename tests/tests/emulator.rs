@@ -537,16 +537,19 @@ async fn unsupported_operations_are_a_501_naming_them() {
     let local = LocalClerk::start().await;
     let clerk = local.clerk();
     let error = clerk
-        .jwt_templates()
+        .allowlist_identifiers()
         .list()
         .send()
         .await
         .expect_err("not emulated");
     assert_eq!(error.status(), Some(501));
     assert_eq!(error.code(), Some("not_implemented"));
-    assert!(error.to_string().contains("ListJWTTemplates"), "{error}");
-    assert_eq!(local.requests().count("ListJWTTemplates"), 1);
-    assert!(!EMULATED_OPERATIONS.contains(&"ListJWTTemplates"));
+    assert!(
+        error.to_string().contains("ListAllowlistIdentifiers"),
+        "{error}"
+    );
+    assert_eq!(local.requests().count("ListAllowlistIdentifiers"), 1);
+    assert!(!EMULATED_OPERATIONS.contains(&"ListAllowlistIdentifiers"));
     assert!(matches!(
         clerk.users().get("x").send().await,
         Err(ApiError::Response(_))

@@ -55,6 +55,25 @@ where
     Ok(serde_json::from_str(raw.get()).ok())
 }
 
+/// `aud` as a list: a string is a list of one, an array of strings is itself (empty strings
+/// dropped, as Clerk's SDK drops them); any other value (a number, an array holding a
+/// non-string) is no audience at all, which a configured audience refuses.
+fn audience<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Aud {
+        One(String),
+        Many(Vec<String>),
+    }
+    let raw = <&'de RawValue>::deserialize(deserializer)?;
+    let list = match serde_json::from_str(raw.get()) {
+        Ok(Aud::One(one)) => vec![one],
+        Ok(Aud::Many(many)) => many,
+        Err(_) => Vec::new(),
+    };
+    Ok(list.into_iter().filter(|a| !a.is_empty()).collect())
+}
+
 /// A string, or nothing when the JSON value is of another type.
 #[derive(Deserialize)]
 struct LenientStr<'a>(#[serde(borrow, deserialize_with = "lenient")] Option<Cow<'a, str>>);
@@ -87,6 +106,8 @@ pub(crate) struct RawClaims<'a> {
     azp: Option<Cow<'a, str>>,
     #[serde(default, borrow, deserialize_with = "lenient")]
     jti: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "audience")]
+    aud: Vec<String>,
     #[serde(default, deserialize_with = "numeric_date")]
     pub(crate) exp: Option<i64>,
     #[serde(default, deserialize_with = "numeric_date")]
@@ -223,6 +244,7 @@ impl RawClaims<'_> {
             session_id: session_id.into_owned(),
             issuer: issuer.into_owned(),
             authorized_party: self.azp.map(Cow::into_owned),
+            audience: self.aud,
             jwt_id: self.jti.map(Cow::into_owned),
             issued_at: self.iat,
             expires_at,

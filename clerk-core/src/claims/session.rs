@@ -46,6 +46,7 @@ pub(super) struct Inner {
     pub(super) session_id: String,
     pub(super) issuer: String,
     pub(super) authorized_party: Option<String>,
+    pub(super) audience: Vec<String>,
     pub(super) jwt_id: Option<String>,
     pub(super) issued_at: Option<i64>,
     pub(super) expires_at: i64,
@@ -169,6 +170,13 @@ impl SessionClaims {
         self.0.authorized_party.as_deref()
     }
 
+    /// The token's audiences (`aud`): a string claim is a list of one; empty when the claim is
+    /// missing or not a string or an array of strings. Clerk's session tokens carry none unless
+    /// the instance's session-token template adds one.
+    pub fn audience(&self) -> &[String] {
+        &self.0.audience
+    }
+
     /// The token id (`jti`), if present.
     pub fn jwt_id(&self) -> Option<&str> {
         self.0.jwt_id.as_deref()
@@ -274,6 +282,7 @@ impl fmt::Debug for SessionClaims {
             .field("session_id", &self.0.session_id)
             .field("issuer", &self.0.issuer)
             .field("authorized_party", &self.0.authorized_party)
+            .field("audience", &self.0.audience)
             .field("issued_at", &self.0.issued_at)
             .field("expires_at", &self.0.expires_at)
             .field("version", &self.0.version)

@@ -8,6 +8,7 @@
 mod clients;
 mod invitations;
 mod jwks;
+mod jwt_templates;
 mod machine_tokens;
 mod machines;
 mod memberships;
@@ -79,6 +80,13 @@ pub const EMULATED_OPERATIONS: &[&str] = &[
     "GetSession",
     "RevokeSession",
     "RefreshSession",
+    "CreateSessionTokenFromTemplate",
+    // JWT templates
+    "ListJWTTemplates",
+    "CreateJWTTemplate",
+    "GetJWTTemplate",
+    "UpdateJWTTemplate",
+    "DeleteJWTTemplate",
     // clients
     "GetHandshakePayload",
     // invitations
@@ -126,6 +134,7 @@ pub(crate) fn routes() -> Routes {
         .merge(clients::routes())
         .merge(invitations::routes())
         .merge(jwks::routes())
+        .merge(jwt_templates::routes())
         .merge(machines::routes())
         .merge(machine_tokens::routes())
 }

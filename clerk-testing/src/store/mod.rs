@@ -8,6 +8,7 @@
 mod api_keys;
 mod clients;
 mod invitations;
+mod jwt_templates;
 mod m2m_tokens;
 mod machines;
 mod memberships;
@@ -29,6 +30,7 @@ use crate::time::now_ms;
 
 pub(crate) use api_keys::{ApiKeyRecord, NewApiKey};
 pub(crate) use clients::ClientRecord;
+pub(crate) use jwt_templates::{DEFAULT_CLAIMS, render};
 pub(crate) use m2m_tokens::M2mRecord;
 pub(crate) use machines::MachineRecord;
 pub(crate) use oauth_access_tokens::{DEFAULT_OAUTH_TTL_SECS, OauthRecord};
@@ -136,6 +138,8 @@ pub(crate) struct Store {
     pub(crate) api_keys: BTreeMap<String, ApiKeyRecord>,
     pub(crate) m2m_tokens: BTreeMap<String, M2mRecord>,
     pub(crate) oauth_access_tokens: BTreeMap<String, OauthRecord>,
+    /// Template id → JWT template.
+    pub(crate) jwt_templates: BTreeMap<String, clerk_core::models::JwtTemplate>,
     /// The Frontend API's clients, the sessions' refresh tokens and the pending handshakes.
     pub(crate) clients: clients::Clients,
     /// Role key → permissions carried in session tokens.
