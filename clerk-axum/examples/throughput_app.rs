@@ -7,9 +7,10 @@
 //! client built from the environment (`CLERK_SECRET_KEY`, `CLERK_PUBLISHABLE_KEY`,
 //! `CLERK_API_URL`, written by the bench's LocalClerk, `clerk-testing/examples/bench_local.rs`).
 //!
-//! `throughput_app rsa POOL PEM N`: verifies the signatures of the first N tokens of the file
-//! POOL with the RSA public key in PEM (jsonwebtoken's `crypto::verify`, one thread) and prints
-//! the mean wall time of one verification in microseconds: the floor of a fresh token's cost.
+//! `throughput_app rsa POOL PEM N HZ`: verifies N signatures of the tokens of the file POOL (in
+//! turn) with the RSA public key in PEM (jsonwebtoken's `crypto::verify`, one thread) and prints
+//! the process's CPU time per verification in microseconds (user + system from
+//! `/proc/self/stat`, in clock ticks of HZ per second): the floor of a fresh token's cost.
 
 use axum::Router;
 use axum::routing::get;
@@ -19,7 +20,9 @@ use clerk_core::machine::Accepts;
 const USER: &str = "user_bench";
 
 fn usage() -> ! {
-    eprintln!("usage: throughput_app serve none|session|session-api|machine ADDR | rsa POOL PEM N");
+    eprintln!(
+        "usage: throughput_app serve none|session|session-api|machine ADDR | rsa POOL PEM N HZ"
+    );
     std::process::exit(2)
 }
 
@@ -33,7 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .as_slice()
     {
         ["serve", mode, addr] => serve(mode, addr).await,
-        ["rsa", pool, pem, n] => rsa(pool, pem, n.parse()?),
+        ["rsa", pool, pem, n, hz] => rsa(pool, pem, n.parse()?, hz.parse()?),
         _ => usage(),
     }
 }
@@ -75,22 +78,41 @@ async fn serve(mode: &str, addr: &str) -> Result<(), Box<dyn std::error::Error>>
     Ok(())
 }
 
-fn rsa(pool: &str, pem: &str, n: usize) -> Result<(), Box<dyn std::error::Error>> {
+fn rsa(pool: &str, pem: &str, n: usize, hz: f64) -> Result<(), Box<dyn std::error::Error>> {
     use jsonwebtoken::{Algorithm, DecodingKey, crypto};
     let key = DecodingKey::from_rsa_pem(std::fs::read_to_string(pem)?.as_bytes())?;
     let pool = std::fs::read_to_string(pool)?;
     let tokens: Vec<(&str, &str)> = pool
         .lines()
-        .take(n)
         .filter_map(|token| token.rsplit_once('.'))
         .collect();
-    let start = std::time::Instant::now();
-    for (message, signature) in &tokens {
+    if tokens.is_empty() {
+        return Err("no tokens in the pool".into());
+    }
+    let before = cpu_ticks()?;
+    for (message, signature) in tokens.iter().cycle().take(n) {
         if !crypto::verify(signature, message.as_bytes(), &key, Algorithm::RS256)? {
             return Err("a pool token does not verify".into());
         }
     }
-    let micros = start.elapsed().as_secs_f64() * 1e6 / tokens.len().max(1) as f64;
-    println!("{micros:.2}");
+    let ticks = cpu_ticks()? - before;
+    println!("{:.2}", ticks / hz * 1e6 / n.max(1) as f64);
     Ok(())
+}
+
+/// This process's CPU time (user + system) in clock ticks, from `/proc/self/stat`.
+fn cpu_ticks() -> Result<f64, Box<dyn std::error::Error>> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // The fields after the command name (which may hold spaces, within parentheses).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .ok_or("an unreadable /proc/self/stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let field = |i: usize| -> Result<f64, Box<dyn std::error::Error>> {
+        Ok(fields.get(i).ok_or("a short /proc/self/stat")?.parse()?)
+    };
+    // utime and stime: fields 14 and 15 of the line, here 11 and 12 (the state is 0).
+    Ok(field(11)? + field(12)?)
 }
