@@ -69,7 +69,8 @@ pub(crate) enum Found<'a> {
 }
 
 impl TokenFallback {
-    /// The subprotocol marker Clerk's examples use for [`websocket_protocol`](Self::websocket_protocol).
+    /// The subprotocol marker this SDK's documentation uses for
+    /// [`websocket_protocol`](Self::websocket_protocol) (Clerk defines none).
     pub const DEFAULT_PROTOCOL_MARKER: &'static str = "clerk";
 
     /// The token is the value of the query parameter `name` (percent-decoded), e.g.

@@ -381,7 +381,7 @@ impl Verifier {
         options: &VerifyOptions,
         now: i64,
     ) -> Option<Result<Verified, VerifyError>> {
-        self.lookup(token, options, now, false)
+        self.lookup(token.as_bytes(), options, now, false)
     }
 
     /// A session token this instance verified before that passes the checks of
@@ -389,7 +389,7 @@ impl Verifier {
     /// other (the answer at once of the request pipeline, whose slower path then decides).
     pub(crate) fn cached_valid(
         &self,
-        token: &str,
+        token: &[u8],
         options: &VerifyOptions,
         now: i64,
     ) -> Option<Verified> {
@@ -397,10 +397,11 @@ impl Verifier {
     }
 
     /// [`cached_session`](Self::cached_session); `valid_only`: a token that fails a check is
-    /// `None`, not counted.
+    /// `None`, not counted. The token as sent: equal to the thread's last token, it needs no
+    /// other check (that one verified); the shared cache is asked only for text.
     fn lookup(
         &self,
-        token: &str,
+        token: &[u8],
         options: &VerifyOptions,
         now: i64,
         valid_only: bool,
@@ -411,14 +412,14 @@ impl Verifier {
         }
         let id = self.id;
         let last = LAST.with_borrow(|last| match last {
-            Some(last) if last.owner == id && *last.verified.token == *token => {
+            Some(last) if last.owner == id && last.verified.token.as_bytes() == token => {
                 Some((last.verified.clone(), !last.shared))
             }
             _ => None,
         });
         let (verified, from_last) = match last {
             Some((verified, admit)) => (verified, Some(admit)),
-            None => (self.tokens.get(token)?, None),
+            None => (self.tokens.get(std::str::from_utf8(token).ok()?)?, None),
         };
         let checked = self.check_policy(&verified.claims, options, now);
         if valid_only && checked.is_err() {

@@ -22,7 +22,7 @@
 //! | invitations | `CreateInvitation`, `ListInvitations` (`status`, `query`, `order_by`, `paginated`), `RevokeInvitation` |
 //! | keys | `GetJWKS` |
 //! | machines | `ListMachines` (`query`, `order_by`, `limit`, `offset`), `CreateMachine` (answers the machine's secret key, `ak_…`), `GetMachine`, `UpdateMachine`, `DeleteMachine`, `GetMachineSecretKey`, `RotateMachineSecretKey`, `CreateMachineScope`, `DeleteMachineScope` |
-//! | API keys | `getApiKeys` (`subject`, `type`, `include_invalid`, `query`, `limit`, `offset`), `createApiKey` (secret `ak_…`), `getApiKey`, `updateApiKey`, `deleteApiKey`, `getApiKeySecret`, `revokeApiKey`, `verifyApiKey` |
+//! | API keys | `getApiKeys` (`subject`, `type`, `include_invalid`, `query`, `limit`, `offset`), `createApiKey` (201, as Clerk answers though the spec says 200; secret `ak_…`), `getApiKey`, `updateApiKey`, `deleteApiKey`, `getApiKeySecret`, `revokeApiKey`, `verifyApiKey` |
 //! | M2M tokens | `getM2MTokens` (`subject`, `revoked`, `expired`), `createM2MToken` (201; opaque `mt_…` or `token_format: jwt`; `min_remaining_ttl_seconds` reuses a live opaque token; with a machine's secret key, or the instance's when it has exactly one machine), `revokeM2MToken`, `verifyM2MToken` (opaque or JWT) |
 //! | OAuth | `verifyOAuthAccessToken` (`access_token` or the deprecated `secret`; opaque `oat_…` or JWT) |
 //!
@@ -40,10 +40,10 @@
 //! plus the lifetime or `expires_in_seconds`), `nbf` (`iat` minus the allowed clock skew) and
 //! a random `jti`.
 //!
-//! The three verify operations also answer at the API root, without `/v1`
-//! (`POST /api_keys/verify`, `/m2m_tokens/verify`, `/oauth_applications/access_tokens/verify`),
-//! where Clerk's JavaScript and Python SDKs call them, and are counted under the same operation
-//! ids. A revoked or expired credential verifies with 200 and `revoked: true` / `expired: true`
+//! Every API-key and M2M operation, and OAuth's verify, also answers at the API root, without
+//! `/v1` (`POST /api_keys/verify`, `POST /m2m_tokens`, `/oauth_applications/access_tokens/verify`,
+//! ...), where Clerk's JavaScript and Python SDKs call them, and is counted under the same
+//! operation id. A revoked or expired credential verifies with 200 and `revoked: true` / `expired: true`
 //! (the caller rejects it, as Clerk's SDKs do); an unknown one is a 404 `resource_not_found`; an
 //! expired OAuth access token in JWT form answers `{"active": false}`.
 //!

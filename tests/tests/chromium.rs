@@ -146,6 +146,14 @@ impl Tab {
         }
     }
 
+    /// Signs in as `user_id` on the sign-in page the tab shows (LocalClerk's button for that
+    /// user), then waits for the page at `landing`; returns its URL and text.
+    async fn sign_in(&self, what: &str, user_id: &str, landing: &str) -> (String, String) {
+        let button = format!(r#"form:has(input[name="user_id"][value="{user_id}"]) button"#);
+        self.step(what, landing, async |page| click(page, &button).await)
+            .await
+    }
+
     /// The `href` of the element `selector`.
     async fn href(&self, selector: &str) -> String {
         let element = self
@@ -408,14 +416,8 @@ async fn scenario(browser: &Browser, framework: Framework) {
         "{framework:?}: the sign-in page lists Ada: {text}"
     );
     assert_eq!(chain(&tab.hops()), [] as [&str; 0], "{framework:?}");
-    let ada_button = format!(
-        r#"form:has(input[name="user_id"][value="{}"]) button"#,
-        demo.ada.id
-    );
     let (url, text) = tab
-        .step("signing in as Ada", &dashboard, async |page| {
-            click(page, &ada_button).await
-        })
+        .sign_in("signing in as Ada", &demo.ada.id, &dashboard)
         .await;
     let hops = tab.hops();
     assert_eq!(url, dashboard, "{framework:?}");
@@ -603,15 +605,7 @@ async fn protected_page_and_organizations(browser: &Browser, framework: Framewor
     );
 
     // Ada signs in: back on /me, signed in, no organization active.
-    let ada_button = format!(
-        r#"form:has(input[name="user_id"][value="{}"]) button"#,
-        demo.ada.id
-    );
-    let (url, text) = tab
-        .step("signing in as Ada", &me, async |page| {
-            click(page, &ada_button).await
-        })
-        .await;
+    let (url, text) = tab.sign_in("signing in as Ada", &demo.ada.id, &me).await;
     assert_eq!(url, me, "{framework:?}");
     assert!(
         text.contains("Signed in as Ada Lovelace."),
@@ -733,14 +727,8 @@ async fn satellite(browser: &Browser, framework: Framework) {
     assert!(text.contains("ada@example.com"), "{framework:?}: {text}");
     tab.hops();
 
-    let ada_button = format!(
-        r#"form:has(input[name="user_id"][value="{}"]) button"#,
-        demo.ada.id
-    );
     let (url, text) = tab
-        .step("signing in as Ada through the primary", &me, async |page| {
-            click(page, &ada_button).await
-        })
+        .sign_in("signing in as Ada through the primary", &demo.ada.id, &me)
         .await;
     let hops = tab.hops();
     assert!(
@@ -827,15 +815,7 @@ async fn through_the_proxy(browser: &Browser, framework: Framework) {
         "{framework:?}"
     );
 
-    let ada_button = format!(
-        r#"form:has(input[name="user_id"][value="{}"]) button"#,
-        demo.ada.id
-    );
-    let (url, text) = tab
-        .step("signing in as Ada", &me, async |page| {
-            click(page, &ada_button).await
-        })
-        .await;
+    let (url, text) = tab.sign_in("signing in as Ada", &demo.ada.id, &me).await;
     assert_eq!(url, me, "{framework:?}");
     assert!(
         text.contains("Signed in as Ada Lovelace."),
