@@ -716,6 +716,10 @@ impl Authenticator<'_> {
         if !options.accepts.accepts(TokenKind::SessionToken) {
             return None;
         }
+        // An opaque machine token (no dot) is never in the session cache: not even looked up.
+        if memchr::memchr(b'.', token).is_none() {
+            return None;
+        }
         // The bytes as sent: a token verified before needs no other check.
         let verified =
             self.sessions
