@@ -246,10 +246,10 @@ impl Pipeline {
 
     /// Decides what to do with a request, before its handler (see the [module
     /// documentation](self)).
+    ///
+    /// The whole decision, the requests [`authenticate_now`](Self::authenticate_now) answers
+    /// included (with the same answer): an adapter that asked it first does not ask it again.
     pub async fn authenticate(&self, head: RequestHead<'_>) -> Outcome {
-        if let Some(outcome) = self.authenticate_now(head) {
-            return outcome;
-        }
         self.outcome(crate::browser::authenticate(&self.options, head).await)
     }
 

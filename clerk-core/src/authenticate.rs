@@ -685,6 +685,9 @@ impl Authenticator<'_> {
                 return self.cached_token(token, TokenSource::Header, options);
             }
         }
+        if !options.accept_cookie {
+            return None;
+        }
         let ((session, client_uat), _) = session_cookies(headers, self.cookie_names);
         self.cached_cookie(session?, client_uat.map_or(0, self::client_uat), options)
     }
