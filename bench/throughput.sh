@@ -8,6 +8,9 @@
 #     axum-none       no layer; the handler returns the user id as a constant; the requests
 #                     carry the same token as axum-repeated (so only the layer differs)
 #     axum-none-bare  the same, but the requests carry no token (the baseline of the first runs)
+#     axum-floor      the floor of any middleware that hands a value to its handler: a
+#                     tower MapRequestLayer storing the user id in the request's extensions,
+#                     read with Extension (nothing checked); the same requests as axum-none
 #     axum-repeated   ClerkLayer + ClerkSession, the same token on every request
 #     axum-cookie     the same token as a browser's page request sends it: in `__session` with
 #                     `__client_uat` and the dev browser token (bench/cookie.lua)
@@ -26,6 +29,8 @@
 #     actix-none      no middleware; the handler returns the user id as a constant; the same
 #                     token as actix-repeated
 #     actix-none-bare the same, no token
+#     actix-floor     wrap_fn storing the user id in the request's extensions, read with
+#                     web::ReqData (nothing checked); the same requests as actix-none
 #     actix-repeated  ClerkMiddleware + ClerkSession, the same token on every request
 #     actix-cookie    the same token in the cookies of a page request (bench/cookie.lua)
 #     actix-none-cookie no middleware, the cookie case's requests
@@ -276,6 +281,7 @@ for ROUND in $(seq 1 "$ROUNDS"); do
     if wants axum; then
         run_case axum-none-bare -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
         run_case axum-none "$BENCH/repeated.lua" "$WORK/token" -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
+        run_case axum-floor "$BENCH/repeated.lua" "$WORK/token" -- "$AXUM_APP" serve floor "127.0.0.1:$PORT"
         run_case axum-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
         run_case axum-cookie "$BENCH/cookie.lua" "$WORK/token" -- "$AXUM_APP" serve session "127.0.0.1:$PORT"
         run_case axum-none-cookie "$BENCH/cookie.lua" "$WORK/token" -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
@@ -289,6 +295,7 @@ for ROUND in $(seq 1 "$ROUNDS"); do
     if wants actix; then
         run_case actix-none-bare -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
         run_case actix-none "$BENCH/repeated.lua" "$WORK/token" -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
+        run_case actix-floor "$BENCH/repeated.lua" "$WORK/token" -- "$ACTIX_APP" serve floor "127.0.0.1:$PORT"
         run_case actix-repeated "$BENCH/repeated.lua" "$WORK/token" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
         run_case actix-cookie "$BENCH/cookie.lua" "$WORK/token" -- "$ACTIX_APP" serve session "127.0.0.1:$PORT"
         run_case actix-none-cookie "$BENCH/cookie.lua" "$WORK/token" -- "$ACTIX_APP" serve none "127.0.0.1:$PORT"
@@ -331,6 +338,8 @@ extra_cpu() {
 echo "== ratios (cpu and instructions: per request, lower is cheaper; req/s: higher is faster)"
 if wants axum; then
     report axum repeated none "(target <= 1.05)"
+    report axum floor none "(any middleware handing its handler a value)"
+    report axum repeated floor "(what Clerk's work adds over that floor)"
     report axum cookie none-cookie "(target <= 1.05)"
     report axum none-cookie none
     report axum cookie cookie-api "(browser sessions on / off)"
@@ -344,6 +353,8 @@ if wants axum; then
 fi
 if wants actix; then
     report actix repeated none "(target <= 1.05)"
+    report actix floor none "(any middleware handing its handler a value)"
+    report actix repeated floor "(what Clerk's work adds over that floor)"
     report actix cookie none-cookie "(target <= 1.05)"
     report actix api-key none
     report actix m2m none

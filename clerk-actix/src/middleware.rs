@@ -166,7 +166,16 @@ where
 /// The method, URI and pipeline headers of a request, as clerk-core's `http` 1.x types.
 pub(crate) fn head_parts(request: &HttpRequest) -> (http::Method, http::Uri, http::HeaderMap) {
     let method = http::Method::from_bytes(request.method().as_str().as_bytes()).unwrap_or_default();
-    let uri = http::Uri::try_from(request.uri().to_string()).unwrap_or_default();
+    // A server's request URI is a path and query (origin form): parsed from its text as it is,
+    // with no formatting; an absolute one (a proxy's request) is formatted whole.
+    let uri = request.uri();
+    let uri = match uri.path_and_query() {
+        Some(path) if uri.scheme().is_none() && uri.authority().is_none() => {
+            http::Uri::try_from(path.as_str())
+        }
+        _ => http::Uri::try_from(uri.to_string()),
+    }
+    .unwrap_or_default();
     (
         method,
         uri,
@@ -292,6 +301,22 @@ mod tests {
             [b"a=1".to_vec(), b"__session=\xff\xfe".to_vec()]
         );
         assert_eq!(converted.len(), 4);
+    }
+
+    #[test]
+    fn the_uri_is_the_one_the_client_sent() {
+        for sent in [
+            "/",
+            "/orgs/acme-inc/settings?__clerk_handshake=abc&x=%20y",
+            "/a%2Fb?",
+            "http://app.example.com:8080/dashboard?x=1",
+        ] {
+            let request = actix_web::test::TestRequest::with_uri(sent).to_http_request();
+            let (method, uri, _) = head_parts(&request);
+            assert_eq!(method, http::Method::GET);
+            assert_eq!(uri.to_string(), sent, "{sent}");
+            assert_eq!(uri.query(), request.uri().query(), "{sent}");
+        }
     }
 
     #[test]

@@ -12,11 +12,17 @@
 //! - `api_key`: an API key whose verdict is cached (`ClerkMachine` instead of `ClerkSession`);
 //! - `m2m_jwt`: an M2M JWT (`ClerkMachine`).
 //!
+//! Each row also gives what the floor of any middleware that hands a value to its handler adds
+//! (a `tower::util::MapRequestLayer` storing one value in the request's extensions, read with
+//! `Extension`): `Router::layer` boxes a layered route's clone and its future, and the value is
+//! boxed in the extensions.
+//!
 //! Run with `cargo bench -p clerk-axum --bench allocations`; record the output in BENCHMARKS.md.
 //! With `ALLOCATIONS_PROFILE=<file>` it also writes dhat's profile (every allocation site with
 //! its backtrace; open it in dhat's viewer, `dh_view.html`) to find where they come from, and
 //! `ALLOCATIONS_CASES=repeated,cookie` runs only those cases.
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
@@ -25,6 +31,7 @@ use clerk_core::machine::Accepts;
 use clerk_testing::{LocalClerk, NewUser};
 use http::{Request, StatusCode};
 use tower::ServiceExt as _;
+use tower::util::MapRequestLayer;
 
 #[global_allocator]
 static ALLOCATOR: dhat::Alloc = dhat::Alloc;
@@ -66,6 +73,22 @@ fn main() {
         .route("/session", get(|| async { "user_bench".to_owned() }))
         .route("/machine", get(|| async { "user_bench".to_owned() }))
         // As `axum::serve` does: the routes are built once, not per request.
+        .with_state(());
+    // The floor of any middleware that hands a value to its handler: a `MapRequestLayer` that
+    // stores one value in the request's extensions, read with `Extension` (nothing checked).
+    let floor = Router::new()
+        .route(
+            "/session",
+            get(|Extension(user): Extension<&'static str>| async move { user.to_owned() }),
+        )
+        .route(
+            "/machine",
+            get(|Extension(user): Extension<&'static str>| async move { user.to_owned() }),
+        )
+        .layer(MapRequestLayer::new(|mut request: Request<Body>| {
+            request.extensions_mut().insert("user_bench");
+            request
+        }))
         .with_state(());
     let layer = |accepts: Accepts| {
         Router::new()
@@ -190,11 +213,14 @@ fn main() {
         let n = REQUESTS as usize;
         let (with_blocks, with_bytes) = count(&case.with_layer, requests(tokens, n));
         let (without_blocks, without_bytes) = count(&without_layer, requests(tokens, n));
+        let (floor_blocks, floor_bytes) = count(&floor, requests(tokens, n));
         println!(
-            "{:<9} with {with_blocks:6.2} allocations {with_bytes:8.0} B   without {without_blocks:6.2} allocations {without_bytes:8.0} B   layer adds {:6.2} allocations {:8.0} B",
+            "{:<9} with {with_blocks:6.2} allocations {with_bytes:8.0} B   without {without_blocks:6.2} allocations {without_bytes:8.0} B   layer adds {:6.2} allocations {:8.0} B   (floor adds {:5.2} allocations {:6.0} B)",
             case.name,
             with_blocks - without_blocks,
             with_bytes - without_bytes,
+            floor_blocks - without_blocks,
+            floor_bytes - without_bytes,
         );
     }
     drop(local);

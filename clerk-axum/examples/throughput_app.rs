@@ -1,9 +1,12 @@
 //! The axum app measured by `bench/throughput.sh` (see BENCHMARKS.md); not an example to copy.
 //!
-//! `throughput_app serve none|session|session-api|machine ADDR`: serves `GET /` on ADDR with no
-//! layer (a handler returning the user id as a constant), with `ClerkLayer` + `ClerkSession` (a
-//! handler returning the session's user id), the same with `handshake(false)`, or a layer that
-//! accepts every token kind + `ClerkMachine` (a handler returning the machine's subject); the
+//! `throughput_app serve none|floor|session|session-api|machine ADDR`: serves `GET /` on ADDR
+//! with no layer (a handler returning the user id as a constant); with the floor of any
+//! middleware that hands a value to its handler (a `tower::util::MapRequestLayer` that stores the
+//! user id in the request's extensions, read with `Extension`: nothing checked); with
+//! `ClerkLayer` + `ClerkSession` (a handler returning the session's user id), the same with
+//! `handshake(false)`, or a layer that accepts every token kind + `ClerkMachine` (a handler
+//! returning the machine's subject); the
 //! client built from the environment (`CLERK_SECRET_KEY`, `CLERK_PUBLISHABLE_KEY`,
 //! `CLERK_API_URL`, written by the bench's LocalClerk, `clerk-testing/examples/bench_local.rs`).
 //!
@@ -13,15 +16,17 @@
 //! `/proc/self/stat`, in clock ticks of HZ per second): the floor of a fresh token's cost.
 
 use axum::Router;
+use axum::extract::{Extension, Request};
 use axum::routing::get;
 use clerk_axum::{ClerkLayer, ClerkMachine, ClerkOptions, ClerkSession};
 use clerk_core::machine::Accepts;
+use tower::util::MapRequestLayer;
 
 const USER: &str = "user_bench";
 
 fn usage() -> ! {
     eprintln!(
-        "usage: throughput_app serve none|session|session-api|machine ADDR | rsa POOL PEM N HZ"
+        "usage: throughput_app serve none|floor|session|session-api|machine ADDR | rsa POOL PEM N HZ"
     );
     std::process::exit(2)
 }
@@ -44,6 +49,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn serve(mode: &str, addr: &str) -> Result<(), Box<dyn std::error::Error>> {
     let app = match mode {
         "none" => Router::new().route("/", get(|| async { USER.to_owned() })),
+        "floor" => Router::new()
+            .route(
+                "/",
+                get(|Extension(user): Extension<&'static str>| async move { user.to_owned() }),
+            )
+            .layer(MapRequestLayer::new(|mut request: Request| {
+                request.extensions_mut().insert(USER);
+                request
+            })),
         "session" => Router::new()
             .route(
                 "/",

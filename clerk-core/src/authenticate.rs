@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 use http::header::{AUTHORIZATION, COOKIE};
+use http::header::{GetAll, HeaderValue};
 
 use crate::api::Transport;
 use crate::claims::{Has, SessionClaims};
@@ -673,10 +674,11 @@ impl Authenticator<'_> {
     /// `authenticate` decides (a cached token that now fails a check included).
     pub(crate) fn cached(
         &self,
+        authorization: GetAll<'_, HeaderValue>,
         headers: &HeaderMap,
         options: &AuthenticateOptions,
     ) -> Option<Auth> {
-        let mut authorization = headers.get_all(AUTHORIZATION).iter();
+        let mut authorization = authorization.iter();
         if let Some(value) = authorization.next() {
             if authorization.next().is_some() {
                 return None;
@@ -719,9 +721,8 @@ impl Authenticator<'_> {
         if !options.accepts.accepts(TokenKind::SessionToken) {
             return None;
         }
-        // An opaque machine token (no dot) is never in the session cache: not even looked up.
-        memchr::memchr(b'.', token)?;
-        // The bytes as sent: a token verified before needs no other check.
+        // The bytes as sent: a token verified before needs no other check (an opaque machine
+        // token, with no dot, is never in the session cache: the cache says so at once).
         let verified =
             self.sessions
                 .cached_valid(token, &options.verify, crate::verify::now_ms())?;
@@ -799,7 +800,6 @@ impl Auth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
 
     #[test]
     fn bearer_scheme_is_case_insensitive() {
@@ -987,7 +987,6 @@ mod tests {
 #[cfg(test)]
 mod props {
     use super::*;
-    use http::HeaderValue;
     use proptest::prelude::*;
 
     /// A cookie pair that is not Clerk's: a name and value of cookie-safe characters.

@@ -360,8 +360,10 @@ pub(crate) fn authenticate_cached(
         .filter(|_| options.browser_sessions().handshake);
     // A handshake that came back is resolved by `authenticate`: known before any lookup, so
     // that nothing is counted twice.
+    // Looked up once, for both questions (is there one; the bearer token).
+    let authorization = head.headers.get_all(AUTHORIZATION);
     let browser = match rules {
-        Some(names) if !head.headers.contains_key(AUTHORIZATION) => {
+        Some(names) if authorization.iter().next().is_none() => {
             let browser = Browser::new(options, head, names);
             if browser.returned().is_some() {
                 return None;
@@ -375,7 +377,7 @@ pub(crate) fn authenticate_cached(
     let Some(browser) = browser else {
         // No browser rules, or a bearer token (a cookie beside an `Authorization` header that
         // is not one goes to the browser rules of `authenticate`).
-        let auth = authenticator.cached(head.headers, authenticate)?;
+        let auth = authenticator.cached(authorization, head.headers, authenticate)?;
         return (rules.is_none() || auth.source() == TokenSource::Header)
             .then(|| Verdict::proceed(RequestState::SignedIn(auth)));
     };
