@@ -54,8 +54,8 @@
 # counts instructions, not time, so the counts do not depend on what else the machine does.
 #
 # Last, one bare RSA-2048 verification of a pool token (jsonwebtoken's crypto::verify, one
-# thread, the process's CPU time over RSA_VERIFIES verifications) as the floor of the fresh
-# path's cost.
+# thread, the process's CPU time over RSA_VERIFIES verifications; and its instructions, by perf
+# or callgrind, from runs of 3000 and 1000 verifications) as the floor of the fresh path's cost.
 # Record the output in BENCHMARKS.md.
 #
 # Usage: bench/throughput.sh [axum] [actix]   (default: both)
@@ -315,6 +315,23 @@ fi
 echo "== one bare RSA-2048 verification (jsonwebtoken crypto::verify, one thread, CPU time of $RSA_VERIFIES verifications of pool tokens)"
 RSA_US="$("$AXUM_APP" rsa "$WORK/pool" "$WORK/key.pem" "$RSA_VERIFIES" "$CLK_TCK")"
 echo "rsa-verify: $RSA_US us"
+# Its instructions: the difference between runs of 3000 and 1000 verifications, over 2000 (the
+# start-up, reading the pool and the key, cancels out).
+rsa_instructions() {
+    local n="$1" out="$WORK/rsa.$1"
+    if [ "$INSTRUCTIONS" = perf ]; then
+        perf stat -e instructions -x, -o "$out" "$AXUM_APP" rsa "$WORK/pool" "$WORK/key.pem" "$n" "$CLK_TCK" >/dev/null
+        awk -F, '$3 == "instructions" { print $1 }' "$out"
+    else
+        valgrind --tool=callgrind --callgrind-out-file="$out" "$AXUM_APP" rsa "$WORK/pool" "$WORK/key.pem" "$n" "$CLK_TCK" >/dev/null 2>&1
+        awk '/^totals:/ { print $2; exit }' "$out"
+    fi
+}
+RSA_INS=""
+if [ "$INSTRUCTIONS" != off ]; then
+    RSA_INS="$(awk -v a="$(rsa_instructions 3000)" -v b="$(rsa_instructions 1000)" 'BEGIN { printf "%.0f", (a - b) / 2000 }')"
+    echo "rsa-verify: $RSA_INS instructions"
+fi
 
 echo "== median of $ROUNDS rounds"
 for name in "${CASES[@]}"; do
@@ -328,6 +345,25 @@ for name in "${CASES[@]}"; do
     printf '%-16s %12.0f req/s   cpu %7.2f us/req%s   peak RSS %s MiB (max over rounds)\n' "$name" "$rps" "$cpu" "$ins" "$rss"
 done
 
+# extra_ins CASE BASE: the median over the rounds of INS(CASE) - INS(BASE), per request.
+extra_ins() {
+    local rounds="$ROUNDS"
+    [ "$INSTRUCTIONS" != callgrind ] || rounds="$ICOUNT_ROUNDS"
+    for r in $(seq 1 "$rounds"); do
+        awk -v a="${INS[$1,$r]}" -v b="${INS[$2,$r]}" 'BEGIN { printf "%.0f\n", a - b }'
+    done | median
+}
+# fresh_floor FRAMEWORK: the fresh path's extra CPU (and instructions) over no layer, against
+# one bare RSA verification.
+fresh_floor() {
+    local extra
+    extra="$(extra_cpu "$1-fresh" "$1-none")"
+    echo "$1: cpu fresh - none = $extra us = $(awk -v a="$extra" -v b="$RSA_US" 'BEGIN { printf "%.2f", a / b }') x one bare RSA verification (target <= 1.15)"
+    if [ -n "$RSA_INS" ]; then
+        extra="$(extra_ins "$1-fresh" "$1-none")"
+        echo "$1: instructions fresh - none = $extra = $(awk -v a="$extra" -v b="$RSA_INS" 'BEGIN { printf "%.2f", a / b }') x one bare RSA verification"
+    fi
+}
 # extra_cpu CASE BASE: the median over the rounds of CPU(CASE) - CPU(BASE), in us per request.
 extra_cpu() {
     for r in $(seq 1 "$ROUNDS"); do
@@ -348,8 +384,7 @@ if wants axum; then
     report axum fresh none
     report axum fresh clerk-rs-fresh "(target <= 0.80)"
     report axum repeated clerk-rs
-    fresh_extra="$(extra_cpu axum-fresh axum-none)"
-    echo "axum: cpu fresh - none = $fresh_extra us = $(awk -v a="$fresh_extra" -v b="$RSA_US" 'BEGIN { printf "%.2f", a / b }') x one bare RSA verification (target <= 1.15)"
+    fresh_floor axum
 fi
 if wants actix; then
     report actix repeated none "(target <= 1.05)"
@@ -359,8 +394,7 @@ if wants actix; then
     report actix api-key none
     report actix m2m none
     report actix fresh none
-    fresh_extra="$(extra_cpu actix-fresh actix-none)"
-    echo "actix: cpu fresh - none = $fresh_extra us = $(awk -v a="$fresh_extra" -v b="$RSA_US" 'BEGIN { printf "%.2f", a / b }') x one bare RSA verification (target <= 1.15)"
+    fresh_floor actix
 fi
 if wants axum && wants actix; then
     for path in repeated cookie fresh api-key m2m; do

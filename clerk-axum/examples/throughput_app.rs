@@ -1,10 +1,11 @@
 //! The axum app measured by `bench/throughput.sh` (see BENCHMARKS.md); not an example to copy.
 //!
-//! `throughput_app serve none|floor|session|session-api|machine ADDR`: serves `GET /` on ADDR
+//! `throughput_app serve none|floor|session|session-outer|session-api|machine ADDR`: serves `GET /` on ADDR
 //! with no layer (a handler returning the user id as a constant); with the floor of any
 //! middleware that hands a value to its handler (a `tower::util::MapRequestLayer` that stores the
 //! user id in the request's extensions, read with `Extension`: nothing checked); with
-//! `ClerkLayer` + `ClerkSession` (a handler returning the session's user id), the same with
+//! `ClerkLayer` + `ClerkSession` (a handler returning the session's user id), the same with the
+//! layer around the whole router (`session-outer`) instead of `Router::layer`, the same with
 //! `handshake(false)`, or a layer that accepts every token kind + `ClerkMachine` (a handler
 //! returning the machine's subject); the
 //! client built from the environment (`CLERK_SECRET_KEY`, `CLERK_PUBLISHABLE_KEY`,
@@ -16,17 +17,19 @@
 //! `/proc/self/stat`, in clock ticks of HZ per second): the floor of a fresh token's cost.
 
 use axum::Router;
+use axum::ServiceExt;
 use axum::extract::{Extension, Request};
 use axum::routing::get;
 use clerk_axum::{ClerkLayer, ClerkMachine, ClerkOptions, ClerkSession};
 use clerk_core::machine::Accepts;
+use tower::Layer as _;
 use tower::util::MapRequestLayer;
 
 const USER: &str = "user_bench";
 
 fn usage() -> ! {
     eprintln!(
-        "usage: throughput_app serve none|floor|session|session-api|machine ADDR | rsa POOL PEM N HZ"
+        "usage: throughput_app serve none|floor|session|session-outer|session-api|machine ADDR | rsa POOL PEM N HZ"
     );
     std::process::exit(2)
 }
@@ -85,6 +88,19 @@ async fn serve(mode: &str, addr: &str) -> Result<(), Box<dyn std::error::Error>>
             .layer(ClerkLayer::new(
                 ClerkOptions::new(clerk_core::Clerk::from_env()?).accepts(Accepts::any()),
             )),
+        // `session` with the layer around the whole router instead of `Router::layer` (which
+        // wraps each route, boxing the layered route's clone and its future per request).
+        "session-outer" => {
+            let app = ClerkLayer::new(clerk_core::Clerk::from_env()?).layer(Router::new().route(
+                "/",
+                get(
+                    |ClerkSession(claims): ClerkSession| async move { claims.user_id().to_owned() },
+                ),
+            ));
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            axum::serve(listener, ServiceExt::<Request>::into_make_service(app)).await?;
+            return Ok(());
+        }
         _ => usage(),
     };
     let listener = tokio::net::TcpListener::bind(addr).await?;
