@@ -85,6 +85,16 @@ if [ -z "${INSTRUCTIONS:-}" ]; then
         INSTRUCTIONS=off
     fi
 fi
+# PIN=1 (the default with 2 CPUs or more): each measured server runs on CPU 0 alone and wrk on
+# the others (taskset), so that the server is never preempted by its own load generator and is
+# the bottleneck in every case; its runtime then has one worker thread (tokio and actix-web size
+# themselves from the CPUs the process may use). PIN=0: both share every CPU.
+PIN="${PIN:-1}"
+SERVER_ON=() CLIENT_ON=()
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+    SERVER_ON=(taskset -c 0)
+    CLIENT_ON=(taskset -c "1-$(($(nproc) - 1))")
+fi
 CLK_TCK="$(getconf CLK_TCK)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 FRAMEWORKS=("$@")
@@ -154,7 +164,7 @@ run_case() {
     shift
     CASE_LUA["$name"]="${lua[*]}"
     CASE_CMD["$name"]="$*"
-    "$@" &
+    "${SERVER_ON[@]}" "$@" &
     local pid=$!
     PIDS+=("$pid")
     wait_up
@@ -167,7 +177,7 @@ run_case() {
         perf_pid=$!
     fi
     before="$(cpu_ticks "$pid")"
-    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency "${script[@]}" "$URL" "${args[@]}" >"$WORK/$name.txt"
+    "${CLIENT_ON[@]}" wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency "${script[@]}" "$URL" "${args[@]}" >"$WORK/$name.txt"
     local ticks=$(($(cpu_ticks "$pid") - before))
     if [ -n "$perf_pid" ]; then
         kill -INT "$perf_pid"
@@ -209,9 +219,9 @@ wait_up() {
 warm_up() {
     local name="$1"; shift
     if [[ "$name" == *fresh ]]; then
-        wrk -t "$THREADS" -c "${WARM_CONNECTIONS:-$CONNECTIONS}" -d 2s --timeout 20s -s "$BENCH/repeated.lua" "$URL" -- "$WORK/token" >/dev/null
+        "${CLIENT_ON[@]}" wrk -t "$THREADS" -c "${WARM_CONNECTIONS:-$CONNECTIONS}" -d 2s --timeout 20s -s "$BENCH/repeated.lua" "$URL" -- "$WORK/token" >/dev/null
     else
-        wrk -t "$THREADS" -c "${WARM_CONNECTIONS:-$CONNECTIONS}" -d 2s --timeout 20s "$@" >/dev/null
+        "${CLIENT_ON[@]}" wrk -t "$THREADS" -c "${WARM_CONNECTIONS:-$CONNECTIONS}" -d 2s --timeout 20s "$@" >/dev/null
     fi
 }
 
@@ -276,7 +286,7 @@ report() {
     echo "$1: req/s $2/$3 = $(ratio "$a" "$b")"
 }
 
-echo "== wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s, GET $URL ($(nproc) CPUs: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))"
+echo "== wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s, GET $URL ($(nproc) CPUs: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))${SERVER_ON[*]:+; server: ${SERVER_ON[*]}, wrk: ${CLIENT_ON[*]}}"
 for ROUND in $(seq 1 "$ROUNDS"); do
     if wants axum; then
         run_case axum-none-bare -- "$AXUM_APP" serve none "127.0.0.1:$PORT"
