@@ -26,8 +26,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use http::HeaderMap;
-use http::header::{AUTHORIZATION, COOKIE};
-use http::header::{GetAll, HeaderValue};
+use http::header::{AUTHORIZATION, COOKIE, GetAll, HeaderValue};
 
 use crate::api::Transport;
 use crate::claims::{Has, SessionClaims};

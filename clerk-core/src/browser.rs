@@ -358,10 +358,10 @@ pub(crate) fn authenticate_cached(
     let rules = clerk
         .cookie_names()
         .filter(|_| options.browser_sessions().handshake);
-    // A handshake that came back is resolved by `authenticate`: known before any lookup, so
-    // that nothing is counted twice.
     // Looked up once, for both questions (is there one; the bearer token).
     let authorization = head.headers.get_all(AUTHORIZATION);
+    // A handshake that came back is resolved by `authenticate`: known before any lookup, so
+    // that nothing is counted twice.
     let browser = match rules {
         Some(names) if authorization.iter().next().is_none() => {
             let browser = Browser::new(options, head, names);
